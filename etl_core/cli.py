@@ -1,0 +1,276 @@
+"""The headless entry: `d2b-console --run-all` with progress on stderr, a summary, and exit codes.
+
+Exit codes: 0 success; 1 a stage or an ERROR check failed (or another run holds the lock);
+2 bad configuration or usage; 3 S3 or the warehouse could not be reached; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from typing import Any, Sequence, TextIO
+
+from etl_core import __version__
+from etl_core.config import Config, load_config
+from etl_core.errors import EXIT_CONFIG, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, D2BError
+from etl_core.events import (CancelToken, Event, LogLine, RunFinished, RunSummary, StageFinished, StageProgress,
+                             StageStarted)
+from etl_core.pipeline import STAGES, resume_point, run_pipeline, stages_from
+from etl_core.secrets import redact
+from etl_core.services import Services, open_services
+from etl_core.stages.export import export_targets
+
+EPILOG = """\
+exit codes: 0 success; 1 a stage or data-quality check failed, or another run is in progress;
+2 bad configuration or usage; 3 S3 or the warehouse could not be reached; 130 interrupted.
+
+environment: D2B_WAREHOUSE_URL overrides [warehouse] url (keeps passwords out of files);
+S3 credentials come from the normal AWS chain (env, profile, instance role)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="d2b-console",
+        description="Operator console for the daily S3 -> Postgres ETL. Without options it opens the terminal UI.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--run-all", action="store_true", help="run every stage in order, headless")
+    parser.add_argument("--stage", action="append", choices=STAGES, metavar="STAGE",
+                        help=f"run only this stage, headless (repeatable; one of {', '.join(STAGES)})")
+    parser.add_argument("--resume", action="store_true",
+                        help="headless: rerun from the stage where the last run failed, then the rest")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="check the config and reach S3 and the warehouse, print the plan, change nothing")
+    parser.add_argument("--config", metavar="PATH", help="config file (default: ./config.toml, else the packaged default)")
+    parser.add_argument("--json", action="store_true", help="with a headless run: print the run summary as JSON on stdout")
+    parser.add_argument("--demo-scale", type=float, metavar="N",
+                        help="embedded S3 only: size of the demo dataset generated when the bucket is empty "
+                             "(1 = 10,000 orders, 100 = one million)")
+    parser.add_argument("--version", action="version", version=f"d2b-console {__version__}")
+    return parser
+
+
+def is_headless(args: argparse.Namespace) -> bool:
+    return bool(args.run_all or args.stage or args.resume or args.dry_run)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return run_headless(args)
+
+
+def run_headless(args: argparse.Namespace) -> int:
+    reporter = ProgressReporter(sys.stderr)
+    if args.json and not is_headless(args):
+        print("d2b-console: --json goes with --run-all, --stage, --resume or --dry-run", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.demo_scale is not None and not 0 < args.demo_scale <= 1000:
+        print("d2b-console: --demo-scale must be between 0 (excluded) and 1000", file=sys.stderr)
+        return EXIT_CONFIG
+    cancel = CancelToken()
+    previous = signal.signal(signal.SIGINT, _interrupt_handler(cancel, reporter))
+    try:
+        config = load_config(args.config)
+        for warning in config.warnings:
+            reporter.line("WARNING", warning)
+        with open_services(config, log=lambda m: reporter.line("INFO", m), demo_scale=args.demo_scale) as services:
+            if args.dry_run:
+                return _dry_run(services, args.json)
+            stages = _choose_stages(args, services, reporter)
+            if not stages:
+                _emit_json({"status": "nothing to resume", "exit_code": EXIT_OK}, args.json)
+                return EXIT_OK
+            summary = run_pipeline(services, stages, sink=reporter.handle, cancel=cancel)
+            code = {"succeeded": EXIT_OK, "cancelled": EXIT_INTERRUPTED}.get(summary.status, EXIT_FAILED)
+            reporter.summary(summary, config, to=sys.stderr if args.json else sys.stdout)
+            _emit_json(summary_json(summary, config, code), args.json)
+            return code
+    except D2BError as exc:
+        reporter.line("ERROR", str(exc))
+        _emit_json({"status": "error", "exit_code": exc.exit_code, "error": redact(str(exc))}, args.json)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        reporter.line("ERROR", "interrupted")
+        _emit_json({"status": "interrupted", "exit_code": EXIT_INTERRUPTED}, args.json)
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        reporter.close()
+
+
+def _interrupt_handler(cancel: CancelToken, reporter: "ProgressReporter"):
+    def handle(_signum: int, _frame: Any) -> None:
+        if cancel.cancelled:
+            raise KeyboardInterrupt
+        reporter.line("WARNING", "interrupt: cancelling the running stage (press Ctrl-C again to stop at once)")
+        cancel.cancel()
+    return handle
+
+
+def _choose_stages(args: argparse.Namespace, services: Services, reporter: "ProgressReporter") -> tuple[str, ...]:
+    if args.resume:
+        point = resume_point(services)
+        if point is None:
+            reporter.line("INFO", "the last run succeeded: nothing to resume")
+            return ()
+        run_id, stage = point
+        reporter.line("INFO", f"resuming run #{run_id} from stage {stage}")
+        return stages_from(stage)
+    if args.stage:
+        return tuple(s for s in STAGES if s in args.stage)
+    return STAGES
+
+
+def _dry_run(services: Services, as_json: bool) -> int:
+    from etl_core.stages.staging import SOURCE_FILES
+    from etl_core.s3 import object_info
+
+    config = services.config
+    client = services.s3()
+    sources = []
+    for source in SOURCE_FILES:
+        found = next(((config.source.prefix + n, info) for n in source.names
+                      if (info := object_info(client, config.source.bucket, config.source.prefix + n))), None)
+        sources.append({"table": source.table, "key": found[0] if found else None,
+                        "bytes": int(found[1]["ContentLength"]) if found else None})
+    plan = {
+        "status": "dry run", "exit_code": EXIT_OK, "stages": list(STAGES),
+        "warehouse": services.warehouse_label, "s3": services.s3_label,
+        "schemas": [config.staging_schema, config.analytics_schema, config.warehouse.dims_schema],
+        "sources": sources, "exports": [t.uri for t in export_targets(config)],
+    }
+    if as_json:
+        _emit_json(plan, True)
+    else:
+        print(f"warehouse {plan['warehouse']}, S3 {plan['s3']}")
+        for s in sources:
+            print(f"  source {s['table']:<20} " + (f"s3://{config.source.bucket}/{s['key']} ({s['bytes']:,} bytes)"
+                                                   if s["key"] else "MISSING"))
+        for uri in plan["exports"]:
+            print(f"  export {uri}")
+    return EXIT_OK
+
+
+def summary_json(summary: RunSummary, config: Config, exit_code: int) -> dict:
+    exports = summary_exports(summary)
+    analytics = next((s.details for s in summary.stages if s.stage == "analytics" and s.status == "succeeded"), {})
+    return {
+        "run_id": summary.run_id,
+        "status": summary.status,
+        "exit_code": exit_code,
+        "user_id": summary.user_id,
+        "ingestion_date": summary.ingestion_date,
+        "as_of_date": config.pipeline.as_of_date.isoformat(),
+        "started_at": summary.started_at.isoformat(),
+        "duration_s": round(summary.duration_s, 3),
+        "log_file": summary.log_file,
+        "stages": [
+            {"stage": s.stage, "status": s.status, "rows": s.rows, "duration_s": round(s.duration_s, 3),
+             "error": s.error, "checks": [c.__dict__ for c in s.checks], "details": s.details}
+            for s in summary.stages
+        ],
+        "analytics": analytics,
+        "exports": exports,
+    }
+
+
+def summary_exports(summary: RunSummary) -> list[str]:
+    export = next((s for s in summary.stages if s.stage == "export" and s.status == "succeeded"), None)
+    return [d["uri"] for d in export.details.values()] if export else []
+
+
+def _emit_json(payload: dict, enabled: bool) -> None:
+    if enabled:
+        sys.stdout.write(redact(json.dumps(payload, indent=2, default=str)) + "\n")
+        sys.stdout.flush()
+
+
+class ProgressReporter:
+    """Turns events into progress on stderr: rich bars on a terminal, plain lines otherwise."""
+
+    LEVEL_STYLES = {"DEBUG": "dim", "INFO": "", "WARNING": "yellow", "ERROR": "bold red"}
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+        self.rich = stream.isatty()
+        self._progress: Any = None
+        self._task: Any = None
+        self._last_plain_pct: dict[str, int] = {}
+        if self.rich:
+            from rich.console import Console
+            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.console = Console(file=stream, highlight=False)
+            self._progress = Progress(TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
+                                      TimeElapsedColumn(), console=self.console, transient=True)
+
+    def line(self, level: str, message: str) -> None:
+        message = redact(message)
+        if self.rich:
+            style = self.LEVEL_STYLES.get(level) or None
+            self.console.print(f"{level:<7} {message}", style=style, markup=False, highlight=False)
+        else:
+            print(f"{level:<7} {message}", file=self.stream, flush=True)
+
+    def handle(self, event: Event) -> None:
+        if isinstance(event, LogLine):
+            if event.level != "DEBUG":
+                self.line(event.level, f"[{event.stage or 'run'}] {event.message}")
+        elif isinstance(event, StageStarted):
+            self.line("INFO", f"[{event.stage}] started")
+            if self.rich:
+                self._progress.start()
+                self._task = self._progress.add_task(event.stage, total=None)
+        elif isinstance(event, StageProgress):
+            self._on_progress(event)
+        elif isinstance(event, StageFinished):
+            if self.rich and self._task is not None:
+                self._progress.remove_task(self._task)
+                self._progress.stop()
+                self._task = None
+            r = event.result
+            level = {"succeeded": "INFO", "skipped": "INFO", "cancelled": "WARNING"}.get(r.status, "ERROR")
+            self.line(level, f"[{r.stage}] {r.status} in {r.duration_s:.2f}s, {r.rows:,} rows")
+        elif isinstance(event, RunFinished):
+            pass
+
+    def _on_progress(self, event: StageProgress) -> None:
+        if self.rich and self._task is not None:
+            self._progress.update(self._task, completed=event.done, total=event.total,
+                                  description=f"{event.stage}: {event.message}"[:28])
+        elif event.total:
+            pct = int(100 * event.done / event.total) // 25 * 25  # plain output: a line per quarter
+            key = f"{event.stage}:{event.message}"
+            if self._last_plain_pct.get(key) != pct:
+                self._last_plain_pct[key] = pct
+                print(f"PROGRESS [{event.stage}] {event.message} {pct}% ({event.done:,}/{event.total:,} {event.unit})",
+                      file=self.stream, flush=True)
+
+    def summary(self, summary: RunSummary, config: Config, to: TextIO) -> None:
+        out = [f"run #{summary.run_id} {summary.status.upper()} in {summary.duration_s:.1f}s "
+               f"(user_id {summary.user_id}, ingestion_date {summary.ingestion_date})"]
+        out.append(f"  {'stage':<10} {'status':<10} {'rows':>10} {'seconds':>8}")
+        for s in summary.stages:
+            out.append(f"  {s.stage:<10} {s.status:<10} {s.rows:>10,} {s.duration_s:>8.2f}")
+            if s.error:
+                out.append(f"    error: {s.error}")
+            for check in s.checks:
+                if not check.passed:
+                    out.append(f"    {check.severity}: {check.name}: {check.detail}")
+        analytics = next((s.details for s in summary.stages if s.stage == "analytics" and s.status == "succeeded"), {})
+        for table, row in analytics.items():
+            values = ", ".join(f"{k}={v}" for k, v in row.items() if k != "ingestion_date")
+            out.append(f"  {config.analytics_schema}.{table}: {values}")
+        for uri in summary_exports(summary):
+            out.append(f"  exported {uri}")
+        if summary.log_file:
+            out.append(f"  log: {summary.log_file}")
+        to.write(redact("\n".join(out)) + "\n")
+        to.flush()
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()

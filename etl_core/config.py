@@ -1,0 +1,263 @@
+"""Load and validate config.toml: every key checked, every error naming the file and the key."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from etl_core.errors import ConfigError
+from etl_core.secrets import register_secret
+
+EMBEDDED = "embedded"
+WAREHOUSE_URL_ENV = "D2B_WAREHOUSE_URL"
+IDENTIFIER_RE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+BEST_PRODUCT_CHOICES = ("review_count", "review_points")
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    user_id: str
+    as_of_date: date
+    ingestion_date: date
+    best_product_by: str
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    bucket: str
+    prefix: str
+    region: str
+    endpoint_url: str  # "embedded", "" (AWS) or a URL
+    anonymous: bool
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    bucket: str  # resolved: never empty
+    prefix: str  # resolved: {user_id} substituted, ends with "/"
+
+
+@dataclass(frozen=True)
+class WarehouseSettings:
+    url: str  # "embedded" or a postgresql:// URL (may hold a password: never print it)
+    dims_schema: str
+
+    @property
+    def embedded(self) -> bool:
+        return self.url == EMBEDDED
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    state_dir: Path
+    demo_scale: float
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str
+    pipeline: PipelineSettings
+    source: SourceSettings
+    export: ExportSettings
+    warehouse: WarehouseSettings
+    console: ConsoleSettings
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def staging_schema(self) -> str:
+        return f"{self.pipeline.user_id}_staging"
+
+    @property
+    def analytics_schema(self) -> str:
+        return f"{self.pipeline.user_id}_analytics"
+
+    @property
+    def source_embedded(self) -> bool:
+        return self.source.endpoint_url == EMBEDDED
+
+    @property
+    def needs_embedded(self) -> bool:
+        return self.source_embedded or self.warehouse.embedded
+
+
+_KNOWN_KEYS: dict[str, set[str]] = {
+    "pipeline": {"user_id", "as_of_date", "ingestion_date", "best_product_by"},
+    "source": {"bucket", "prefix", "region", "endpoint_url", "anonymous"},
+    "export": {"bucket", "prefix"},
+    "warehouse": {"url", "dims_schema"},
+    "console": {"state_dir", "demo_scale"},
+}
+
+
+def default_config_path() -> str:
+    """./config.toml when present, else the default shipped inside the package."""
+    local = Path("config.toml")
+    if local.is_file():
+        return str(local)
+    return str(resources.files("etl_core").joinpath("default_config.toml"))
+
+
+def load_config(path: str | None = None, *, today: date | None = None) -> Config:
+    """Read, validate and resolve a config file; raises ConfigError naming the file and key."""
+    path = path or default_config_path()
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(path, "-", "the config file does not exist; pass --config PATH or create ./config.toml") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, "-", f"cannot read the file ({exc.__class__.__name__}: {exc})") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "-", f"not valid TOML: {exc}") from None
+    return parse_config(raw, path, today=today)
+
+
+def parse_config(raw: dict[str, Any], path: str, *, today: date | None = None) -> Config:
+    reader = _Reader(raw, path)
+    warnings = reader.unknown_keys()
+
+    user_id = reader.string("pipeline", "user_id")
+    if not IDENTIFIER_RE.match(user_id):
+        reader.fail("pipeline", "user_id", f"{user_id!r} is not a safe identifier: use lowercase letters, digits and _, starting with a letter (at most 41 characters)")
+    as_of = reader.iso_date("pipeline", "as_of_date")
+    ingestion_text = reader.string("pipeline", "ingestion_date")
+    ingestion = (today or date.today()) if ingestion_text == "today" else reader.iso_date("pipeline", "ingestion_date")
+    best_by = reader.string("pipeline", "best_product_by")
+    if best_by not in BEST_PRODUCT_CHOICES:
+        reader.fail("pipeline", "best_product_by", f"{best_by!r} is not one of {', '.join(BEST_PRODUCT_CHOICES)}")
+
+    bucket = reader.string("source", "bucket")
+    if not re.match(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$", bucket):
+        reader.fail("source", "bucket", f"{bucket!r} is not a valid S3 bucket name")
+    endpoint = reader.string("source", "endpoint_url", allow_empty=True)
+    if endpoint not in ("", EMBEDDED) and not re.match(r"^https?://[^\s/]+", endpoint):
+        reader.fail("source", "endpoint_url", f"{endpoint!r} is not 'embedded', empty (AWS) or an http(s):// URL")
+    source = SourceSettings(
+        bucket=bucket,
+        prefix=_as_prefix(reader.string("source", "prefix", allow_empty=True)),
+        region=reader.string("source", "region"),
+        endpoint_url=endpoint,
+        anonymous=reader.boolean("source", "anonymous"),
+    )
+
+    export_bucket = reader.string("export", "bucket", allow_empty=True) or bucket
+    export_prefix_template = reader.string("export", "prefix", allow_empty=True)
+    try:
+        export_prefix = _as_prefix(export_prefix_template.format(user_id=user_id))
+    except (KeyError, IndexError, ValueError):
+        reader.fail("export", "prefix", "only the placeholder {user_id} is allowed")
+
+    url = os.environ.get(WAREHOUSE_URL_ENV) or reader.string("warehouse", "url")
+    url_key = f"warehouse.url (or ${WAREHOUSE_URL_ENV})"
+    if url != EMBEDDED:
+        _validate_warehouse_url(url, path, url_key)
+    dims = reader.string("warehouse", "dims_schema")
+    if not IDENTIFIER_RE.match(dims):
+        reader.fail("warehouse", "dims_schema", f"{dims!r} is not a safe identifier")
+
+    scale = reader.number("console", "demo_scale", default=1)
+    if not 0 < scale <= 1000:
+        reader.fail("console", "demo_scale", "must be a number between 0 (excluded) and 1000")
+    console = ConsoleSettings(
+        state_dir=Path(reader.string("console", "state_dir", default=".d2b-state")).expanduser(),
+        demo_scale=float(scale),
+    )
+    return Config(
+        path=path,
+        pipeline=PipelineSettings(user_id, as_of, ingestion, best_by),
+        source=source,
+        export=ExportSettings(export_bucket, export_prefix),
+        warehouse=WarehouseSettings(url, dims),
+        console=console,
+        warnings=tuple(warnings),
+    )
+
+
+def _validate_warehouse_url(url: str, path: str, key: str) -> None:
+    from sqlalchemy.engine import make_url  # light import, only for non-embedded warehouses
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise ConfigError(path, key, "is not a valid URL; expected 'embedded' or postgresql://user[:password]@host[:port]/database") from None
+    register_secret(parsed.password if isinstance(parsed.password, str) else None)
+    if parsed.get_backend_name() not in ("postgresql", "postgres"):
+        raise ConfigError(path, key, f"scheme {parsed.drivername!r} is not supported; use postgresql://")
+    if not parsed.database:
+        raise ConfigError(path, key, "names no database; expected postgresql://user@host:5432/database")
+
+
+def _as_prefix(prefix: str) -> str:
+    prefix = prefix.strip().lstrip("/")
+    return prefix if not prefix or prefix.endswith("/") else prefix + "/"
+
+
+class _Reader:
+    """Typed access to the raw TOML tables that fails with the file and the key."""
+
+    def __init__(self, raw: dict[str, Any], path: str):
+        self.raw, self.path = raw, path
+
+    def fail(self, section: str, key: str, problem: str):
+        raise ConfigError(self.path, f"{section}.{key}", problem)
+
+    def unknown_keys(self) -> list[str]:
+        warnings = []
+        for section, values in self.raw.items():
+            if section not in _KNOWN_KEYS:
+                warnings.append(f"{self.path}: unknown section [{section}] is ignored")
+                continue
+            if not isinstance(values, dict):
+                raise ConfigError(self.path, section, "must be a table like [section]")
+            for key in values:
+                if key not in _KNOWN_KEYS[section]:
+                    warnings.append(f"{self.path}: unknown key {section}.{key} is ignored")
+        return warnings
+
+    def _get(self, section: str, key: str, default: Any = None) -> Any:
+        table = self.raw.get(section)
+        if not isinstance(table, dict) or key not in table:
+            if default is not None:
+                return default
+            self.fail(section, key, "is missing")
+        return table[key]
+
+    def string(self, section: str, key: str, *, allow_empty: bool = False, default: str | None = None) -> str:
+        value = self._get(section, key, default)
+        if not isinstance(value, str):
+            self.fail(section, key, f"must be a string, not {type(value).__name__}")
+        value = value.strip()
+        if not value and not allow_empty:
+            self.fail(section, key, "must not be empty")
+        return value
+
+    def boolean(self, section: str, key: str) -> bool:
+        value = self._get(section, key)
+        if not isinstance(value, bool):
+            self.fail(section, key, "must be true or false")
+        return value
+
+    def number(self, section: str, key: str, *, default: float) -> float:
+        value = self._get(section, key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.fail(section, key, "must be a number")
+        return value
+
+    def iso_date(self, section: str, key: str) -> date:
+        value = self._get(section, key)
+        if isinstance(value, date):
+            return value
+        if not isinstance(value, str):
+            self.fail(section, key, "must be an ISO date like \"2022-09-05\"")
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            self.fail(section, key, f"{value!r} is not an ISO date (YYYY-MM-DD)")

@@ -1,0 +1,55 @@
+"""Exceptions that carry an operator-facing message and the exit code they map to."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_CONFIG = 2
+EXIT_UNREACHABLE = 3
+EXIT_INTERRUPTED = 130
+
+
+class D2BError(Exception):
+    """Base error: `str(err)` is a complete sentence for a person; `exit_code` is the CLI contract."""
+
+    exit_code = EXIT_FAILED
+
+
+class ConfigError(D2BError):
+    """Bad or missing configuration; names the file and the key."""
+
+    exit_code = EXIT_CONFIG
+
+    def __init__(self, path: str, key: str, problem: str):
+        self.path, self.key, self.problem = path, key, problem
+        super().__init__(f"{path}: [{key}] {problem}")
+
+
+class ServiceUnavailable(D2BError):
+    """S3 or the warehouse could not be reached (or the embedded services could not start)."""
+
+    exit_code = EXIT_UNREACHABLE
+
+
+class RunLocked(D2BError):
+    """Another run holds the lock for this warehouse and user_id, or the state folder."""
+
+    exit_code = EXIT_FAILED
+
+
+class DataError(D2BError):
+    """A source file or a table holds data the pipeline refuses; names file, line and column."""
+
+    exit_code = EXIT_FAILED
+
+
+class StageError(D2BError):
+    """A stage failed for a reason other than bad data (SQL error, S3 write denied, check failed)."""
+
+    exit_code = EXIT_FAILED
+
+
+class Cancelled(D2BError):
+    """The operator cancelled the run (Ctrl-C, the TUI's cancel key)."""
+
+    exit_code = EXIT_INTERRUPTED

@@ -1,0 +1,138 @@
+"""Run history in the warehouse: every run and stage with status, start, duration, rows and error."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from psycopg2 import sql
+
+from etl_core.config import Config
+from etl_core.events import StageResult
+from etl_core.secrets import redact
+from etl_core.sql_files import render_sql, safe_identifier
+from etl_core.warehouse import table_exists
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: int
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    stages: str
+    ingestion_date: date
+    host: str
+    pid: int
+    error: str | None
+
+    @property
+    def duration_s(self) -> float | None:
+        return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None
+
+
+@dataclass(frozen=True)
+class StageRecord:
+    run_id: int
+    stage: str
+    status: str
+    started_at: datetime | None
+    duration_s: float | None
+    rows: int | None
+    error: str | None
+    checks: list[dict]
+    details: dict
+
+
+def _runs(config: Config) -> sql.Composed:
+    return sql.SQL("{}.console_runs").format(safe_identifier(config.staging_schema))
+
+
+def _stage_runs(config: Config) -> sql.Composed:
+    return sql.SQL("{}.console_stage_runs").format(safe_identifier(config.staging_schema))
+
+
+def ensure_history_tables(cur: Any, config: Config) -> None:
+    cur.execute(render_sql("ddl/history.sql", staging=config.staging_schema))
+
+
+def mark_abandoned(cur: Any, config: Config) -> list[int]:
+    """Runs still 'running' belong to a dead process (the caller holds the run lock): mark them abandoned."""
+    cur.execute(sql.SQL(
+        "UPDATE {} SET status = 'abandoned', finished_at = now(), "
+        "error = coalesce(error, 'the process stopped before the run finished') "
+        "WHERE status = 'running' RETURNING run_id").format(_runs(config)))
+    abandoned = [row[0] for row in cur.fetchall()]
+    if abandoned:
+        cur.execute(sql.SQL("UPDATE {} SET status = 'abandoned' WHERE status = 'running' AND run_id = ANY(%s)")
+                    .format(_stage_runs(config)), (abandoned,))
+    return abandoned
+
+
+def start_run(cur: Any, config: Config, stages: tuple[str, ...]) -> tuple[int, datetime]:
+    cur.execute(sql.SQL(
+        "INSERT INTO {} (stages, ingestion_date, host, pid) VALUES (%s, %s, %s, %s) RETURNING run_id, started_at"
+    ).format(_runs(config)), (",".join(stages), config.pipeline.ingestion_date, socket.gethostname(), os.getpid()))
+    run_id, started = cur.fetchone()
+    return run_id, started
+
+
+def record_stage(cur: Any, config: Config, run_id: int, result: StageResult) -> None:
+    cur.execute(sql.SQL(
+        "INSERT INTO {} (run_id, stage, status, started_at, duration_s, rows, error, checks, details) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (run_id, stage) DO UPDATE SET status = EXCLUDED.status, started_at = EXCLUDED.started_at, "
+        "duration_s = EXCLUDED.duration_s, rows = EXCLUDED.rows, error = EXCLUDED.error, "
+        "checks = EXCLUDED.checks, details = EXCLUDED.details").format(_stage_runs(config)),
+        (run_id, result.stage, result.status, result.started_at, result.duration_s, result.rows,
+         redact(result.error) if result.error else None,
+         json.dumps([c.__dict__ for c in result.checks]),
+         redact(json.dumps(result.details, default=str))))
+
+
+def finish_run(cur: Any, config: Config, run_id: int, status: str, error: str | None) -> None:
+    cur.execute(sql.SQL("UPDATE {} SET status = %s, finished_at = now(), error = %s WHERE run_id = %s")
+                .format(_runs(config)), (status, redact(error) if error else None, run_id))
+
+
+def running_run(cur: Any, config: Config) -> RunRecord | None:
+    """The newest run marked running (used to name the holder of the run lock)."""
+    runs = list_runs(cur, config, limit=20)
+    return next((r for r in runs if r.status == "running"), None)
+
+
+def list_runs(cur: Any, config: Config, limit: int = 50) -> list[RunRecord]:
+    if not table_exists(cur, config.staging_schema, "console_runs"):
+        return []
+    cur.execute(sql.SQL(
+        "SELECT run_id, started_at, finished_at, status, stages, ingestion_date, host, pid, error "
+        "FROM {} ORDER BY run_id DESC LIMIT %s").format(_runs(config)), (limit,))
+    return [RunRecord(*row) for row in cur.fetchall()]
+
+
+def list_stage_runs(cur: Any, config: Config, run_id: int) -> list[StageRecord]:
+    if not table_exists(cur, config.staging_schema, "console_stage_runs"):
+        return []
+    cur.execute(sql.SQL(
+        "SELECT run_id, stage, status, started_at, duration_s, rows, error, checks, details FROM {} "
+        "WHERE run_id = %s ORDER BY started_at NULLS LAST, stage").format(_stage_runs(config)), (run_id,))
+    return [StageRecord(*row) for row in cur.fetchall()]
+
+
+def last_failed_stage(cur: Any, config: Config) -> tuple[int, str] | None:
+    """(run_id, stage) of the newest run if it failed, was cancelled or abandoned; else None."""
+    runs = list_runs(cur, config, limit=1)
+    if not runs or runs[0].status not in ("failed", "cancelled", "abandoned"):
+        return None
+    stages = list_stage_runs(cur, config, runs[0].run_id)
+    failed = next((s for s in stages if s.status in ("failed", "cancelled", "abandoned", "running")), None)
+    if failed is not None:
+        return runs[0].run_id, failed.stage
+    done = {s.stage for s in stages if s.status == "succeeded"}
+    planned = runs[0].stages.split(",")
+    remaining = [s for s in planned if s not in done]
+    return (runs[0].run_id, remaining[0]) if remaining else None

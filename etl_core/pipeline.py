@@ -1,0 +1,227 @@
+"""Run stages in order under a run lock, report events, record history, write the run's log file."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import psycopg2
+
+from etl_core import history
+from etl_core.config import Config
+from etl_core.errors import Cancelled, D2BError, RunLocked
+from etl_core.events import (CancelToken, Event, EventSink, LogLine, RunFinished, RunStarted, RunSummary,
+                             StageFinished, StageResult, StageStarted, discard, utc_now)
+from etl_core.secrets import redact
+from etl_core.services import Services
+from etl_core.stages.analytics import run_analytics
+from etl_core.stages.context import StageContext, StageOutput
+from etl_core.stages.export import run_export
+from etl_core.stages.prepare import ensure_schemas, run_prepare
+from etl_core.stages.staging import run_staging
+from etl_core.warehouse import transaction
+
+STAGES: tuple[str, ...] = ("prepare", "staging", "analytics", "export")
+STAGE_FUNCTIONS: dict[str, Callable[[StageContext], StageOutput]] = {
+    "prepare": run_prepare,
+    "staging": run_staging,
+    "analytics": run_analytics,
+    "export": run_export,
+}
+STAGE_TITLES = {
+    "prepare": "Prepare schemas and tables",
+    "staging": "Load S3 files into staging",
+    "analytics": "Compute analytics tables",
+    "export": "Export analytics to S3",
+}
+
+
+def stages_from(stage: str) -> tuple[str, ...]:
+    """The stage and every stage after it (what a resume runs)."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
+    return STAGES[STAGES.index(stage):]
+
+
+def resume_point(services: Services) -> tuple[int, str] | None:
+    """(run_id, stage) where the newest run stopped, or None when it succeeded (nothing to resume)."""
+    conn = services.connect(purpose="history")
+    try:
+        with transaction(conn) as cur:
+            return history.last_failed_stage(cur, services.config)
+    finally:
+        conn.close()
+
+
+@contextmanager
+def run_lock(services: Services) -> Iterator[psycopg2.extensions.connection]:
+    """A session advisory lock per warehouse and user_id; it dies with the connection (and the process)."""
+    config = services.config
+    conn = services.connect(autocommit=True, purpose="run lock")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (f"d2b-console:{config.pipeline.user_id}",))
+            if not cur.fetchone()[0]:
+                holder = "another d2b-console process"
+                try:
+                    running = history.running_run(cur, config)
+                    if running:
+                        holder = (f"run #{running.run_id} (pid {running.pid} on {running.host}, started "
+                                  f"{running.started_at:%Y-%m-%d %H:%M:%S %Z}, stages {running.stages})")
+                except psycopg2.Error:
+                    pass
+                raise RunLocked(f"{holder} is running for user_id {config.pipeline.user_id} on "
+                                f"{services.warehouse_label}; wait for it to finish, then retry")
+        yield conn
+    finally:
+        conn.close()
+
+
+class _RunLog:
+    """Writes every event of one run to `<state>/logs/run-<id>.log` as it happens."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._file = path.open("a", encoding="utf-8", buffering=1)
+
+    def write(self, event: Event) -> None:
+        stamp = utc_now().strftime("%Y-%m-%d %H:%M:%S")
+        if isinstance(event, LogLine):
+            self._file.write(f"{stamp} {event.level:<7} [{event.stage or 'run'}] {redact(event.message)}\n")
+        elif isinstance(event, StageStarted):
+            self._file.write(f"{stamp} INFO    [{event.stage}] stage started\n")
+        elif isinstance(event, StageFinished):
+            r = event.result
+            line = f"{stamp} {'INFO' if r.status == 'succeeded' else 'ERROR':<7} [{r.stage}] stage {r.status}"
+            line += f" in {r.duration_s:.2f}s, {r.rows:,} rows"
+            if r.error:
+                line += f": {redact(r.error)}"
+            self._file.write(line + "\n")
+            for check in r.checks:
+                self._file.write(f"{stamp} {'INFO' if check.passed else check.severity:<7} [{r.stage}] "
+                                 f"check {check.name}: {redact(check.detail)}\n")
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def run_pipeline(services: Services, stages: Sequence[str] = STAGES, sink: EventSink = discard,
+                 cancel: CancelToken | None = None) -> RunSummary:
+    """Run `stages` in order; a failed or cancelled stage skips the rest. Never raises for stage errors."""
+    config = services.config
+    cancel = cancel or CancelToken()
+    stages = tuple(stages)
+    for stage in stages:
+        stages_from(stage)  # validates the name
+    with run_lock(services) as lock_conn:
+        with transaction(lock_conn) as cur:
+            ensure_schemas(cur, [config.staging_schema, config.analytics_schema])
+            history.ensure_history_tables(cur, config)
+            abandoned = history.mark_abandoned(cur, config)
+            run_id, started_at = history.start_run(cur, config, stages)
+        run_log = _RunLog(config.console.state_dir / "logs" / f"run-{run_id:05d}.log")
+
+        def emit(event: Event) -> None:
+            run_log.write(event)
+            sink(event)
+
+        try:
+            emit(RunStarted(run_id, stages))
+            emit(LogLine(run_id, None, "INFO", f"run #{run_id}: stages {', '.join(stages)}; user_id "
+                         f"{config.pipeline.user_id}; ingestion_date {config.pipeline.ingestion_date}; "
+                         f"as_of_date {config.pipeline.as_of_date}; warehouse {services.warehouse_label}; "
+                         f"S3 {services.s3_label}"))
+            for run in abandoned:
+                emit(LogLine(run_id, None, "WARNING", f"run #{run} had stopped without finishing: marked abandoned"))
+            results = _run_stages(services, lock_conn, run_id, stages, emit, cancel)
+            status = _run_status(results)
+            failed = next((r for r in results if r.status in ("failed", "cancelled")), None)
+            _record(lambda cur: history.finish_run(cur, config, run_id, status, failed.error if failed else None),
+                    lock_conn, emit, run_id)
+            summary = RunSummary(run_id, status, started_at, (utc_now() - started_at).total_seconds(),
+                                 config.pipeline.user_id, config.pipeline.ingestion_date.isoformat(),
+                                 tuple(results), str(run_log.path))
+            emit(RunFinished(run_id, summary))
+            return summary
+        finally:
+            run_log.close()
+            try:
+                services.persist()
+            except Exception as exc:  # persisting the embedded mirror must not hide the run's own outcome
+                sink(LogLine(run_id, None, "WARNING", f"could not save the embedded S3 objects: {exc}"))
+
+
+def _run_status(results: list[StageResult]) -> str:
+    if any(r.status == "cancelled" for r in results):
+        return "cancelled"
+    if any(r.status == "failed" for r in results):
+        return "failed"
+    return "succeeded"
+
+
+def _record(write: Callable, conn: psycopg2.extensions.connection, emit: EventSink, run_id: int) -> None:
+    """History writes are best effort: a lost history connection must not fail the data work."""
+    try:
+        with transaction(conn) as cur:
+            write(cur)
+    except psycopg2.Error as exc:
+        emit(LogLine(run_id, None, "WARNING", f"could not record run history: {redact(str(exc)).strip()}"))
+
+
+def _run_stages(services: Services, lock_conn, run_id: int, stages: tuple[str, ...], emit: EventSink,
+                cancel: CancelToken) -> list[StageResult]:
+    config = services.config
+    results: list[StageResult] = []
+    for stage in stages:
+        if results and results[-1].status != "succeeded":
+            result = StageResult(stage, "skipped", None, 0.0, 0, "an earlier stage did not succeed")
+            _record(lambda cur, r=result: history.record_stage(cur, config, run_id, r), lock_conn, emit, run_id)
+            emit(StageFinished(run_id, result))
+            results.append(result)
+            continue
+        started_at, started = utc_now(), time.monotonic()
+        emit(StageStarted(run_id, stage, started_at))
+        running = StageResult(stage, "running", started_at, 0.0, 0)
+        _record(lambda cur: history.record_stage(cur, config, run_id, running), lock_conn, emit, run_id)
+        ctx = StageContext(config, services, run_id, stage, emit, cancel)
+        output, status, error = StageOutput(), "succeeded", None
+        try:
+            cancel.raise_if_cancelled()
+            output = STAGE_FUNCTIONS[stage](ctx)
+            blocking = [c for c in output.checks if c.blocking]
+            if blocking:
+                status, error = "failed", "checks failed: " + "; ".join(c.detail for c in blocking)
+        except Cancelled:
+            status, error = "cancelled", f"{stage} was cancelled by the operator; nothing half-done was kept"
+        except D2BError as exc:
+            status, error = ("cancelled", f"{stage} was cancelled") if cancel.cancelled else ("failed", str(exc))
+        except Exception as exc:  # any other failure is still reported, never a crash
+            if cancel.cancelled:
+                status, error = "cancelled", f"{stage} was cancelled by the operator; nothing half-done was kept"
+            else:
+                status, error = "failed", _describe_unexpected(exc)
+                ctx.log(redact(traceback.format_exc()), "DEBUG")
+        for check in output.checks:
+            level = "INFO" if check.passed else ("ERROR" if check.severity == "ERROR" else "WARNING")
+            ctx.log(f"check {check.name} [{check.severity}]: {check.detail}", level)
+        if error:
+            ctx.log(error, "ERROR" if status == "failed" else "WARNING")
+        result = StageResult(stage, status, started_at, time.monotonic() - started, output.rows,
+                             redact(error) if error else None, tuple(output.checks), output.details)
+        _record(lambda cur: history.record_stage(cur, config, run_id, result), lock_conn, emit, run_id)
+        emit(StageFinished(run_id, result))
+        results.append(result)
+    return results
+
+
+def _describe_unexpected(exc: Exception) -> str:
+    if isinstance(exc, psycopg2.OperationalError):
+        return (f"the warehouse connection failed: {redact(str(exc)).strip().splitlines()[0] if str(exc).strip() else exc}; "
+                "the stage's transaction was rolled back; resume from this stage when the warehouse is back")
+    if isinstance(exc, psycopg2.Error):
+        return f"warehouse error: {redact((exc.diag.message_primary or str(exc)).strip())}"
+    return f"unexpected error ({exc.__class__.__name__}: {redact(str(exc))})"

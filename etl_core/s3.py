@@ -1,0 +1,162 @@
+"""S3 access: client creation (AWS, anonymous or any endpoint), listing, ranged reads, multipart writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+import boto3
+from botocore import UNSIGNED
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+
+from etl_core.errors import ServiceUnavailable, StageError
+
+PART_SIZE = 8 * 1024 * 1024  # multipart part size: above S3's 5 MB minimum, small enough to keep memory flat
+
+
+def make_s3_client(region: str, endpoint_url: str | None, *, anonymous: bool = False,
+                   access_key: str | None = None, secret_key: str | None = None) -> Any:
+    """A boto3 S3 client; anonymous clients send unsigned requests and never consult local credentials."""
+    config = BotoConfig(
+        region_name=region,
+        connect_timeout=5,
+        read_timeout=60,
+        retries={"max_attempts": 4, "mode": "standard"},
+        signature_version=UNSIGNED if anonymous else None,
+        s3={"addressing_style": "path"} if endpoint_url else {},
+    )
+    if anonymous:
+        # Explicit placeholder keys stop botocore from walking the credential chain; requests stay unsigned.
+        access_key, secret_key = "anonymous", "anonymous"
+    session = boto3.session.Session()
+    return session.client(
+        "s3",
+        endpoint_url=endpoint_url or None,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        config=config,
+    )
+
+
+@dataclass(frozen=True)
+class S3Entry:
+    """One row of a bucket listing: a common prefix (is_prefix) or an object."""
+
+    key: str
+    is_prefix: bool
+    size: int = 0
+    last_modified: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        trimmed = self.key.rstrip("/")
+        return trimmed.rsplit("/", 1)[-1] + ("/" if self.is_prefix else "")
+
+
+def list_level(client: Any, bucket: str, prefix: str = "") -> list[S3Entry]:
+    """The prefixes and objects directly under `prefix` (one level, using the '/' delimiter)."""
+    entries: list[S3Entry] = []
+    paginator = client.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+        entries += [S3Entry(p["Prefix"], True) for p in page.get("CommonPrefixes", [])]
+        entries += [
+            S3Entry(o["Key"], False, o["Size"], o["LastModified"])
+            for o in page.get("Contents", [])
+            if o["Key"] != prefix
+        ]
+    return sorted(entries, key=lambda e: (not e.is_prefix, e.key))
+
+
+def object_info(client: Any, bucket: str, key: str) -> dict | None:
+    """head_object, or None when the object does not exist."""
+    try:
+        return client.head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+
+
+def read_head(client: Any, bucket: str, key: str, max_bytes: int) -> tuple[bytes, int]:
+    """The first `max_bytes` of an object with a ranged GET, and the object's full size."""
+    response = client.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{max_bytes - 1}")
+    content_range = response.get("ContentRange") or ""
+    total = int(content_range.rsplit("/", 1)[-1]) if "/" in content_range else response["ContentLength"]
+    return response["Body"].read(), total
+
+
+def check_bucket(client: Any, bucket: str, endpoint_label: str) -> None:
+    """Fail fast with exit code 3 when the endpoint is unreachable; a missing bucket is a stage problem."""
+    try:
+        client.head_bucket(Bucket=bucket)
+    except (EndpointConnectionError, BotoCoreError) as exc:
+        raise ServiceUnavailable(
+            f"S3 endpoint {endpoint_label} could not be reached ({exc.__class__.__name__}); "
+            "check [source] endpoint_url and your network, then retry"
+        ) from None
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in ("404", "NoSuchBucket", "NotFound"):
+            raise StageError(f"bucket s3://{bucket} does not exist at {endpoint_label}; check [source] bucket") from None
+        if code in ("403", "AccessDenied"):
+            return  # a public bucket may deny HeadBucket to anonymous users yet allow GetObject
+        raise
+
+
+class MultipartWriter:
+    """A file-like sink for COPY TO STDOUT that uploads 8 MB parts; aborts unless completed."""
+
+    def __init__(self, client: Any, bucket: str, key: str, on_bytes: Callable[[int], None] | None = None,
+                 content_type: str = "text/csv"):
+        self.client, self.bucket, self.key = client, bucket, key
+        self._on_bytes = on_bytes
+        self._buffer = bytearray()
+        self._parts: list[dict] = []
+        self.bytes_written = 0
+        self.upload_id = client.create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)["UploadId"]
+
+    def write(self, data: bytes | str) -> int:
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        self._buffer += data
+        self.bytes_written += len(data)
+        if self._on_bytes:
+            self._on_bytes(len(data))
+        if len(self._buffer) >= PART_SIZE:
+            self._upload_part(bytes(self._buffer))
+            self._buffer.clear()
+        return len(data)
+
+    def _upload_part(self, body: bytes) -> None:
+        number = len(self._parts) + 1
+        response = self.client.upload_part(
+            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=body
+        )
+        self._parts.append({"PartNumber": number, "ETag": response["ETag"]})
+
+    def complete(self) -> None:
+        """Upload the last part and make the object visible at its key, all at once."""
+        if self._buffer or not self._parts:
+            self._upload_part(bytes(self._buffer))
+            self._buffer.clear()
+        self.client.complete_multipart_upload(
+            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, MultipartUpload={"Parts": self._parts}
+        )
+
+    def abort(self) -> None:
+        try:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
+        except (ClientError, BotoCoreError):
+            pass  # the upload may already be gone; the next export also sweeps stale uploads
+
+
+def abort_stale_uploads(client: Any, bucket: str, prefix: str) -> list[str]:
+    """Abort incomplete multipart uploads under `prefix` (left by a killed run); returns their keys."""
+    aborted = []
+    response = client.list_multipart_uploads(Bucket=bucket, Prefix=prefix)
+    for upload in response.get("Uploads", []):
+        client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+        aborted.append(upload["Key"])
+    return aborted

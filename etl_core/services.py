@@ -1,0 +1,117 @@
+"""The S3 client and warehouse connections a run uses, embedded or external, behind one object."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+import psycopg2.extensions
+
+from etl_core import demo_data
+from etl_core.config import Config
+from etl_core.embedded import EmbeddedServices
+from etl_core.s3 import check_bucket, make_s3_client
+from etl_core.warehouse import connect, mask_url, table_exists
+
+
+class Services:
+    """Reachable S3 and warehouse for one config. Create with `open_services`; close when done."""
+
+    def __init__(self, config: Config, embedded: EmbeddedServices | None, warehouse_dsn: str, s3_endpoint: str | None):
+        self.config = config
+        self.embedded = embedded
+        self._warehouse_dsn = warehouse_dsn  # may hold a password: never log or show it
+        self.s3_endpoint = s3_endpoint
+        self.warehouse_label = "embedded Postgres" if config.warehouse.embedded else mask_url(warehouse_dsn)
+        self.s3_label = "embedded S3" if config.source_embedded else (s3_endpoint or f"AWS S3 ({config.source.region})")
+        self._s3_client: Any = None
+        self._client_lock = threading.Lock()
+
+    def s3(self) -> Any:
+        """A shared boto3 client (boto3 clients are thread-safe)."""
+        with self._client_lock:
+            if self._s3_client is None:
+                if self.embedded is not None and self.config.source_embedded:
+                    self._s3_client = self.embedded.s3_client()
+                else:
+                    self._s3_client = make_s3_client(self.config.source.region, self.s3_endpoint,
+                                                     anonymous=self.config.source.anonymous)
+            return self._s3_client
+
+    def connect(self, *, autocommit: bool = False, purpose: str = "") -> psycopg2.extensions.connection:
+        name = "d2b-console" + (f" {purpose}" if purpose else "")
+        return connect(self._warehouse_dsn, self.warehouse_label, autocommit=autocommit, application_name=name)
+
+    def persist(self) -> None:
+        """Write the embedded S3 objects to the state folder (no-op for external S3)."""
+        if self.embedded is not None:
+            self.embedded.persist_objects()
+
+    def close(self) -> None:
+        if self.embedded is not None:
+            self.embedded.stop()
+            self.embedded = None
+
+    def __enter__(self) -> "Services":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def open_services(config: Config, log: Callable[[str], None] = lambda _m: None,
+                  demo_scale: float | None = None) -> Services:
+    """Start what is embedded, check that everything is reachable, seed demo data where embedded."""
+    embedded = None
+    if config.needs_embedded:
+        embedded = EmbeddedServices(
+            config.console.state_dir,
+            want_postgres=config.warehouse.embedded,
+            want_s3=config.source_embedded,
+            region=config.source.region,
+            log=log,
+        )
+        embedded.start()
+    try:
+        dsn = embedded.postgres_dsn if config.warehouse.embedded else config.warehouse.url
+        endpoint = embedded.s3_endpoint if config.source_embedded else (config.source.endpoint_url or None)
+        services = Services(config, embedded, dsn, endpoint)
+        conn = services.connect(purpose="setup")
+        conn.close()
+        if config.source_embedded:
+            _seed_embedded_bucket(services, demo_scale or config.console.demo_scale, log)
+        check_bucket(services.s3(), config.source.bucket, services.s3_label)
+        if config.warehouse.embedded:
+            _seed_embedded_dimensions(services, log)
+        return services
+    except BaseException:
+        if embedded is not None:
+            embedded.stop()
+        raise
+
+
+def _seed_embedded_bucket(services: Services, scale: float, log: Callable[[str], None]) -> None:
+    config, client = services.config, services.s3()
+    existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
+    for bucket in {config.source.bucket, config.export.bucket} - existing:
+        client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": config.source.region})
+    listing = client.list_objects_v2(Bucket=config.source.bucket, Prefix=config.source.prefix, MaxKeys=1)
+    if listing.get("KeyCount", 0) == 0:
+        log(f"embedded S3 is empty: generating the demo dataset at scale {scale:g}")
+        demo_data.upload_demo_dataset(client, config.source.bucket, config.source.prefix, scale, log)
+        services.persist()
+
+
+def _seed_embedded_dimensions(services: Services, log: Callable[[str], None]) -> None:
+    dims = services.config.warehouse.dims_schema
+    conn = services.connect(purpose="setup")
+    try:
+        with conn.cursor() as cur:
+            present = table_exists(cur, dims, "dim_dates")
+        conn.rollback()
+        if not present:
+            log(f"embedded warehouse: creating demo dimensions in {dims}")
+            demo_data.create_demo_dimensions(conn, dims)  # one transaction: all four tables or none
+    finally:
+        conn.close()
+

@@ -1,0 +1,46 @@
+"""What a stage gets to do its work: config, services, and throttled reporting."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from etl_core.config import Config
+from etl_core.events import CancelToken, CheckOutcome, EventSink, LogLine, StageProgress
+from etl_core.secrets import redact
+from etl_core.services import Services
+
+PROGRESS_INTERVAL_S = 0.2  # merge progress bursts: at most five events a second per stage
+
+
+@dataclass
+class StageOutput:
+    """What a stage returns: rows it produced, the checks it ran, and any details for the summary."""
+
+    rows: int = 0
+    checks: list[CheckOutcome] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class StageContext:
+    config: Config
+    services: Services
+    run_id: int
+    stage: str
+    sink: EventSink
+    cancel: CancelToken
+    _last_progress: float = 0.0
+
+    def log(self, message: str, level: str = "INFO") -> None:
+        self.sink(LogLine(self.run_id, self.stage, level, redact(message)))
+
+    def warn(self, message: str) -> None:
+        self.log(message, "WARNING")
+
+    def progress(self, done: int, total: int | None, unit: str, message: str = "", *, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._last_progress >= PROGRESS_INTERVAL_S:
+            self._last_progress = now
+            self.sink(StageProgress(self.run_id, self.stage, done, total, unit, message))

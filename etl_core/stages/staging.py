@@ -1,0 +1,313 @@
+"""Staging: stream each source object from S3 into `COPY ... FROM STDIN`, all or nothing per file.
+
+Each file loads into a fresh table in one transaction that then replaces the live table,
+so a failed load leaves the previous contents exactly as they were and readers never block.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import psycopg2
+import psycopg2.errors
+from botocore.exceptions import BotoCoreError, ClientError
+from psycopg2 import sql
+from urllib3.exceptions import HTTPError as Urllib3HTTPError
+
+from etl_core.checks import STAGING_CHECKS, run_checks
+from etl_core.errors import Cancelled, DataError, StageError
+from etl_core.events import CheckOutcome, CancelToken
+from etl_core.s3 import object_info
+from etl_core.sql_files import render_sql, safe_identifier
+from etl_core.stages.context import StageContext, StageOutput
+from etl_core.warehouse import transaction
+
+READ_SIZE = 1024 * 1024  # bytes per COPY chunk: big enough for COPY speed, small enough for flat memory
+MAX_HEADER_BYTES = 64 * 1024
+RETRY_DELAYS_S = (1.0, 2.0, 4.0)  # backoff between attempts of one file after a transient S3 error
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    table: str
+    names: tuple[str, ...]  # accepted object names, preferred first
+    columns: tuple[str, ...]
+
+
+SOURCE_FILES = (
+    SourceFile("orders", ("orders.csv",),
+               ("order_id", "customer_id", "order_date", "product_id", "unit_price", "quantity", "total_price")),
+    SourceFile("reviews", ("reviews.csv",), ("review", "product_id")),
+    # The brief spells it "shipments_deliveries.csv"; the real object is "shipment_deliveries.csv" (it wins).
+    SourceFile("shipment_deliveries", ("shipment_deliveries.csv", "shipments_deliveries.csv"),
+               ("shipment_id", "order_id", "shipment_date", "delivery_date")),
+)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    table: str
+    key: str
+    rows: int
+    file_rows: int
+    bytes: int
+    seconds: float
+
+
+def run_staging(ctx: StageContext) -> StageOutput:
+    output = StageOutput()
+    for source in SOURCE_FILES:
+        ctx.cancel.raise_if_cancelled()
+        result = load_with_retries(ctx, source)
+        output.rows += result.rows
+        output.details[result.table] = {"key": result.key, "rows": result.rows, "bytes": result.bytes,
+                                        "seconds": round(result.seconds, 3)}
+        output.checks.append(CheckOutcome(
+            f"{result.table}_rows_match_file", "ERROR", result.rows == result.file_rows,
+            f"{result.table}: {result.rows:,} rows loaded, {result.file_rows:,} data rows in {result.key}"))
+    conn = ctx.services.connect(purpose="checks")
+    try:
+        with transaction(conn) as cur:
+            output.checks += run_checks(cur, ctx.config, STAGING_CHECKS)
+    finally:
+        conn.close()
+    return output
+
+
+def resolve_source_key(ctx: StageContext, source: SourceFile) -> tuple[str, int]:
+    """The object key to load (first accepted name that exists) and its size."""
+    client, bucket, prefix = ctx.services.s3(), ctx.config.source.bucket, ctx.config.source.prefix
+    for name in source.names:
+        info = object_info(client, bucket, prefix + name)
+        if info is not None:
+            return prefix + name, int(info["ContentLength"])
+    names = " or ".join(prefix + n for n in source.names)
+    raise StageError(f"source object s3://{bucket}/{names} was not found; upload it, or check [source] bucket and prefix")
+
+
+def load_with_retries(ctx: StageContext, source: SourceFile) -> LoadResult:
+    key, size = resolve_source_key(ctx, source)
+    for attempt, delay in enumerate((*RETRY_DELAYS_S, None), start=1):
+        try:
+            return load_staging_table(ctx, source, key, size)
+        except (BotoCoreError, ClientError, Urllib3HTTPError, ConnectionError) as exc:
+            if isinstance(exc, ClientError) and not _is_transient(exc):
+                raise StageError(f"s3://{ctx.config.source.bucket}/{key} could not be read: {exc}") from None
+            if delay is None:
+                raise StageError(
+                    f"s3://{ctx.config.source.bucket}/{key} could not be read after {attempt} attempts "
+                    f"({exc.__class__.__name__}: {exc}); {source.table} keeps its previous rows; check S3 and retry"
+                ) from None
+            ctx.warn(f"{key}: transient S3 error ({exc.__class__.__name__}: {exc}); "
+                     f"nothing was loaded, retrying in {delay:g}s (attempt {attempt + 1} of {len(RETRY_DELAYS_S) + 1})")
+            _sleep_unless_cancelled(ctx.cancel, delay)
+    raise AssertionError("unreachable")
+
+
+def _is_transient(exc: ClientError) -> bool:
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return status >= 500 or exc.response.get("Error", {}).get("Code") in ("SlowDown", "RequestTimeout")
+
+
+def _sleep_unless_cancelled(cancel: CancelToken, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        cancel.raise_if_cancelled()
+        time.sleep(min(0.1, deadline - time.monotonic()))
+    cancel.raise_if_cancelled()
+
+
+def load_staging_table(ctx: StageContext, source: SourceFile, key: str, size: int) -> LoadResult:
+    """Load one object into `{staging}.{table}` atomically; raise DataError naming line and column."""
+    started = time.monotonic()
+    schema = ctx.config.staging_schema
+    loading = f"{source.table}__load"
+    body = ctx.services.s3().get_object(Bucket=ctx.config.source.bucket, Key=key)["Body"]
+    reader = CsvStreamReader(body, key, size, ctx.cancel,
+                             on_progress=lambda done: ctx.progress(done, size, "bytes", f"{source.table}: {key}"))
+    try:
+        file_columns = check_header(reader.read_header(), source, key)
+        ctx.log(f"loading s3://{ctx.config.source.bucket}/{key} ({size:,} bytes) into {schema}.{source.table}")
+        conn = ctx.services.connect(purpose="staging")
+        remove_cancel = ctx.cancel.on_cancel(conn.cancel)
+        try:
+            with transaction(conn) as cur:
+                cur.execute(sql.SQL("DROP TABLE IF EXISTS {}.{}").format(safe_identifier(schema), safe_identifier(loading)))
+                cur.execute(render_sql(f"ddl/staging/{source.table}.sql", schema=schema, table=loading))
+                copy = sql.SQL("COPY {}.{} ({}) FROM STDIN WITH (FORMAT csv, ENCODING 'UTF8')").format(
+                    safe_identifier(schema), safe_identifier(loading),
+                    sql.SQL(", ").join(safe_identifier(c) for c in file_columns))
+                try:
+                    cur.copy_expert(copy.as_string(cur), reader, size=READ_SIZE)
+                except psycopg2.DataError as exc:
+                    raise _data_error(exc, key, source, file_columns) from None
+                except psycopg2.IntegrityError as exc:
+                    raise _data_error(exc, key, source, file_columns) from None
+                except psycopg2.errors.QueryCanceled:
+                    raise Cancelled("cancelled by the operator") from None
+                except psycopg2.Error:
+                    if reader.error is not None:
+                        raise reader.error from None
+                    raise
+                rows = cur.rowcount
+                if rows != reader.data_rows:
+                    raise DataError(
+                        f"{key}: COPY loaded {rows:,} rows but the file has {reader.data_rows:,} data rows; "
+                        f"nothing was loaded and {source.table} keeps its previous rows")
+                _replace_live_table(cur, schema, source.table, loading)
+        finally:
+            remove_cancel()
+            conn.close()
+    finally:
+        body.close()
+    ctx.progress(size, size, "bytes", f"{source.table}: done", force=True)
+    seconds = time.monotonic() - started
+    ctx.log(f"{schema}.{source.table}: {rows:,} rows from {key} in {seconds:.2f}s")
+    return LoadResult(source.table, key, rows, reader.data_rows, reader.bytes_read, seconds)
+
+
+def _replace_live_table(cur: Any, schema: str, table: str, loading: str) -> None:
+    """Swap the freshly loaded table in for the live one, keeping index names stable."""
+    s, live, new = safe_identifier(schema), safe_identifier(table), safe_identifier(loading)
+    cur.execute(sql.SQL("DROP TABLE IF EXISTS {}.{}").format(s, live))
+    cur.execute(sql.SQL("ALTER TABLE {}.{} RENAME TO {}").format(s, new, live))
+    cur.execute(
+        "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND tablename = %s AND indexname LIKE %s",
+        (schema, table, loading.replace("_", r"\_") + "%"),
+    )
+    for (index_name,) in cur.fetchall():
+        cur.execute(sql.SQL("ALTER INDEX {}.{} RENAME TO {}").format(
+            s, sql.Identifier(index_name), sql.Identifier(table + index_name[len(loading):])))
+    cur.execute(sql.SQL("ANALYZE {}.{}").format(s, live))
+
+
+def check_header(header: bytes, source: SourceFile, key: str) -> list[str]:
+    """The file's columns in file order, after checking they are exactly the expected set (any order)."""
+    if not header.strip():
+        raise DataError(f"{key}: the object is empty (0 bytes or a blank first line); expected the header "
+                        f"line {','.join(source.columns)}")
+    try:
+        text = header.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{key}: line 1 (header): invalid UTF-8 byte at position {exc.start + 1}") from None
+    names = [name.strip().lower() for name in next(csv.reader([text.rstrip("\r\n")]))]
+    expected = set(source.columns)
+    unknown = [n for n in names if n not in expected]
+    missing = [c for c in source.columns if c not in names]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    problems = []
+    if missing:
+        problems.append("missing column(s): " + ", ".join(missing))
+    if unknown:
+        problems.append("unknown column(s): " + ", ".join(f"{n!r} (column {names.index(n) + 1})" for n in unknown))
+    if duplicated:
+        problems.append("duplicated column(s): " + ", ".join(duplicated))
+    if problems:
+        hint = ""
+        if len(names) == 1 and any(d in text for d in ";\t|"):
+            hint = "; the file does not look comma separated"
+        raise DataError(f"{key}: line 1 (header): {'; '.join(problems)}{hint}. Expected the columns "
+                        f"{','.join(source.columns)} in any order")
+    return names
+
+
+_COPY_CONTEXT = re.compile(r'COPY \S+, line (\d+)(?:, column (\w+))?(?:: "(.*)")?', re.DOTALL)
+
+
+def _data_error(exc: psycopg2.Error, key: str, source: SourceFile, file_columns: list[str]) -> DataError:
+    """Turn a COPY error into a message with the object key, file line, column and value."""
+    diag = exc.diag
+    match = _COPY_CONTEXT.search(diag.context or "")
+    line = int(match.group(1)) + 1 if match else None  # +1: the header line is not sent to COPY
+    column = (match.group(2) if match else None) or diag.column_name
+    value = match.group(3) if match else None
+    if column is None and diag.constraint_name:
+        column = next((c for c in source.columns if diag.constraint_name.startswith(c)), None)
+    if isinstance(exc, psycopg2.errors.UniqueViolation) and diag.message_detail:
+        found = re.match(r"Key \((\w+)\)=\((.*)\) already exists", diag.message_detail)
+        if found:
+            column, value = found.group(1), found.group(2)
+    where = f"{key}: line {line}" if line else key
+    if column in file_columns:
+        where += f", column {column} (field {file_columns.index(column) + 1})"
+    problem = (diag.message_primary or str(exc)).strip()
+    if isinstance(exc, psycopg2.errors.CheckViolation):
+        problem = f"value breaks the rule {diag.constraint_name}"
+    if value is not None:
+        shown = value if len(value) <= 80 else value[:77] + "..."
+        problem += f"; value {shown!r}"
+    return DataError(f"{where}: {problem}. Nothing was loaded: {source.table} keeps its previous rows. "
+                     "Fix the object and run the staging stage again")
+
+
+class CsvStreamReader:
+    """File-like view of an S3 body for COPY: splits off the header, counts records, reports progress.
+
+    Records are counted as newlines outside double quotes, so quoted line breaks are not rows.
+    Any exception here aborts the COPY; it is kept in `error` because psycopg2 re-raises its own.
+    """
+
+    def __init__(self, body: Any, key: str, size: int, cancel: CancelToken, on_progress: Callable[[int], None]):
+        self._body, self.key, self.size = body, key, size
+        self._cancel, self._on_progress = cancel, on_progress
+        self._pending = b""
+        self._in_quotes = False
+        self._last_byte = b"\n"
+        self._newlines = 0
+        self.bytes_read = 0
+        self.error: BaseException | None = None
+
+    @property
+    def data_rows(self) -> int:
+        return self._newlines + (0 if self._last_byte == b"\n" else 1)
+
+    def _next_chunk(self, size: int) -> bytes:
+        chunk = self._body.read(size)
+        self.bytes_read += len(chunk)
+        return chunk
+
+    def read_header(self) -> bytes:
+        buffer = b""
+        while b"\n" not in buffer and len(buffer) < MAX_HEADER_BYTES:
+            chunk = self._next_chunk(READ_SIZE)
+            if not chunk:
+                break
+            buffer += chunk
+        if buffer.startswith(UTF8_BOM):
+            buffer = buffer[len(UTF8_BOM):]
+        header, newline, rest = buffer.partition(b"\n")
+        if not newline and len(buffer) >= MAX_HEADER_BYTES:
+            raise DataError(f"{self.key}: line 1 (header) is longer than {MAX_HEADER_BYTES // 1024} KB; is this a CSV file?")
+        self._pending = rest
+        return header
+
+    def read(self, size: int = READ_SIZE) -> bytes:
+        try:
+            self._cancel.raise_if_cancelled()
+            if self._pending:
+                chunk, self._pending = self._pending, b""
+            else:
+                chunk = self._next_chunk(size)
+            if chunk:
+                self._count_records(chunk)
+                self._on_progress(self.bytes_read)
+            return chunk
+        except BaseException as exc:  # keep it: psycopg2 replaces it with a generic COPY error
+            self.error = exc
+            raise
+
+    def _count_records(self, chunk: bytes) -> None:
+        if not self._in_quotes and b'"' not in chunk:
+            self._newlines += chunk.count(b"\n")
+        else:
+            for i, segment in enumerate(chunk.split(b'"')):
+                if i:
+                    self._in_quotes = not self._in_quotes
+                if not self._in_quotes:
+                    self._newlines += segment.count(b"\n")
+        self._last_byte = chunk[-1:]

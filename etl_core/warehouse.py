@@ -1,0 +1,62 @@
+"""Warehouse connections: psycopg2 with timeouts, masked labels, and errors that name the endpoint."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from typing import Iterator
+
+import psycopg2
+import psycopg2.extensions
+
+from etl_core.errors import ServiceUnavailable
+from etl_core.secrets import redact
+
+CONNECT_TIMEOUT_S = 10
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ***, for logs and messages."""
+    return redact(re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url))
+
+
+def connect(dsn: str, label: str, *, autocommit: bool = False,
+            application_name: str = "d2b-console") -> psycopg2.extensions.connection:
+    """Open a connection, or raise ServiceUnavailable naming the (masked) endpoint."""
+    try:
+        conn = psycopg2.connect(dsn, connect_timeout=CONNECT_TIMEOUT_S, application_name=application_name)
+    except psycopg2.OperationalError as exc:
+        first_line = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__)
+        raise ServiceUnavailable(
+            f"warehouse {label} could not be reached: {first_line}; check [warehouse] url or "
+            "D2B_WAREHOUSE_URL and that the server is up"
+        ) from None
+    conn.autocommit = autocommit
+    with conn.cursor() as cur:
+        cur.execute("SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'")
+    if not autocommit:
+        conn.commit()
+    return conn
+
+
+@contextmanager
+def transaction(conn: psycopg2.extensions.connection) -> Iterator[psycopg2.extensions.cursor]:
+    """A cursor inside one transaction: commit on success, roll back on any error."""
+    try:
+        with conn.cursor() as cur:
+            yield cur
+        conn.commit()
+    except BaseException:
+        if not conn.closed:
+            conn.rollback()
+        raise
+
+
+def schema_exists(cur: psycopg2.extensions.cursor, schema: str) -> bool:
+    cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
+    return cur.fetchone() is not None
+
+
+def table_exists(cur: psycopg2.extensions.cursor, schema: str, table: str) -> bool:
+    cur.execute("SELECT to_regclass(format('%%I.%%I', %s::text, %s::text)) IS NOT NULL", (schema, table))
+    return bool(cur.fetchone()[0])

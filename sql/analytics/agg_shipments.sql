@@ -1,0 +1,17 @@
+-- Late shipments: shipped 6 or more days after the order and not delivered.
+-- Undelivered: neither shipped nor delivered, and order_date + 15 days <= as_of_date.
+-- Shipments are matched to orders on order_id.
+DELETE FROM {analytics}.agg_shipments WHERE ingestion_date = %(ingestion_date)s;
+
+INSERT INTO {analytics}.agg_shipments (ingestion_date, tt_late_shipments, tt_undelivered_items)
+SELECT
+    %(ingestion_date)s,
+    count(*) FILTER (
+        WHERE s.shipment_date >= o.order_date + 6
+          AND s.delivery_date IS NULL),
+    count(*) FILTER (
+        WHERE s.delivery_date IS NULL
+          AND s.shipment_date IS NULL
+          AND o.order_date + 15 <= %(as_of_date)s::date)
+FROM {staging}.shipment_deliveries AS s
+JOIN {staging}.orders AS o ON o.order_id = s.order_id;

@@ -1,0 +1,1 @@
+"""The Textual operator console. Importing this package does not import Textual."""
