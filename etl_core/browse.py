@@ -1,0 +1,183 @@
+"""Read-only views for the console: S3 listings, previews of objects and tables, history, export preview."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from psycopg2 import sql
+
+from etl_core import history
+from etl_core.checks import ANALYTICS_CHECKS, ANALYTICS_TABLES, run_checks
+from etl_core.events import CheckOutcome
+from etl_core.s3 import S3Entry, list_level, read_head
+from etl_core.services import Services
+from etl_core.sql_files import safe_identifier
+from etl_core.stages.export import export_query, export_targets
+from etl_core.warehouse import transaction
+
+PREVIEW_BYTES = 256 * 1024  # ranged read: never the whole object
+PREVIEW_ROWS = 200
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The first rows of an object or table; `total_rows` None when unknown (a partial object read)."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+    total_rows: int | None = None
+    note: str = ""
+
+    @property
+    def caption(self) -> str:
+        shown = len(self.rows)
+        total = f"{self.total_rows:,}" if self.total_rows is not None else "?"
+        return f"showing {shown:,} of {total} rows" + (f" ({self.note})" if self.note else "")
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    schema: str
+    name: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class SchemaInfo:
+    name: str
+    tables: list[TableInfo] = field(default_factory=list)
+    exists: bool = True
+
+
+@dataclass(frozen=True)
+class ExportPreview:
+    table: str
+    uri: str
+    preview: Preview
+    checks: list[CheckOutcome]
+
+    @property
+    def blocked(self) -> bool:
+        return any(c.blocking for c in self.checks)
+
+
+def list_s3(services: Services, bucket: str, prefix: str = "") -> list[S3Entry]:
+    """One level of a bucket (prefixes first, then objects with size and last-modified)."""
+    return list_level(services.s3(), bucket, prefix)
+
+
+def preview_object(services: Services, bucket: str, key: str, max_bytes: int = PREVIEW_BYTES,
+                   max_rows: int = PREVIEW_ROWS) -> Preview:
+    """Parse the first rows of a CSV object from a ranged read of its first bytes."""
+    data, size = read_head(services.s3(), bucket, key, max_bytes)
+    partial = len(data) < size
+    if partial:
+        data = data[: data.rfind(b"\n") + 1]  # drop the torn last line
+    text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, [])
+    rows = []
+    for row in reader:
+        if len(rows) >= max_rows:
+            partial = True
+            break
+        rows.append(row)
+    total = None if partial else len(rows)
+    note = f"first {len(data) // 1024:,} KB of {size:,} bytes" if len(data) < size else f"{size:,} bytes"
+    return Preview(f"s3://{bucket}/{key}", header, rows, total, note)
+
+
+def list_warehouse(services: Services) -> list[SchemaInfo]:
+    """The operator's schemas and the dimension schema, with their tables and exact row counts."""
+    config = services.config
+    wanted = [config.staging_schema, config.analytics_schema, config.warehouse.dims_schema]
+    conn = services.connect(purpose="browse")
+    try:
+        with transaction(conn) as cur:
+            cur.execute("SET LOCAL lock_timeout = '2s'")
+            cur.execute(
+                "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'p', 'v') AND c.relname NOT LIKE '%%\\_\\_load' "
+                "ORDER BY n.nspname, c.relname", (wanted,))
+            found: dict[str, list[str]] = {}
+            for schema, table in cur.fetchall():
+                found.setdefault(schema, []).append(table)
+            cur.execute("SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s)", (wanted,))
+            existing = {row[0] for row in cur.fetchall()}
+            result = []
+            for schema in wanted:
+                tables = []
+                for table in found.get(schema, []):
+                    cur.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(safe_identifier(schema), safe_identifier(table)))
+                    tables.append(TableInfo(schema, table, cur.fetchone()[0]))
+                result.append(SchemaInfo(schema, tables, schema in existing))
+            return result
+    finally:
+        conn.close()
+
+
+def preview_table(services: Services, schema: str, table: str, limit: int = PREVIEW_ROWS) -> Preview:
+    """The first `limit` rows (server-side LIMIT) and the table's total row count."""
+    conn = services.connect(purpose="browse")
+    try:
+        with transaction(conn) as cur:
+            cur.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(safe_identifier(schema), safe_identifier(table)))
+            total = cur.fetchone()[0]
+            cur.execute(sql.SQL("SELECT * FROM {}.{} LIMIT %s").format(safe_identifier(schema), safe_identifier(table)),
+                        (limit,))
+            columns = [d.name for d in cur.description]
+            rows = [list(r) for r in cur.fetchall()]
+        return Preview(f"{schema}.{table}", columns, rows, total)
+    finally:
+        conn.close()
+
+
+def preview_export(services: Services, limit: int = PREVIEW_ROWS) -> list[ExportPreview]:
+    """What the export stage would write: each table's rows as exported, its destination, the checks."""
+    config = services.config
+    conn = services.connect(purpose="browse")
+    try:
+        with transaction(conn) as cur:
+            checks = run_checks(cur, config, ANALYTICS_CHECKS)
+            previews = []
+            for target in export_targets(config):
+                table_checks = [c for c in checks if c.name.startswith(target.table)]
+                cur.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(
+                    safe_identifier(config.analytics_schema), safe_identifier(target.table)))
+                total = cur.fetchone()[0]
+                cur.execute(sql.SQL("{} LIMIT %s").format(export_query(cur, config.analytics_schema, target.table)),
+                            (limit,))
+                columns = [d.name for d in cur.description]
+                rows = [list(r) for r in cur.fetchall()]
+                previews.append(ExportPreview(target.table, target.uri,
+                                              Preview(f"{config.analytics_schema}.{target.table}", columns, rows, total),
+                                              table_checks))
+            return previews
+    finally:
+        conn.close()
+
+
+def recent_runs(services: Services, limit: int = 50) -> list[history.RunRecord]:
+    conn = services.connect(purpose="history")
+    try:
+        with transaction(conn) as cur:
+            return history.list_runs(cur, services.config, limit)
+    finally:
+        conn.close()
+
+
+def run_stages(services: Services, run_id: int) -> list[history.StageRecord]:
+    conn = services.connect(purpose="history")
+    try:
+        with transaction(conn) as cur:
+            return history.list_stage_runs(cur, services.config, run_id)
+    finally:
+        conn.close()
+
+
+__all__ = ["ANALYTICS_TABLES", "ExportPreview", "Preview", "S3Entry", "SchemaInfo", "TableInfo", "list_s3",
+           "list_warehouse", "preview_export", "preview_object", "preview_table", "recent_runs", "run_stages"]
