@@ -235,7 +235,7 @@ def _data_error(exc: psycopg2.Error, key: str, source: SourceFile, file_columns:
     where = f"{key}: line {line}" if line else key
     if column in file_columns:
         where += f", column {column} (field {file_columns.index(column) + 1})"
-    problem = (diag.message_primary or str(exc)).strip()
+    problem = _shorten_quoted((diag.message_primary or str(exc)).strip())
     if isinstance(exc, psycopg2.errors.CheckViolation):
         problem = f"value breaks the rule {diag.constraint_name}"
     if value is not None:
@@ -243,6 +243,11 @@ def _data_error(exc: psycopg2.Error, key: str, source: SourceFile, file_columns:
         problem += f"; value {shown!r}"
     return DataError(f"{where}: {problem}. Nothing was loaded: {source.table} keeps its previous rows. "
                      "Fix the object and run the staging stage again")
+
+
+def _shorten_quoted(text: str, limit: int = 80) -> str:
+    """Cut long quoted values (Postgres echoes them whole) so a 10 MB field never floods a message."""
+    return re.sub(r'"([^"]{%d,})"' % (limit + 1), lambda m: f'"{m.group(1)[:limit - 3]}..."', text)
 
 
 class CsvStreamReader:
