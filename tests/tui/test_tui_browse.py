@@ -1,0 +1,62 @@
+"""Browsing both trees and previewing an object and a table, against the real services."""
+
+from __future__ import annotations
+
+from textual.widgets import TabbedContent
+
+from tui_helpers import SIZE, make_app, settle
+from tui.screens.cell import CellScreen
+
+
+async def test_browse_lake_and_warehouse_and_preview(env):
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        lake = app.lake
+        bucket = lake.root.children[0]
+        assert bucket.data.bucket == env.bucket and bucket.is_expanded
+        names = [str(child.label.plain) for child in bucket.children]
+        assert any(name.startswith("orders_data/") for name in names), names
+        # expand the prefix: one level listed lazily, objects with size and last-modified
+        prefix = next(c for c in bucket.children if c.data.kind == "prefix")
+        assert not prefix.data.loaded
+        prefix.expand()
+        await settle(pilot)
+        objects = {c.data.key: c for c in prefix.children}
+        assert set(objects) == {"orders_data/orders.csv", "orders_data/reviews.csv",
+                                "orders_data/shipment_deliveries.csv"}
+        orders = objects["orders_data/orders.csv"]
+        assert "152 B" in orders.label.plain and orders.data.last_modified is not None
+        # Enter on an object previews its first rows
+        lake.focus()
+        lake.move_cursor(orders)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.query_one("#bottom", TabbedContent).active == "preview-tab"
+        preview = app.preview_pane
+        assert preview.columns[:3] == ["order_id", "customer_id", "order_date"]
+        assert preview.rows[0][:3] == ["1", "1", "2022-01-03"] and len(preview.rows) == 3
+        assert preview.preview.caption.startswith("showing 3 of 3 rows")
+        # a cell opens in full
+        preview.table.focus()
+        preview.table.move_cursor(row=1, column=2)
+        await pilot.press("v")
+        await pilot.pause()
+        assert isinstance(app.screen, CellScreen) and app.screen.text == "2022-05-02"
+        await pilot.press("escape")
+
+        # warehouse: dimension schema with tables and row counts; staging not created yet
+        rows = app.warehouse.table_rows()
+        assert rows[f"{env.dims_schema}.dim_dates"] == 1461
+        assert rows[f"{env.dims_schema}.dim_customers"] == 25
+        schemas = [c.data.schema for c in app.warehouse.root.children]
+        assert schemas == [f"{env.user_id}_staging", f"{env.user_id}_analytics", env.dims_schema]
+        # Enter on a table: first rows with "showing N of M"
+        node = next(t for s in app.warehouse.root.children for t in s.children
+                    if t.data.table == "dim_customers")
+        app.warehouse.focus()
+        app.warehouse.move_cursor(node)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.preview_pane.preview.caption == "showing 25 of 25 rows"
+        assert app.preview_pane.rows[0] == ["1", "customer 1", "100001"]

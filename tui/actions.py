@@ -1,0 +1,78 @@
+"""The one registry of console actions: it feeds the key bindings, the help screen and the command palette.
+
+Each action names a method `action_<name>` on the app, its key, a short label (footer) and a
+description (help screen, palette).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str          # the app's action: `action_<name>`
+    key: str           # Textual key name(s), comma separated
+    label: str         # short label for the footer
+    description: str   # one sentence for the help screen and the palette
+    group: str
+    footer: bool = True
+    priority: bool = False
+
+    @property
+    def display_key(self) -> str:
+        names = {"question_mark": "?", "f1": "F1", "f5": "F5", "ctrl+p": "Ctrl+P", "enter": "Enter",
+                 "escape": "Esc", "tab": "Tab"}
+        return " / ".join(names.get(k, k) for k in self.key.split(","))
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    # Pipeline
+    ActionSpec("run_all", "r", "Run all", "Run every stage in order: prepare, staging, analytics, export", "Pipeline"),
+    ActionSpec("run_selected", "s", "Run stage", "Run only the stage selected in the pipeline table", "Pipeline"),
+    ActionSpec("retry_failed", "t", "Retry", "Run the failed (or cancelled) stage again, alone", "Pipeline"),
+    ActionSpec("resume", "R", "Resume", "Run from the failed stage to the end (shows what will run, asks to confirm)",
+               "Pipeline"),
+    ActionSpec("cancel_run", "c", "Cancel", "Cancel the running stage (between chunks; running SQL is cancelled)",
+               "Pipeline"),
+    ActionSpec("export_preview", "e", "Export", "Preview each analytics table, its destination and checks; "
+               "confirm to export or cancel", "Pipeline"),
+    ActionSpec("history", "h", "History", "Past runs with their stages, rows, durations and errors", "Pipeline"),
+    # Browse
+    ActionSpec("preview_selected", "enter", "Preview",
+               "On an S3 object or a warehouse table: show its first rows; on a preview cell: show it in full",
+               "Browse", footer=False),
+    ActionSpec("show_cell", "v", "View cell", "Show the selected preview cell in full (long values)", "Browse",
+               footer=False),
+    ActionSpec("refresh", "f5", "Refresh", "Reload the data lake and warehouse trees (reconnects if a service was down)",
+               "Browse", footer=False),
+    ActionSpec("toggle_preview", "p", "Log/Preview", "Switch the bottom pane between the log and the preview",
+               "Browse", footer=False),
+    ActionSpec("focus_lake", "1", "Lake", "Focus the data lake tree", "Browse", footer=False),
+    ActionSpec("focus_warehouse", "2", "Warehouse", "Focus the warehouse tree", "Browse", footer=False),
+    ActionSpec("focus_pipeline", "3", "Pipeline", "Focus the pipeline table", "Browse", footer=False),
+    ActionSpec("focus_log", "4", "Log", "Focus the log (or preview) pane", "Browse", footer=False),
+    # Log
+    ActionSpec("log_stage", "f", "Log stage", "Filter the log by stage (cycles: all, run, prepare, staging, "
+               "analytics, export)", "Log"),
+    ActionSpec("log_level", "l", "Log level", "Filter the log by level (cycles: INFO+, WARNING+, ERROR, DEBUG+)", "Log"),
+    # App
+    ActionSpec("help", "question_mark,f1", "Help", "This list of keys", "App"),
+    ActionSpec("command_palette", "ctrl+p", "Palette", "Search every action by name", "App", footer=False),
+    ActionSpec("quit", "q", "Quit", "Quit the console (asks first when a run is in progress)", "App"),
+)
+
+# Keys the widgets handle themselves (listed in the help, not bound by the app).
+WIDGET_ACTIONS = frozenset({"preview_selected"})
+
+
+def action_by_name(name: str) -> ActionSpec:
+    return next(a for a in ACTIONS if a.name == name)
+
+
+def bindings() -> list[Binding]:
+    """The app's BINDINGS, generated from the registry."""
+    return [Binding(a.key, a.name, a.label, show=a.footer, priority=a.priority)
+            for a in ACTIONS if a.name not in WIDGET_ACTIONS]

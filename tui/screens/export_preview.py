@@ -1,0 +1,90 @@
+"""Before exporting: one tab per analytics table with its rows, destination key and checks."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, Static, TabbedContent, TabPane
+
+from tui.format import cell_text, short
+
+
+def checks_text(preview) -> Text:
+    text = Text()
+    if not preview.checks:
+        text.append("no checks for this table\n", style="dim")
+    for check in preview.checks:
+        if check.passed:
+            text.append("✔ ", style="green")
+        else:
+            text.append("✘ " if check.severity == "ERROR" else "! ", style="red" if check.severity == "ERROR" else "yellow")
+        text.append(f"{check.name} [{check.severity}]: ", style="bold")
+        text.append(check.detail + "\n")
+    return text
+
+
+class ExportPreviewScreen(Screen[bool]):
+    """Dismissed with True (export confirmed) or False (cancelled: nothing is written)."""
+
+    BINDINGS = [Binding("y,x", "confirm", "Export", show=True), Binding("escape,n", "cancel", "Cancel", show=True)]
+
+    def __init__(self, previews: list, destination: str) -> None:
+        super().__init__()
+        self.previews = previews
+        self.destination = destination
+
+    @property
+    def blocked(self) -> list[str]:
+        return [p.table for p in self.previews if p.blocked]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="export-body"):
+            yield Static(self._summary(), id="export-summary")
+            with TabbedContent(id="export-tabs"):
+                for preview in self.previews:
+                    mark = "✘ " if preview.blocked else ""
+                    with TabPane(f"{mark}{preview.table}", id=f"tab-{preview.table}"):
+                        yield Static(Text.assemble(("destination ", "dim"), (preview.uri, "bold"), "\n",
+                                                   (preview.preview.caption, "dim")), classes="export-dest")
+                        yield Static(checks_text(preview), classes="export-checks")
+                        yield DataTable(cursor_type="cell", zebra_stripes=True, classes="export-rows",
+                                        id=f"rows-{preview.table}")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Export (y)", variant="success", id="confirm", disabled=bool(self.blocked))
+                yield Button("Cancel (Esc)", variant="error", id="cancel")
+        yield Footer()
+
+    def _summary(self) -> Text:
+        text = Text.assemble(("Export preview", "bold"), f"  {len(self.previews)} tables to {self.destination}\n")
+        if self.blocked:
+            text.append(f"blocked: a check failed for {', '.join(self.blocked)}; fix the data and rerun analytics",
+                        style="bold red")
+        else:
+            text.append("All checks passed. Confirm to write the files; cancel writes nothing.", style="green")
+        return text
+
+    def on_mount(self) -> None:
+        for preview in self.previews:
+            table = self.query_one(f"#rows-{preview.table}", DataTable)
+            for name in preview.preview.columns:
+                table.add_column(name, key=name)
+            for row in preview.preview.rows:
+                table.add_row(*[short(cell_text(v)) for v in row])
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "confirm":
+            self.action_confirm()
+        else:
+            self.action_cancel()
+
+    def action_confirm(self) -> None:
+        if self.blocked:
+            self.notify(f"export is blocked by failed checks on {', '.join(self.blocked)}", severity="error")
+            return
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

@@ -1,0 +1,71 @@
+"""What the pipeline table shows for each stage, updated from core events (no widgets here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from etl_core.events import StageProgress, StageResult
+
+GLYPHS = {
+    "pending": ("·", "dim"),
+    "queued": ("○", "cyan"),
+    "running": ("▶", "bold yellow"),
+    "succeeded": ("✔", "bold green"),
+    "failed": ("✘", "bold red"),
+    "cancelled": ("■", "bold magenta"),
+    "skipped": ("↷", "dim"),
+    "abandoned": ("?", "red"),
+}
+
+
+@dataclass
+class StageView:
+    stage: str
+    status: str = "pending"
+    started_at: datetime | None = None
+    started_mono: float | None = None
+    duration_s: float | None = None
+    rows: int | None = None
+    done: int = 0
+    total: int | None = None
+    unit: str = ""
+    note: str = ""
+    error: str | None = None
+    run_id: int | None = None
+
+    def queue(self) -> None:
+        self.status, self.started_at, self.started_mono, self.duration_s = "queued", None, None, None
+        self.rows, self.done, self.total, self.unit, self.note, self.error = None, 0, None, "", "", None
+
+    def start(self, run_id: int, at: datetime, mono: float) -> None:
+        self.queue()
+        self.status, self.run_id, self.started_at, self.started_mono = "running", run_id, at, mono
+
+    def progress(self, event: StageProgress) -> None:
+        self.done, self.total, self.unit, self.note = event.done, event.total, event.unit, event.message
+
+    def finish(self, run_id: int, result: StageResult) -> None:
+        self.run_id = run_id
+        self.status = result.status
+        self.started_at = result.started_at
+        self.started_mono = None
+        self.duration_s = result.duration_s if result.status != "skipped" else None
+        self.rows = result.rows if result.status != "skipped" else None
+        self.error = result.error
+        if result.status == "succeeded":
+            self.total = self.total or 1
+            self.done = self.total
+
+    def elapsed(self, mono_now: float) -> float | None:
+        if self.status == "running" and self.started_mono is not None:
+            return max(0.0, mono_now - self.started_mono)
+        return self.duration_s
+
+    @property
+    def fraction(self) -> float | None:
+        if self.status == "succeeded":
+            return 1.0
+        if self.total:
+            return min(1.0, self.done / self.total)
+        return None

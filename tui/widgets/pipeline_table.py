@@ -1,0 +1,84 @@
+"""The pipeline pane: one row per stage with status, start, elapsed/duration, rows and a progress bar."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from etl_core.pipeline import STAGE_TITLES, STAGES
+from tui.clock import Clock
+from tui.format import count
+from tui.state import GLYPHS, StageView
+
+BAR_WIDTH = 14
+COLUMNS = (("glyph", " "), ("stage", "Stage"), ("status", "Status"), ("started", "Started"),
+           ("elapsed", "Elapsed"), ("rows", "Rows"), ("progress", "Progress"))
+
+
+def progress_bar(view: StageView, spin: int = 0) -> Text:
+    fraction = view.fraction
+    if view.status == "running" and fraction is None:
+        pos = spin % BAR_WIDTH
+        cells = ["░"] * BAR_WIDTH
+        for i in range(3):
+            cells[(pos + i) % BAR_WIDTH] = "█"
+        return Text("".join(cells) + "    ", style="yellow")
+    if fraction is None:
+        return Text("░" * BAR_WIDTH + "    ", style="dim")
+    filled = int(round(fraction * BAR_WIDTH))
+    style = {"succeeded": "green", "failed": "red", "cancelled": "magenta"}.get(view.status, "yellow")
+    return Text.assemble(("█" * filled, style), ("░" * (BAR_WIDTH - filled), "dim"), f" {int(fraction * 100):>3}%")
+
+
+class PipelineTable(DataTable):
+    """Rows keyed by stage name; the app updates a row with `show(view)`."""
+
+    def __init__(self, clock: Clock, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        self.clock = clock
+        self._spin = 0
+
+    def on_mount(self) -> None:
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
+        for stage in STAGES:
+            self.add_row(*self._cells(StageView(stage)), key=stage)
+
+    def _cells(self, view: StageView) -> list:
+        glyph, style = GLYPHS.get(view.status, ("?", ""))
+        elapsed = view.elapsed(self.clock.monotonic())
+        return [
+            Text(glyph, style=style),
+            Text(view.stage, style="bold"),
+            Text(view.status, style=style),
+            Text(self.clock.time(view.started_at), style="dim"),
+            Text(self.clock.duration(elapsed), justify="right"),
+            Text(count(view.rows), justify="right"),
+            progress_bar(view, self._spin),
+        ]
+
+    def show(self, view: StageView) -> None:
+        for (key, _label), value in zip(COLUMNS, self._cells(view)):
+            self.update_cell(view.stage, key, value, update_width=key in ("status", "elapsed", "rows"))
+
+    def tick(self, views: list[StageView]) -> None:
+        """Refresh live elapsed times and the busy bars of running stages."""
+        self._spin += 1
+        for view in views:
+            if view.status == "running":
+                self.show(view)
+
+    @property
+    def selected_stage(self) -> str:
+        return STAGES[max(0, min(self.cursor_row, len(STAGES) - 1))]
+
+    def select_stage(self, stage: str) -> None:
+        self.move_cursor(row=STAGES.index(stage))
+
+    def row_text(self, stage: str) -> list[str]:
+        """The plain text of a stage's row (tests, the tmux check)."""
+        return [str(c.plain if isinstance(c, Text) else c) for c in self.get_row(stage)]
+
+    @staticmethod
+    def title_of(stage: str) -> str:
+        return STAGE_TITLES.get(stage, stage)

@@ -1,0 +1,63 @@
+"""The warehouse pane: the operator's schemas and the dimension schema, with tables and row counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import Tree
+
+from tui.format import count
+
+
+@dataclass
+class WarehouseItem:
+    kind: str  # schema, table, note
+    schema: str = ""
+    table: str = ""
+    rows: int = 0
+
+
+class WarehouseTree(Tree[WarehouseItem]):
+    def __init__(self, **kwargs) -> None:
+        super().__init__("Warehouse", **kwargs)
+        self.show_root = False
+        self.guide_depth = 3
+        self._collapsed: set[str] = set()
+
+    def set_message(self, text: str, style: str = "dim") -> None:
+        self.clear()
+        self.root.add_leaf(Text(text, style=style), WarehouseItem("note"))
+
+    def set_schemas(self, schemas: list, roles: dict[str, str]) -> None:
+        """Rebuild from browse.list_warehouse, keeping which schemas the operator collapsed and the cursor."""
+        for node in self.root.children:
+            if node.data and node.data.kind == "schema" and not node.is_expanded:
+                self._collapsed.add(node.data.schema)
+            elif node.data and node.data.kind == "schema":
+                self._collapsed.discard(node.data.schema)
+        cursor = self.cursor_line
+        self.clear()
+        for schema in schemas:
+            role = roles.get(schema.name, "")
+            if not schema.exists:
+                label = Text.assemble((schema.name, "bold"), (f"  {role} · not created yet", "dim"))
+                self.root.add_leaf(label, WarehouseItem("schema", schema.name))
+                continue
+            label = Text.assemble((schema.name, "bold"), (f"  {role} · {len(schema.tables)} tables", "dim"))
+            node = self.root.add(label, WarehouseItem("schema", schema.name),
+                                 expand=schema.name not in self._collapsed)
+            for table in schema.tables:
+                node.add_leaf(Text.assemble(table.name, ("  " + count(table.rows, "rows"), "cyan")),
+                              WarehouseItem("table", schema.name, table.name, table.rows))
+        if cursor >= 0:
+            self.cursor_line = min(cursor, max(0, self.last_line))
+
+    def table_rows(self) -> dict[str, int]:
+        """{"schema.table": rows} as shown (used by tests and the status line)."""
+        found = {}
+        for schema in self.root.children:
+            for table in schema.children:
+                if table.data and table.data.kind == "table":
+                    found[f"{table.data.schema}.{table.data.table}"] = table.data.rows
+        return found
