@@ -501,7 +501,8 @@ class ConsoleApp(App[int]):
         if self.running:
             self.notify("a run is in progress; resume when it ends", severity="warning")
             return
-        unfinished = next((s for s in STAGES if self.views[s].status in ("failed", "cancelled", "abandoned")), None)
+        unfinished = next((s for s in STAGES
+                           if self.views[s].status in ("failed", "cancelled", "abandoned", "skipped")), None)
         if unfinished is not None:
             self._confirm_resume(self.views[unfinished].run_id, unfinished)
         elif (services := self.need_services()) is not None:

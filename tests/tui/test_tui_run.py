@@ -1,0 +1,112 @@
+"""Running stages from the console: run all, a failing stage, retry, resume, cancel, one run at a time."""
+
+from __future__ import annotations
+
+import psycopg2
+
+from tui_helpers import SIZE, make_app, settle, statuses, wait_until
+from tui.screens.confirm import ConfirmScreen
+
+GOOD_ORDERS = ("order_id,customer_id,order_date,product_id,unit_price,quantity,total_price\n"
+               "1,1,2022-01-03,1,100,2,200\n2,2,2022-05-02,2,50,1,50\n3,3,2022-06-01,1,10,3,30\n")
+BAD_ORDERS = GOOD_ORDERS.replace("2022-05-02", "2022-13-45")
+
+
+async def test_run_all_succeeds_with_rows_and_durations(env, exported_keys):
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert statuses(app) == dict.fromkeys(("prepare", "staging", "analytics", "export"), "succeeded")
+        rows = app.pipeline_rows()
+        for stage, (glyph, name, status, started, elapsed, count, bar) in rows.items():
+            assert (glyph, name, status) == ("✔", stage, "succeeded")
+            assert started and elapsed.endswith("s") and bar.endswith("100%"), rows[stage]
+        assert [rows[s][5] for s in ("prepare", "staging", "analytics", "export")] == ["0", "9", "3", "3"]
+        assert app.last_summary.status == "succeeded"
+        # the warehouse tree was refreshed after the stages: staging and analytics tables with counts
+        tables = app.warehouse.table_rows()
+        assert tables[f"{env.user_id}_staging.orders"] == 3
+        assert tables[f"{env.user_id}_analytics.agg_shipments"] == 1
+        # the log shows every stage, and the full log is on disk
+        messages = app.log_pane.visible_messages()
+        assert any("stage succeeded" in m for m in messages)
+        assert any(m.startswith("exported ") for m in messages)
+        with open(app.last_summary.log_file, encoding="utf-8") as log_file:
+            assert "[export] stage succeeded" in log_file.read()
+        assert exported_keys() == ["agg_public_holiday.csv", "agg_shipments.csv", "best_performing_product.csv"]
+
+
+async def test_failing_stage_shows_error_and_log_then_retry_and_resume(env):
+    env.put("orders.csv", BAD_ORDERS)
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert statuses(app) == {"prepare": "succeeded", "staging": "failed", "analytics": "skipped",
+                                 "export": "skipped"}
+        error = app.views["staging"].error
+        assert "orders.csv" in error and "2022-13-45" in error, error
+        # the failed stage's log is selected: filter on staging, the error is its last line
+        assert app.log_pane.stage_filter == "staging"
+        visible = app.log_pane.visible_messages()
+        assert visible and all(line.stage == "staging" for line in app.log_pane.kept if app.log_pane.matches(line))
+        assert any(error in m for m in visible[-3:]), visible[-3:]
+        assert app.pipeline.selected_stage == "staging"
+        assert app.pipeline.row_text("staging")[2] == "failed"
+
+        # retry after the object is fixed: only the failed stage runs
+        env.put("orders.csv", GOOD_ORDERS)
+        await pilot.press("t")
+        await settle(pilot)
+        assert app.last_summary.stages[0].stage == "staging" and len(app.last_summary.stages) == 1
+        assert statuses(app)["staging"] == "succeeded"
+        assert app.views["staging"].rows == 9
+
+        # resume: lists what will run (analytics, export), asks, then runs them
+        await pilot.press("R")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "1. analytics" in app.screen.body and "2. export" in app.screen.body
+        await pilot.press("y")
+        await settle(pilot)
+        assert statuses(app) == dict.fromkeys(("prepare", "staging", "analytics", "export"), "succeeded")
+        assert [s.stage for s in app.last_summary.stages] == ["analytics", "export"]
+
+
+async def test_cancel_running_stage_and_one_run_at_a_time(env, exported_keys):
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.last_summary.status == "succeeded"
+        env.s3.delete_objects(Bucket=env.bucket, Delete={"Objects": [
+            {"Key": f"analytics_export/{env.user_id}/{name}"} for name in exported_keys()]})
+
+        # hold a lock the analytics stage needs, so it is surely running when we cancel it
+        blocker = psycopg2.connect(env.pg_uri)
+        try:
+            with blocker.cursor() as cur:
+                cur.execute(f'LOCK TABLE "{env.user_id}_analytics".agg_public_holiday IN SHARE MODE')
+            await pilot.press("r")
+            await wait_until(pilot, lambda: app.views["analytics"].status == "running", what="analytics running")
+            assert app.running
+            await pilot.press("r")  # a second run is refused while one runs
+            await pilot.pause()
+            assert app.pipeline_rows()["analytics"][2] == "running"
+            await pilot.press("c")
+            await settle(pilot)
+        finally:
+            blocker.rollback()
+            blocker.close()
+        assert statuses(app) == {"prepare": "succeeded", "staging": "succeeded", "analytics": "cancelled",
+                                 "export": "skipped"}
+        assert app.last_summary.status == "cancelled"
+        assert not app.running
+        assert any("cancel" in m for m in app.log_pane.visible_messages())
+        assert exported_keys() == []  # nothing exported by the cancelled run
+        # the browse panes stayed usable: the warehouse listing still works after the cancel
+        assert app.warehouse.table_rows()[f"{env.user_id}_analytics.agg_public_holiday"] == 1
