@@ -144,15 +144,13 @@ def load_staging_table(ctx: StageContext, source: SourceFile, key: str, size: in
                     sql.SQL(", ").join(safe_identifier(c) for c in file_columns))
                 try:
                     cur.copy_expert(copy.as_string(cur), reader, size=READ_SIZE)
-                except psycopg2.DataError as exc:
-                    raise _data_error(exc, key, source, file_columns) from None
-                except psycopg2.IntegrityError as exc:
-                    raise _data_error(exc, key, source, file_columns) from None
-                except psycopg2.errors.QueryCanceled:
-                    raise Cancelled("cancelled by the operator") from None
-                except psycopg2.Error:
-                    if reader.error is not None:
+                except psycopg2.Error as exc:
+                    if reader.error is not None:  # our read failed (S3, cancel): psycopg2 reports it as a COPY failure
                         raise reader.error from None
+                    if isinstance(exc, (psycopg2.DataError, psycopg2.IntegrityError)):
+                        raise _data_error(exc, key, source, file_columns) from None
+                    if isinstance(exc, psycopg2.errors.QueryCanceled):
+                        raise Cancelled("cancelled by the operator") from None
                     raise
                 rows = cur.rowcount
                 if rows != reader.data_rows:
