@@ -154,8 +154,9 @@ def parse_config(raw: dict[str, Any], path: str, *, today: date | None = None) -
     except (KeyError, IndexError, ValueError):
         reader.fail("export", "prefix", "only the placeholder {user_id} is allowed")
 
-    url = os.environ.get(WAREHOUSE_URL_ENV) or reader.string("warehouse", "url")
-    url_key = f"warehouse.url (or ${WAREHOUSE_URL_ENV})"
+    from_env = os.environ.get(WAREHOUSE_URL_ENV, "").strip()
+    url = from_env or reader.string("warehouse", "url")
+    url_key = f"environment {WAREHOUSE_URL_ENV}" if from_env else "warehouse.url"
     if url != EMBEDDED:
         _validate_warehouse_url(url, path, url_key)
     dims = reader.string("warehouse", "dims_schema")

@@ -135,18 +135,13 @@ def history(env) -> list[tuple]:
     return env.query(f'SELECT run_id, status FROM "{env.user_id}_staging".console_runs ORDER BY run_id')
 
 
-@pytest.mark.parametrize("where, match", [
-    ("staging", "GET /{bucket}/orders_data/orders.csv"),
-    ("export", "POST /{bucket}/analytics_export/"),  # CreateMultipartUpload of the first export
+@pytest.mark.parametrize("where, match, after_bytes", [
+    ("staging", "GET /{bucket}/orders_data/orders.csv", 300_000),  # mid-object
+    ("export", "PUT /{bucket}/analytics_export/", 0),  # first part of an upload: an incomplete upload is left
 ])
-def test_process_killed_mid_stage_next_run_recovers(proxied, where, match):
+def test_process_killed_mid_stage_next_run_recovers(proxied, where, match, after_bytes):
     env, proxy = proxied
-    rule = proxy.add(Rule(match=match.format(bucket=env.bucket), action="hold",
-                          after_bytes=300_000 if where == "staging" else 0))
-    if where == "export":
-        # The upload is created, then its first part is held: an incomplete upload is left behind.
-        proxy.rules.remove(rule)
-        rule = proxy.add(Rule(match=f"PUT /{env.bucket}/analytics_export/", action="hold", after_bytes=0))
+    rule = proxy.add(Rule(match=match.format(bucket=env.bucket), action="hold", after_bytes=after_bytes))
     process = start_cli(env, "--run-all")
     assert rule.fired.wait(60), process.communicate(timeout=5)
     process.send_signal(signal.SIGKILL)

@@ -83,7 +83,12 @@ def resolve_source_key(ctx: StageContext, source: SourceFile) -> tuple[str, int]
     """The object key to load (first accepted name that exists) and its size."""
     client, bucket, prefix = ctx.services.s3(), ctx.config.source.bucket, ctx.config.source.prefix
     for name in source.names:
-        info = object_info(client, bucket, prefix + name)
+        try:
+            info = object_info(client, bucket, prefix + name)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "?")
+            raise StageError(f"s3://{bucket}/{prefix}{name} could not be read ({code}); check the credentials, "
+                             "[source] anonymous and the bucket policy") from None
         if info is not None:
             return prefix + name, int(info["ContentLength"])
     names = " or ".join(prefix + n for n in source.names)
