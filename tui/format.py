@@ -24,6 +24,8 @@ def count(n: int | None, unit: str = "") -> str:
     if n is None:
         return ""
     text = f"{n:,}"
+    if unit and n == 1 and unit.endswith("s"):
+        unit = unit[:-1]
     return f"{text} {unit}" if unit else text
 
 

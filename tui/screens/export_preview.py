@@ -6,8 +6,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Static, TabbedContent, TabPane
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Footer, Header, Static, TabbedContent, TabPane
 
 from tui.format import cell_text, short
 
@@ -26,8 +26,11 @@ def checks_text(preview) -> Text:
     return text
 
 
-class ExportPreviewScreen(Screen[bool]):
-    """Dismissed with True (export confirmed) or False (cancelled: nothing is written)."""
+class ExportPreviewScreen(ModalScreen[bool]):
+    """Dismissed with True (export confirmed) or False (cancelled: nothing is written).
+
+    Modal: the main screen's keys (run, cancel, …) are not active here; only confirm and cancel.
+    """
 
     BINDINGS = [Binding("y,x", "confirm", "Export", show=True), Binding("escape,n", "cancel", "Cancel", show=True)]
 
@@ -41,6 +44,7 @@ class ExportPreviewScreen(Screen[bool]):
         return [p.table for p in self.previews if p.blocked]
 
     def compose(self) -> ComposeResult:
+        yield Header(icon="◆")
         with Vertical(id="export-body"):
             yield Static(self._summary(), id="export-summary")
             with TabbedContent(id="export-tabs"):
@@ -67,6 +71,7 @@ class ExportPreviewScreen(Screen[bool]):
         return text
 
     def on_mount(self) -> None:
+        self.sub_title = "Export preview"
         for preview in self.previews:
             table = self.query_one(f"#rows-{preview.table}", DataTable)
             for name in preview.preview.columns:

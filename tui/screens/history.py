@@ -8,8 +8,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Header, Static
 
 from tui.clock import Clock
 from tui.format import count
@@ -21,7 +21,9 @@ def status_text(status: str) -> Text:
     return Text(f"{glyph} {status}", style=style)
 
 
-class HistoryScreen(Screen[None]):
+class HistoryScreen(ModalScreen[None]):
+    """Modal: only its own keys are active (Esc or h goes back)."""
+
     BINDINGS = [Binding("escape,h", "close", "Back", show=True)]
 
     class StagesWanted(Message):
@@ -38,6 +40,7 @@ class HistoryScreen(Screen[None]):
         self.shown_run: int | None = None
 
     def compose(self) -> ComposeResult:
+        yield Header(icon="◆")
         with Vertical(id="history-body"):
             yield DataTable(cursor_type="row", id="history-runs")
             yield DataTable(cursor_type="row", id="history-stages")
@@ -45,6 +48,7 @@ class HistoryScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.sub_title = "Run history"
         runs = self.query_one("#history-runs", DataTable)
         runs.border_title = f"Runs ({len(self.runs)})"
         for key, label in (("run", "Run"), ("started", "Started"), ("status", "Status"), ("duration", "Duration"),

@@ -11,8 +11,8 @@ from tui.format import count
 from tui.state import GLYPHS, StageView
 
 BAR_WIDTH = 14
-COLUMNS = (("glyph", " "), ("stage", "Stage"), ("status", "Status"), ("started", "Started"),
-           ("elapsed", "Elapsed"), ("rows", "Rows"), ("progress", "Progress"))
+COLUMNS = (("glyph", " ", 1), ("stage", "Stage", 9), ("status", "Status", 9), ("started", "Started", 8),
+           ("elapsed", "Elapsed", 9), ("rows", "Rows", 11), ("progress", "Progress", BAR_WIDTH + 5))
 
 
 def progress_bar(view: StageView, spin: int = 0) -> Text:
@@ -39,8 +39,8 @@ class PipelineTable(DataTable):
         self._spin = 0
 
     def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
+        for key, label, width in COLUMNS:
+            self.add_column(label, key=key, width=width)
         for stage in STAGES:
             self.add_row(*self._cells(StageView(stage)), key=stage)
 
@@ -58,8 +58,8 @@ class PipelineTable(DataTable):
         ]
 
     def show(self, view: StageView) -> None:
-        for (key, _label), value in zip(COLUMNS, self._cells(view)):
-            self.update_cell(view.stage, key, value, update_width=key in ("status", "elapsed", "rows"))
+        for (key, _label, _width), value in zip(COLUMNS, self._cells(view)):
+            self.update_cell(view.stage, key, value)
 
     def tick(self, views: list[StageView]) -> None:
         """Refresh live elapsed times and the busy bars of running stages."""

@@ -32,10 +32,12 @@ class WarehouseTree(Tree[WarehouseItem]):
     def set_schemas(self, schemas: list, roles: dict[str, str]) -> None:
         """Rebuild from browse.list_warehouse, keeping which schemas the operator collapsed and the cursor."""
         for node in self.root.children:
-            if node.data and node.data.kind == "schema" and not node.is_expanded:
-                self._collapsed.add(node.data.schema)
-            elif node.data and node.data.kind == "schema":
+            if node.data is None or node.data.kind != "schema" or not node.allow_expand:
+                continue
+            if node.is_expanded:
                 self._collapsed.discard(node.data.schema)
+            else:
+                self._collapsed.add(node.data.schema)
         cursor = self.cursor_line
         self.clear()
         for schema in schemas:
