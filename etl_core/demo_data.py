@@ -93,11 +93,9 @@ def review_chunks(scale: float, seed: int = 7) -> Iterator[pd.DataFrame]:
         })
 
 
-def _write_csv(writer: MultipartWriter, frames: Iterator[pd.DataFrame], columns: list[str],
-               rename: dict[str, str] | None = None) -> int:
+def _write_csv(writer: MultipartWriter, frames: Iterator[pd.DataFrame], columns: list[str]) -> int:
     rows = 0
     for i, frame in enumerate(frames):
-        frame = frame.rename(columns=rename or {})
         text = frame[columns].to_csv(index=False, header=(i == 0), lineterminator="\n")
         writer.write(text.encode("utf-8"))
         rows += len(frame)
@@ -109,18 +107,16 @@ def upload_demo_dataset(client: Any, bucket: str, prefix: str, scale: float,
     """Generate the three source files at `scale` and upload them under `prefix`."""
     files = []
     jobs = [
-        ("orders.csv", lambda: order_chunks(scale),
-         ["order_id", "customer_id", "order_date", "product_id", "unit_price", "quantity", "total_price"], None),
-        ("reviews.csv", lambda: review_chunks(scale), ["review", "product_id"], None),
-        ("shipment_deliveries.csv", lambda: order_chunks(scale),
-         ["shipment_id", "order_id", "shipment_date", "delivery_date"], {"order_id": "order_id"}),
+        ("orders.csv", order_chunks(scale),
+         ["order_id", "customer_id", "order_date", "product_id", "unit_price", "quantity", "total_price"]),
+        ("reviews.csv", review_chunks(scale), ["review", "product_id"]),
+        # Generated from the same seeded orders, so each order gets exactly one shipment row.
+        ("shipment_deliveries.csv", (f.assign(shipment_id=f["order_id"]) for f in order_chunks(scale)),
+         ["shipment_id", "order_id", "shipment_date", "delivery_date"]),
     ]
-    for name, chunks, columns, _ in jobs:
+    for name, frames, columns in jobs:
         writer = MultipartWriter(client, bucket, prefix + name)
         try:
-            frames = chunks()
-            if name == "shipment_deliveries.csv":
-                frames = (f.assign(shipment_id=f["order_id"]) for f in frames)
             rows = _write_csv(writer, frames, columns)
             writer.complete()
         except BaseException:

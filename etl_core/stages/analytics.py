@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg2.errors
+from psycopg2 import sql
 
 from etl_core.checks import ANALYTICS_CHECKS, ANALYTICS_TABLES, run_checks
 from etl_core.errors import Cancelled, StageError
-from etl_core.sql_files import render_sql
+from etl_core.sql_files import render_sql, safe_identifier
 from etl_core.stages.context import StageContext, StageOutput
 from etl_core.warehouse import transaction
 
@@ -54,12 +57,8 @@ def run_analytics(ctx: StageContext) -> StageOutput:
     return output
 
 
-def _current_rows(cur, ctx: StageContext) -> list[dict]:
+def _current_rows(cur: Any, ctx: StageContext) -> list[dict]:
     """Each analytics table's row for this ingestion_date, as plain JSON-friendly values."""
-    from psycopg2 import sql
-
-    from etl_core.sql_files import safe_identifier
-
     rows = []
     for table in ANALYTICS_TABLES:
         cur.execute(sql.SQL("SELECT * FROM {}.{} WHERE ingestion_date = %s").format(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from etl_core.sql_files import render_sql
+from psycopg2 import sql
+
+from etl_core.sql_files import render_sql, safe_identifier
 from etl_core.stages.context import StageContext, StageOutput
 from etl_core.stages.staging import SOURCE_FILES
 from etl_core.warehouse import schema_exists, table_exists, transaction
@@ -12,10 +14,6 @@ from etl_core.warehouse import schema_exists, table_exists, transaction
 
 def ensure_schemas(cur: Any, schemas: list[str]) -> list[str]:
     """Create the schemas that are missing; a real warehouse user may lack the right to create them."""
-    from psycopg2 import sql
-
-    from etl_core.sql_files import safe_identifier
-
     created = []
     for schema in schemas:
         if not schema_exists(cur, schema):
