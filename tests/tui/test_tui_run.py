@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import psycopg2
 
-from tui_helpers import SIZE, make_app, settle, statuses, wait_until
+from tui_helpers import BAD_ORDERS, GOOD_ORDERS, SIZE, make_app, settle, statuses, wait_until
 from tui.screens.confirm import ConfirmScreen
 
-GOOD_ORDERS = ("order_id,customer_id,order_date,product_id,unit_price,quantity,total_price\n"
-               "1,1,2022-01-03,1,100,2,200\n2,2,2022-05-02,2,50,1,50\n3,3,2022-06-01,1,10,3,30\n")
-BAD_ORDERS = GOOD_ORDERS.replace("2022-05-02", "2022-13-45")
 
 
 async def test_run_all_succeeds_with_rows_and_durations(env, exported_keys):

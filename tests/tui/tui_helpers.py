@@ -41,3 +41,8 @@ def statuses(app: ConsoleApp) -> dict[str, str]:
     return {stage: view.status for stage, view in app.views.items()}
 
 
+
+
+GOOD_ORDERS = ("order_id,customer_id,order_date,product_id,unit_price,quantity,total_price\n"
+               "1,1,2022-01-03,1,100,2,200\n2,2,2022-05-02,2,50,1,50\n3,3,2022-06-01,1,10,3,30\n")
+BAD_ORDERS = GOOD_ORDERS.replace("2022-05-02", "2022-13-45")

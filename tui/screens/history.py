@@ -80,9 +80,10 @@ class HistoryScreen(ModalScreen[None]):
         table.clear()
         errors = Text()
         for stage in stages:
+            ran = stage.status != "skipped"
             table.add_row(stage.stage, status_text(stage.status), self.clock.time(stage.started_at),
-                          Text(self.clock.duration(stage.duration_s), justify="right"),
-                          Text(count(stage.rows), justify="right"),
+                          Text(self.clock.duration(stage.duration_s if ran else None), justify="right"),
+                          Text(count(stage.rows if ran else None), justify="right"),
                           Text((stage.error or "")[:60], style="red"), key=stage.stage)
             if stage.error:
                 errors.append(f"{stage.stage}: ", style="bold red")

@@ -1,0 +1,85 @@
+"""Keys, help and palette from the one registry; errors that must not crash the app; a bad config at start."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from textual.command import CommandPalette
+
+from tui.actions import ACTIONS, WIDGET_ACTIONS, bindings
+from tui.app import ConsoleApp
+from tui.palette import ActionsProvider
+from tui.screens.help import HelpScreen
+from tui.screens.history import HistoryScreen
+from tui_helpers import SIZE, make_app, settle
+
+
+def test_bindings_come_from_the_registry():
+    keys = {b.key: b.action for b in ConsoleApp.BINDINGS}
+    assert keys == {a.key: a.name for a in ACTIONS if a.name not in WIDGET_ACTIONS}
+    assert len(bindings()) == len(keys)
+    for spec in ACTIONS:  # every action has a method on the app (or is one of Textual's own)
+        assert spec.name in WIDGET_ACTIONS or hasattr(ConsoleApp, f"action_{spec.name}"), spec.name
+
+
+async def test_help_and_palette_list_every_action(env):
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        console = Console(width=200, record=True, file=io.StringIO())
+        console.print(app.screen.query_one("#help-table").content)
+        lines = console.export_text().splitlines()
+        for spec in ACTIONS:  # one line per action: its key, label and description
+            assert any(line.split()[:1] == [spec.display_key.split()[0]] and spec.label in line
+                       and spec.description[:40] in line for line in lines), spec
+        await pilot.press("escape")
+
+        provider = ActionsProvider(app.screen)
+        titles = [hit.text async for hit in provider.discover()]
+        expected = [f"{a.label} ({a.display_key})" for a in ACTIONS
+                    if a.name not in WIDGET_ACTIONS and a.name != "command_palette"]
+        assert titles == expected and "History (h)" in titles and "Run all (r)" in titles
+
+        # the palette runs an action: Ctrl+P, type, Enter
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"history")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, HistoryScreen)
+
+
+async def test_unreachable_warehouse_does_not_crash(make_env):
+    env = make_env()
+    env.rewrite_config(url="postgresql://nobody@127.0.0.1:9/nowhere")
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.services is None
+        errors = [line.message for line in app.log_pane.kept if line.level == "ERROR"]
+        assert errors and "127.0.0.1" in errors[0], errors
+        assert any(n.severity == "error" for n in app._notifications)
+        await pilot.press("r")  # refused with a notification, no crash
+        await pilot.press("e")
+        await pilot.press("f5")  # retries the connection: fails again, still no crash
+        await settle(pilot)
+        assert app.is_running and not app.running
+        assert len([line for line in app.log_pane.kept if line.level == "ERROR"]) >= 2
+
+
+def test_bad_config_exits_2_without_traceback(tmp_path: Path):
+    config = tmp_path / "config.toml"
+    config.write_text('[pipeline]\nuser_id = "Bad Id"\n')
+    console = Path(sys.executable).with_name("d2b-console")
+    result = subprocess.run([str(console), "--config", str(config)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert str(config) in result.stderr and "user_id" in result.stderr
