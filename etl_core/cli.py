@@ -201,7 +201,7 @@ class ProgressReporter:
         self._last_plain_pct: dict[str, int] = {}
         if self.rich:
             from rich.console import Console
-            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
             self.console = Console(file=stream, highlight=False)
             self._progress = Progress(TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),

@@ -11,7 +11,6 @@ from typing import Callable, Iterator, Sequence
 import psycopg2
 
 from etl_core import history
-from etl_core.config import Config
 from etl_core.errors import Cancelled, D2BError, RunLocked
 from etl_core.events import (CancelToken, Event, EventSink, LogLine, RunFinished, RunStarted, RunSummary,
                              StageFinished, StageResult, StageStarted, discard, utc_now)
@@ -140,8 +139,8 @@ def run_pipeline(services: Services, stages: Sequence[str] = STAGES, sink: Event
             results = _run_stages(services, lock_conn, run_id, stages, emit, cancel)
             status = _run_status(results)
             failed = next((r for r in results if r.status in ("failed", "cancelled")), None)
-            _record(lambda cur: history.finish_run(cur, config, run_id, status, failed.error if failed else None),
-                    lock_conn, emit, run_id)
+            _record(lock_conn, emit, run_id, history.finish_run, config, run_id, status,
+                    failed.error if failed else None)
             summary = RunSummary(run_id, status, started_at, (utc_now() - started_at).total_seconds(),
                                  config.pipeline.user_id, config.pipeline.ingestion_date.isoformat(),
                                  tuple(results), str(run_log.path))
@@ -163,11 +162,11 @@ def _run_status(results: list[StageResult]) -> str:
     return "succeeded"
 
 
-def _record(write: Callable, conn: psycopg2.extensions.connection, emit: EventSink, run_id: int) -> None:
-    """History writes are best effort: a lost history connection must not fail the data work."""
+def _record(conn: psycopg2.extensions.connection, emit: EventSink, run_id: int, write: Callable, *args: object) -> None:
+    """Call `write(cur, *args)`; history writes are best effort: a lost connection must not fail the data work."""
     try:
         with transaction(conn) as cur:
-            write(cur)
+            write(cur, *args)
     except psycopg2.Error as exc:
         emit(LogLine(run_id, None, "WARNING", f"could not record run history: {redact(str(exc)).strip()}"))
 
@@ -179,14 +178,14 @@ def _run_stages(services: Services, lock_conn, run_id: int, stages: tuple[str, .
     for stage in stages:
         if results and results[-1].status != "succeeded":
             result = StageResult(stage, "skipped", None, 0.0, 0, "an earlier stage did not succeed")
-            _record(lambda cur, r=result: history.record_stage(cur, config, run_id, r), lock_conn, emit, run_id)
+            _record(lock_conn, emit, run_id, history.record_stage, config, run_id, result)
             emit(StageFinished(run_id, result))
             results.append(result)
             continue
         started_at, started = utc_now(), time.monotonic()
         emit(StageStarted(run_id, stage, started_at))
         running = StageResult(stage, "running", started_at, 0.0, 0)
-        _record(lambda cur: history.record_stage(cur, config, run_id, running), lock_conn, emit, run_id)
+        _record(lock_conn, emit, run_id, history.record_stage, config, run_id, running)
         ctx = StageContext(config, services, run_id, stage, emit, cancel)
         output, status, error = StageOutput(), "succeeded", None
         try:
@@ -212,7 +211,7 @@ def _run_stages(services: Services, lock_conn, run_id: int, stages: tuple[str, .
             ctx.log(error, "ERROR" if status == "failed" else "WARNING")
         result = StageResult(stage, status, started_at, time.monotonic() - started, output.rows,
                              redact(error) if error else None, tuple(output.checks), output.details)
-        _record(lambda cur: history.record_stage(cur, config, run_id, result), lock_conn, emit, run_id)
+        _record(lock_conn, emit, run_id, history.record_stage, config, run_id, result)
         emit(StageFinished(run_id, result))
         results.append(result)
     return results

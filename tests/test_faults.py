@@ -8,11 +8,9 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-import psycopg2
 import pytest
 
 from conftest import ORDERS_HEADER, create_dims, put_dataset

@@ -50,7 +50,7 @@ def run_analytics(ctx: StageContext) -> StageOutput:
             if blocking:
                 raise StageError("analytics checks failed: " + "; ".join(c.detail for c in blocking))
             ctx.progress(len(ANALYTICS_TABLES), len(ANALYTICS_TABLES), "tables", "done", force=True)
-            output.details = {table: row for table, row in zip(ANALYTICS_TABLES, _current_rows(cur, ctx))}
+            output.details = {table: row for table, row in zip(ANALYTICS_TABLES, _current_rows(cur, ctx), strict=True)}
     finally:
         remove_cancel()
         conn.close()
