@@ -83,3 +83,29 @@ def test_bad_config_exits_2_without_traceback(tmp_path: Path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert str(config) in result.stderr and "user_id" in result.stderr
+
+
+async def test_log_pane_bounded_and_filtered_under_thousands_of_lines(env):
+    from etl_core.events import LogLine
+    from tui.bridge import EventBridge
+    from tui.widgets.log_pane import MAX_LINES
+
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        bridge = EventBridge(app.post_message)
+        for i in range(12_000):  # as a run's worker thread would: batched, not one message per line
+            bridge(LogLine(1, "staging" if i % 2 else "analytics", "WARNING" if i % 1000 == 1 else "INFO", f"line {i}"))
+        bridge.flush_logs()
+        await pilot.pause()
+        pane = app.log_pane
+        assert len(pane.lines) <= MAX_LINES and pane.visible_messages()[-1] == "line 11999"
+        await pilot.press("f")  # stage filter: run
+        await pilot.press("f")  # stage filter: prepare
+        await pilot.press("f")  # stage filter: staging
+        assert pane.stage_filter == "staging"
+        assert all(m.endswith(("1", "3", "5", "7", "9")) for m in pane.visible_messages()[-50:])
+        await pilot.press("l")  # level: WARNING and above
+        assert pane.min_level == "WARNING"
+        assert pane.visible_messages() == [f"line {i}" for i in range(1, 12_000, 1000)]
+        assert len(pane.lines) == 12
