@@ -504,7 +504,7 @@ class ConsoleApp(App[int]):
         unfinished = next((s for s in STAGES
                            if self.views[s].status in ("failed", "cancelled", "abandoned", "skipped")), None)
         if unfinished is not None:
-            self._confirm_resume(self.views[unfinished].run_id, unfinished)
+            self._confirm_resume(self.views[unfinished].run_id, unfinished, self.views[unfinished].status)
         elif (services := self.need_services()) is not None:
             self.background("find the resume point", lambda: resume_point(services),
                             lambda point: ResumePointReady(point, "resume"), group="history")
@@ -517,11 +517,12 @@ class ConsoleApp(App[int]):
         if message.mode == "retry":
             self.start_run((stage,))
         else:
-            self._confirm_resume(run_id, stage)
+            self._confirm_resume(run_id, stage, "did not finish")
 
-    def _confirm_resume(self, run_id: int | None, stage: str) -> None:
+    def _confirm_resume(self, run_id: int | None, stage: str, status: str) -> None:
         stages = stages_from(stage)
-        body = (f"Run #{run_id} stopped at {stage}.\nThis will run, in order:\n"
+        body = (f"In run #{run_id}, {stage} {status if status == 'did not finish' else 'was ' + status}.\n"
+                "This will run, in order:\n"
                 + "\n".join(f"  {i}. {s}" for i, s in enumerate(stages, 1)))
 
         def answered(yes: bool | None) -> None:

@@ -11,11 +11,20 @@ from tui.format import count
 from tui.state import GLYPHS, StageView
 
 BAR_WIDTH = 14
+NOTE_WIDTH = 24  # what the stage is on (a file, a table), after the bar
 COLUMNS = (("glyph", " ", 1), ("stage", "Stage", 9), ("status", "Status", 9), ("started", "Started", 8),
-           ("elapsed", "Elapsed", 9), ("rows", "Rows", 11), ("progress", "Progress", BAR_WIDTH + 5))
+           ("elapsed", "Elapsed", 9), ("rows", "Rows", 11), ("progress", "Progress", BAR_WIDTH + 5 + NOTE_WIDTH + 1))
 
 
 def progress_bar(view: StageView, spin: int = 0) -> Text:
+    bar = _bar(view, spin)
+    if view.status == "running" and view.note:
+        note = view.note if len(view.note) <= NOTE_WIDTH else view.note[: NOTE_WIDTH - 1] + "…"
+        bar.append(" " + note, style="dim")
+    return bar
+
+
+def _bar(view: StageView, spin: int) -> Text:
     fraction = view.fraction
     if view.status == "running" and fraction is None:
         pos = spin % BAR_WIDTH
