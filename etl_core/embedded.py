@@ -1,7 +1,7 @@
 """The embedded default: a real PostgreSQL (pgserver) and a real S3 HTTP API (moto) in the state folder.
 
-Postgres keeps its data directory in `<state>/pg`. Moto keeps objects in memory, so they are
-mirrored to `<state>/s3/` (one file per object plus a manifest) whenever the console persists,
+Postgres keeps its data directory in `<state>/pg`. Moto runs in a child process and keeps
+objects in memory, so they are mirrored to `<state>/s3/` (one file per object plus a manifest) whenever the console persists,
 and restored when the services start: an object written in one run is there in the next.
 """
 
@@ -10,18 +10,24 @@ from __future__ import annotations
 import json
 import logging
 import os
+import select
+import subprocess
+import sys
 import tempfile
-import urllib.request
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import quote
 
+from boto3.s3.transfer import TransferConfig
+
 from etl_core.errors import ServiceUnavailable
-from etl_core.s3 import make_s3_client
+from etl_core.s3 import PART_SIZE, make_s3_client
 from etl_core.state_lock import StateFolderLock
 
 EMBEDDED_ACCESS_KEY = "embedded"  # moto accepts any key; these are not secrets
-EMBEDDED_REGION_DEFAULT = "eu-central-1"
+S3_START_TIMEOUT_S = 30
+# Two 8 MB parts in flight at most: restoring or saving large objects keeps memory flat.
+TRANSFER = TransferConfig(multipart_chunksize=PART_SIZE, max_concurrency=2)
 
 
 class EmbeddedServices:
@@ -35,6 +41,7 @@ class EmbeddedServices:
         self._log = log
         self._lock = StateFolderLock(self.state_dir)
         self._moto: Any = None
+        self._s3_restored = False  # only a fully restored S3 may be saved over the mirror
         self._pg: Any = None
         self.postgres_dsn: str | None = None
         self.s3_endpoint: str | None = None
@@ -46,11 +53,14 @@ class EmbeddedServices:
     def start(self) -> None:
         self._lock.acquire()
         try:
+            if self._want_s3:
+                self._spawn_s3()  # starts while Postgres starts
             if self._want_postgres:
                 self._start_postgres()
             if self._want_s3:
-                self._start_s3()
+                self._await_s3()
                 self.restore_objects()
+                self._s3_restored = True
         except BaseException:
             self.stop()
             raise
@@ -74,17 +84,29 @@ class EmbeddedServices:
         self.postgres_dsn = self._pg.get_uri()
         self._log(f"embedded Postgres ready (socket in {datadir})")
 
-    def _start_s3(self) -> None:
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        from moto.server import ThreadedMotoServer
+    def _spawn_s3(self) -> None:
+        self._moto = subprocess.Popen([sys.executable, "-m", "etl_core.s3_server"], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._moto.start()
-        host, port = self._moto.get_host_and_port()
-        self.s3_endpoint = f"http://{host}:{port}"
-        # moto's backend is process-global: reset it so the disk mirror is the only source of truth.
-        urllib.request.urlopen(urllib.request.Request(f"{self.s3_endpoint}/moto-api/reset", method="POST"), timeout=10)
+    def _await_s3(self) -> None:
+        ready, _, _ = select.select([self._moto.stdout], [], [], S3_START_TIMEOUT_S)
+        line = self._moto.stdout.readline().strip() if ready else ""
+        if not line:
+            self._stop_s3()
+            raise ServiceUnavailable(f"the embedded S3 server did not start within {S3_START_TIMEOUT_S}s; "
+                                     "check that the moto[server] package is installed (pip install 'moto[server]')")
+        self.s3_endpoint = f"http://{line}"
         self._log(f"embedded S3 ready at {self.s3_endpoint}")
+
+    def _stop_s3(self) -> None:
+        if self._moto is not None:
+            self._moto.stdin.close()  # the server exits when its stdin closes
+            try:
+                self._moto.wait(10)
+            except subprocess.TimeoutExpired:
+                self._moto.kill()
+                self._moto.wait()
+            self._moto = None
 
     def s3_client(self) -> Any:
         return make_s3_client(self.region, self.s3_endpoint,
@@ -114,14 +136,14 @@ class EmbeddedServices:
             for key in objects:
                 path = self._object_path(bucket, key)
                 if path.is_file():
-                    client.upload_file(str(path), bucket, key)
+                    client.upload_file(str(path), bucket, key, Config=TRANSFER)
                     restored += 1
         if restored:
             self._log(f"embedded S3: restored {restored} object(s) from {self.s3_mirror}")
 
     def persist_objects(self) -> None:
         """Mirror every bucket and object to disk; unchanged objects (same ETag) are not rewritten."""
-        if self._moto is None:
+        if self._moto is None or not self._s3_restored:
             return
         client = self.s3_client()
         old = self._read_manifest()
@@ -135,7 +157,7 @@ class EmbeddedServices:
                     if old.get(bucket, {}).get(key) != etag or not path.is_file():
                         path.parent.mkdir(parents=True, exist_ok=True)
                         partial = path.with_name(path.name + ".partial")
-                        client.download_file(bucket, key, str(partial))
+                        client.download_file(bucket, key, str(partial), Config=TRANSFER)
                         os.replace(partial, path)  # a crash mid-write never leaves a torn object
                     new[bucket][key] = etag
         for bucket, objects in old.items():
@@ -153,8 +175,8 @@ class EmbeddedServices:
                 try:
                     self.persist_objects()
                 finally:
-                    self._moto.stop()
-                    self._moto = None
+                    self._stop_s3()
+                    self._s3_restored = False
             if self._pg is not None:
                 self._pg.cleanup()
                 self._pg = None

@@ -7,7 +7,6 @@ from typing import Any, Callable
 
 import psycopg2.extensions
 
-from etl_core import demo_data
 from etl_core.config import Config
 from etl_core.embedded import EmbeddedServices
 from etl_core.s3 import check_bucket, make_s3_client
@@ -97,6 +96,8 @@ def _seed_embedded_bucket(services: Services, scale: float, log: Callable[[str],
         client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": config.source.region})
     listing = client.list_objects_v2(Bucket=config.source.bucket, Prefix=config.source.prefix, MaxKeys=1)
     if listing.get("KeyCount", 0) == 0:
+        from etl_core import demo_data  # pandas and numpy load only when a dataset is generated
+
         log(f"embedded S3 is empty: generating the demo dataset at scale {scale:g}")
         demo_data.upload_demo_dataset(client, config.source.bucket, config.source.prefix, scale, log)
         services.persist()
@@ -110,6 +111,8 @@ def _seed_embedded_dimensions(services: Services, log: Callable[[str], None]) ->
             present = table_exists(cur, dims, "dim_dates")
         conn.rollback()
         if not present:
+            from etl_core import demo_data
+
             log(f"embedded warehouse: creating demo dimensions in {dims}")
             demo_data.create_demo_dimensions(conn, dims)  # one transaction: all four tables or none
     finally:
