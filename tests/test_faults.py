@@ -232,3 +232,34 @@ def test_damaged_embedded_postgres_says_what_to_do(tmp_path):
     assert result.returncode == 3
     assert "could not start" in result.stderr and "move it aside" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cancel_during_staging_keeps_previous_rows_and_skips_the_rest(proxied):
+    from etl_core.events import CancelToken, StageProgress
+
+    env, _proxy = proxied
+    cancel = CancelToken()
+
+    def cancel_mid_copy(event):
+        if isinstance(event, StageProgress) and event.stage == "staging":
+            cancel.cancel()
+
+    summary = run(env, sink=cancel_mid_copy, cancel=cancel)
+    assert summary.status == "cancelled"
+    assert [s.status for s in summary.stages] == ["succeeded", "cancelled", "skipped", "skipped"]
+    assert orders_count(env) == 1
+
+
+def test_ctrl_c_cancels_the_running_stage_and_exits_130(proxied):
+    env, proxy = proxied
+    hold = proxy.add(Rule(match=f"GET /{env.bucket}/orders_data/orders.csv", action="hold", after_bytes=300_000))
+    process = start_cli(env, "--run-all", "--json")
+    assert hold.fired.wait(60)
+    process.send_signal(signal.SIGINT)
+    hold.release.set()  # the held connection drops; the cancelled load must not be retried
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "cancelling the running stage" in err
+    assert [s["status"] for s in json.loads(out)["stages"]][1:] == ["cancelled", "skipped", "skipped"]
+    assert orders_count(env) == 1
+    assert history(env)[-1][1] == "cancelled"
