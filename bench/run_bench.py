@@ -844,9 +844,9 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
 BEGIN, END = "<!-- bench:begin (written by bench/run_bench.py) -->", "<!-- bench:end -->"
 
 
-def write_markdown(tables, verdicts, results, command: str) -> None:
+def write_markdown(tables, verdicts, results, command: str, measured_at: str | None = None) -> None:
     path = REPO / "BENCHMARKS.md"
-    body = [BEGIN, "", f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')} on {machine()}.", "",
+    body = [BEGIN, "", f"Measured {measured_at or time.strftime('%Y-%m-%d %H:%M %Z')} on {results.get('machine') or machine()}.", "",
             f"Command: `{command}`", "",
             f"PostgreSQL: {results['postgres'][0].split(',')[0]} (pgserver, shared_buffers {results['postgres'][1]}, "
             f"wal_level {results['postgres'][2]}, max_wal_size {results['postgres'][3]}, synchronous_commit {results['postgres'][4]})", ""]
@@ -875,6 +875,7 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--json", help="write the raw results here")
+    parser.add_argument("--report-from", help="only re-render the report from a --json file")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--spec", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -882,12 +883,20 @@ def main() -> int:
         sys.path.insert(0, str(REPO))
         WORKERS[args.worker](json.loads(args.spec))
         return 0
+    if args.report_from:  # re-render the tables (and BENCHMARKS.md) from a saved --json file
+        results = json.loads(Path(args.report_from).read_text())
+        tables, verdicts = build_report(results, args, results["command"])
+        print_report(tables, verdicts)
+        if not args.no_write:
+            write_markdown(tables, verdicts, results, results["command"], results.get("measured_at"))
+        return 0
     command = "/work/venv/bin/python bench/run_bench.py " + " ".join(sys.argv[1:])
     started = time.perf_counter()
     bench = Bench(args)
     results = bench.run()
     results["machine"] = machine()
     results["command"] = command
+    results["measured_at"] = time.strftime("%Y-%m-%d %H:%M %Z")
     results["total_s"] = time.perf_counter() - started
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=str))
@@ -895,7 +904,7 @@ def main() -> int:
     print_report(tables, verdicts)
     print(f"total bench time {results['total_s']:.0f}s", file=sys.stderr)
     if not args.no_write:
-        write_markdown(tables, verdicts, results, command)
+        write_markdown(tables, verdicts, results, command, results["measured_at"])
     return 0
 
 

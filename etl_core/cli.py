@@ -18,9 +18,11 @@ from etl_core.errors import EXIT_CONFIG, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK,
 from etl_core.events import (CancelToken, Event, LogLine, RunFinished, RunSummary, StageFinished, StageProgress,
                              StageStarted)
 from etl_core.pipeline import STAGES, resume_point, run_pipeline, stages_from
+from etl_core.s3 import object_info
 from etl_core.secrets import redact
 from etl_core.services import Services, open_services
 from etl_core.stages.export import export_targets
+from etl_core.stages.staging import SOURCE_FILES
 
 EPILOG = """\
 exit codes: 0 success; 1 a stage or data-quality check failed, or another run is in progress;
@@ -125,9 +127,6 @@ def _choose_stages(args: argparse.Namespace, services: Services, reporter: "Prog
 
 
 def _dry_run(services: Services, as_json: bool) -> int:
-    from etl_core.stages.staging import SOURCE_FILES
-    from etl_core.s3 import object_info
-
     config = services.config
     client = services.s3()
     sources = []

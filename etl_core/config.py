@@ -167,7 +167,7 @@ def parse_config(raw: dict[str, Any], path: str, *, today: date | None = None) -
     if not 0 < scale <= 1000:
         reader.fail("console", "demo_scale", "must be a number between 0 (excluded) and 1000")
     console = ConsoleSettings(
-        state_dir=Path(reader.string("console", "state_dir", default=".d2b-state")).expanduser(),
+        state_dir=Path(reader.string("console", "state_dir", default=".d2b-state")).expanduser().absolute(),
         demo_scale=float(scale),
     )
     return Config(

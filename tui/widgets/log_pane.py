@@ -80,7 +80,7 @@ class LogPane(RichLog):
         shown = [line for line in self.kept if self.matches(line)][-MAX_LINES:]
         for line in shown:
             self.write(self._render(line), scroll_end=False)
-        self.scroll_end(animate=False)
+        self.call_after_refresh(self.scroll_end, animate=False)
         self._update_title()
 
     def visible_messages(self) -> list[str]:

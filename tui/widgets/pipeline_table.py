@@ -11,9 +11,9 @@ from tui.format import count
 from tui.state import GLYPHS, StageView
 
 BAR_WIDTH = 14
-NOTE_WIDTH = 24  # what the stage is on (a file, a table), after the bar
+NOTE_WIDTH = 14  # what the stage is on (a file, a table), after the bar
 COLUMNS = (("glyph", " ", 1), ("stage", "Stage", 9), ("status", "Status", 9), ("started", "Started", 8),
-           ("elapsed", "Elapsed", 9), ("rows", "Rows", 11), ("progress", "Progress", BAR_WIDTH + 5 + NOTE_WIDTH + 1))
+           ("elapsed", "Elapsed", 8), ("rows", "Rows", 10), ("progress", "Progress", BAR_WIDTH + 5 + NOTE_WIDTH + 1))
 
 
 def progress_bar(view: StageView, spin: int = 0) -> Text:
