@@ -25,7 +25,7 @@ STAGE_CYCLE = (None, "run") + STAGES  # None: every stage
 
 class LogPane(RichLog):
     def __init__(self, clock: Clock, **kwargs) -> None:
-        super().__init__(max_lines=MAX_LINES, wrap=True, highlight=False, markup=False, **kwargs)
+        super().__init__(max_lines=MAX_LINES, wrap=True, min_width=20, highlight=False, markup=False, **kwargs)
         self.clock = clock
         self.kept: deque[LogLine] = deque(maxlen=MAX_KEPT)
         self.stage_filter: str | None = None
