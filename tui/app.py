@@ -228,8 +228,8 @@ class ConsoleApp(App[int]):
 
     def on_services_failed(self, message: ServicesFailed) -> None:
         self._services_failed = message.error
-        self.lake.set_message("S3 not reachable (F5 retries)", "red")
-        self.warehouse.set_message("warehouse not reachable (F5 retries)", "red")
+        self.lake.set_message("not connected: see the log (F5 retries)", "red")
+        self.warehouse.set_message("not connected: see the log (F5 retries)", "red")
         self.report_error("cannot connect", message.error)
 
     # data lake ------------------------------------------------------------------------------
