@@ -8,7 +8,7 @@ from psycopg2 import sql
 
 from etl_core.sql_files import render_sql, safe_identifier
 from etl_core.stages.context import StageContext, StageOutput
-from etl_core.stages.staging import SOURCE_FILES
+from etl_core.stages.staging import SOURCE_FILES, add_primary_key, create_staging_table
 from etl_core.warehouse import schema_exists, table_exists, transaction
 
 
@@ -34,8 +34,8 @@ def run_prepare(ctx: StageContext) -> StageOutput:
             new_tables = []
             for source in SOURCE_FILES:
                 if not table_exists(cur, config.staging_schema, source.table):
-                    cur.execute(render_sql(f"ddl/staging/{source.table}.sql",
-                                           schema=config.staging_schema, table=source.table))
+                    create_staging_table(cur, config.staging_schema, source, source.table)
+                    add_primary_key(cur, config.staging_schema, source, source.table)
                     new_tables.append(f"{config.staging_schema}.{source.table}")
             cur.execute(render_sql("ddl/analytics_tables.sql", analytics=config.analytics_schema))
             if not schema_exists(cur, config.warehouse.dims_schema):
