@@ -15,22 +15,22 @@ ANALYTICS_TABLES = ("agg_public_holiday", "agg_shipments", "best_performing_prod
 @dataclass(frozen=True)
 class Check:
     name: str
-    sql_file: str  # under sql/checks/; returns (violations bigint, sample text)
+    sql_file: str  # under sql/checks/; one file may serve several checks in one scan
     severity: str
     description: str
     table: str | None = None
 
 
 STAGING_CHECKS = (
-    Check("orders_key_unique", "orders_key_unique.sql", "ERROR", "order_id is unique and not null"),
-    Check("shipments_key_unique", "shipments_key_unique.sql", "ERROR", "shipment_id is unique and not null"),
-    Check("orders_product_known", "orders_product_known.sql", "WARN", "every order's product is in dim_products"),
-    Check("orders_customer_known", "orders_customer_known.sql", "WARN", "every order's customer is in dim_customers"),
-    Check("reviews_product_known", "reviews_product_known.sql", "WARN", "every reviewed product is in dim_products"),
-    Check("order_dates_known", "order_dates_known.sql", "WARN", "every order date is in dim_dates"),
-    Check("shipments_order_known", "shipments_order_known.sql", "WARN", "every shipment's order_id has an order"),
-    Check("shipments_one_per_order", "shipments_one_per_order.sql", "WARN", "at most one shipment per order"),
-    Check("orders_total_price", "orders_total_price.sql", "WARN", "total_price = unit_price * quantity"),
+    Check("orders_key_unique", "staging_keys.sql", "ERROR", "order_id is unique and not null"),
+    Check("shipments_key_unique", "staging_keys.sql", "ERROR", "shipment_id is unique and not null"),
+    Check("orders_product_known", "staging_orders.sql", "WARN", "every order's product is in dim_products"),
+    Check("orders_customer_known", "staging_orders.sql", "WARN", "every order's customer is in dim_customers"),
+    Check("order_dates_known", "staging_orders.sql", "WARN", "every order date is in dim_dates"),
+    Check("orders_total_price", "staging_orders.sql", "WARN", "total_price = unit_price * quantity"),
+    Check("reviews_product_known", "staging_reviews.sql", "WARN", "every reviewed product is in dim_products"),
+    Check("shipments_order_known", "staging_shipments.sql", "WARN", "every shipment's order_id has an order"),
+    Check("shipments_one_per_order", "staging_shipments.sql", "WARN", "at most one shipment per order"),
 )
 
 ANALYTICS_CHECKS = tuple(
@@ -41,19 +41,18 @@ ANALYTICS_CHECKS = tuple(
 
 
 def run_checks(cur: Any, config: Config, checks: tuple[Check, ...]) -> list[CheckOutcome]:
-    """Run each check's SQL and turn its violation count into an outcome."""
+    """Run each check file once (it returns rows of name, violations, sample) and grade every check."""
+    identifiers = {"staging": config.staging_schema, "analytics": config.analytics_schema,
+                   "dims": config.warehouse.dims_schema}
+    found: dict[str, tuple[int, str | None]] = {}
+    for sql_file, table, name in dict.fromkeys((c.sql_file, c.table, c.name if c.table else None) for c in checks):
+        cur.execute(render_sql(f"checks/{sql_file}", **identifiers, **({"table": table} if table else {})),
+                    {"ingestion_date": config.pipeline.ingestion_date, "staging_schema": config.staging_schema,
+                     "check_name": name})
+        found.update({row[0]: (row[1], row[2]) for row in cur.fetchall()})
     outcomes = []
     for check in checks:
-        identifiers = {
-            "staging": config.staging_schema,
-            "analytics": config.analytics_schema,
-            "dims": config.warehouse.dims_schema,
-        }
-        if check.table:
-            identifiers["table"] = check.table
-        cur.execute(render_sql(f"checks/{check.sql_file}", **identifiers),
-                    {"ingestion_date": config.pipeline.ingestion_date})
-        violations, sample = cur.fetchone()
+        violations, sample = found[check.name]
         if violations:
             detail = f"{check.description}: {violations:,} violation(s)" + (f" (e.g. {sample[:200]})" if sample else "")
         else:

@@ -1,0 +1,17 @@
+-- WARN checks on shipments, in one pass over shipments grouped by order: shipments whose order_id
+-- has no order (left out of every shipment count) and more than one shipment for an order.
+-- Returns one row per check: (name, violations, sample).
+SELECT v.check_name, v.violations, v.sample
+FROM (
+    SELECT
+        coalesce(sum(s.n) FILTER (WHERE o.order_id IS NULL), 0) AS orphans,
+        ((array_agg(s.order_id ORDER BY s.order_id) FILTER (WHERE o.order_id IS NULL))[1:10])::text AS orphan_sample,
+        coalesce(sum(s.n - 1) FILTER (WHERE s.n > 1), 0) AS extra_shipments,
+        ((array_agg(s.order_id ORDER BY s.order_id) FILTER (WHERE s.n > 1))[1:10])::text AS extra_sample
+    FROM (SELECT order_id, count(*) AS n FROM {staging}.shipment_deliveries GROUP BY order_id) AS s
+    LEFT JOIN {staging}.orders AS o ON o.order_id = s.order_id
+) AS agg
+CROSS JOIN LATERAL (VALUES
+    ('shipments_order_known', agg.orphans, agg.orphan_sample),
+    ('shipments_one_per_order', agg.extra_shipments, agg.extra_sample)
+) AS v (check_name, violations, sample);
