@@ -149,3 +149,21 @@ def test_stream_reader_counts_records_not_lines_across_chunk_boundaries():
     while reader.read(3):  # tiny chunks split quotes and newlines apart
         pass
     assert reader.data_rows == 4
+
+
+def test_key_checks_count_rows_when_no_primary_key_proves_them(env):
+    from etl_core.checks import STAGING_CHECKS, run_checks
+
+    assert_succeeded(run(env, STAGING))
+    schema = f'"{env.user_id}_staging"'
+    env.execute(f"ALTER TABLE {schema}.orders DROP CONSTRAINT orders_pkey; "
+                f"INSERT INTO {schema}.orders VALUES (1, 1, '2022-01-03', 1, 100, 2, 200)")
+    conn = __import__("psycopg2").connect(env.pg_uri)
+    try:
+        with conn.cursor() as cur:
+            outcomes = {c.name: c for c in run_checks(cur, env.config, STAGING_CHECKS)}
+    finally:
+        conn.close()
+    assert outcomes["orders_key_unique"].blocking
+    assert outcomes["orders_key_unique"].detail == "order_id is unique and not null: 1 violation(s)"
+    assert outcomes["shipments_key_unique"].passed
