@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
@@ -104,14 +105,20 @@ def check_bucket(client: Any, bucket: str, endpoint_label: str) -> None:
 
 
 class MultipartWriter:
-    """A file-like sink for COPY TO STDOUT that uploads 8 MB parts; aborts unless completed."""
+    """A file-like sink for COPY TO STDOUT that uploads 8 MB parts; aborts unless completed.
 
-    def __init__(self, client: Any, bucket: str, key: str, on_bytes: Callable[[int], None] | None = None,
+    Each part uploads in a background thread while COPY keeps producing the next one (at most
+    one part in flight, so memory stays at two parts).
+    """
+
+    def __init__(self, client: Any, bucket: str, key: str, on_part: Callable[[int], None] | None = None,
                  content_type: str = "text/csv"):
         self.client, self.bucket, self.key = client, bucket, key
-        self._on_bytes = on_bytes
+        self._on_part = on_part
         self._buffer = bytearray()
         self._parts: list[dict] = []
+        self._in_flight: Future | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3-part")
         self.bytes_written = 0
         self.upload_id = client.create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)["UploadId"]
 
@@ -120,30 +127,47 @@ class MultipartWriter:
             data = data.encode("utf-8")
         self._buffer += data
         self.bytes_written += len(data)
-        if self._on_bytes:
-            self._on_bytes(len(data))
         if len(self._buffer) >= PART_SIZE:
-            self._upload_part(bytes(self._buffer))
+            self._start_part(bytes(self._buffer))
             self._buffer.clear()
         return len(data)
 
-    def _upload_part(self, body: bytes) -> None:
+    def _start_part(self, body: bytes) -> None:
+        self._wait_for_part()
+        if self._on_part:
+            self._on_part(self.bytes_written)  # may raise to stop the export (cancel)
         number = len(self._parts) + 1
+        self._in_flight = self._executor.submit(self._upload_part, number, body)
+
+    def _upload_part(self, number: int, body: bytes) -> None:
         response = self.client.upload_part(
             Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=body
         )
         self._parts.append({"PartNumber": number, "ETag": response["ETag"]})
 
+    def _wait_for_part(self) -> None:
+        if self._in_flight is not None:
+            in_flight, self._in_flight = self._in_flight, None
+            in_flight.result()  # re-raises an upload error here, in the writer's thread
+
     def complete(self) -> None:
         """Upload the last part and make the object visible at its key, all at once."""
         if self._buffer or not self._parts:
-            self._upload_part(bytes(self._buffer))
+            self._start_part(bytes(self._buffer))
             self._buffer.clear()
+        self._wait_for_part()
+        self._executor.shutdown()
         self.client.complete_multipart_upload(
-            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, MultipartUpload={"Parts": self._parts}
+            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
+            MultipartUpload={"Parts": sorted(self._parts, key=lambda p: p["PartNumber"])}
         )
 
     def abort(self) -> None:
+        try:
+            self._wait_for_part()
+        except Exception:
+            pass  # the upload is being thrown away: its part's error no longer matters
+        self._executor.shutdown()
         try:
             self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
         except (ClientError, BotoCoreError):

@@ -5,6 +5,7 @@ The object appears at its key only when the upload completes; any failure aborts
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,20 +99,36 @@ def export_table(ctx: StageContext, cur: Any, target: ExportTarget) -> tuple[int
     copy = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER true)").format(query).as_string(cur)
     try:
         writer = MultipartWriter(ctx.services.s3(), target.bucket, target.key,
-                                 on_bytes=lambda _n: ctx.cancel.raise_if_cancelled())
+                                 on_part=lambda _done: ctx.cancel.raise_if_cancelled())
     except (ClientError, BotoCoreError) as exc:
         raise _s3_write_error(exc, target.uri) from None
     try:
-        cur.copy_expert(copy, writer)
+        # psycopg2 writes once per row: a 1 MB buffer in front keeps that cost out of the hot path.
+        buffered = io.BufferedWriter(_RawSink(writer), buffer_size=1024 * 1024)
+        cur.copy_expert(copy, buffered)
+        buffered.flush()
         writer.complete()
     except BaseException as exc:
         writer.abort()
-        if isinstance(exc, psycopg2.errors.QueryCanceled):
+        if isinstance(exc, psycopg2.errors.QueryCanceled) or ctx.cancel.cancelled:
             raise Cancelled("cancelled by the operator") from None
         if isinstance(exc, (ClientError, BotoCoreError)):
             raise _s3_write_error(exc, target.uri) from None
         raise
     return cur.rowcount, writer.bytes_written
+
+
+class _RawSink(io.RawIOBase):
+    """Adapts MultipartWriter to io.BufferedWriter."""
+
+    def __init__(self, writer: MultipartWriter):
+        self._writer = writer
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        return self._writer.write(bytes(data))
 
 
 def _s3_write_error(exc: Exception, where: str) -> StageError:
