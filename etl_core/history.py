@@ -123,16 +123,21 @@ def list_stage_runs(cur: Any, config: Config, run_id: int) -> list[StageRecord]:
     return [StageRecord(*row) for row in cur.fetchall()]
 
 
-def last_failed_stage(cur: Any, config: Config) -> tuple[int, str] | None:
-    """(run_id, stage) of the newest run if it failed, was cancelled or abandoned; else None."""
-    runs = list_runs(cur, config, limit=1)
-    if not runs or runs[0].status not in ("failed", "cancelled", "abandoned"):
+def last_failed_stage(cur: Any, config: Config, stages: tuple[str, ...]) -> tuple[int, str] | None:
+    """Where to resume: (run_id, stage) of the newest failure, moved past every later stage that has
+    succeeded since (e.g. after a retry of the failed stage alone); None when nothing is left to run."""
+    if not table_exists(cur, config.staging_schema, "console_stage_runs"):
         return None
-    stages = list_stage_runs(cur, config, runs[0].run_id)
-    failed = next((s for s in stages if s.status in ("failed", "cancelled", "abandoned", "running")), None)
-    if failed is not None:
-        return runs[0].run_id, failed.stage
-    done = {s.stage for s in stages if s.status == "succeeded"}
-    planned = runs[0].stages.split(",")
-    remaining = [s for s in planned if s not in done]
-    return (runs[0].run_id, remaining[0]) if remaining else None
+    cur.execute(sql.SQL(
+        "SELECT run_id, stage, started_at FROM {} WHERE status IN ('failed', 'cancelled', 'abandoned') "
+        "ORDER BY started_at DESC NULLS LAST, run_id DESC LIMIT 1").format(_stage_runs(config)))
+    failure = cur.fetchone()
+    if failure is None:
+        return None
+    run_id, failed_stage, failed_at = failure
+    for stage in stages[stages.index(failed_stage):]:
+        cur.execute(sql.SQL("SELECT 1 FROM {} WHERE stage = %s AND status = 'succeeded' AND started_at > %s LIMIT 1")
+                    .format(_stage_runs(config)), (stage, failed_at))
+        if cur.fetchone() is None:
+            return run_id, stage
+    return None

@@ -46,11 +46,11 @@ def stages_from(stage: str) -> tuple[str, ...]:
 
 
 def resume_point(services: Services) -> tuple[int, str] | None:
-    """(run_id, stage) where the newest run stopped, or None when it succeeded (nothing to resume)."""
+    """(run_id, stage) to resume from after the newest failure, or None when nothing is left to run."""
     conn = services.connect(purpose="history")
     try:
         with transaction(conn) as cur:
-            return history.last_failed_stage(cur, services.config)
+            return history.last_failed_stage(cur, services.config, STAGES)
     finally:
         conn.close()
 
@@ -95,7 +95,8 @@ class _RunLog:
             self._file.write(f"{stamp} INFO    [{event.stage}] stage started\n")
         elif isinstance(event, StageFinished):
             r = event.result
-            line = f"{stamp} {'INFO' if r.status == 'succeeded' else 'ERROR':<7} [{r.stage}] stage {r.status}"
+            level = {"failed": "ERROR", "cancelled": "WARNING"}.get(r.status, "INFO")
+            line = f"{stamp} {level:<7} [{r.stage}] stage {r.status}"
             line += f" in {r.duration_s:.2f}s, {r.rows:,} rows"
             if r.error:
                 line += f": {redact(r.error)}"

@@ -263,3 +263,17 @@ def test_ctrl_c_cancels_the_running_stage_and_exits_130(proxied):
     assert [s["status"] for s in json.loads(out)["stages"]][1:] == ["cancelled", "skipped", "skipped"]
     assert orders_count(env) == 1
     assert history(env)[-1][1] == "cancelled"
+
+
+def test_resume_point_moves_past_stages_retried_since_the_failure(env):
+    from etl_core.pipeline import resume_point
+
+    env.put("orders.csv", "order_id\n1\n")
+    assert run(env).stages[1].status == "failed"
+    put_dataset(env, [(1, 1, "2022-03-01", 1, 10, 1)], [(5, 1)], [])
+    assert_succeeded(run(env, ("staging",)))  # the operator retried the failed stage alone
+    with env.open() as services:
+        assert resume_point(services)[1] == "analytics"
+    assert_succeeded(run(env, ("analytics", "export")))
+    with env.open() as services:
+        assert resume_point(services) is None

@@ -75,9 +75,15 @@ class LoadResult:
 
 def run_staging(ctx: StageContext) -> StageOutput:
     output = StageOutput()
-    for source in SOURCE_FILES:
+    # Find every object first: a missing file fails the stage before anything is replaced,
+    # and the progress bar covers the whole stage.
+    located = [(source, *resolve_source_key(ctx, source)) for source in SOURCE_FILES]
+    total = sum(size for _source, _key, size in located)
+    done = 0
+    for source, key, size in located:
         ctx.cancel.raise_if_cancelled()
-        result = load_with_retries(ctx, source)
+        result = load_with_retries(ctx, source, key, size, Progress(done, total))
+        done += size
         output.rows += result.rows
         output.details[result.table] = {"key": result.key, "rows": result.rows, "bytes": result.bytes,
                                         "seconds": round(result.seconds, 3)}
@@ -91,6 +97,14 @@ def run_staging(ctx: StageContext) -> StageOutput:
     finally:
         conn.close()
     return output
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where one file's bytes sit in the whole stage: reported as offset + bytes read of total."""
+
+    offset: int
+    total: int
 
 
 def resolve_source_key(ctx: StageContext, source: SourceFile) -> tuple[str, int]:
@@ -109,11 +123,10 @@ def resolve_source_key(ctx: StageContext, source: SourceFile) -> tuple[str, int]
     raise StageError(f"source object s3://{bucket}/{names} was not found; upload it, or check [source] bucket and prefix")
 
 
-def load_with_retries(ctx: StageContext, source: SourceFile) -> LoadResult:
-    key, size = resolve_source_key(ctx, source)
+def load_with_retries(ctx: StageContext, source: SourceFile, key: str, size: int, progress: Progress) -> LoadResult:
     for attempt, delay in enumerate((*RETRY_DELAYS_S, None), start=1):
         try:
-            return load_staging_table(ctx, source, key, size)
+            return load_staging_table(ctx, source, key, size, progress)
         except (BotoCoreError, ClientError, Urllib3HTTPError, ConnectionError) as exc:
             if isinstance(exc, ClientError) and not _is_transient(exc):
                 raise StageError(f"s3://{ctx.config.source.bucket}/{key} could not be read: {exc}") from None
@@ -141,14 +154,16 @@ def _sleep_unless_cancelled(cancel: CancelToken, seconds: float) -> None:
     cancel.raise_if_cancelled()
 
 
-def load_staging_table(ctx: StageContext, source: SourceFile, key: str, size: int) -> LoadResult:
+def load_staging_table(ctx: StageContext, source: SourceFile, key: str, size: int,
+                       progress: Progress | None = None) -> LoadResult:
     """Load one object into `{staging}.{table}` atomically; raise DataError naming line and column."""
     started = time.monotonic()
     schema = ctx.config.staging_schema
     loading = f"{source.table}__load"
     body = ctx.services.s3().get_object(Bucket=ctx.config.source.bucket, Key=key)["Body"]
-    reader = CsvStreamReader(body, key, size, ctx.cancel,
-                             on_progress=lambda done: ctx.progress(done, size, "bytes", f"{source.table}: {key}"))
+    progress = progress or Progress(0, size)
+    reader = CsvStreamReader(body, key, size, ctx.cancel, on_progress=lambda done: ctx.progress(
+        progress.offset + done, progress.total, "bytes", f"{source.table}: {key}"))
     try:
         file_columns = check_header(reader.read_header(), source, key)
         ctx.log(f"loading s3://{ctx.config.source.bucket}/{key} ({size:,} bytes) into {schema}.{source.table}")
@@ -183,7 +198,7 @@ def load_staging_table(ctx: StageContext, source: SourceFile, key: str, size: in
             conn.close()
     finally:
         body.close()
-    ctx.progress(size, size, "bytes", f"{source.table}: done", force=True)
+    ctx.progress(progress.offset + size, progress.total, "bytes", f"{source.table}: loaded", force=True)
     seconds = time.monotonic() - started
     ctx.log(f"{schema}.{source.table}: {rows:,} rows from {key} in {seconds:.2f}s")
     return LoadResult(source.table, key, rows, reader.data_rows, reader.bytes_read, seconds)
