@@ -14,4 +14,6 @@ SELECT
           AND s.shipment_date IS NULL
           AND o.order_date + 15 <= %(as_of_date)s::date)
 FROM {staging}.shipment_deliveries AS s
-JOIN {staging}.orders AS o ON o.order_id = s.order_id;
+JOIN {staging}.orders AS o ON o.order_id = s.order_id
+-- Both counts need delivery_date IS NULL: filtering first shrinks the join.
+WHERE s.delivery_date IS NULL;
