@@ -105,22 +105,25 @@ def check_bucket(client: Any, bucket: str, endpoint_label: str) -> None:
 
 
 class MultipartWriter:
-    """A file-like sink for COPY TO STDOUT that uploads 8 MB parts; aborts unless completed.
+    """A file-like sink for COPY TO STDOUT: the object appears at its key only when complete.
 
-    Each part uploads in a background thread while COPY keeps producing the next one (at most
-    one part in flight, so memory stays at two parts).
+    Up to one part (8 MB) it is a single PUT; beyond, a multipart upload whose parts upload in a
+    background thread while COPY produces the next one (at most one part in flight, so memory
+    stays at two parts). Either way nothing is visible at the key until `complete`; `abort`
+    throws everything away.
     """
 
     def __init__(self, client: Any, bucket: str, key: str, on_part: Callable[[int], None] | None = None,
                  content_type: str = "text/csv"):
         self.client, self.bucket, self.key = client, bucket, key
         self._on_part = on_part
+        self._content_type = content_type
         self._buffer = bytearray()
         self._parts: list[dict] = []
         self._in_flight: Future | None = None
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3-part")
+        self._executor: ThreadPoolExecutor | None = None
+        self.upload_id: str | None = None  # set once the object outgrows a single PUT
         self.bytes_written = 0
-        self.upload_id = client.create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)["UploadId"]
 
     def write(self, data: bytes | str) -> int:
         if isinstance(data, str):
@@ -136,6 +139,10 @@ class MultipartWriter:
         self._wait_for_part()
         if self._on_part:
             self._on_part(self.bytes_written)  # may raise to stop the export (cancel)
+        if self.upload_id is None:
+            self.upload_id = self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=self.key, ContentType=self._content_type)["UploadId"]
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3-part")
         number = len(self._parts) + 1
         self._in_flight = self._executor.submit(self._upload_part, number, body)
 
@@ -151,8 +158,13 @@ class MultipartWriter:
             in_flight.result()  # re-raises an upload error here, in the writer's thread
 
     def complete(self) -> None:
-        """Upload the last part and make the object visible at its key, all at once."""
-        if self._buffer or not self._parts:
+        """Make the object visible at its key, all at once."""
+        if self.upload_id is None:
+            self.client.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self._buffer),
+                                   ContentType=self._content_type)
+            self._buffer.clear()
+            return
+        if self._buffer:
             self._start_part(bytes(self._buffer))
             self._buffer.clear()
         self._wait_for_part()
@@ -163,6 +175,9 @@ class MultipartWriter:
         )
 
     def abort(self) -> None:
+        self._buffer.clear()
+        if self.upload_id is None:
+            return  # nothing was sent
         try:
             self._wait_for_part()
         except Exception:

@@ -79,3 +79,24 @@ def test_export_refuses_when_the_run_row_is_missing(make_env):
     assert "export refused, analytics checks failed" in summary.stages[0].error
     listing = env.s3.list_objects_v2(Bucket=env.bucket, Prefix="analytics_export/")
     assert listing.get("KeyCount", 0) == 0
+
+
+def test_large_objects_go_up_in_parts_and_an_aborted_upload_leaves_nothing(s3, make_env):
+    from etl_core.s3 import PART_SIZE, MultipartWriter
+
+    env = make_env()
+    line = b"x" * 1023 + b"\n"
+    body = line * (2 * PART_SIZE // len(line) + 10)  # a bit over two parts
+    writer = MultipartWriter(s3, env.bucket, "out/big.csv")
+    for start in range(0, len(body), 65536):
+        writer.write(body[start:start + 65536])
+    assert writer.upload_id is not None
+    assert s3.list_objects_v2(Bucket=env.bucket, Prefix="out/").get("KeyCount", 0) == 0  # not visible yet
+    writer.complete()
+    assert s3.get_object(Bucket=env.bucket, Key="out/big.csv")["Body"].read() == body
+
+    aborted = MultipartWriter(s3, env.bucket, "out/aborted.csv")
+    aborted.write(body)
+    aborted.abort()
+    assert s3.list_objects_v2(Bucket=env.bucket, Prefix="out/aborted").get("KeyCount", 0) == 0
+    assert not s3.list_multipart_uploads(Bucket=env.bucket).get("Uploads")

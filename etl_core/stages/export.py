@@ -1,4 +1,4 @@
-"""Export: each analytics table, `COPY (...) TO STDOUT` streamed into an S3 multipart upload.
+"""Export: each analytics table, `COPY (...) TO STDOUT` streamed to S3 (multipart beyond 8 MB).
 
 The object appears at its key only when the upload completes; any failure aborts the upload.
 """
@@ -97,11 +97,8 @@ def run_export(ctx: StageContext) -> StageOutput:
 def export_table(ctx: StageContext, cur: Any, target: ExportTarget) -> tuple[int, int]:
     query = export_query(cur, ctx.config.analytics_schema, target.table)
     copy = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER true)").format(query).as_string(cur)
-    try:
-        writer = MultipartWriter(ctx.services.s3(), target.bucket, target.key,
-                                 on_part=lambda _done: ctx.cancel.raise_if_cancelled())
-    except (ClientError, BotoCoreError) as exc:
-        raise _s3_write_error(exc, target.uri) from None
+    writer = MultipartWriter(ctx.services.s3(), target.bucket, target.key,
+                             on_part=lambda _done: ctx.cancel.raise_if_cancelled())
     try:
         # psycopg2 writes once per row: a 1 MB buffer in front keeps that cost out of the hot path.
         buffered = io.BufferedWriter(_RawSink(writer), buffer_size=1024 * 1024)
