@@ -27,7 +27,7 @@ from etl_core.state_lock import StateFolderLock
 EMBEDDED_ACCESS_KEY = "embedded"  # moto accepts any key; these are not secrets
 S3_START_TIMEOUT_S = 30
 # Two 8 MB parts in flight at most: restoring or saving large objects keeps memory flat.
-TRANSFER = TransferConfig(multipart_chunksize=PART_SIZE, max_concurrency=2)
+TRANSFER = TransferConfig(multipart_chunksize=PART_SIZE, max_concurrency=2, max_io_queue=16)
 
 
 class EmbeddedServices:

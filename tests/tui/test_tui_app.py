@@ -15,7 +15,7 @@ from tui.app import ConsoleApp
 from tui.palette import ActionsProvider
 from tui.screens.help import HelpScreen
 from tui.screens.history import HistoryScreen
-from tui_helpers import SIZE, make_app, settle
+from tui_helpers import SIZE, make_app, settle, wait_until
 
 
 def test_bindings_come_from_the_registry():
@@ -109,3 +109,23 @@ async def test_log_pane_bounded_and_filtered_under_thousands_of_lines(env):
         assert pane.min_level == "WARNING"
         assert pane.visible_messages() == [f"line {i}" for i in range(1, 12_000, 1000)]
         assert len(pane.lines) == 12
+
+
+async def test_a_password_never_reaches_the_screen_log_or_notifications(env, pg_uri, monkeypatch):
+    secret = "Zq9-tui-secret-pw"
+    monkeypatch.setenv("D2B_WAREHOUSE_URL", pg_uri.replace("postgres:@", f"postgres:{secret}@"))
+    env.put("orders.csv", "order_id,customer_id\n1,2\n")  # a failing stage puts error text everywhere
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: not app.running and app.views["staging"].status == "failed",
+                         what="the staging stage to fail")
+        await settle(pilot)
+        shown = [app.export_screenshot(), app.sub_title, *(line.message for line in app.log_pane.kept),
+                 *(n.message for n in app._notifications)]
+        await pilot.press("h")  # the history screen shows the run's errors
+        await settle(pilot)
+        shown.append(app.export_screenshot())
+    assert any("missing column(s)" in text for text in shown)  # the places checked hold the run's messages
+    assert all(secret not in text for text in shown)
