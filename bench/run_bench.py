@@ -531,7 +531,7 @@ class Bench:
 
     # analytics --------------------------------------------------------------------------------
     def analytics(self, scale: float) -> dict:
-        repeat = self.args.repeat or (3 if scale <= 10 else 2)
+        repeat = self.args.repeat or 3  # about a second each even at scale 100; the best of 3 tames the noise
         times = []
         for _ in range(repeat):
             r = worker("stage", self.spec(stages=["analytics"]), self.log)

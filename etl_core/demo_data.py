@@ -22,7 +22,7 @@ CUSTOMERS = 25
 PRODUCTS = 25
 ORDERS_AT_SCALE_1 = 10_000
 REVIEWS_AT_SCALE_1 = 7_200
-CHUNK_ROWS = 20_000  # rows generated at a time: about 17 MB of pandas working memory
+CHUNK_ROWS = 10_000  # rows generated at a time: one scale-1 file fits in one chunk, so memory is flat
 DIM_DATES_FROM = date(2020, 1, 1)
 DIM_DATES_TO = date(2023, 12, 31)
 
