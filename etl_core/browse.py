@@ -16,7 +16,6 @@ from etl_core.s3 import S3Entry, list_level, read_head
 from etl_core.services import Services
 from etl_core.sql_files import safe_identifier
 from etl_core.stages.export import export_query, export_targets
-from etl_core.warehouse import transaction
 
 PREVIEW_BYTES = 256 * 1024  # ranged read: never the whole object
 PREVIEW_ROWS = 200
@@ -95,88 +94,68 @@ def list_warehouse(services: Services) -> list[SchemaInfo]:
     """The operator's schemas and the dimension schema, with their tables and exact row counts."""
     config = services.config
     wanted = [config.staging_schema, config.analytics_schema, config.warehouse.dims_schema]
-    conn = services.connect(purpose="browse")
-    try:
-        with transaction(conn) as cur:
-            cur.execute("SET LOCAL lock_timeout = '2s'")
-            cur.execute(
-                "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'p', 'v') AND c.relname NOT LIKE '%%\\_\\_load' "
-                "ORDER BY n.nspname, c.relname", (wanted,))
-            found: dict[str, list[str]] = {}
-            for schema, table in cur.fetchall():
-                found.setdefault(schema, []).append(table)
-            cur.execute("SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s)", (wanted,))
-            existing = {row[0] for row in cur.fetchall()}
-            result = []
-            for schema in wanted:
-                tables = []
-                for table in found.get(schema, []):
-                    cur.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(safe_identifier(schema), safe_identifier(table)))
-                    tables.append(TableInfo(schema, table, cur.fetchone()[0]))
-                result.append(SchemaInfo(schema, tables, schema in existing))
-            return result
-    finally:
-        conn.close()
+    with services.transaction("browse") as cur:
+        cur.execute("SET LOCAL lock_timeout = '2s'")
+        cur.execute(
+            "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'p', 'v') AND c.relname NOT LIKE '%%\\_\\_load' "
+            "ORDER BY n.nspname, c.relname", (wanted,))
+        found: dict[str, list[str]] = {}
+        for schema, table in cur.fetchall():
+            found.setdefault(schema, []).append(table)
+        cur.execute("SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s)", (wanted,))
+        existing = {row[0] for row in cur.fetchall()}
+        result = []
+        for schema in wanted:
+            tables = []
+            for table in found.get(schema, []):
+                cur.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(safe_identifier(schema), safe_identifier(table)))
+                tables.append(TableInfo(schema, table, cur.fetchone()[0]))
+            result.append(SchemaInfo(schema, tables, schema in existing))
+        return result
 
 
 def preview_table(services: Services, schema: str, table: str, limit: int = PREVIEW_ROWS) -> Preview:
     """The first `limit` rows (server-side LIMIT) and the table's total row count."""
-    conn = services.connect(purpose="browse")
-    try:
-        with transaction(conn) as cur:
-            cur.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(safe_identifier(schema), safe_identifier(table)))
-            total = cur.fetchone()[0]
-            cur.execute(sql.SQL("SELECT * FROM {}.{} LIMIT %s").format(safe_identifier(schema), safe_identifier(table)),
-                        (limit,))
-            columns = [d.name for d in cur.description]
-            rows = [list(r) for r in cur.fetchall()]
-        return Preview(f"{schema}.{table}", columns, rows, total)
-    finally:
-        conn.close()
+    with services.transaction("browse") as cur:
+        cur.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(safe_identifier(schema), safe_identifier(table)))
+        total = cur.fetchone()[0]
+        cur.execute(sql.SQL("SELECT * FROM {}.{} LIMIT %s").format(safe_identifier(schema), safe_identifier(table)),
+                    (limit,))
+        columns = [d.name for d in cur.description]
+        rows = [list(r) for r in cur.fetchall()]
+    return Preview(f"{schema}.{table}", columns, rows, total)
 
 
 def preview_export(services: Services, limit: int = PREVIEW_ROWS) -> list[ExportPreview]:
     """What the export stage would write: each table's rows as exported, its destination, the checks."""
     config = services.config
-    conn = services.connect(purpose="browse")
-    try:
-        with transaction(conn) as cur:
-            checks = run_checks(cur, config, ANALYTICS_CHECKS)
-            previews = []
-            for target in export_targets(config):
-                table_checks = [c for c in checks if c.name.startswith(target.table)]
-                cur.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(
-                    safe_identifier(config.analytics_schema), safe_identifier(target.table)))
-                total = cur.fetchone()[0]
-                cur.execute(sql.SQL("{} LIMIT %s").format(export_query(cur, config.analytics_schema, target.table)),
-                            (limit,))
-                columns = [d.name for d in cur.description]
-                rows = [list(r) for r in cur.fetchall()]
-                previews.append(ExportPreview(target.table, target.uri,
-                                              Preview(f"{config.analytics_schema}.{target.table}", columns, rows, total),
-                                              table_checks))
-            return previews
-    finally:
-        conn.close()
+    with services.transaction("browse") as cur:
+        checks = run_checks(cur, config, ANALYTICS_CHECKS)
+        previews = []
+        for target in export_targets(config):
+            table_checks = [c for c in checks if c.name.startswith(target.table)]
+            cur.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(
+                safe_identifier(config.analytics_schema), safe_identifier(target.table)))
+            total = cur.fetchone()[0]
+            cur.execute(sql.SQL("{} LIMIT %s").format(export_query(cur, config.analytics_schema, target.table)),
+                        (limit,))
+            columns = [d.name for d in cur.description]
+            rows = [list(r) for r in cur.fetchall()]
+            previews.append(ExportPreview(target.table, target.uri,
+                                          Preview(f"{config.analytics_schema}.{target.table}", columns, rows, total),
+                                          table_checks))
+        return previews
 
 
 def recent_runs(services: Services, limit: int = 50) -> list[history.RunRecord]:
-    conn = services.connect(purpose="history")
-    try:
-        with transaction(conn) as cur:
-            return history.list_runs(cur, services.config, limit)
-    finally:
-        conn.close()
+    with services.transaction("history") as cur:
+        return history.list_runs(cur, services.config, limit)
 
 
 def run_stages(services: Services, run_id: int) -> list[history.StageRecord]:
-    conn = services.connect(purpose="history")
-    try:
-        with transaction(conn) as cur:
-            return history.list_stage_runs(cur, services.config, run_id)
-    finally:
-        conn.close()
+    with services.transaction("history") as cur:
+        return history.list_stage_runs(cur, services.config, run_id)
 
 
 __all__ = ["ANALYTICS_TABLES", "ExportPreview", "Preview", "S3Entry", "SchemaInfo", "TableInfo", "list_s3",

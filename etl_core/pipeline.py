@@ -47,12 +47,8 @@ def stages_from(stage: str) -> tuple[str, ...]:
 
 def resume_point(services: Services) -> tuple[int, str] | None:
     """(run_id, stage) to resume from after the newest failure, or None when nothing is left to run."""
-    conn = services.connect(purpose="history")
-    try:
-        with transaction(conn) as cur:
-            return history.last_failed_stage(cur, services.config, STAGES)
-    finally:
-        conn.close()
+    with services.transaction("history") as cur:
+        return history.last_failed_stage(cur, services.config, STAGES)
 
 
 @contextmanager

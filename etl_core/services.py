@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 import psycopg2.extensions
 
 from etl_core.config import Config
 from etl_core.embedded import EmbeddedServices
 from etl_core.s3 import check_bucket, make_s3_client
-from etl_core.warehouse import connect, mask_url, table_exists
+from etl_core.warehouse import connect, mask_url, table_exists, transaction
 
 
 class Services:
@@ -40,6 +41,16 @@ class Services:
     def connect(self, *, autocommit: bool = False, purpose: str = "") -> psycopg2.extensions.connection:
         name = "d2b-console" + (f" {purpose}" if purpose else "")
         return connect(self._warehouse_dsn, self.warehouse_label, autocommit=autocommit, application_name=name)
+
+    @contextmanager
+    def transaction(self, purpose: str) -> Iterator[psycopg2.extensions.cursor]:
+        """A cursor in one transaction on its own connection, closed afterwards."""
+        conn = self.connect(purpose=purpose)
+        try:
+            with transaction(conn) as cur:
+                yield cur
+        finally:
+            conn.close()
 
     def persist(self) -> None:
         """Write the embedded S3 objects to the state folder (no-op for external S3)."""

@@ -90,12 +90,8 @@ def run_staging(ctx: StageContext) -> StageOutput:
         output.checks.append(CheckOutcome(
             f"{result.table}_rows_match_file", "ERROR", result.rows == result.file_rows,
             f"{result.table}: {result.rows:,} rows loaded, {result.file_rows:,} data rows in {result.key}"))
-    conn = ctx.services.connect(purpose="checks")
-    try:
-        with transaction(conn) as cur:
-            output.checks += run_checks(cur, ctx.config, STAGING_CHECKS)
-    finally:
-        conn.close()
+    with ctx.services.transaction("checks") as cur:
+        output.checks += run_checks(cur, ctx.config, STAGING_CHECKS)
     return output
 
 
