@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from conftest import create_dims, put_dataset
+from support import create_dims, put_dataset
 from helpers import assert_succeeded, row, run
 
 

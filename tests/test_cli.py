@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import create_dims, put_dataset
+from support import create_dims, put_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import create_dims, put_dataset
+from support import create_dims, put_dataset
 from helpers import assert_succeeded, run
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from conftest import ORDERS_HEADER, create_dims, put_dataset
+from support import ORDERS_HEADER, create_dims, put_dataset
 from faultproxy import FaultProxy, Rule
 from helpers import assert_succeeded, run
 

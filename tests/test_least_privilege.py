@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
-from conftest import create_dims, put_dataset
+from support import create_dims, put_dataset
 from etl_core.sql_files import render_sql
 from helpers import assert_succeeded, run
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import create_dims, put_dataset
+from support import create_dims, put_dataset
 from etl_core.config import load_config
 from etl_core.errors import ConfigError
 from etl_core.sql_files import safe_identifier

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from conftest import ORDERS_HEADER, REVIEWS_HEADER, SHIPMENTS_HEADER, create_dims, put_dataset
+from support import ORDERS_HEADER, REVIEWS_HEADER, SHIPMENTS_HEADER, create_dims, put_dataset
 from helpers import assert_succeeded, run
 
 STAGING = ("prepare", "staging")
