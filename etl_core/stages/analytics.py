@@ -66,5 +66,5 @@ def _current_rows(cur: Any, ctx: StageContext) -> list[dict]:
             (ctx.config.pipeline.ingestion_date,))
         names = [d.name for d in cur.description]
         row = cur.fetchone()
-        rows.append({n: (v.isoformat() if hasattr(v, "isoformat") else v) for n, v in zip(names, row)} if row else {})
+        rows.append({n: (v.isoformat() if hasattr(v, "isoformat") else v) for n, v in zip(names, row, strict=True)} if row else {})
     return rows

@@ -17,7 +17,7 @@ async def test_run_all_succeeds_with_rows_and_durations(env, exported_keys):
         await settle(pilot)
         assert statuses(app) == dict.fromkeys(("prepare", "staging", "analytics", "export"), "succeeded")
         rows = app.pipeline_rows()
-        for stage, (glyph, name, status, started, elapsed, count, bar) in rows.items():
+        for stage, (glyph, name, status, started, elapsed, _rows, bar) in rows.items():
             assert (glyph, name, status) == ("✔", stage, "succeeded")
             assert started and elapsed.endswith("s") and bar.endswith("100%"), rows[stage]
         assert [rows[s][5] for s in ("prepare", "staging", "analytics", "export")] == ["0", "9", "3", "3"]

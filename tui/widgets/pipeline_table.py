@@ -67,7 +67,7 @@ class PipelineTable(DataTable):
         ]
 
     def show(self, view: StageView) -> None:
-        for (key, _label, _width), value in zip(COLUMNS, self._cells(view)):
+        for (key, _label, _width), value in zip(COLUMNS, self._cells(view), strict=True):
             self.update_cell(view.stage, key, value)
 
     def tick(self, views: list[StageView]) -> None:
