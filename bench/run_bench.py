@@ -632,6 +632,12 @@ class Bench:
             r = psql(self.pg_url, f"\\copy ({query}) TO '{out_dir / 'big.csv'}' WITH (FORMAT csv, HEADER true)\n", self.log)
             best = {"seconds": r["wall"], "rss_mb": r["rss_mb"]} if best is None or r["wall"] < best["seconds"] else best
         big["psql"] = best
+        # The limit for an export that must end up in S3: psql to a local file, then upload that file.
+        upload_started = time.perf_counter()
+        self.s3.upload_file(str(out_dir / "big.csv"), BUCKET, key + ".psql")
+        big["psql_upload"] = {"seconds": best["seconds"] + time.perf_counter() - upload_started,
+                              "rss_mb": best["rss_mb"]}
+        self.s3.delete_object(Bucket=BUCKET, Key=key + ".psql")
         r = worker("pandas_export", self.spec(queries={"big": query}, out_dir=str(out_dir)), self.log)
         big["pandas"] = {"seconds": r["result"]["seconds"], "rss_mb": r["rss_mb"]}
         big["rows"] = big["ours"]["rows"]
@@ -773,6 +779,10 @@ def build_report(results: dict, args: argparse.Namespace, command: str) -> tuple
                 c = block[key]
                 rows.append([s, label, name, fmt_s(c["seconds"]), f"{c['seconds'] / block['psql']['seconds']:.2f}x",
                              f"{c['rss_mb']:.0f}"])
+            if "psql_upload" in block:
+                c = block["psql_upload"]["seconds"]
+                rows.append([s, label, "psql \\copy to file, then upload it to S3", fmt_s(c),
+                             f"{c / block['psql']['seconds']:.2f}x", ""])
             if "copy_only_seconds" in block["ours"]:  # our COPY into a discarding sink: the export without S3
                 c = block["ours"]["copy_only_seconds"]
                 rows.append([s, label, "ours, COPY only (no S3 upload)", fmt_s(c),
@@ -840,6 +850,10 @@ def build_report(results: dict, args: argparse.Namespace, command: str) -> tuple
     ex = results["scales"][big]["export"]
     r = ex["big"]["ours"]["seconds"] / ex["big"]["psql"]["seconds"]
     v.append([f"export within 1.3x of psql \\copy to (orders, {ex['big']['rows']:,} rows)", f"{r:.2f}x", verdict(r <= TARGETS["export_vs_psql"])])
+    if "psql_upload" in ex["big"]:
+        r = ex["big"]["ours"]["seconds"] / ex["big"]["psql_upload"]["seconds"]
+        v.append([f"export within 1.3x of psql \\copy to a file + its upload to S3 (orders, {ex['big']['rows']:,} rows)",
+                  f"{r:.2f}x", verdict(r <= TARGETS["export_vs_psql"])])
     r = ex["ours"]["seconds"] / ex["psql"]["seconds"]
     v.append([f"export within 1.3x of psql \\copy to (3 analytics tables, scale {big})", f"{r:.2f}x", verdict(r <= TARGETS["export_vs_psql"])])
     if len(scales) >= 2:
