@@ -40,6 +40,11 @@ ANALYTICS_CHECKS = tuple(
 )
 
 
+def blocking_failures(outcomes: list[CheckOutcome]) -> str:
+    """The failed ERROR checks as one sentence, or "" when nothing blocks."""
+    return "; ".join(c.detail for c in outcomes if c.blocking)
+
+
 def run_checks(cur: Any, config: Config, checks: tuple[Check, ...]) -> list[CheckOutcome]:
     """Run each check file once (it returns rows of name, violations, sample) and grade every check."""
     identifiers = {"staging": config.staging_schema, "analytics": config.analytics_schema,

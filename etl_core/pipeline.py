@@ -11,6 +11,7 @@ from typing import Callable, Iterator, Sequence
 import psycopg2
 
 from etl_core import history
+from etl_core.checks import blocking_failures
 from etl_core.errors import Cancelled, D2BError, RunLocked
 from etl_core.events import (CancelToken, Event, EventSink, LogLine, RunFinished, RunStarted, RunSummary,
                              StageFinished, StageResult, StageStarted, discard, utc_now)
@@ -188,9 +189,8 @@ def _run_stages(services: Services, lock_conn, run_id: int, stages: tuple[str, .
         try:
             cancel.raise_if_cancelled()
             output = STAGE_FUNCTIONS[stage](ctx)
-            blocking = [c for c in output.checks if c.blocking]
-            if blocking:
-                status, error = "failed", "checks failed: " + "; ".join(c.detail for c in blocking)
+            if blocking := blocking_failures(output.checks):
+                status, error = "failed", f"checks failed: {blocking}"
         except Cancelled:
             status, error = "cancelled", f"{stage} was cancelled by the operator; nothing half-done was kept"
         except D2BError as exc:

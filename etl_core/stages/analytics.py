@@ -7,7 +7,7 @@ from typing import Any
 import psycopg2.errors
 from psycopg2 import sql
 
-from etl_core.checks import ANALYTICS_CHECKS, ANALYTICS_TABLES, run_checks
+from etl_core.checks import ANALYTICS_CHECKS, ANALYTICS_TABLES, blocking_failures, run_checks
 from etl_core.errors import Cancelled, StageError
 from etl_core.sql_files import render_sql, safe_identifier
 from etl_core.stages.context import StageContext, StageOutput
@@ -46,9 +46,8 @@ def run_analytics(ctx: StageContext) -> StageOutput:
                         f"ingestion_date {config.pipeline.ingestion_date}")
             # Checked inside the transaction: a failed ERROR check rolls back, keeping the previous rows.
             output.checks = run_checks(cur, config, ANALYTICS_CHECKS)
-            blocking = [c for c in output.checks if c.blocking]
-            if blocking:
-                raise StageError("analytics checks failed: " + "; ".join(c.detail for c in blocking))
+            if blocking := blocking_failures(output.checks):
+                raise StageError(f"analytics checks failed: {blocking}")
             ctx.progress(len(ANALYTICS_TABLES), len(ANALYTICS_TABLES), "tables", "done", force=True)
             output.details = {table: row for table, row in zip(ANALYTICS_TABLES, _current_rows(cur, ctx), strict=True)}
     finally:

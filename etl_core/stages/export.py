@@ -14,7 +14,7 @@ import psycopg2.errors
 from botocore.exceptions import BotoCoreError, ClientError
 from psycopg2 import sql
 
-from etl_core.checks import ANALYTICS_CHECKS, ANALYTICS_TABLES, run_checks
+from etl_core.checks import ANALYTICS_CHECKS, ANALYTICS_TABLES, blocking_failures, run_checks
 from etl_core.config import Config
 from etl_core.errors import Cancelled, StageError
 from etl_core.s3 import MultipartWriter, abort_stale_uploads
@@ -76,10 +76,8 @@ def run_export(ctx: StageContext) -> StageOutput:
             # One snapshot for the checks and all three exports: what was checked is what is written.
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             output.checks = run_checks(cur, config, ANALYTICS_CHECKS)
-            blocking = [c for c in output.checks if c.blocking]
-            if blocking:
-                raise StageError("export refused, analytics checks failed: " + "; ".join(c.detail for c in blocking)
-                                 + "; run the analytics stage first")
+            if blocking := blocking_failures(output.checks):
+                raise StageError(f"export refused, analytics checks failed: {blocking}; run the analytics stage first")
             for done, target in enumerate(targets):
                 ctx.cancel.raise_if_cancelled()
                 ctx.progress(done, len(targets), "tables", target.table, force=True)
