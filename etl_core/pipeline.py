@@ -135,13 +135,12 @@ def run_pipeline(services: Services, stages: Sequence[str] = STAGES, sink: Event
             for run in abandoned:
                 emit(LogLine(run_id, None, "WARNING", f"run #{run} had stopped without finishing: marked abandoned"))
             results = _run_stages(services, lock_conn, run_id, stages, emit, cancel)
-            status = _run_status(results)
-            failed = next((r for r in results if r.status in ("failed", "cancelled")), None)
-            _record(lock_conn, emit, run_id, history.finish_run, config, run_id, status,
-                    failed.error if failed else None)
-            summary = RunSummary(run_id, status, started_at, (utc_now() - started_at).total_seconds(),
+            summary = RunSummary(run_id, _run_status(results), started_at, (utc_now() - started_at).total_seconds(),
                                  config.pipeline.user_id, config.pipeline.ingestion_date.isoformat(),
                                  tuple(results), str(run_log.path))
+            failed = summary.failed_stage
+            _record(lock_conn, emit, run_id, history.finish_run, config, run_id, summary.status,
+                    failed.error if failed else None)
             emit(RunFinished(run_id, summary))
             return summary
         finally:
@@ -191,13 +190,11 @@ def _run_stages(services: Services, lock_conn, run_id: int, stages: tuple[str, .
             output = STAGE_FUNCTIONS[stage](ctx)
             if blocking := blocking_failures(output.checks):
                 status, error = "failed", f"checks failed: {blocking}"
-        except Cancelled:
-            status, error = "cancelled", f"{stage} was cancelled by the operator; nothing half-done was kept"
-        except D2BError as exc:
-            status, error = ("cancelled", f"{stage} was cancelled") if cancel.cancelled else ("failed", str(exc))
-        except Exception as exc:  # any other failure is still reported, never a crash
-            if cancel.cancelled:
+        except Exception as exc:  # every failure is reported, never a crash
+            if isinstance(exc, Cancelled) or cancel.cancelled:  # a cancel may surface as any error
                 status, error = "cancelled", f"{stage} was cancelled by the operator; nothing half-done was kept"
+            elif isinstance(exc, D2BError):
+                status, error = "failed", str(exc)
             else:
                 status, error = "failed", _describe_unexpected(exc)
                 ctx.log(redact(traceback.format_exc()), "DEBUG")

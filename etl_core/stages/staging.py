@@ -150,14 +150,12 @@ def _sleep_unless_cancelled(cancel: CancelToken, seconds: float) -> None:
     cancel.raise_if_cancelled()
 
 
-def load_staging_table(ctx: StageContext, source: SourceFile, key: str, size: int,
-                       progress: Progress | None = None) -> LoadResult:
+def load_staging_table(ctx: StageContext, source: SourceFile, key: str, size: int, progress: Progress) -> LoadResult:
     """Load one object into `{staging}.{table}` atomically; raise DataError naming line and column."""
     started = time.monotonic()
     schema = ctx.config.staging_schema
     loading = f"{source.table}__load"
     body = ctx.services.s3().get_object(Bucket=ctx.config.source.bucket, Key=key)["Body"]
-    progress = progress or Progress(0, size)
     reader = CsvStreamReader(body, key, size, ctx.cancel, on_progress=lambda done: ctx.progress(
         progress.offset + done, progress.total, "bytes", f"{source.table}: {key}"))
     try:
