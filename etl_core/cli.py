@@ -155,7 +155,7 @@ def _dry_run(services: Services, as_json: bool) -> int:
 
 def summary_json(summary: RunSummary, config: Config, exit_code: int) -> dict:
     exports = summary_exports(summary)
-    analytics = next((s.details for s in summary.stages if s.stage == "analytics" and s.status == "succeeded"), {})
+    analytics = summary_analytics(summary)
     return {
         "run_id": summary.run_id,
         "status": summary.status,
@@ -174,6 +174,11 @@ def summary_json(summary: RunSummary, config: Config, exit_code: int) -> dict:
         "analytics": analytics,
         "exports": exports,
     }
+
+
+def summary_analytics(summary: RunSummary) -> dict:
+    """Each analytics table's row for the run, when the analytics stage succeeded."""
+    return next((s.details for s in summary.stages if s.stage == "analytics" and s.status == "succeeded"), {})
 
 
 def summary_exports(summary: RunSummary) -> list[str]:
@@ -259,7 +264,7 @@ class ProgressReporter:
             for check in s.checks:
                 if not check.passed:
                     out.append(f"    {check.severity}: {check.name}: {check.detail}")
-        analytics = next((s.details for s in summary.stages if s.stage == "analytics" and s.status == "succeeded"), {})
+        analytics = summary_analytics(summary)
         for table, row in analytics.items():
             values = ", ".join(f"{k}={v}" for k, v in row.items() if k != "ingestion_date")
             out.append(f"  {config.analytics_schema}.{table}: {values}")
