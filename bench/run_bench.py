@@ -417,8 +417,8 @@ class Bench:
         from etl_core import demo_data
 
         conn = self.connect()
-        demo_data.create_demo_dimensions(conn, DIMS)
         with conn.cursor() as cur:
+            demo_data.create_demo_dimensions(cur, DIMS)
             cur.execute("SELECT version(), current_setting('shared_buffers'), current_setting('wal_level'), "
                         "current_setting('max_wal_size'), current_setting('synchronous_commit')")
             self.results["postgres"] = cur.fetchone()

@@ -145,25 +145,21 @@ REGIONS = [("Nigeria", "South West", "Lagos"), ("Nigeria", "North Central", "Abu
            ("Ghana", "Greater Accra", "Accra"), ("Kenya", "Nairobi", "Nairobi"), ("Nigeria", "South South", "Rivers")]
 
 
-def create_demo_dimensions(conn: Any, dims_schema: str) -> None:
-    """Create and fill the demo dimension tables. Only ever called for the embedded warehouse."""
+def create_demo_dimensions(cur: Any, dims_schema: str) -> None:
+    """Create and fill the demo dimension tables in the caller's transaction. Embedded warehouse only."""
     from psycopg2 import sql
 
-    from etl_core.sql_files import render_sql
+    from etl_core.sql_files import render_sql, safe_identifier
 
-    with conn.cursor() as cur:
-        cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(dims_schema)))
-        cur.execute(render_sql("ddl/demo_dimensions.sql", dims=dims_schema))
-        tables = {
-            "dim_dates": list(dim_dates_rows()),
-            "dim_products": [(p, CATEGORIES[p % len(CATEGORIES)], f"product {p:02d}") for p in range(1, PRODUCTS + 1)],
-            "dim_addresses": [(100000 + c, *REGIONS[c % len(REGIONS)], f"{c} Market Street") for c in range(1, CUSTOMERS + 1)],
-            "dim_customers": [(c, f"customer {c:02d}", 100000 + c) for c in range(1, CUSTOMERS + 1)],
-        }
-        for table, rows in tables.items():
-            buffer = io.StringIO("".join("\t".join(str(v) for v in row) + "\n" for row in rows))
-            cur.copy_expert(
-                sql.SQL("COPY {}.{} FROM STDIN").format(sql.Identifier(dims_schema), sql.Identifier(table)).as_string(cur),
-                buffer,
-            )
-    conn.commit()
+    cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(safe_identifier(dims_schema)))
+    cur.execute(render_sql("ddl/demo_dimensions.sql", dims=dims_schema))
+    tables = {
+        "dim_dates": list(dim_dates_rows()),
+        "dim_products": [(p, CATEGORIES[p % len(CATEGORIES)], f"product {p:02d}") for p in range(1, PRODUCTS + 1)],
+        "dim_addresses": [(100000 + c, *REGIONS[c % len(REGIONS)], f"{c} Market Street") for c in range(1, CUSTOMERS + 1)],
+        "dim_customers": [(c, f"customer {c:02d}", 100000 + c) for c in range(1, CUSTOMERS + 1)],
+    }
+    for table, rows in tables.items():
+        buffer = io.StringIO("".join("\t".join(str(v) for v in row) + "\n" for row in rows))
+        copy = sql.SQL("COPY {}.{} FROM STDIN").format(safe_identifier(dims_schema), safe_identifier(table))
+        cur.copy_expert(copy.as_string(cur), buffer)

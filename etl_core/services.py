@@ -116,16 +116,10 @@ def _seed_embedded_bucket(services: Services, scale: float, log: Callable[[str],
 
 def _seed_embedded_dimensions(services: Services, log: Callable[[str], None]) -> None:
     dims = services.config.warehouse.dims_schema
-    conn = services.connect(purpose="setup")
-    try:
-        with conn.cursor() as cur:
-            present = table_exists(cur, dims, "dim_dates")
-        conn.rollback()
-        if not present:
+    with services.transaction("setup") as cur:  # one transaction: all four tables or none
+        if not table_exists(cur, dims, "dim_dates"):
             from etl_core import demo_data
 
             log(f"embedded warehouse: creating demo dimensions in {dims}")
-            demo_data.create_demo_dimensions(conn, dims)  # one transaction: all four tables or none
-    finally:
-        conn.close()
+            demo_data.create_demo_dimensions(cur, dims)
 
