@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from etl_core.config import Config
-from etl_core.events import CheckOutcome
+from etl_core.events import CancelToken, CheckOutcome
 from etl_core.sql_files import render_sql
+
+if TYPE_CHECKING:
+    from etl_core.services import Services
 
 ANALYTICS_TABLES = ("agg_public_holiday", "agg_shipments", "best_performing_product")
 
@@ -47,14 +51,49 @@ def blocking_failures(outcomes: list[CheckOutcome]) -> str:
 
 def run_checks(cur: Any, config: Config, checks: tuple[Check, ...]) -> list[CheckOutcome]:
     """Run each check file once (it returns rows of name, violations, sample) and grade every check."""
+    found: dict[str, tuple[int, str | None]] = {}
+    for query in _check_queries(checks):
+        found.update(_run_check_file(cur, config, *query))
+    return _grade(checks, found)
+
+
+def run_checks_concurrently(services: Services, config: Config, checks: tuple[Check, ...],
+                            cancel: CancelToken) -> list[CheckOutcome]:
+    """Run every check file at once, each on its own connection: the staging checks scan different tables."""
+
+    def run_one(query: tuple[str, str | None, str | None]) -> dict[str, tuple[int, str | None]]:
+        with services.transaction("checks") as cur:
+            remove_cancel = cancel.on_cancel(cur.connection.cancel)
+            try:
+                cancel.raise_if_cancelled()
+                return _run_check_file(cur, config, *query)
+            finally:
+                remove_cancel()
+
+    queries = _check_queries(checks)
+    found: dict[str, tuple[int, str | None]] = {}
+    with ThreadPoolExecutor(max_workers=len(queries), thread_name_prefix="checks") as pool:
+        for result in pool.map(run_one, queries):
+            found.update(result)
+    return _grade(checks, found)
+
+
+def _check_queries(checks: tuple[Check, ...]) -> list[tuple[str, str | None, str | None]]:
+    """(sql file, table, check name) once per query: one file may grade several checks."""
+    return list(dict.fromkeys((c.sql_file, c.table, c.name if c.table else None) for c in checks))
+
+
+def _run_check_file(cur: Any, config: Config, sql_file: str, table: str | None,
+                    name: str | None) -> dict[str, tuple[int, str | None]]:
     identifiers = {"staging": config.staging_schema, "analytics": config.analytics_schema,
                    "dims": config.warehouse.dims_schema}
-    found: dict[str, tuple[int, str | None]] = {}
-    for sql_file, table, name in dict.fromkeys((c.sql_file, c.table, c.name if c.table else None) for c in checks):
-        cur.execute(render_sql(f"checks/{sql_file}", **identifiers, **({"table": table} if table else {})),
-                    {"ingestion_date": config.pipeline.ingestion_date, "staging_schema": config.staging_schema,
-                     "check_name": name})
-        found.update({row[0]: (row[1], row[2]) for row in cur.fetchall()})
+    cur.execute(render_sql(f"checks/{sql_file}", **identifiers, **({"table": table} if table else {})),
+                {"ingestion_date": config.pipeline.ingestion_date, "staging_schema": config.staging_schema,
+                 "check_name": name})
+    return {row[0]: (row[1], row[2]) for row in cur.fetchall()}
+
+
+def _grade(checks: tuple[Check, ...], found: dict[str, tuple[int, str | None]]) -> list[CheckOutcome]:
     outcomes = []
     for check in checks:
         violations, sample = found[check.name]

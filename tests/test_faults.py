@@ -74,7 +74,7 @@ def test_after_the_retry_budget_a_clear_error_and_the_table_keeps_its_rows(proxi
     summary = run(env, ("staging",))
     assert summary.status == "failed"
     assert "could not be read after 4 attempts" in summary.stages[0].error
-    assert "orders keeps its previous rows" in summary.stages[0].error
+    assert "orders and the other staging tables keep their previous rows" in summary.stages[0].error
     assert orders_count(env) == 1
 
 

@@ -167,3 +167,22 @@ def test_key_checks_count_rows_when_no_primary_key_proves_them(env):
     assert outcomes["orders_key_unique"].blocking
     assert outcomes["orders_key_unique"].detail == "order_id is unique and not null: 1 violation(s)"
     assert outcomes["shipments_key_unique"].passed
+
+
+def test_one_bad_file_leaves_every_staging_table_as_it_was(make_env):
+    env = make_env()
+    create_dims(env)
+    put_dataset(env, [(1, 1, "2022-01-01", 1, 10, 1)], [(5, 1)], [(7, 1, None, None)])
+    assert_succeeded(run(env, STAGING))
+    before = {table: staged(env, table) for table in ("orders", "reviews", "shipment_deliveries")}
+    # Two good files that load at the same time as the bad one, on their own connections.
+    env.put("orders.csv", ORDERS_HEADER + "2,1,2022-01-02,1,10,1,10\n3,1,2022-01-03,1,10,1,10\n")
+    env.put("shipment_deliveries.csv", SHIPMENTS_HEADER + "8,2,,\n")
+    env.put("reviews.csv", REVIEWS_HEADER + "5,1\n6,1\n")
+    summary = run(env, STAGING)
+    assert summary.stages[1].status == "failed"
+    assert summary.stages[1].error.startswith("orders_data/reviews.csv: line 3, column review (field 1)")
+    assert "reviews and the other staging tables keep their previous rows" in summary.stages[1].error
+    assert {table: staged(env, table) for table in before} == before
+    leftovers = env.query("SELECT tablename FROM pg_tables WHERE tablename LIKE %s", ("%\\_\\_load",))
+    assert leftovers == []

@@ -1,4 +1,4 @@
-"""Staging: stream each source object from S3 into `COPY ... FROM STDIN`, all or nothing per file.
+"""Staging: stream the three source objects from S3 into `COPY ... FROM STDIN` at once, all or nothing.
 
 Each file loads into a fresh table in one transaction that then replaces the live table,
 so a failed load leaves the previous contents exactly as they were and readers never block.
@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import csv
 import re
+import threading
 import time
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import psycopg2
@@ -18,13 +20,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from psycopg2 import sql
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
-from etl_core.checks import STAGING_CHECKS, run_checks
+from etl_core.checks import STAGING_CHECKS, run_checks_concurrently
 from etl_core.errors import Cancelled, DataError, StageError
 from etl_core.events import CheckOutcome, CancelToken
 from etl_core.s3 import object_info
 from etl_core.sql_files import render_sql, safe_identifier
 from etl_core.stages.context import StageContext, StageOutput
-from etl_core.warehouse import transaction
 
 READ_SIZE = 1024 * 1024  # bytes per COPY chunk: big enough for COPY speed, small enough for flat memory
 MAX_HEADER_BYTES = 64 * 1024
@@ -74,33 +75,105 @@ class LoadResult:
 
 
 def run_staging(ctx: StageContext) -> StageOutput:
-    output = StageOutput()
     # Find every object first: a missing file fails the stage before anything is replaced,
     # and the progress bar covers the whole stage.
     located = [(source, *resolve_source_key(ctx, source)) for source in SOURCE_FILES]
-    total = sum(size for _source, _key, size in located)
-    done = 0
-    for source, key, size in located:
-        ctx.cancel.raise_if_cancelled()
-        result = load_with_retries(ctx, source, key, size, Progress(done, total))
-        done += size
+    ctx = replace(ctx, sink=_serialized(ctx.sink))  # the files load in threads
+    progress = StagingProgress(ctx, sum(size for _source, _key, size in located))
+    pending = load_all_files(ctx, located, progress)
+    try:
+        # Every file has loaded into its open transaction: replace the three tables back to back.
+        for load in pending:
+            load.conn.commit()
+    finally:
+        for load in pending:
+            load.conn.close()
+    output = StageOutput()
+    for load in pending:
+        result = load.result
+        ctx.log(f"{ctx.config.staging_schema}.{result.table}: {result.rows:,} rows from {result.key} "
+                f"in {result.seconds:.2f}s")
         output.rows += result.rows
         output.details[result.table] = {"key": result.key, "rows": result.rows, "bytes": result.bytes,
                                         "seconds": round(result.seconds, 3)}
         output.checks.append(CheckOutcome(
             f"{result.table}_rows_match_file", "ERROR", result.rows == result.file_rows,
             f"{result.table}: {result.rows:,} rows loaded, {result.file_rows:,} data rows in {result.key}"))
-    with ctx.services.transaction("checks") as cur:
-        output.checks += run_checks(cur, ctx.config, STAGING_CHECKS)
+    output.checks += run_checks_concurrently(ctx.services, ctx.config, STAGING_CHECKS, ctx.cancel)
     return output
 
 
 @dataclass(frozen=True)
-class Progress:
-    """Where one file's bytes sit in the whole stage: reported as offset + bytes read of total."""
+class PendingLoad:
+    """A loaded file whose transaction is still open: committed with the others, or rolled back."""
 
-    offset: int
-    total: int
+    conn: Any
+    result: LoadResult
+
+
+def load_all_files(ctx: StageContext, located: list[tuple[SourceFile, str, int]],
+                   progress: StagingProgress) -> list[PendingLoad]:
+    """Load every file at once, each on its own connection; the first failure stops the others.
+
+    Nothing is committed here: on any failure every open load is rolled back, so all the
+    staging tables keep their previous rows.
+    """
+    abort = CancelToken()  # fired by the operator's cancel or by the first failed file
+    unlink = ctx.cancel.on_cancel(abort.cancel)
+    file_ctx = replace(ctx, cancel=abort)
+    pending: list[PendingLoad] = []
+    failures: list[BaseException] = []
+    try:
+        with ThreadPoolExecutor(max_workers=len(located), thread_name_prefix="staging") as pool:
+            futures = [pool.submit(load_with_retries, file_ctx, source, key, size, progress)
+                       for source, key, size in located]
+            for future in as_completed(futures):
+                if future.exception() is None:
+                    pending.append(future.result())
+                else:
+                    failures.append(future.exception())
+                    abort.cancel()
+    finally:
+        unlink()
+    if failures:
+        for load in pending:
+            load.conn.close()  # closing an open transaction rolls it back
+        if ctx.cancel.cancelled:
+            raise Cancelled("cancelled by the operator")
+        raise failures[0]  # the others were stopped because of it
+    order = [source.table for source, _key, _size in located]
+    return sorted(pending, key=lambda load: order.index(load.result.table))
+
+
+def _serialized(sink: Callable[[Any], None]) -> Callable[[Any], None]:
+    """The stage's event sink, safe to call from the file threads (one event at a time)."""
+    lock = threading.Lock()
+
+    def emit(event: Any) -> None:
+        with lock:
+            sink(event)
+
+    return emit
+
+
+class StagingProgress:
+    """Bytes read across the files loading at once, reported as one progress bar."""
+
+    def __init__(self, ctx: StageContext, total: int):
+        self._ctx, self.total = ctx, total
+        self._read: dict[str, int] = {}
+        self._loading: dict[str, None] = {}  # tables still reading, in start order
+        self._lock = threading.Lock()
+
+    def update(self, table: str, bytes_read: int, *, finished: bool = False) -> None:
+        with self._lock:
+            self._read[table] = bytes_read
+            if finished:
+                self._loading.pop(table, None)
+            else:
+                self._loading.setdefault(table)
+            message = f"loading {', '.join(self._loading)}" if self._loading else "files loaded"
+            self._ctx.progress(sum(self._read.values()), self.total, "bytes", message, force=finished)
 
 
 def resolve_source_key(ctx: StageContext, source: SourceFile) -> tuple[str, int]:
@@ -119,7 +192,8 @@ def resolve_source_key(ctx: StageContext, source: SourceFile) -> tuple[str, int]
     raise StageError(f"source object s3://{bucket}/{names} was not found; upload it, or check [source] bucket and prefix")
 
 
-def load_with_retries(ctx: StageContext, source: SourceFile, key: str, size: int, progress: Progress) -> LoadResult:
+def load_with_retries(ctx: StageContext, source: SourceFile, key: str, size: int,
+                      progress: StagingProgress) -> PendingLoad:
     for attempt, delay in enumerate((*RETRY_DELAYS_S, None), start=1):
         try:
             return load_staging_table(ctx, source, key, size, progress)
@@ -129,7 +203,7 @@ def load_with_retries(ctx: StageContext, source: SourceFile, key: str, size: int
             if delay is None:
                 raise StageError(
                     f"s3://{ctx.config.source.bucket}/{key} could not be read after {attempt} attempts "
-                    f"({exc.__class__.__name__}: {exc}); {source.table} keeps its previous rows; check S3 and retry"
+                    f"({exc.__class__.__name__}: {exc}); {source.table} and the other staging tables keep their previous rows; check S3 and retry"
                 ) from None
             ctx.warn(f"{key}: transient S3 error ({exc.__class__.__name__}: {exc}); "
                      f"nothing was loaded, retrying in {delay:g}s (attempt {attempt + 1} of {len(RETRY_DELAYS_S) + 1})")
@@ -150,21 +224,25 @@ def _sleep_unless_cancelled(cancel: CancelToken, seconds: float) -> None:
     cancel.raise_if_cancelled()
 
 
-def load_staging_table(ctx: StageContext, source: SourceFile, key: str, size: int, progress: Progress) -> LoadResult:
-    """Load one object into `{staging}.{table}` atomically; raise DataError naming line and column."""
+def load_staging_table(ctx: StageContext, source: SourceFile, key: str, size: int,
+                       progress: StagingProgress) -> PendingLoad:
+    """Load one object into a fresh table swapped in for `{staging}.{table}`, in a transaction left open.
+
+    The caller commits it (or rolls it back); a bad value raises DataError naming line and column.
+    """
     started = time.monotonic()
     schema = ctx.config.staging_schema
     loading = f"{source.table}__load"
     body = ctx.services.s3().get_object(Bucket=ctx.config.source.bucket, Key=key)["Body"]
-    reader = CsvStreamReader(body, key, size, ctx.cancel, on_progress=lambda done: ctx.progress(
-        progress.offset + done, progress.total, "bytes", f"{source.table}: {key}"))
+    reader = CsvStreamReader(body, key, size, ctx.cancel,
+                             on_progress=lambda done: progress.update(source.table, done))
     try:
         file_columns = check_header(reader.read_header(), source, key)
         ctx.log(f"loading s3://{ctx.config.source.bucket}/{key} ({size:,} bytes) into {schema}.{source.table}")
         conn = ctx.services.connect(purpose="staging")
         remove_cancel = ctx.cancel.on_cancel(conn.cancel)
         try:
-            with transaction(conn) as cur:
+            with conn.cursor() as cur:
                 cur.execute(sql.SQL("DROP TABLE IF EXISTS {}.{}").format(safe_identifier(schema), safe_identifier(loading)))
                 create_staging_table(cur, schema, source, loading)
                 copy = sql.SQL("COPY {}.{} ({}) FROM STDIN WITH (FORMAT csv, ENCODING 'UTF8')").format(
@@ -184,18 +262,19 @@ def load_staging_table(ctx: StageContext, source: SourceFile, key: str, size: in
                 if rows != reader.data_rows:
                     raise DataError(
                         f"{key}: COPY loaded {rows:,} rows but the file has {reader.data_rows:,} data rows; "
-                        f"nothing was loaded and {source.table} keeps its previous rows")
+                        f"nothing was loaded: {source.table} and the other staging tables keep their previous rows")
                 _add_key_or_report_duplicate(cur, schema, source, loading, key, file_columns)
                 _replace_live_table(cur, schema, source.table, loading)
+        except BaseException:
+            conn.close()  # rolls the load back
+            raise
         finally:
             remove_cancel()
-            conn.close()
     finally:
         body.close()
-    ctx.progress(progress.offset + size, progress.total, "bytes", f"{source.table}: loaded", force=True)
-    seconds = time.monotonic() - started
-    ctx.log(f"{schema}.{source.table}: {rows:,} rows from {key} in {seconds:.2f}s")
-    return LoadResult(source.table, key, rows, reader.data_rows, reader.bytes_read, seconds)
+    progress.update(source.table, size, finished=True)
+    return PendingLoad(conn, LoadResult(source.table, key, rows, reader.data_rows, reader.bytes_read,
+                                        time.monotonic() - started))
 
 
 def _add_key_or_report_duplicate(cur: Any, schema: str, source: SourceFile, table: str, key: str,
@@ -221,7 +300,7 @@ def _add_key_or_report_duplicate(cur: Any, schema: str, source: SourceFile, tabl
         column = f", column {source.key} (field {file_columns.index(source.key) + 1})"
         first = f", first seen on line {lines[0]}" if len(lines) > 1 else ""
         raise DataError(f"{where}{column}: duplicate key value{first}; value {value!r}. Nothing was loaded: "
-                        f"{source.table} keeps its previous rows. Fix the object and run the staging stage again") from None
+                        f"{source.table} and the other staging tables keep their previous rows. Fix the object and run the staging stage again") from None
     cur.execute("RELEASE SAVEPOINT add_key")
 
 
@@ -295,7 +374,7 @@ def _data_error(exc: psycopg2.Error, key: str, source: SourceFile, file_columns:
     if value is not None:
         shown = value if len(value) <= 80 else value[:77] + "..."
         problem += f"; value {shown!r}"
-    return DataError(f"{where}: {problem}. Nothing was loaded: {source.table} keeps its previous rows. "
+    return DataError(f"{where}: {problem}. Nothing was loaded: {source.table} and the other staging tables keep their previous rows. "
                      "Fix the object and run the staging stage again")
 
 
