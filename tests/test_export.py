@@ -100,3 +100,19 @@ def test_large_objects_go_up_in_parts_and_an_aborted_upload_leaves_nothing(s3, m
     aborted.abort()
     assert s3.list_objects_v2(Bucket=env.bucket, Prefix="out/aborted").get("KeyCount", 0) == 0
     assert not s3.list_multipart_uploads(Bucket=env.bucket).get("Uploads")
+
+
+def test_the_writer_keeps_its_own_copy_of_each_write(s3, make_env):
+    from etl_core.s3 import PART_SIZE, MultipartWriter
+
+    env = make_env()
+    chunk = bytearray(1024 * 1024)
+    expected = b""
+    writer = MultipartWriter(s3, env.bucket, "out/reused.csv")
+    for n in range(PART_SIZE // len(chunk) + 2):  # over one part: the first part uploads while writes go on
+        chunk[:] = bytes([65 + n]) * len(chunk)  # the caller reuses its buffer, as io.BufferedWriter does
+        assert writer.write(memoryview(chunk)) == len(chunk)
+        expected += bytes(chunk)
+    writer.complete()
+    assert writer.bytes_written == len(expected)
+    assert s3.get_object(Bucket=env.bucket, Key="out/reused.csv")["Body"].read() == expected

@@ -70,6 +70,31 @@ def test_anonymous_mode_sends_unsigned_requests_and_never_reads_credentials(make
     assert gets and all(b"authorization:" not in r.lower() for r in gets)
 
 
+def test_payloads_are_signed_except_on_the_loopback_interface(s3_endpoint):
+    from urllib.parse import urlparse
+
+    from etl_core.s3 import make_s3_client
+
+    parsed = urlparse(s3_endpoint)
+    proxy = FaultProxy(parsed.hostname, parsed.port)
+    try:
+        for endpoint in (proxy.url, proxy.url.replace("127.0.0.1", "localhost")):
+            client = make_s3_client("eu-central-1", endpoint, access_key="test", secret_key="test")
+            client.create_bucket(Bucket="loopback", CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
+            client.put_object(Bucket="loopback", Key="k", Body=b"a,b\n1,2\n")
+            client.delete_object(Bucket="loopback", Key="k")
+            client.delete_bucket(Bucket="loopback")
+    finally:
+        proxy.close()
+    puts = [r.lower() for r in proxy.requests if r.startswith(b"PUT /loopback/k")]
+    assert len(puts) == 2
+    assert all(b"x-amz-content-sha256: unsigned-payload" in r and b"authorization: aws4-hmac-sha256" in r for r in puts)
+    assert all(b"x-amz-checksum-crc32:" in r or b"x-amz-trailer: x-amz-checksum-crc32" in r for r in puts)
+    # Anywhere else botocore's defaults stand: a remote http endpoint gets every payload signed.
+    remote = make_s3_client("eu-central-1", "http://s3.example.internal:9000", access_key="t", secret_key="t")
+    assert remote.meta.config.s3.get("payload_signing_enabled") is None
+
+
 def test_embedded_services_listen_only_on_loopback_and_a_socket(tmp_path, monkeypatch):
     from etl_core.services import open_services
 

@@ -123,7 +123,7 @@ class _RawSink(io.RawIOBase):
         return True
 
     def write(self, data: Any) -> int:
-        return self._writer.write(bytes(data))
+        return self._writer.write(data)
 
 
 def _s3_write_error(exc: Exception, where: str) -> StageError:
