@@ -360,23 +360,8 @@ def w_tui_stall(spec: dict) -> None:
     emit(result)
 
 
-def w_moto(spec: dict) -> None:
-    """The S3 server process: prints its endpoint, then serves until killed."""
-    import logging
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    print(f"http://{host}:{port}", flush=True)
-    while True:
-        time.sleep(3600)
-
-
 WORKERS = {"stage": w_stage, "pandas_load": w_pandas_load, "pandas_export": w_pandas_export,
-           "export_big": w_export_big, "tui_paint": w_tui_paint, "tui_stall": w_tui_stall, "moto": w_moto}
+           "export_big": w_export_big, "tui_paint": w_tui_paint, "tui_stall": w_tui_stall}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -404,9 +389,11 @@ class Bench:
         logging.getLogger("pgserver").setLevel(logging.ERROR)
         import pgserver
 
-        self.moto_proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--worker", "moto", "--spec", "{}"],
-                                          stdout=subprocess.PIPE, stderr=open(self.tmp / "moto.log", "wb"), text=True)
-        self.s3_url = self.moto_proc.stdout.readline().strip()
+        # The embedded default's own S3 server (moto, tuned in etl_core/s3_server.py), in its own process.
+        self.moto_proc = subprocess.Popen([sys.executable, "-m", "etl_core.s3_server"], cwd=str(REPO),
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=open(self.tmp / "moto.log", "wb"), text=True)
+        self.s3_url = "http://" + self.moto_proc.stdout.readline().strip()
         self.pg = pgserver.get_server(self.tmp / "pg", cleanup_mode="stop")
         self.pg_url = self.pg.get_uri()
         os.environ.update(AWS_ENV)
