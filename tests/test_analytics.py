@@ -143,3 +143,23 @@ def test_rerun_same_day_replaces_the_row_and_new_day_adds_one(make_env):
     assert_succeeded(run(env))
     dates = env.query(f'SELECT ingestion_date FROM "{env.user_id}_analytics".agg_shipments ORDER BY 1')
     assert dates == [(date(2022, 9, 6),), (date(2022, 9, 7),)]
+
+
+def test_one_failing_table_leaves_all_three_as_they_were(make_env):
+    # The three queries run at once on their own connections; they commit together or not at all.
+    env = make_env()
+    create_dims(env)
+    put_dataset(env, [(1, 1, "2022-03-01", 1, 10, 1)], [(5, 1)], [(1, 1, "2022-03-02", None)])
+    assert_succeeded(run(env))
+    tables = ("agg_public_holiday", "agg_shipments", "best_performing_product")
+    before = {t: env.query(f'SELECT * FROM "{env.user_id}_analytics".{t} ORDER BY 1') for t in tables}
+    put_dataset(env, [(1, 1, "2022-03-01", 1, 10, 1), (2, 1, "2022-01-03", 1, 10, 1)], [(5, 1)],
+                [(1, 1, None, None), (2, 2, "2022-01-20", None)])
+    assert_succeeded(run(env, ("staging",)))
+    env.execute(f'DROP TABLE "{env.dims_schema}".dim_products')  # only best_performing_product reads it
+    summary = run(env, ("analytics",))
+    assert summary.stages[0].status == "failed"
+    assert summary.stages[0].error.startswith("best_performing_product: relation")
+    assert "dim_products" in summary.stages[0].error
+    after = {t: env.query(f'SELECT * FROM "{env.user_id}_analytics".{t} ORDER BY 1') for t in tables}
+    assert after == before

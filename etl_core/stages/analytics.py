@@ -1,7 +1,15 @@
-"""Analytics: the three tables of PIPELINE.md section 5 from `sql/analytics/`, in one transaction."""
+"""Analytics: the three tables of PIPELINE.md section 5 from `sql/analytics/`, all or nothing.
+
+The three queries run at once, each in its own transaction with its table's ERROR check; the
+transactions commit together only when every table succeeded, so a failure keeps all the
+previous rows.
+"""
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import psycopg2.errors
@@ -9,9 +17,18 @@ from psycopg2 import sql
 
 from etl_core.checks import ANALYTICS_CHECKS, ANALYTICS_TABLES, blocking_failures, run_checks
 from etl_core.errors import Cancelled, StageError
+from etl_core.events import CancelToken, CheckOutcome
 from etl_core.sql_files import render_sql, safe_identifier
+from etl_core.stages.all_or_nothing import OpenTransaction, run_all_or_nothing
 from etl_core.stages.context import StageContext, StageOutput
-from etl_core.warehouse import transaction
+
+
+@dataclass(frozen=True)
+class TableResult:
+    table: str
+    rows: int
+    checks: list[CheckOutcome]
+    current_row: dict
 
 
 def analytics_parameters(ctx: StageContext) -> dict:
@@ -21,49 +38,75 @@ def analytics_parameters(ctx: StageContext) -> dict:
 
 
 def run_analytics(ctx: StageContext) -> StageOutput:
-    config = ctx.config
-    identifiers = {"staging": config.staging_schema, "analytics": config.analytics_schema,
-                   "dims": config.warehouse.dims_schema}
+    ctx = ctx.for_threads()
+    progress = TablesProgress(ctx)
+    results = run_all_or_nothing([partial(compute_table, ctx, table, progress) for table in ANALYTICS_TABLES],
+                                 ctx.cancel, "analytics")
+    ctx.progress(len(ANALYTICS_TABLES), len(ANALYTICS_TABLES), "tables", "done", force=True)
     output = StageOutput()
-    conn = ctx.services.connect(purpose="analytics")
-    remove_cancel = ctx.cancel.on_cancel(conn.cancel)
-    try:
-        with transaction(conn) as cur:
-            for done, table in enumerate(ANALYTICS_TABLES):
-                ctx.cancel.raise_if_cancelled()
-                ctx.progress(done, len(ANALYTICS_TABLES), "tables", table, force=True)
-                try:
-                    cur.execute(render_sql(f"analytics/{table}.sql", **identifiers), analytics_parameters(ctx))
-                except psycopg2.errors.QueryCanceled:
-                    raise Cancelled("cancelled by the operator") from None
-                except psycopg2.errors.UndefinedTable as exc:
-                    raise StageError(f"{table}: {exc.diag.message_primary}; run the prepare and staging stages "
-                                     f"first, and check that [warehouse] dims_schema has the dimension tables") from None
-                except psycopg2.Error as exc:
-                    raise StageError(f"{table}: {(exc.diag.message_primary or str(exc)).strip()}") from None
-                output.rows += max(cur.rowcount, 0)
-                ctx.log(f"{config.analytics_schema}.{table}: {max(cur.rowcount, 0)} row(s) for "
-                        f"ingestion_date {config.pipeline.ingestion_date}")
-            # Checked inside the transaction: a failed ERROR check rolls back, keeping the previous rows.
-            output.checks = run_checks(cur, config, ANALYTICS_CHECKS)
-            if blocking := blocking_failures(output.checks):
-                raise StageError(f"analytics checks failed: {blocking}")
-            ctx.progress(len(ANALYTICS_TABLES), len(ANALYTICS_TABLES), "tables", "done", force=True)
-            output.details = {table: row for table, row in zip(ANALYTICS_TABLES, _current_rows(cur, ctx), strict=True)}
-    finally:
-        remove_cancel()
-        conn.close()
+    for result in results:  # logged here, in table order, whatever order the threads finished in
+        ctx.log(f"{ctx.config.analytics_schema}.{result.table}: {result.rows} row(s) for ingestion_date "
+                f"{ctx.config.pipeline.ingestion_date}")
+        output.rows += result.rows
+        output.checks += result.checks
+        output.details[result.table] = result.current_row
     return output
 
 
-def _current_rows(cur: Any, ctx: StageContext) -> list[dict]:
-    """Each analytics table's row for this ingestion_date, as plain JSON-friendly values."""
-    rows = []
-    for table in ANALYTICS_TABLES:
-        cur.execute(sql.SQL("SELECT * FROM {}.{} WHERE ingestion_date = %s").format(
-            safe_identifier(ctx.config.analytics_schema), safe_identifier(table)),
-            (ctx.config.pipeline.ingestion_date,))
-        names = [d.name for d in cur.description]
-        row = cur.fetchone()
-        rows.append({n: (v.isoformat() if hasattr(v, "isoformat") else v) for n, v in zip(names, row, strict=True)} if row else {})
-    return rows
+class TablesProgress:
+    """Tables finished out of three, reported from the threads computing them."""
+
+    def __init__(self, ctx: StageContext):
+        self._ctx, self._done, self._lock = ctx, 0, threading.Lock()
+
+    def update(self, table: str, *, finished: bool) -> None:
+        with self._lock:
+            self._done += finished
+            message = f"{table} done" if finished else f"computing {table}"
+            self._ctx.progress(self._done, len(ANALYTICS_TABLES), "tables", message, force=True)
+
+
+def compute_table(ctx: StageContext, table: str, progress: TablesProgress,
+                  cancel: CancelToken) -> OpenTransaction[TableResult]:
+    """Replace the run's row of one analytics table and check it, in a transaction left open."""
+    config = ctx.config
+    identifiers = {"staging": config.staging_schema, "analytics": config.analytics_schema,
+                   "dims": config.warehouse.dims_schema}
+    conn = ctx.services.connect(purpose="analytics")
+    remove_cancel = cancel.on_cancel(conn.cancel)
+    try:
+        with conn.cursor() as cur:
+            progress.update(table, finished=False)
+            cancel.raise_if_cancelled()
+            try:
+                cur.execute(render_sql(f"analytics/{table}.sql", **identifiers), analytics_parameters(ctx))
+            except psycopg2.errors.QueryCanceled:
+                raise Cancelled("cancelled by the operator") from None
+            except psycopg2.errors.UndefinedTable as exc:
+                raise StageError(f"{table}: {exc.diag.message_primary}; run the prepare and staging stages "
+                                 f"first, and check that [warehouse] dims_schema has the dimension tables") from None
+            except psycopg2.Error as exc:
+                raise StageError(f"{table}: {(exc.diag.message_primary or str(exc)).strip()}") from None
+            rows = max(cur.rowcount, 0)
+            # Checked inside the transaction: a failed ERROR check rolls back, keeping the previous rows.
+            checks = run_checks(cur, config, tuple(c for c in ANALYTICS_CHECKS if c.table == table))
+            if blocking := blocking_failures(checks):
+                raise StageError(f"analytics checks failed: {blocking}")
+            current_row = _current_row(cur, ctx, table)
+    except BaseException:
+        conn.close()  # rolls the table back
+        raise
+    finally:
+        remove_cancel()
+    progress.update(table, finished=True)
+    return OpenTransaction(conn, TableResult(table, rows, checks, current_row))
+
+
+def _current_row(cur: Any, ctx: StageContext, table: str) -> dict:
+    """The table's row for this ingestion_date, as plain JSON-friendly values."""
+    cur.execute(sql.SQL("SELECT * FROM {}.{} WHERE ingestion_date = %s").format(
+        safe_identifier(ctx.config.analytics_schema), safe_identifier(table)),
+        (ctx.config.pipeline.ingestion_date,))
+    names = [d.name for d in cur.description]
+    row = cur.fetchone()
+    return {n: (v.isoformat() if hasattr(v, "isoformat") else v) for n, v in zip(names, row, strict=True)} if row else {}

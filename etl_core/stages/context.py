@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from etl_core.config import Config
@@ -44,3 +45,14 @@ class StageContext:
         if force or now - self._last_progress >= PROGRESS_INTERVAL_S:
             self._last_progress = now
             self.sink(StageProgress(self.run_id, self.stage, done, total, unit, message))
+
+    def for_threads(self) -> StageContext:
+        """A copy whose events may be sent from several threads: one event at a time reaches the sink."""
+        lock = threading.Lock()
+        sink = self.sink
+
+        def emit(event: Any) -> None:
+            with lock:
+                sink(event)
+
+        return replace(self, sink=emit)

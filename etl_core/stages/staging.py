@@ -1,7 +1,8 @@
 """Staging: stream the three source objects from S3 into `COPY ... FROM STDIN` at once, all or nothing.
 
-Each file loads into a fresh table in one transaction that then replaces the live table,
-so a failed load leaves the previous contents exactly as they were and readers never block.
+Each file loads into a fresh table that replaces the live one inside its own transaction; the
+three transactions commit together once every file has loaded, so one bad file leaves every
+staging table exactly as it was, and readers never block.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ import csv
 import re
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, Callable
 
 import psycopg2
@@ -25,6 +26,7 @@ from etl_core.errors import Cancelled, DataError, StageError
 from etl_core.events import CheckOutcome, CancelToken
 from etl_core.s3 import object_info
 from etl_core.sql_files import render_sql, safe_identifier
+from etl_core.stages.all_or_nothing import OpenTransaction, run_all_or_nothing
 from etl_core.stages.context import StageContext, StageOutput
 
 READ_SIZE = 1024 * 1024  # bytes per COPY chunk: big enough for COPY speed, small enough for flat memory
@@ -78,19 +80,17 @@ def run_staging(ctx: StageContext) -> StageOutput:
     # Find every object first: a missing file fails the stage before anything is replaced,
     # and the progress bar covers the whole stage.
     located = [(source, *resolve_source_key(ctx, source)) for source in SOURCE_FILES]
-    ctx = replace(ctx, sink=_serialized(ctx.sink))  # the files load in threads
+    ctx = ctx.for_threads()
+    for source, key, size in located:  # logged here, in file order: the threads start in any order
+        ctx.log(f"loading s3://{ctx.config.source.bucket}/{key} ({size:,} bytes) into "
+                f"{ctx.config.staging_schema}.{source.table}")
     progress = StagingProgress(ctx, sum(size for _source, _key, size in located))
-    pending = load_all_files(ctx, located, progress)
-    try:
-        # Every file has loaded into its open transaction: replace the three tables back to back.
-        for load in pending:
-            load.conn.commit()
-    finally:
-        for load in pending:
-            load.conn.close()
+    # Each file loads into its own open transaction; the three commit together, or none does.
+    loaded = run_all_or_nothing(
+        [partial(load_with_retries, ctx, source, key, size, progress) for source, key, size in located],
+        ctx.cancel, "staging")
     output = StageOutput()
-    for load in pending:
-        result = load.result
+    for result in loaded:
         ctx.log(f"{ctx.config.staging_schema}.{result.table}: {result.rows:,} rows from {result.key} "
                 f"in {result.seconds:.2f}s")
         output.rows += result.rows
@@ -101,59 +101,6 @@ def run_staging(ctx: StageContext) -> StageOutput:
             f"{result.table}: {result.rows:,} rows loaded, {result.file_rows:,} data rows in {result.key}"))
     output.checks += run_checks_concurrently(ctx.services, ctx.config, STAGING_CHECKS, ctx.cancel)
     return output
-
-
-@dataclass(frozen=True)
-class PendingLoad:
-    """A loaded file whose transaction is still open: committed with the others, or rolled back."""
-
-    conn: Any
-    result: LoadResult
-
-
-def load_all_files(ctx: StageContext, located: list[tuple[SourceFile, str, int]],
-                   progress: StagingProgress) -> list[PendingLoad]:
-    """Load every file at once, each on its own connection; the first failure stops the others.
-
-    Nothing is committed here: on any failure every open load is rolled back, so all the
-    staging tables keep their previous rows.
-    """
-    abort = CancelToken()  # fired by the operator's cancel or by the first failed file
-    unlink = ctx.cancel.on_cancel(abort.cancel)
-    file_ctx = replace(ctx, cancel=abort)
-    pending: list[PendingLoad] = []
-    failures: list[BaseException] = []
-    try:
-        with ThreadPoolExecutor(max_workers=len(located), thread_name_prefix="staging") as pool:
-            futures = [pool.submit(load_with_retries, file_ctx, source, key, size, progress)
-                       for source, key, size in located]
-            for future in as_completed(futures):
-                if future.exception() is None:
-                    pending.append(future.result())
-                else:
-                    failures.append(future.exception())
-                    abort.cancel()
-    finally:
-        unlink()
-    if failures:
-        for load in pending:
-            load.conn.close()  # closing an open transaction rolls it back
-        if ctx.cancel.cancelled:
-            raise Cancelled("cancelled by the operator")
-        raise failures[0]  # the others were stopped because of it
-    order = [source.table for source, _key, _size in located]
-    return sorted(pending, key=lambda load: order.index(load.result.table))
-
-
-def _serialized(sink: Callable[[Any], None]) -> Callable[[Any], None]:
-    """The stage's event sink, safe to call from the file threads (one event at a time)."""
-    lock = threading.Lock()
-
-    def emit(event: Any) -> None:
-        with lock:
-            sink(event)
-
-    return emit
 
 
 class StagingProgress:
@@ -192,8 +139,10 @@ def resolve_source_key(ctx: StageContext, source: SourceFile) -> tuple[str, int]
     raise StageError(f"source object s3://{bucket}/{names} was not found; upload it, or check [source] bucket and prefix")
 
 
-def load_with_retries(ctx: StageContext, source: SourceFile, key: str, size: int,
-                      progress: StagingProgress) -> PendingLoad:
+def load_with_retries(ctx: StageContext, source: SourceFile, key: str, size: int, progress: StagingProgress,
+                      cancel: CancelToken) -> OpenTransaction[LoadResult]:
+    """Load one file (see `load_staging_table`), restarting it after a transient S3 error."""
+    ctx = replace(ctx, cancel=cancel)
     for attempt, delay in enumerate((*RETRY_DELAYS_S, None), start=1):
         try:
             return load_staging_table(ctx, source, key, size, progress)
@@ -225,7 +174,7 @@ def _sleep_unless_cancelled(cancel: CancelToken, seconds: float) -> None:
 
 
 def load_staging_table(ctx: StageContext, source: SourceFile, key: str, size: int,
-                       progress: StagingProgress) -> PendingLoad:
+                       progress: StagingProgress) -> OpenTransaction[LoadResult]:
     """Load one object into a fresh table swapped in for `{staging}.{table}`, in a transaction left open.
 
     The caller commits it (or rolls it back); a bad value raises DataError naming line and column.
@@ -238,7 +187,6 @@ def load_staging_table(ctx: StageContext, source: SourceFile, key: str, size: in
                              on_progress=lambda done: progress.update(source.table, done))
     try:
         file_columns = check_header(reader.read_header(), source, key)
-        ctx.log(f"loading s3://{ctx.config.source.bucket}/{key} ({size:,} bytes) into {schema}.{source.table}")
         conn = ctx.services.connect(purpose="staging")
         remove_cancel = ctx.cancel.on_cancel(conn.cancel)
         try:
@@ -276,8 +224,8 @@ def load_staging_table(ctx: StageContext, source: SourceFile, key: str, size: in
     finally:
         body.close()
     progress.update(source.table, size, finished=True)
-    return PendingLoad(conn, LoadResult(source.table, key, rows, reader.data_rows, reader.bytes_read,
-                                        time.monotonic() - started))
+    return OpenTransaction(conn, LoadResult(source.table, key, rows, reader.data_rows, reader.bytes_read,
+                                            time.monotonic() - started))
 
 
 def _add_key_or_report_duplicate(cur: Any, schema: str, source: SourceFile, table: str, key: str,
