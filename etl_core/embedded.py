@@ -73,6 +73,7 @@ class EmbeddedServices:
         import pgserver
 
         datadir = self.state_dir / "pg"
+        forget_dead_postgres_users(datadir)
         try:
             self._pg = pgserver.get_server(datadir, cleanup_mode="stop")
         except Exception as exc:  # pgserver raises plain exceptions for every start failure
@@ -182,3 +183,30 @@ class EmbeddedServices:
                 self._pg = None
         finally:
             self._lock.release()
+
+
+def forget_dead_postgres_users(datadir: Path) -> None:
+    """Drop killed processes from pgserver's list of the server's users.
+
+    pgserver stops Postgres when the last process on its list lets go; a process killed with
+    SIGKILL never does, so without this its pid would keep the server running after every later
+    run. We hold the state folder's lock, so no live process is dropped by mistake.
+    """
+    handles = datadir / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return  # no list yet: nothing to forget
+    alive = [pid for pid in pids if _process_exists(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True

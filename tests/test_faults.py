@@ -225,6 +225,8 @@ def test_embedded_state_survives_sigkill_of_its_owner(tmp_path):
             assert cur.fetchone()[0]
         conn.close()
     assert body == b"kept"
+    # The killed owner no longer keeps the embedded Postgres alive: the last run stopped it.
+    assert not (tmp_path / ".d2b-state" / "pg" / "postmaster.pid").exists()
 
 
 def test_damaged_embedded_postgres_says_what_to_do(tmp_path):
