@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from etl_core.errors import Cancelled
 from etl_core.events import CancelToken
+
+if TYPE_CHECKING:
+    from etl_core.services import Services
 
 T = TypeVar("T")
 
@@ -21,12 +25,30 @@ class OpenTransaction(Generic[T]):
     result: T
 
 
+@contextmanager
+def open_transaction(services: Services, purpose: str, cancel: CancelToken) -> Iterator[tuple[Any, Any]]:
+    """(connection, cursor) of a transaction a job leaves open; `cancel` stops its queries.
+
+    If the block fails, the connection is closed, which rolls the transaction back.
+    """
+    conn = services.connect(purpose=purpose)
+    remove_cancel = cancel.on_cancel(conn.cancel)
+    try:
+        with conn.cursor() as cur:
+            yield conn, cur
+    except BaseException:
+        conn.close()
+        raise
+    finally:
+        remove_cancel()
+
+
 def run_all_or_nothing(jobs: Sequence[Callable[[CancelToken], OpenTransaction[T]]], cancel: CancelToken,
                        name: str) -> list[T]:
     """Run every job at once, each on its own connection; commit them back to back once all succeeded.
 
     A job gets a token that fires on the operator's cancel or on another job's failure, and
-    must close its connection itself when it fails. On any failure every open transaction is
+    must close its connection itself when it fails (`open_transaction` does both). On any failure every open transaction is
     rolled back and the first failure is raised (Cancelled if the operator cancelled).
     Results come back in job order.
     """

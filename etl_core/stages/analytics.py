@@ -19,7 +19,7 @@ from etl_core.checks import ANALYTICS_CHECKS, ANALYTICS_TABLES, blocking_failure
 from etl_core.errors import Cancelled, StageError
 from etl_core.events import CancelToken, CheckOutcome
 from etl_core.sql_files import render_sql, safe_identifier
-from etl_core.stages.all_or_nothing import OpenTransaction, run_all_or_nothing
+from etl_core.stages.all_or_nothing import OpenTransaction, open_transaction, run_all_or_nothing
 from etl_core.stages.context import StageContext, StageOutput
 
 
@@ -72,32 +72,24 @@ def compute_table(ctx: StageContext, table: str, progress: TablesProgress,
     config = ctx.config
     identifiers = {"staging": config.staging_schema, "analytics": config.analytics_schema,
                    "dims": config.warehouse.dims_schema}
-    conn = ctx.services.connect(purpose="analytics")
-    remove_cancel = cancel.on_cancel(conn.cancel)
-    try:
-        with conn.cursor() as cur:
-            progress.update(table, finished=False)
-            cancel.raise_if_cancelled()
-            try:
-                cur.execute(render_sql(f"analytics/{table}.sql", **identifiers), analytics_parameters(ctx))
-            except psycopg2.errors.QueryCanceled:
-                raise Cancelled("cancelled by the operator") from None
-            except psycopg2.errors.UndefinedTable as exc:
-                raise StageError(f"{table}: {exc.diag.message_primary}; run the prepare and staging stages "
-                                 f"first, and check that [warehouse] dims_schema has the dimension tables") from None
-            except psycopg2.Error as exc:
-                raise StageError(f"{table}: {(exc.diag.message_primary or str(exc)).strip()}") from None
-            rows = max(cur.rowcount, 0)
-            # Checked inside the transaction: a failed ERROR check rolls back, keeping the previous rows.
-            checks = run_checks(cur, config, tuple(c for c in ANALYTICS_CHECKS if c.table == table))
-            if blocking := blocking_failures(checks):
-                raise StageError(f"analytics checks failed: {blocking}")
-            current_row = _current_row(cur, ctx, table)
-    except BaseException:
-        conn.close()  # rolls the table back
-        raise
-    finally:
-        remove_cancel()
+    with open_transaction(ctx.services, "analytics", cancel) as (conn, cur):
+        progress.update(table, finished=False)
+        cancel.raise_if_cancelled()
+        try:
+            cur.execute(render_sql(f"analytics/{table}.sql", **identifiers), analytics_parameters(ctx))
+        except psycopg2.errors.QueryCanceled:
+            raise Cancelled("cancelled by the operator") from None
+        except psycopg2.errors.UndefinedTable as exc:
+            raise StageError(f"{table}: {exc.diag.message_primary}; run the prepare and staging stages "
+                             f"first, and check that [warehouse] dims_schema has the dimension tables") from None
+        except psycopg2.Error as exc:
+            raise StageError(f"{table}: {(exc.diag.message_primary or str(exc)).strip()}") from None
+        rows = max(cur.rowcount, 0)
+        # Checked inside the transaction: a failed ERROR check rolls back, keeping the previous rows.
+        checks = run_checks(cur, config, tuple(c for c in ANALYTICS_CHECKS if c.table == table))
+        if blocking := blocking_failures(checks):
+            raise StageError(f"analytics checks failed: {blocking}")
+        current_row = _current_row(cur, ctx, table)
     progress.update(table, finished=True)
     return OpenTransaction(conn, TableResult(table, rows, checks, current_row))
 
