@@ -83,19 +83,25 @@ def _terminate(env, application_name: str) -> None:
               (application_name,))
 
 
+def _kill_at_first_progress(env, stage: str):
+    """(killed, sink): at the stage's first progress event, terminate its warehouse connections."""
+    killed: list[bool] = []
+
+    def sink(event):
+        if getattr(event, "stage", None) == stage and type(event).__name__ == "StageProgress" and not killed:
+            killed.append(True)
+            _terminate(env, f"d2b-console {stage}")
+
+    return killed, sink
+
+
 def test_warehouse_connection_killed_during_copy_then_resume(make_env):
     env = make_env()
     create_dims(env)
     put_dataset(env, [(1, 1, "2022-01-03", 1, 100, 2)], [(5, 1)], [])
     assert_succeeded(run(env))
     env.put("orders.csv", big_orders())
-    killed = []
-
-    def kill_during_copy(event):
-        if getattr(event, "stage", None) == "staging" and type(event).__name__ == "StageProgress" and not killed:
-            killed.append(True)
-            _terminate(env, "d2b-console staging")
-
+    killed, kill_during_copy = _kill_at_first_progress(env, "staging")
     summary = run(env, sink=kill_during_copy)
     assert killed and summary.stages[1].status == "failed"
     assert "connection" in summary.stages[1].error or "terminat" in summary.stages[1].error
@@ -106,13 +112,7 @@ def test_warehouse_connection_killed_during_copy_then_resume(make_env):
 
 
 def test_warehouse_connection_killed_during_analytics_then_resume(env):
-    killed = []
-
-    def kill_during_analytics(event):
-        if getattr(event, "stage", None) == "analytics" and type(event).__name__ == "StageProgress" and not killed:
-            killed.append(True)
-            _terminate(env, "d2b-console analytics")
-
+    killed, kill_during_analytics = _kill_at_first_progress(env, "analytics")
     summary = run(env, sink=kill_during_analytics)
     assert killed and summary.stages[2].status == "failed"
     assert "terminat" in summary.stages[2].error
