@@ -85,9 +85,7 @@ def _check_queries(checks: tuple[Check, ...]) -> list[tuple[str, str | None, str
 
 def _run_check_file(cur: Any, config: Config, sql_file: str, table: str | None,
                     name: str | None) -> dict[str, tuple[int, str | None]]:
-    identifiers = {"staging": config.staging_schema, "analytics": config.analytics_schema,
-                   "dims": config.warehouse.dims_schema}
-    cur.execute(render_sql(f"checks/{sql_file}", **identifiers, **({"table": table} if table else {})),
+    cur.execute(render_sql(f"checks/{sql_file}", **config.sql_schemas, **({"table": table} if table else {})),
                 {"ingestion_date": config.pipeline.ingestion_date, "staging_schema": config.staging_schema,
                  "check_name": name})
     return {row[0]: (row[1], row[2]) for row in cur.fetchall()}

@@ -78,6 +78,12 @@ class Config:
         return f"{self.pipeline.user_id}_analytics"
 
     @property
+    def sql_schemas(self) -> dict[str, str]:
+        """The schema names the `{staging}`, `{analytics}` and `{dims}` placeholders of sql/ stand for."""
+        return {"staging": self.staging_schema, "analytics": self.analytics_schema,
+                "dims": self.warehouse.dims_schema}
+
+    @property
     def source_embedded(self) -> bool:
         return self.source.endpoint_url == EMBEDDED
 

@@ -70,13 +70,11 @@ def compute_table(ctx: StageContext, table: str, progress: TablesProgress,
                   cancel: CancelToken) -> OpenTransaction[TableResult]:
     """Replace the run's row of one analytics table and check it, in a transaction left open."""
     config = ctx.config
-    identifiers = {"staging": config.staging_schema, "analytics": config.analytics_schema,
-                   "dims": config.warehouse.dims_schema}
     with open_transaction(ctx.services, "analytics", cancel) as (conn, cur):
         progress.update(table, finished=False)
         cancel.raise_if_cancelled()
         try:
-            cur.execute(render_sql(f"analytics/{table}.sql", **identifiers), analytics_parameters(ctx))
+            cur.execute(render_sql(f"analytics/{table}.sql", **config.sql_schemas), analytics_parameters(ctx))
         except psycopg2.errors.QueryCanceled:
             raise Cancelled("cancelled by the operator") from None
         except psycopg2.errors.UndefinedTable as exc:
