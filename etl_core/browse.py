@@ -16,6 +16,7 @@ from etl_core.s3 import S3Entry, list_level, read_head
 from etl_core.services import Services
 from etl_core.sql_files import safe_identifier
 from etl_core.stages.export import export_query, export_targets
+from etl_core.warehouse import column_names, fetch_value
 
 PREVIEW_BYTES = 256 * 1024  # ranged read: never the whole object
 PREVIEW_ROWS = 200
@@ -79,7 +80,7 @@ def preview_object(services: Services, bucket: str, key: str, max_bytes: int = P
     text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
     reader = csv.reader(io.StringIO(text))
     header = next(reader, [])
-    rows = []
+    rows: list[list[Any]] = []
     for row in reader:
         if len(rows) >= max_rows:
             partial = True
@@ -109,8 +110,9 @@ def list_warehouse(services: Services) -> list[SchemaInfo]:
         for schema in wanted:
             tables = []
             for table in found.get(schema, []):
-                cur.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(safe_identifier(schema), safe_identifier(table)))
-                tables.append(TableInfo(schema, table, cur.fetchone()[0]))
+                cur.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(safe_identifier(schema),
+                                                                         safe_identifier(table)))
+                tables.append(TableInfo(schema, table, fetch_value(cur)))
             result.append(SchemaInfo(schema, tables, schema in existing))
         return result
 
@@ -119,10 +121,10 @@ def preview_table(services: Services, schema: str, table: str, limit: int = PREV
     """The first `limit` rows (server-side LIMIT) and the table's total row count."""
     with services.transaction("browse") as cur:
         cur.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(safe_identifier(schema), safe_identifier(table)))
-        total = cur.fetchone()[0]
+        total = fetch_value(cur)
         cur.execute(sql.SQL("SELECT * FROM {}.{} LIMIT %s").format(safe_identifier(schema), safe_identifier(table)),
                     (limit,))
-        columns = [d.name for d in cur.description]
+        columns = column_names(cur)
         rows = [list(r) for r in cur.fetchall()]
     return Preview(f"{schema}.{table}", columns, rows, total)
 
@@ -137,10 +139,10 @@ def preview_export(services: Services, limit: int = PREVIEW_ROWS) -> list[Export
             table_checks = [c for c in checks if c.name.startswith(target.table)]
             cur.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(
                 safe_identifier(config.analytics_schema), safe_identifier(target.table)))
-            total = cur.fetchone()[0]
+            total = fetch_value(cur)
             cur.execute(sql.SQL("{} LIMIT %s").format(export_query(cur, config.analytics_schema, target.table)),
                         (limit,))
-            columns = [d.name for d in cur.description]
+            columns = column_names(cur)
             rows = [list(r) for r in cur.fetchall()]
             previews.append(ExportPreview(target.table, target.uri,
                                           Preview(f"{config.analytics_schema}.{target.table}", columns, rows, total),

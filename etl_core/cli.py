@@ -10,13 +10,22 @@ import argparse
 import json
 import signal
 import sys
-from typing import Any, Sequence, TextIO
+from collections.abc import Sequence
+from typing import Any, ClassVar, TextIO
 
 from etl_core import __version__
 from etl_core.config import Config, load_config
 from etl_core.errors import EXIT_CONFIG, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, D2BError
-from etl_core.events import (CancelToken, Event, LogLine, RunFinished, RunSummary, StageFinished, StageProgress,
-                             StageStarted)
+from etl_core.events import (
+    CancelToken,
+    Event,
+    LogLine,
+    RunFinished,
+    RunSummary,
+    StageFinished,
+    StageProgress,
+    StageStarted,
+)
 from etl_core.pipeline import STAGES, resume_point, run_pipeline, stages_from
 from etl_core.s3 import object_info
 from etl_core.secrets import redact
@@ -46,8 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="headless: rerun from the stage where the last run failed, then the rest")
     parser.add_argument("--dry-run", action="store_true",
                         help="check the config and reach S3 and the warehouse, print the plan, change nothing")
-    parser.add_argument("--config", metavar="PATH", help="config file (default: ./config.toml, else the packaged default)")
-    parser.add_argument("--json", action="store_true", help="with a headless run: print the run summary as JSON on stdout")
+    parser.add_argument("--config", metavar="PATH",
+                        help="config file (default: ./config.toml, else the packaged default)")
+    parser.add_argument("--json", action="store_true",
+                        help="with a headless run: print the run summary as JSON on stdout")
     parser.add_argument("--demo-scale", type=float, metavar="N",
                         help="embedded S3 only: size of the demo dataset generated when the bucket is empty "
                              "(1 = 10,000 orders, 100 = one million)")
@@ -103,7 +114,7 @@ def run_headless(args: argparse.Namespace) -> int:
         reporter.close()
 
 
-def _interrupt_handler(cancel: CancelToken, reporter: "ProgressReporter"):
+def _interrupt_handler(cancel: CancelToken, reporter: ProgressReporter):
     def handle(_signum: int, _frame: Any) -> None:
         if cancel.cancelled:
             raise KeyboardInterrupt
@@ -112,7 +123,7 @@ def _interrupt_handler(cancel: CancelToken, reporter: "ProgressReporter"):
     return handle
 
 
-def _choose_stages(args: argparse.Namespace, services: Services, reporter: "ProgressReporter") -> tuple[str, ...]:
+def _choose_stages(args: argparse.Namespace, services: Services, reporter: ProgressReporter) -> tuple[str, ...]:
     if args.resume:
         point = resume_point(services)
         if point is None:
@@ -129,13 +140,13 @@ def _choose_stages(args: argparse.Namespace, services: Services, reporter: "Prog
 def _dry_run(services: Services, as_json: bool) -> int:
     config = services.config
     client = services.s3()
-    sources = []
+    sources: list[dict[str, Any]] = []
     for source in SOURCE_FILES:
         found = next(((config.source.prefix + n, info) for n in source.names
                       if (info := object_info(client, config.source.bucket, config.source.prefix + n))), None)
         sources.append({"table": source.table, "key": found[0] if found else None,
                         "bytes": int(found[1]["ContentLength"]) if found else None})
-    plan = {
+    plan: dict[str, Any] = {
         "status": "dry run", "exit_code": EXIT_OK, "stages": list(STAGES),
         "warehouse": services.warehouse_label, "s3": services.s3_label,
         "schemas": [config.staging_schema, config.analytics_schema, config.warehouse.dims_schema],
@@ -195,7 +206,7 @@ def _emit_json(payload: dict, enabled: bool) -> None:
 class ProgressReporter:
     """Turns events into progress on stderr: rich bars on a terminal, plain lines otherwise."""
 
-    LEVEL_STYLES = {"DEBUG": "dim", "INFO": "", "WARNING": "yellow", "ERROR": "bold red"}
+    LEVEL_STYLES: ClassVar[dict[str, str]] = {"DEBUG": "dim", "INFO": "", "WARNING": "yellow", "ERROR": "bold red"}
 
     def __init__(self, stream: TextIO):
         self.stream = stream
@@ -208,8 +219,9 @@ class ProgressReporter:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
             self.console = Console(file=stream, highlight=False)
-            self._progress = Progress(TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
-                                      TimeElapsedColumn(), console=self.console, transient=True)
+            self._progress = Progress(TextColumn("{task.description:<28}"), BarColumn(),
+                                      TextColumn("{task.percentage:>5.1f}%"), TimeElapsedColumn(),
+                                      console=self.console, transient=True)
 
     def line(self, level: str, message: str) -> None:
         message = redact(message)
@@ -254,8 +266,8 @@ class ProgressReporter:
                       file=self.stream, flush=True)
 
     def summary(self, summary: RunSummary, config: Config, to: TextIO) -> None:
-        out = [f"run #{summary.run_id} {summary.status.upper()} in {summary.duration_s:.1f}s "
-               f"(user_id {summary.user_id}, ingestion_date {summary.ingestion_date})"]
+        out = [(f"run #{summary.run_id} {summary.status.upper()} in {summary.duration_s:.1f}s "
+                f"(user_id {summary.user_id}, ingestion_date {summary.ingestion_date})")]
         out.append(f"  {'stage':<10} {'status':<10} {'rows':>10} {'seconds':>8}")
         for s in summary.stages:
             out.append(f"  {s.stage:<10} {s.status:<10} {s.rows:>10,} {s.duration_s:>8.2f}")

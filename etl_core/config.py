@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from etl_core.errors import ConfigError
 from etl_core.secrets import register_secret
@@ -115,7 +115,8 @@ def load_config(path: str | None = None, *, today: date | None = None) -> Config
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(path, "-", "the config file does not exist; pass --config PATH or create ./config.toml") from None
+        raise ConfigError(path, "-", "the config file does not exist; pass --config PATH or create ./config.toml"
+                          ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(path, "-", f"cannot read the file ({exc.__class__.__name__}: {exc})") from None
     try:
@@ -131,7 +132,8 @@ def parse_config(raw: dict[str, Any], path: str, *, today: date | None = None) -
 
     user_id = reader.string("pipeline", "user_id")
     if not IDENTIFIER_RE.match(user_id):
-        reader.fail("pipeline", "user_id", f"{user_id!r} is not a safe identifier: use lowercase letters, digits and _, starting with a letter (at most 41 characters)")
+        reader.fail("pipeline", "user_id", f"{user_id!r} is not a safe identifier: use lowercase letters, digits "
+                    "and _, starting with a letter (at most 41 characters)")
     as_of = reader.iso_date("pipeline", "as_of_date")
     ingestion_text = reader.string("pipeline", "ingestion_date")
     ingestion = (today or date.today()) if ingestion_text == "today" else reader.iso_date("pipeline", "ingestion_date")
@@ -194,7 +196,8 @@ def _validate_warehouse_url(url: str, path: str, key: str) -> None:
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
-        raise ConfigError(path, key, "is not a valid URL; expected 'embedded' or postgresql://user[:password]@host[:port]/database") from None
+        raise ConfigError(path, key, "is not a valid URL; expected 'embedded' or "
+                          "postgresql://user[:password]@host[:port]/database") from None
     register_secret(parsed.password if isinstance(parsed.password, str) else None)
     if parsed.get_backend_name() not in ("postgresql", "postgres"):
         raise ConfigError(path, key, f"scheme {parsed.drivername!r} is not supported; use postgresql://")
@@ -213,7 +216,7 @@ class _Reader:
     def __init__(self, raw: dict[str, Any], path: str):
         self.raw, self.path = raw, path
 
-    def fail(self, section: str, key: str, problem: str):
+    def fail(self, section: str, key: str, problem: str) -> NoReturn:
         raise ConfigError(self.path, f"{section}.{key}", problem)
 
     def unknown_keys(self) -> list[str]:

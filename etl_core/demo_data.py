@@ -7,9 +7,10 @@ Files are generated in chunks and streamed into S3 multipart uploads, so memory 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -156,7 +157,8 @@ def create_demo_dimensions(cur: Any, dims_schema: str) -> None:
     tables = {
         "dim_dates": list(dim_dates_rows()),
         "dim_products": [(p, CATEGORIES[p % len(CATEGORIES)], f"product {p:02d}") for p in range(1, PRODUCTS + 1)],
-        "dim_addresses": [(100000 + c, *REGIONS[c % len(REGIONS)], f"{c} Market Street") for c in range(1, CUSTOMERS + 1)],
+        "dim_addresses": [(100000 + c, *REGIONS[c % len(REGIONS)], f"{c} Market Street")
+                          for c in range(1, CUSTOMERS + 1)],
         "dim_customers": [(c, f"customer {c:02d}", 100000 + c) for c in range(1, CUSTOMERS + 1)],
     }
     for table, rows in tables.items():

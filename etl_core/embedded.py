@@ -1,8 +1,9 @@
 """The embedded default: a real PostgreSQL (pgserver) and a real S3 HTTP API (moto) in the state folder.
 
 Postgres keeps its data directory in `<state>/pg`. Moto runs in a child process and keeps
-objects in memory, so they are mirrored to `<state>/s3/` (one file per object plus a manifest) whenever the console persists,
-and restored when the services start: an object written in one run is there in the next.
+objects in memory, so they are mirrored to `<state>/s3/` (one file per object plus a manifest)
+whenever the console persists, and restored when the services start: an object written in one
+run is there in the next.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import select
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
 from boto3.s3.transfer import TransferConfig
@@ -76,7 +78,7 @@ class EmbeddedServices:
         forget_dead_postgres_users(datadir)
         try:
             self._pg = pgserver.get_server(datadir, cleanup_mode="stop")
-        except Exception as exc:  # pgserver raises plain exceptions for every start failure
+        except Exception as exc:  # noqa: BLE001 - pgserver raises plain exceptions for every start failure
             raise ServiceUnavailable(
                 f"the embedded Postgres in {datadir} could not start ({exc.__class__.__name__}: "
                 f"{str(exc)[:300]}); see {datadir / 'log'}; if the folder is damaged, move it aside "

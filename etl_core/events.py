@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Protocol, Union
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from etl_core.errors import Cancelled
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -101,11 +103,11 @@ class RunFinished:
     summary: RunSummary
 
 
-Event = Union[RunStarted, StageStarted, StageProgress, LogLine, StageFinished, RunFinished]
+Event = RunStarted | StageStarted | StageProgress | LogLine | StageFinished | RunFinished
 
 
 class EventSink(Protocol):
-    def __call__(self, event: Event) -> None: ...
+    def __call__(self, event: Event, /) -> None: ...
 
 
 def discard(_event: Event) -> None:
@@ -129,10 +131,8 @@ class CancelToken:
         with self._lock:
             callbacks = list(self._callbacks)
         for callback in callbacks:
-            try:
+            with contextlib.suppress(Exception):  # a failed cancel of a query must not break the cancel itself
                 callback()
-            except Exception:  # a failed cancel of a query must not break the cancel itself
-                pass
 
     def raise_if_cancelled(self) -> None:
         if self._event.is_set():

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 import psycopg2
 
 from etl_core import history
 from etl_core.checks import blocking_failures
 from etl_core.errors import Cancelled, D2BError, RunLocked
-from etl_core.events import (CancelToken, Event, EventSink, LogLine, RunFinished, RunStarted, RunSummary,
-                             StageFinished, StageResult, StageStarted, discard, utc_now)
+from etl_core.events import (
+    CancelToken,
+    Event,
+    EventSink,
+    LogLine,
+    RunFinished,
+    RunStarted,
+    RunSummary,
+    StageFinished,
+    StageResult,
+    StageStarted,
+    discard,
+    utc_now,
+)
 from etl_core.secrets import redact
 from etl_core.services import Services
 from etl_core.stages.analytics import run_analytics
@@ -22,7 +34,7 @@ from etl_core.stages.context import StageContext, StageOutput
 from etl_core.stages.export import run_export
 from etl_core.stages.prepare import ensure_schemas, run_prepare
 from etl_core.stages.staging import run_staging
-from etl_core.warehouse import transaction
+from etl_core.warehouse import fetch_value, transaction
 
 STAGES: tuple[str, ...] = ("prepare", "staging", "analytics", "export")
 STAGE_FUNCTIONS: dict[str, Callable[[StageContext], StageOutput]] = {
@@ -30,12 +42,6 @@ STAGE_FUNCTIONS: dict[str, Callable[[StageContext], StageOutput]] = {
     "staging": run_staging,
     "analytics": run_analytics,
     "export": run_export,
-}
-STAGE_TITLES = {
-    "prepare": "Prepare schemas and tables",
-    "staging": "Load S3 files into staging",
-    "analytics": "Compute analytics tables",
-    "export": "Export analytics to S3",
 }
 
 
@@ -59,8 +65,9 @@ def run_lock(services: Services) -> Iterator[psycopg2.extensions.connection]:
     conn = services.connect(autocommit=True, purpose="run lock")
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (f"d2b-console:{config.pipeline.user_id}",))
-            if not cur.fetchone()[0]:
+            cur.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))",
+                        (f"d2b-console:{config.pipeline.user_id}",))
+            if not fetch_value(cur):
                 holder = "another d2b-console process"
                 try:
                     running = history.running_run(cur, config)
@@ -147,7 +154,7 @@ def run_pipeline(services: Services, stages: Sequence[str] = STAGES, sink: Event
             run_log.close()
             try:
                 services.persist()
-            except Exception as exc:  # persisting the embedded mirror must not hide the run's own outcome
+            except Exception as exc:  # noqa: BLE001 - saving the embedded mirror must not hide the run's outcome
                 sink(LogLine(run_id, None, "WARNING", f"could not save the embedded S3 objects: {exc}"))
 
 
@@ -190,7 +197,7 @@ def _run_stages(services: Services, lock_conn, run_id: int, stages: tuple[str, .
             output = STAGE_FUNCTIONS[stage](ctx)
             if blocking := blocking_failures(output.checks):
                 status, error = "failed", f"checks failed: {blocking}"
-        except Exception as exc:  # every failure is reported, never a crash
+        except Exception as exc:  # noqa: BLE001 - every failure is reported, never a crash
             if isinstance(exc, Cancelled) or cancel.cancelled:  # a cancel may surface as any error
                 status, error = "cancelled", f"{stage} was cancelled by the operator; nothing half-done was kept"
             elif isinstance(exc, D2BError):
@@ -213,7 +220,8 @@ def _run_stages(services: Services, lock_conn, run_id: int, stages: tuple[str, .
 
 def _describe_unexpected(exc: Exception) -> str:
     if isinstance(exc, psycopg2.OperationalError):
-        return (f"the warehouse connection failed: {redact(str(exc)).strip().splitlines()[0] if str(exc).strip() else exc}; "
+        first_line = redact(str(exc)).strip().splitlines()[0] if str(exc).strip() else exc
+        return (f"the warehouse connection failed: {first_line}; "
                 "the stage's transaction was rolled back; resume from this stage when the warehouse is back")
     if isinstance(exc, psycopg2.Error):
         return f"warehouse error: {redact((exc.diag.message_primary or str(exc)).strip())}"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import boto3
@@ -16,13 +18,16 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 
 from etl_core.errors import ServiceUnavailable, StageError
 
+if TYPE_CHECKING:
+    from botocore.config import _S3Dict
+
 PART_SIZE = 8 * 1024 * 1024  # multipart part size: above S3's 5 MB minimum, small enough to keep memory flat
 
 
 def make_s3_client(region: str, endpoint_url: str | None, *, anonymous: bool = False,
                    access_key: str | None = None, secret_key: str | None = None) -> Any:
     """A boto3 S3 client; anonymous clients send unsigned requests and never consult local credentials."""
-    s3_options: dict[str, Any] = {"addressing_style": "path"} if endpoint_url else {}
+    s3_options: _S3Dict = {"addressing_style": "path"} if endpoint_url else {}
     if is_loopback(endpoint_url):
         # Over http botocore SHA-256s every payload byte to sign it; on the loopback interface
         # nothing can alter the bytes (and the CRC32 checksums stay), so skip that CPU.
@@ -118,7 +123,8 @@ def check_bucket(client: Any, bucket: str, endpoint_label: str) -> None:
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         if code in ("404", "NoSuchBucket", "NotFound"):
-            raise StageError(f"bucket s3://{bucket} does not exist at {endpoint_label}; check [source] bucket") from None
+            raise StageError(f"bucket s3://{bucket} does not exist at {endpoint_label}; check [source] bucket"
+                             ) from None
         if code in ("403", "AccessDenied"):
             return  # a public bucket may deny HeadBucket to anonymous users yet allow GetObject
         raise
@@ -141,7 +147,8 @@ class MultipartWriter:
         self._buffer = bytearray()
         self._parts: list[dict] = []
         self._in_flight: Future | None = None
-        self._executor: ThreadPoolExecutor | None = None
+        # Its one thread starts with the first part: a single PUT never starts it.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3-part")
         self.upload_id: str | None = None  # set once the object outgrows a single PUT
         self.bytes_written = 0
 
@@ -169,7 +176,6 @@ class MultipartWriter:
         if self.upload_id is None:
             self.upload_id = self.client.create_multipart_upload(
                 Bucket=self.bucket, Key=self.key, ContentType=self._content_type)["UploadId"]
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3-part")
         number = len(self._parts) + 1
         self._in_flight = self._executor.submit(self._upload_part, number, body)
 
@@ -187,6 +193,7 @@ class MultipartWriter:
     def complete(self) -> None:
         """Make the object visible at its key, all at once."""
         if self.upload_id is None:
+            self._executor.shutdown()
             self.client.put_object(Bucket=self.bucket, Key=self.key, Body=self._take_buffer(),
                                    ContentType=self._content_type)
             return
@@ -202,11 +209,10 @@ class MultipartWriter:
     def abort(self) -> None:
         self._buffer.clear()
         if self.upload_id is None:
+            self._executor.shutdown()
             return  # nothing was sent
-        try:
+        with contextlib.suppress(Exception):  # the upload is being thrown away: its part's error no longer matters
             self._wait_for_part()
-        except Exception:
-            pass  # the upload is being thrown away: its part's error no longer matters
         self._executor.shutdown()
         try:
             self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)

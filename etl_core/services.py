@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Self
 
 import psycopg2.extensions
 
@@ -62,7 +63,7 @@ class Services:
             self.embedded.stop()
             self.embedded = None
 
-    def __enter__(self) -> "Services":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -83,8 +84,11 @@ def open_services(config: Config, log: Callable[[str], None] = lambda _m: None,
         )
         embedded.start()
     try:
-        dsn = embedded.postgres_dsn if config.warehouse.embedded else config.warehouse.url
-        endpoint = embedded.s3_endpoint if config.source_embedded else (config.source.endpoint_url or None)
+        dsn, endpoint = config.warehouse.url, config.source.endpoint_url or None
+        if embedded is not None and embedded.postgres_dsn and config.warehouse.embedded:
+            dsn = embedded.postgres_dsn
+        if embedded is not None and config.source_embedded:
+            endpoint = embedded.s3_endpoint
         services = Services(config, embedded, dsn, endpoint)
         conn = services.connect(purpose="setup")
         conn.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from psycopg2 import sql
@@ -18,7 +18,7 @@ def safe_identifier(name: str) -> sql.Identifier:
     return sql.Identifier(name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_sql(name: str) -> str:
     """The text of `sql/<name>` from the installed package (e.g. 'analytics/agg_shipments.sql')."""
     return resources.files("sql").joinpath(name).read_text(encoding="utf-8")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any
 
 import psycopg2
 import psycopg2.extensions
@@ -59,4 +60,19 @@ def schema_exists(cur: psycopg2.extensions.cursor, schema: str) -> bool:
 
 def table_exists(cur: psycopg2.extensions.cursor, schema: str, table: str) -> bool:
     cur.execute("SELECT to_regclass(format('%%I.%%I', %s::text, %s::text)) IS NOT NULL", (schema, table))
-    return bool(cur.fetchone()[0])
+    return bool(fetch_value(cur))
+
+
+def fetch_value(cur: psycopg2.extensions.cursor) -> Any:
+    """The first column of the one row the last query returned (count(*), exists, ...)."""
+    row = cur.fetchone()
+    if row is None:
+        raise ValueError("the query returned no row")
+    return row[0]
+
+
+def column_names(cur: psycopg2.extensions.cursor) -> list[str]:
+    """The column names of the last query's result."""
+    if cur.description is None:
+        raise ValueError("the last statement returned no result set")
+    return [column.name for column in cur.description]

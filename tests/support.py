@@ -88,7 +88,8 @@ class Env:
     def rewrite_config(self, **changes: Any) -> None:
         text = self.config_path.read_text()
         for key, value in changes.items():
-            lines = [(f'{key} = "{value}"' if line.split("=")[0].strip() == key else line) for line in text.splitlines()]
+            lines = [(f'{key} = "{value}"' if line.split("=")[0].strip() == key else line)
+                     for line in text.splitlines()]
             text = "\n".join(lines) + "\n"
         self.config_path.write_text(text)
 
@@ -107,7 +108,8 @@ def create_dims(env: Env, *, holidays: tuple[str, ...] = (), products: dict[int,
         SELECT d::date, extract(year FROM d), extract(month FROM d), extract(day FROM d), extract(isodow FROM d),
                extract(isodow FROM d) < 6 AND NOT (d::date = ANY(%(holidays)s::date[]))
         FROM generate_series(%(first)s::date, %(last)s::date, interval '1 day') AS d;
-        CREATE TABLE "{schema}".dim_products (product_id int PRIMARY KEY, product_category varchar, product_name varchar);
+        CREATE TABLE "{schema}".dim_products (product_id int PRIMARY KEY, product_category varchar,
+            product_name varchar);
         CREATE TABLE "{schema}".dim_customers (customer_id int PRIMARY KEY, customer_name varchar, postal_code int);
         CREATE TABLE "{schema}".dim_addresses (postal_code int PRIMARY KEY, country varchar, region varchar,
             state varchar, address varchar);

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from support import create_dims, put_dataset
 from helpers import assert_succeeded, row, run
+from support import create_dims, put_dataset
 
 
 def test_public_holidays_per_month_in_the_rolling_year(make_env):

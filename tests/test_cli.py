@@ -53,7 +53,8 @@ def test_failed_stage_exits_1_and_resume_finishes_the_run(env, tmp_path):
 
 def test_bad_config_exits_2_naming_file_and_key(tmp_path):
     path = tmp_path / "bad.toml"
-    path.write_text((REPO / "config.toml").read_text().replace('user_id = "demo1234"', 'user_id = "x; drop schema public"'))
+    text = (REPO / "config.toml").read_text()
+    path.write_text(text.replace('user_id = "demo1234"', 'user_id = "x; drop schema public"'))
     result = cli(["--run-all", "--config", str(path)], tmp_path)
     assert result.returncode == 2
     assert f"{path}: [pipeline.user_id]" in result.stderr and "not a safe identifier" in result.stderr
@@ -61,7 +62,8 @@ def test_bad_config_exits_2_naming_file_and_key(tmp_path):
 
 
 def test_missing_config_key_and_unknown_key(tmp_path):
-    text = (REPO / "config.toml").read_text().replace('as_of_date = "2022-09-05"', 'as_of_date = "2022-09-05"\ncolour = "blue"')
+    text = (REPO / "config.toml").read_text().replace('as_of_date = "2022-09-05"',
+                                                      'as_of_date = "2022-09-05"\ncolour = "blue"')
     (tmp_path / "extra.toml").write_text(text.replace('dims_schema = "if_common"', ""))
     result = cli(["--dry-run", "--config", str(tmp_path / "extra.toml")], tmp_path)
     assert result.returncode == 2
@@ -106,8 +108,8 @@ def test_external_warehouse_dimensions_are_read_and_never_written(make_env, tmp_
 
     def fingerprint():
         tables = env.query("SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY 1", (env.dims_schema,))
-        return tables, [env.query(f'SELECT md5(string_agg(t::text, \'|\' ORDER BY t::text)) FROM "{env.dims_schema}".{t} t')
-                        for (t,) in tables]
+        digest = "SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM \"{schema}\".{table} t"
+        return tables, [env.query(digest.format(schema=env.dims_schema, table=t)) for (t,) in tables]
 
     before = fingerprint()
     result = cli(["--run-all", "--json", "--config", str(env.config_path)], tmp_path)

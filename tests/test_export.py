@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from support import create_dims, put_dataset
 from helpers import assert_succeeded, run
+from support import create_dims, put_dataset
 
 
 def read_export(env, table: str) -> list[str]:
@@ -25,9 +25,9 @@ def test_exported_csvs_match_expected_text_and_keep_every_day(make_env):
     assert_succeeded(summary)
 
     assert read_export(env, "agg_public_holiday") == [
-        "ingestion_date,tt_order_hol_jan,tt_order_hol_feb,tt_order_hol_mar,tt_order_hol_apr,tt_order_hol_may,"
-        "tt_order_hol_jun,tt_order_hol_jul,tt_order_hol_aug,tt_order_hol_sep,tt_order_hol_oct,tt_order_hol_nov,"
-        "tt_order_hol_dec",
+        ("ingestion_date,tt_order_hol_jan,tt_order_hol_feb,tt_order_hol_mar,tt_order_hol_apr,tt_order_hol_may,"
+         "tt_order_hol_jun,tt_order_hol_jul,tt_order_hol_aug,tt_order_hol_sep,tt_order_hol_oct,tt_order_hol_nov,"
+         "tt_order_hol_dec"),
         "2022-09-05,1,0,0,0,0,0,0,0,0,0,0,0",
         "2022-09-06,1,0,0,0,0,0,0,0,0,0,0,0",
     ]

@@ -13,9 +13,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from support import ORDERS_HEADER, create_dims, put_dataset
 from faultproxy import FaultProxy, Rule
 from helpers import assert_succeeded, run
+from support import ORDERS_HEADER, create_dims, put_dataset
 
 BIG_ORDERS_ROWS = 60_000  # about 2 MB: several COPY chunks, so faults land mid-transfer
 
@@ -187,7 +187,7 @@ def test_export_denied_exits_1_with_no_partial_object(env, s3):
     env.config_path.write_text(env.config_path.read_text().replace('bucket = ""', 'bucket = "missing-export-bucket"'))
     process = start_cli(env, "--run-all", "--json")
     out, err = process.communicate(timeout=120)
-    assert process.returncode == 1
+    assert process.returncode == 1, err
     summary = json.loads(out)
     assert summary["stages"][-1]["status"] == "failed"
     assert "missing-export-bucket" in summary["stages"][-1]["error"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
-from support import create_dims, put_dataset
 from etl_core.sql_files import render_sql
 from helpers import assert_succeeded, run
+from support import create_dims, put_dataset
 
 
 def test_operator_role_runs_the_whole_pipeline_and_cannot_write_dimensions(make_env, pg_uri):

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from support import create_dims, put_dataset
 from etl_core.config import load_config
 from etl_core.errors import ConfigError
 from etl_core.sql_files import safe_identifier
 from faultproxy import FaultProxy
+from support import create_dims, put_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "Zq9-very-secret-pw"

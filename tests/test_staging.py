@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from support import ORDERS_HEADER, REVIEWS_HEADER, SHIPMENTS_HEADER, create_dims, put_dataset
 from helpers import assert_succeeded, run
+from support import ORDERS_HEADER, REVIEWS_HEADER, SHIPMENTS_HEADER, create_dims, put_dataset
 
 STAGING = ("prepare", "staging")
 
@@ -19,7 +19,8 @@ def staged(env, table: str) -> list[tuple]:
 def test_accepts_crlf_bom_quotes_empty_dates_and_any_column_order(make_env):
     env = make_env()
     create_dims(env)
-    env.put("orders.csv", b"\xef\xbb\xbf" + (ORDERS_HEADER + '1,2,"2022-01-05",3,"10",2,20\n').replace("\n", "\r\n").encode())
+    crlf_orders = (ORDERS_HEADER + '1,2,"2022-01-05",3,"10",2,20\n').replace("\n", "\r\n")
+    env.put("orders.csv", b"\xef\xbb\xbf" + crlf_orders.encode())
     env.put("reviews.csv", 'product_id,review\r\n"7",5\r\n8,"1"')  # reordered columns, no final newline
     env.put("shipment_deliveries.csv", SHIPMENTS_HEADER + "1,1,,\n2,1,2022-01-06,\n")
     summary = run(env, STAGING)
@@ -69,7 +70,8 @@ BAD_ORDERS = {
     "empty object": ("", ["is empty (0 bytes"]),
     "wrong delimiter": (ORDERS_HEADER.replace(",", ";") + "1;1;2022-01-01;1;10;1;10\n",
                         ["line 1 (header)", "does not look comma separated"]),
-    "too many fields": (ORDERS_HEADER + "1,1,2022-01-01,1,10,1,10,99\n", ["line 2", "extra data after last expected column"]),
+    "too many fields": (ORDERS_HEADER + "1,1,2022-01-01,1,10,1,10,99\n",
+                        ["line 2", "extra data after last expected column"]),
     "too few fields": (ORDERS_HEADER + "1,1,2022-01-01,1,10,1\n", ["line 2", "missing data for column"]),
     "unterminated quote": (ORDERS_HEADER + '1,1,"2022-01-01,1,10,1,10\n', ["unterminated CSV quoted field"]),
     "invalid utf-8": (ORDERS_HEADER.encode() + b"1,1,2022-01-01,1,10,1,10\n2,\xff\xfe,2022-01-01,1,10,1,10\n",
@@ -127,7 +129,8 @@ def test_missing_source_object_names_both_accepted_spellings(make_env):
 def test_row_count_reconciliation_handles_fully_quoted_files(make_env):
     env = make_env()
     create_dims(env)
-    env.put("orders.csv", ORDERS_HEADER + '"1","1","2022-01-01","1","10","1","10"\n"2","1","2022-01-01","1","10","1","10"\n')
+    env.put("orders.csv", ORDERS_HEADER + '"1","1","2022-01-01","1","10","1","10"\n'
+                                          '"2","1","2022-01-01","1","10","1","10"\n')
     env.put("reviews.csv", REVIEWS_HEADER + '5,"1"\n')
     env.put("shipment_deliveries.csv", SHIPMENTS_HEADER + '1,"1",,\n')
     summary = run(env, STAGING)

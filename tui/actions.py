@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Browse", footer=False),
     ActionSpec("show_cell", "v", "View cell", "Show the selected preview cell in full (long values)", "Browse",
                footer=False),
-    ActionSpec("refresh", "f5", "Refresh", "Reload the data lake and warehouse trees (reconnects if a service was down)",
-               "Browse", footer=False),
+    ActionSpec("refresh", "f5", "Refresh",
+               "Reload the data lake and warehouse trees (reconnects if a service was down)", "Browse", footer=False),
     ActionSpec("toggle_preview", "p", "Log/Preview", "Switch the bottom pane between the log and the preview",
                "Browse", footer=False),
     ActionSpec("focus_lake", "1", "Lake", "Focus the data lake tree", "Browse", footer=False),
@@ -57,7 +57,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     # Log
     ActionSpec("log_stage", "f", "Log stage", "Filter the log by stage (cycles: all, run, prepare, staging, "
                "analytics, export)", "Log"),
-    ActionSpec("log_level", "l", "Log level", "Filter the log by level (cycles: INFO+, WARNING+, ERROR, DEBUG+)", "Log"),
+    ActionSpec("log_level", "l", "Log level", "Filter the log by level (cycles: INFO+, WARNING+, ERROR, DEBUG+)",
+               "Log"),
     # App
     ActionSpec("help", "question_mark,f1", "Help", "This list of keys", "App"),
     ActionSpec("command_palette", "ctrl+p", "Palette", "Search every action by name", "App", footer=False),
@@ -68,11 +69,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
 WIDGET_ACTIONS = frozenset({"preview_selected"})
 
 
-def action_by_name(name: str) -> ActionSpec:
-    return next(a for a in ACTIONS if a.name == name)
-
-
-def bindings() -> list[Binding]:
+def bindings() -> list[BindingType]:
     """The app's BINDINGS, generated from the registry."""
     return [Binding(a.key, a.name, a.label, show=a.footer, priority=a.priority)
             for a in ACTIONS if a.name not in WIDGET_ACTIONS]

@@ -10,28 +10,46 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import App, ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, TabbedContent, TabPane, Tree
+from textual.widgets.tree import NodeID, UnknownNodeID
 from textual.worker import Worker, WorkerState
 
 from etl_core import browse
 from etl_core.config import Config, load_config
 from etl_core.errors import EXIT_CONFIG, ConfigError, D2BError
-from etl_core.events import (CancelToken, LogLine, RunFinished, RunStarted, StageFinished, StageStarted)
+from etl_core.events import CancelToken, LogLine, RunFinished, RunStarted, StageFinished, StageStarted
 from etl_core.pipeline import STAGES, resume_point, run_pipeline, stages_from
 from etl_core.secrets import redact
 from etl_core.services import Services, open_services
 from tui.actions import bindings
 from tui.bridge import EventBridge
 from tui.clock import Clock
-from tui.messages import (BackgroundError, ExportPreviewReady, HistoryReady, LakeListed, LakeListFailed, LogBatch,
-                          PipelineEvent, PreviewFailed, PreviewReady, ProgressMerged, ResumePointReady, RunEnded,
-                          RunStagesReady, ServicesFailed, ServicesReady, WarehouseListed)
+from tui.messages import (
+    BackgroundError,
+    ExportPreviewReady,
+    HistoryReady,
+    LakeListed,
+    LakeListFailed,
+    LogBatch,
+    PipelineEvent,
+    PreviewFailed,
+    PreviewReady,
+    ProgressMerged,
+    ResumePointReady,
+    RunEnded,
+    RunStagesReady,
+    ServicesFailed,
+    ServicesReady,
+    WarehouseListed,
+)
 from tui.palette import ActionsProvider
 from tui.screens.cell import CellScreen
 from tui.screens.confirm import ConfirmScreen
@@ -69,7 +87,7 @@ class LastRunLoaded(Message):
 class ConsoleApp(App[int]):
     CSS_PATH = "console.tcss"
     TITLE = "d2b-console"
-    BINDINGS = bindings()
+    BINDINGS: ClassVar[list[BindingType]] = bindings()
     COMMANDS = App.COMMANDS | {ActionsProvider}
 
     def __init__(self, config: Config, *, services: Services | None = None, clock: Clock | None = None,
@@ -171,7 +189,7 @@ class ConsoleApp(App[int]):
         def work() -> None:
             try:
                 result = job()
-            except Exception as exc:  # every failure becomes a message: the app keeps working
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a message: the app keeps working
                 self.post_message(failed(describe(exc)) if failed else BackgroundError(context, describe(exc)))
                 return
             self.post_message(done(result))
@@ -193,9 +211,6 @@ class ConsoleApp(App[int]):
     def on_background_error(self, message: BackgroundError) -> None:
         self.report_error(message.context, message.error)
 
-    def run_action_by_name(self, name: str) -> None:
-        self.call_later(self.run_action, name)
-
     # services -------------------------------------------------------------------------------
     def _open_services(self) -> None:
         self._services_failed = None
@@ -205,8 +220,8 @@ class ConsoleApp(App[int]):
                 self.post_message(LogBatch([LogLine(0, None, "INFO", message, self.clock.now())]))
             try:
                 services = open_services(self.config, log=log, demo_scale=self.demo_scale)
-            except Exception as exc:
-                self.post_message(ServicesFailed(describe(exc), getattr(exc, "exit_code", 3)))
+            except Exception as exc:  # noqa: BLE001 - a failed start is shown, the app keeps running
+                self.post_message(ServicesFailed(describe(exc)))
                 return
             if self._closing:  # the app quit while the services were starting
                 services.close()
@@ -264,8 +279,8 @@ class ConsoleApp(App[int]):
 
     def _lake_node(self, node_id: int):
         try:
-            return self.lake.get_node_by_id(node_id)
-        except Exception:  # the tree was rebuilt meanwhile
+            return self.lake.get_node_by_id(NodeID(node_id))
+        except UnknownNodeID:  # the tree was rebuilt meanwhile
             return None
 
     def on_lake_listed(self, message: LakeListed) -> None:
@@ -371,7 +386,7 @@ class ConsoleApp(App[int]):
         def work() -> None:
             try:
                 summary = run_pipeline(services, stages, bridge, token)
-            except Exception as exc:  # RunLocked, an unreachable warehouse: the run never started
+            except Exception as exc:  # noqa: BLE001 - RunLocked, an unreachable warehouse: the run never started
                 bridge.flush_logs()
                 self.post_message(RunEnded(None, describe(exc)))
                 return
@@ -436,11 +451,11 @@ class ConsoleApp(App[int]):
             if view.status in ("queued", "running"):
                 view.status = "pending" if view.status == "queued" else "abandoned"
                 self.pipeline.show(view)
-        if message.error:
-            self.pipeline.border_subtitle = "the run did not start"
-            self.report_error("run not started", message.error)
-            return
         summary = message.summary
+        if message.error or summary is None:
+            self.pipeline.border_subtitle = "the run did not start"
+            self.report_error("run not started", message.error or "the run ended without a summary")
+            return
         self.last_summary = summary
         self.log_pane.log_file = summary.log_file
         if summary.log_file:
@@ -461,6 +476,8 @@ class ConsoleApp(App[int]):
 
     def _load_last_run(self) -> None:
         services = self.services
+        if services is None:
+            return
 
         def job() -> tuple[Any, list]:
             runs = browse.recent_runs(services, limit=1)

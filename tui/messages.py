@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from textual.message import Message
 
@@ -16,10 +17,9 @@ class ServicesReady(Message):
 
 
 class ServicesFailed(Message):
-    def __init__(self, error: str, exit_code: int) -> None:
+    def __init__(self, error: str) -> None:
         super().__init__()
         self.error = error
-        self.exit_code = exit_code
 
 
 class LakeListed(Message):

@@ -21,7 +21,7 @@ class ActionsProvider(Provider):
             yield spec, title
 
     def _run(self, name: str) -> None:
-        self.app.run_action_by_name(name)
+        self.app.call_later(self.app.run_action, name)
 
     async def discover(self) -> Hits:
         for spec, title in self._entries():

@@ -48,8 +48,9 @@ def run_all_or_nothing(jobs: Sequence[Callable[[CancelToken], OpenTransaction[T]
     """Run every job at once, each on its own connection; commit them back to back once all succeeded.
 
     A job gets a token that fires on the operator's cancel or on another job's failure, and
-    must close its connection itself when it fails (`open_transaction` does both). On any failure every open transaction is
-    rolled back and the first failure is raised (Cancelled if the operator cancelled).
+    must close its connection itself when it fails (`open_transaction` does both). On any failure
+    every open transaction is rolled back and the first failure is raised (Cancelled if the
+    operator cancelled).
     Results come back in job order.
     """
     abort = CancelToken()
@@ -60,10 +61,11 @@ def run_all_or_nothing(jobs: Sequence[Callable[[CancelToken], OpenTransaction[T]
         with ThreadPoolExecutor(max_workers=max(len(jobs), 1), thread_name_prefix=name) as pool:
             futures = {pool.submit(job, abort): i for i, job in enumerate(jobs)}
             for future in as_completed(futures):
-                if future.exception() is None:
+                failure = future.exception()
+                if failure is None:
                     done[futures[future]] = future.result()
                 else:
-                    failures.append(future.exception())
+                    failures.append(failure)
                     abort.cancel()  # the others stop at their next chunk or query
     finally:
         unlink()

@@ -99,4 +99,6 @@ def _current_row(cur: Any, ctx: StageContext, table: str) -> dict:
         (ctx.config.pipeline.ingestion_date,))
     names = [d.name for d in cur.description]
     row = cur.fetchone()
-    return {n: (v.isoformat() if hasattr(v, "isoformat") else v) for n, v in zip(names, row, strict=True)} if row else {}
+    if row is None:
+        return {}
+    return {n: (v.isoformat() if hasattr(v, "isoformat") else v) for n, v in zip(names, row, strict=True)}

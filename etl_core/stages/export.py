@@ -48,7 +48,7 @@ def export_query(cur: Any, schema: str, table: str) -> sql.Composed:
     columns = cur.fetchall()
     if not columns:
         raise StageError(f"table {schema}.{table} does not exist; run the prepare and analytics stages first")
-    select = []
+    select: list[sql.Composable] = []
     for name, data_type in columns:
         ident = safe_identifier(name)
         if data_type == "boolean":
@@ -84,7 +84,8 @@ def run_export(ctx: StageContext) -> StageOutput:
                 rows, size = export_table(ctx, cur, target)
                 output.rows += rows
                 output.details[target.table] = {"uri": target.uri, "key": target.key, "rows": rows, "bytes": size}
-                ctx.log(f"exported {config.analytics_schema}.{target.table} ({rows} rows, {size:,} bytes) to {target.uri}")
+                ctx.log(f"exported {config.analytics_schema}.{target.table} ({rows} rows, {size:,} bytes) "
+                        f"to {target.uri}")
             ctx.progress(len(targets), len(targets), "tables", "done", force=True)
     finally:
         remove_cancel()
@@ -129,6 +130,7 @@ class _RawSink(io.RawIOBase):
 def _s3_write_error(exc: Exception, where: str) -> StageError:
     code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else exc.__class__.__name__
     hint = {"NoSuchBucket": "the export bucket does not exist; create it or set [export] bucket",
-            "AccessDenied": "the credentials may not write there; check the bucket policy or [export] bucket"}.get(code, "check S3 and retry the export stage")
+            "AccessDenied": "the credentials may not write there; check the bucket policy or [export] bucket",
+            }.get(code, "check S3 and retry the export stage")
     return StageError(f"could not write {where} ({code}): {hint}. No partial object was left at the key; "
                       "the analytics tables are unchanged")

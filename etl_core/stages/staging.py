@@ -11,9 +11,10 @@ import csv
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 import psycopg2
 import psycopg2.errors
@@ -23,7 +24,7 @@ from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
 from etl_core.checks import STAGING_CHECKS, run_checks_concurrently
 from etl_core.errors import Cancelled, DataError, StageError
-from etl_core.events import CheckOutcome, CancelToken
+from etl_core.events import CancelToken, CheckOutcome
 from etl_core.s3 import object_info
 from etl_core.sql_files import render_sql, safe_identifier
 from etl_core.stages.all_or_nothing import OpenTransaction, open_transaction, run_all_or_nothing
@@ -136,7 +137,8 @@ def resolve_source_key(ctx: StageContext, source: SourceFile) -> tuple[str, int]
         if info is not None:
             return prefix + name, int(info["ContentLength"])
     names = " or ".join(prefix + n for n in source.names)
-    raise StageError(f"source object s3://{bucket}/{names} was not found; upload it, or check [source] bucket and prefix")
+    raise StageError(f"source object s3://{bucket}/{names} was not found; upload it, or check [source] bucket "
+                     "and prefix")
 
 
 def load_with_retries(ctx: StageContext, source: SourceFile, key: str, size: int, progress: StagingProgress,
@@ -152,7 +154,8 @@ def load_with_retries(ctx: StageContext, source: SourceFile, key: str, size: int
             if delay is None:
                 raise StageError(
                     f"s3://{ctx.config.source.bucket}/{key} could not be read after {attempt} attempts "
-                    f"({exc.__class__.__name__}: {exc}); {source.table} and the other staging tables keep their previous rows; check S3 and retry"
+                    f"({exc.__class__.__name__}: {exc}); {source.table} and the other staging tables keep their "
+                    "previous rows; check S3 and retry"
                 ) from None
             ctx.warn(f"{key}: transient S3 error ({exc.__class__.__name__}: {exc}); "
                      f"nothing was loaded, retrying in {delay:g}s (attempt {attempt + 1} of {len(RETRY_DELAYS_S) + 1})")
@@ -243,7 +246,8 @@ def _add_key_or_report_duplicate(cur: Any, schema: str, source: SourceFile, tabl
         column = f", column {source.key} (field {file_columns.index(source.key) + 1})"
         first = f", first seen on line {lines[0]}" if len(lines) > 1 else ""
         raise DataError(f"{where}{column}: duplicate key value{first}; value {value!r}. Nothing was loaded: "
-                        f"{source.table} and the other staging tables keep their previous rows. Fix the object and run the staging stage again") from None
+                        f"{source.table} and the other staging tables keep their previous rows. Fix the object "
+                        "and run the staging stage again") from None
     cur.execute("RELEASE SAVEPOINT add_key")
 
 
@@ -317,13 +321,14 @@ def _data_error(exc: psycopg2.Error, key: str, source: SourceFile, file_columns:
     if value is not None:
         shown = value if len(value) <= 80 else value[:77] + "..."
         problem += f"; value {shown!r}"
-    return DataError(f"{where}: {problem}. Nothing was loaded: {source.table} and the other staging tables keep their previous rows. "
+    return DataError(f"{where}: {problem}. Nothing was loaded: {source.table} and the other staging tables keep "
+                     "their previous rows. "
                      "Fix the object and run the staging stage again")
 
 
 def _shorten_quoted(text: str, limit: int = 80) -> str:
     """Cut long quoted values (Postgres echoes them whole) so a 10 MB field never floods a message."""
-    return re.sub(r'"([^"]{%d,})"' % (limit + 1), lambda m: f'"{m.group(1)[:limit - 3]}..."', text)
+    return re.sub(f'"([^"]{{{limit + 1},}})"', lambda m: f'"{m.group(1)[:limit - 3]}..."', text)
 
 
 class CsvStreamReader:
@@ -359,11 +364,11 @@ class CsvStreamReader:
             if not chunk:
                 break
             buffer += chunk
-        if buffer.startswith(UTF8_BOM):
-            buffer = buffer[len(UTF8_BOM):]
+        buffer = buffer.removeprefix(UTF8_BOM)
         header, newline, rest = buffer.partition(b"\n")
         if not newline and len(buffer) >= MAX_HEADER_BYTES:
-            raise DataError(f"{self.key}: line 1 (header) is longer than {MAX_HEADER_BYTES // 1024} KB; is this a CSV file?")
+            raise DataError(f"{self.key}: line 1 (header) is longer than {MAX_HEADER_BYTES // 1024} KB; "
+                            "is this a CSV file?")
         self._pending = rest
         return header
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import TabbedContent
 
-from tui_helpers import SIZE, make_app, settle
 from tui.screens.cell import CellScreen
+from tui_helpers import SIZE, make_app, settle
 
 
 async def test_browse_lake_and_warehouse_and_preview(env):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, TabbedContent
 
-from tui_helpers import SIZE, make_app, settle, statuses
 from tui.screens.export_preview import ExportPreviewScreen
 from tui.screens.history import HistoryScreen
+from tui_helpers import SIZE, make_app, settle, statuses
 
 TABLES = ["agg_public_holiday", "agg_shipments", "best_performing_product"]
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg2
 
-from tui_helpers import BAD_ORDERS, GOOD_ORDERS, SIZE, make_app, settle, statuses, wait_until
 from tui.screens.confirm import ConfirmScreen
-
+from tui_helpers import BAD_ORDERS, GOOD_ORDERS, SIZE, make_app, settle, statuses, wait_until
 
 
 async def test_run_all_succeeds_with_rows_and_durations(env, exported_keys):
@@ -30,8 +31,7 @@ async def test_run_all_succeeds_with_rows_and_durations(env, exported_keys):
         messages = app.log_pane.visible_messages()
         assert any("stage succeeded" in m for m in messages)
         assert any(m.startswith("exported ") for m in messages)
-        with open(app.last_summary.log_file, encoding="utf-8") as log_file:
-            assert "[export] stage succeeded" in log_file.read()
+        assert "[export] stage succeeded" in Path(app.last_summary.log_file).read_text(encoding="utf-8")
         assert exported_keys() == ["agg_public_holiday.csv", "agg_shipments.csv", "best_performing_product.csv"]
 
 

@@ -6,10 +6,10 @@ only on the layout and on the deterministic test data. Update with `pytest --sna
 
 from __future__ import annotations
 
-from tui_helpers import BAD_ORDERS, GOOD_ORDERS, SIZE, settle
+from frozen_clock import FrozenClock
 
 from tui.app import ConsoleApp
-from tui.clock import FrozenClock
+from tui_helpers import BAD_ORDERS, GOOD_ORDERS, SIZE, settle
 
 
 def frozen_app(env) -> ConsoleApp:

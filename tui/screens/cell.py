@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 
 class CellScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,enter,v,q", "dismiss", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter,v,q", "dismiss", "Close")]
 
     def __init__(self, column: str, text: str) -> None:
         super().__init__()

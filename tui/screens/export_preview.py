@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Header, Static, TabbedContent, TabPane
@@ -20,7 +22,8 @@ def checks_text(preview) -> Text:
         if check.passed:
             text.append("✔ ", style="green")
         else:
-            text.append("✘ " if check.severity == "ERROR" else "! ", style="red" if check.severity == "ERROR" else "yellow")
+            error = check.severity == "ERROR"
+            text.append("✘ " if error else "! ", style="red" if error else "yellow")
         text.append(f"{check.name} [{check.severity}]: ", style="bold")
         text.append(check.detail + "\n")
     return text
@@ -32,7 +35,8 @@ class ExportPreviewScreen(ModalScreen[bool]):
     Modal: the main screen's keys (run, cancel, …) are not active here; only confirm and cancel.
     """
 
-    BINDINGS = [Binding("y,x", "confirm", "Export", show=True), Binding("escape,n", "cancel", "Cancel", show=True)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("y,x", "confirm", "Export", show=True),
+                                             Binding("escape,n", "cancel", "Cancel", show=True)]
 
     def __init__(self, previews: list, destination: str) -> None:
         super().__init__()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
@@ -24,7 +26,7 @@ def status_text(status: str) -> Text:
 class HistoryScreen(ModalScreen[None]):
     """Modal: only its own keys are active (Esc or h goes back)."""
 
-    BINDINGS = [Binding("escape,h", "close", "Back", show=True)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,h", "close", "Back", show=True)]
 
     class StagesWanted(Message):
         """Ask the app to load the stages of a run (a thread worker posts RunStagesReady)."""

@@ -24,6 +24,13 @@ class LakeItem:
     loading: bool = False
 
 
+def item_of(node: TreeNode[LakeItem]) -> LakeItem:
+    """The item of a node this tree made (every node but the hidden root has one)."""
+    if node.data is None:
+        raise ValueError(f"tree node {node.id} has no item")
+    return node.data
+
+
 class LakeTree(Tree[LakeItem]):
     """Expanding a bucket or prefix asks the app (via Tree.NodeExpanded) to list that level."""
 
@@ -45,12 +52,13 @@ class LakeTree(Tree[LakeItem]):
         self.root.add_leaf(Text(text, style=style), LakeItem("note", ""))
 
     def mark_loading(self, node: TreeNode[LakeItem]) -> None:
-        node.data.loading = True
+        item = item_of(node)
+        item.loading = True
         node.remove_children()
-        node.add_leaf(Text("listing…", style="dim italic"), LakeItem("note", node.data.bucket))
+        node.add_leaf(Text("listing…", style="dim italic"), LakeItem("note", item.bucket))
 
     def fill(self, node: TreeNode[LakeItem], entries: list) -> None:
-        item = node.data
+        item = item_of(node)
         item.loaded, item.loading = True, False
         node.remove_children()
         if not entries:
@@ -65,9 +73,10 @@ class LakeTree(Tree[LakeItem]):
                 node.add_leaf(label, LakeItem("object", item.bucket, entry.key, entry.size, entry.last_modified))
 
     def fail(self, node: TreeNode[LakeItem], error: str) -> None:
-        node.data.loading = False
+        item = item_of(node)
+        item.loading = False
         node.remove_children()
-        node.add_leaf(Text(f"cannot list: {error}", style="red"), LakeItem("note", node.data.bucket))
+        node.add_leaf(Text(f"cannot list: {error}", style="red"), LakeItem("note", item.bucket))
 
     def invalidate(self) -> None:
         """Forget the listings (refresh): collapsed nodes are listed again on the next expand."""

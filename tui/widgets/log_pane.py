@@ -23,6 +23,13 @@ LEVEL_CYCLE = ("INFO", "WARNING", "ERROR", "DEBUG")
 STAGE_CYCLE = (None, "run") + STAGES  # None: every stage
 
 
+class KeepFilter:
+    """Marks "leave the stage filter as it is" (None already means every stage)."""
+
+
+KEEP = KeepFilter()
+
+
 class LogPane(RichLog):
     def __init__(self, clock: Clock, **kwargs) -> None:
         super().__init__(max_lines=MAX_LINES, wrap=True, min_width=20, highlight=False, markup=False, **kwargs)
@@ -43,8 +50,8 @@ class LogPane(RichLog):
             return True
         return (line.stage or "run") == self.stage_filter
 
-    def set_filters(self, stage: str | None = ..., level: str | None = None) -> None:  # type: ignore[assignment]
-        if stage is not ...:
+    def set_filters(self, stage: str | None | KeepFilter = KEEP, level: str | None = None) -> None:
+        if not isinstance(stage, KeepFilter):
             self.stage_filter = stage
         if level is not None:
             self.min_level = level
@@ -61,12 +68,12 @@ class LogPane(RichLog):
     # lines ---------------------------------------------------------------------------------
     def add_lines(self, lines: list[LogLine]) -> None:
         self.kept.extend(lines)
-        shown = [self._render(line) for line in lines if self.matches(line)]
+        shown = [self._format(line) for line in lines if self.matches(line)]
         for text in shown[-MAX_LINES:]:
             self.write(text, scroll_end=True)
         self._update_title()
 
-    def _render(self, line: LogLine) -> Text:
+    def _format(self, line: LogLine) -> Text:
         style = LEVEL_STYLES.get(line.level, "")
         return Text.assemble(
             (self.clock.time(line.at) + " ", "dim"),
@@ -79,7 +86,7 @@ class LogPane(RichLog):
         self.clear()
         shown = [line for line in self.kept if self.matches(line)][-MAX_LINES:]
         for line in shown:
-            self.write(self._render(line), scroll_end=False)
+            self.write(self._format(line), scroll_end=False)
         self.call_after_refresh(self.scroll_end, animate=False)
         self._update_title()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from etl_core.pipeline import STAGE_TITLES, STAGES
+from etl_core.pipeline import STAGES
 from tui.clock import Clock
 from tui.format import count
 from tui.state import GLYPHS, StageView
@@ -34,7 +34,7 @@ def _bar(view: StageView, spin: int) -> Text:
         return Text("".join(cells) + "    ", style="yellow")
     if fraction is None:
         return Text("░" * BAR_WIDTH + "    ", style="dim")
-    filled = int(round(fraction * BAR_WIDTH))
+    filled = round(fraction * BAR_WIDTH)
     style = {"succeeded": "green", "failed": "red", "cancelled": "magenta"}.get(view.status, "yellow")
     return Text.assemble(("█" * filled, style), ("░" * (BAR_WIDTH - filled), "dim"), f" {int(fraction * 100):>3}%")
 
@@ -87,7 +87,3 @@ class PipelineTable(DataTable):
     def row_text(self, stage: str) -> list[str]:
         """The plain text of a stage's row (tests, the tmux check)."""
         return [str(c.plain if isinstance(c, Text) else c) for c in self.get_row(stage)]
-
-    @staticmethod
-    def title_of(stage: str) -> str:
-        return STAGE_TITLES.get(stage, stage)
