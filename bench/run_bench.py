@@ -473,7 +473,7 @@ class Bench:
 
     # staging ----------------------------------------------------------------------------------
     def staging(self, scale: float, data: dict) -> dict:
-        from etl_core.stages.staging import SOURCE_FILES
+        from etl_core.stages.staging.sources import SOURCE_FILES
 
         repeat = self.args.repeat or 3
         script = []

@@ -31,7 +31,7 @@ from etl_core.s3 import object_info
 from etl_core.secrets import redact
 from etl_core.services import Services, open_services
 from etl_core.stages.export import export_targets
-from etl_core.stages.staging import SOURCE_FILES
+from etl_core.stages.staging.sources import SOURCE_FILES
 
 EPILOG = """\
 exit codes: 0 success; 1 a stage or data-quality check failed, or another run is in progress;

@@ -92,12 +92,33 @@ class Config:
         return self.source_embedded or self.warehouse.embedded
 
 
+# One key per line, so that keys added by separate changes merge without conflicts.
 _KNOWN_KEYS: dict[str, set[str]] = {
-    "pipeline": {"user_id", "as_of_date", "ingestion_date", "best_product_by"},
-    "source": {"bucket", "prefix", "region", "endpoint_url", "anonymous"},
-    "export": {"bucket", "prefix"},
-    "warehouse": {"url", "dims_schema"},
-    "console": {"state_dir", "demo_scale"},
+    "pipeline": {
+        "user_id",
+        "as_of_date",
+        "ingestion_date",
+        "best_product_by",
+    },
+    "source": {
+        "bucket",
+        "prefix",
+        "region",
+        "endpoint_url",
+        "anonymous",
+    },
+    "export": {
+        "bucket",
+        "prefix",
+    },
+    "warehouse": {
+        "url",
+        "dims_schema",
+    },
+    "console": {
+        "state_dir",
+        "demo_scale",
+    },
 }
 
 

@@ -144,7 +144,7 @@ def test_stream_reader_counts_records_not_lines_across_chunk_boundaries():
     import io
 
     from etl_core.events import CancelToken
-    from etl_core.stages.staging import CsvStreamReader
+    from etl_core.stages.staging.csv_stream import CsvStreamReader
 
     body = io.BytesIO(b'a,b\n1,"x\ny"\n2,"""q"""\n3,"z\n"\n4,w')
     reader = CsvStreamReader(body, "k", 0, CancelToken(), on_progress=lambda _n: None)

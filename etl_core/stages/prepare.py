@@ -8,7 +8,8 @@ from psycopg2 import sql
 
 from etl_core.sql_files import render_sql, safe_identifier
 from etl_core.stages.context import StageContext, StageOutput
-from etl_core.stages.staging import SOURCE_FILES, add_primary_key, create_staging_table
+from etl_core.stages.staging.sources import SOURCE_FILES
+from etl_core.stages.staging.tables import add_primary_key, create_staging_table
 from etl_core.warehouse import schema_exists, table_exists
 
 

@@ -1,0 +1,113 @@
+"""The S3 object as COPY reads it: the header split off and checked, records counted, progress reported."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from typing import Any
+
+from etl_core.errors import DataError
+from etl_core.events import CancelToken
+from etl_core.stages.staging.sources import SourceFile
+
+READ_SIZE = 1024 * 1024  # bytes per COPY chunk: big enough for COPY speed, small enough for flat memory
+MAX_HEADER_BYTES = 64 * 1024
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def check_header(header: bytes, source: SourceFile, key: str) -> list[str]:
+    """The file's columns in file order, after checking they are exactly the expected set (any order)."""
+    if not header.strip():
+        raise DataError(f"{key}: the object is empty (0 bytes or a blank first line); expected the header "
+                        f"line {','.join(source.columns)}")
+    try:
+        text = header.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{key}: line 1 (header): invalid UTF-8 byte at position {exc.start + 1}") from None
+    names = [name.strip().lower() for name in next(csv.reader([text.rstrip("\r\n")]))]
+    expected = set(source.columns)
+    unknown = [n for n in names if n not in expected]
+    missing = [c for c in source.columns if c not in names]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    problems = []
+    if missing:
+        problems.append("missing column(s): " + ", ".join(missing))
+    if unknown:
+        problems.append("unknown column(s): " + ", ".join(f"{n!r} (column {names.index(n) + 1})" for n in unknown))
+    if duplicated:
+        problems.append("duplicated column(s): " + ", ".join(duplicated))
+    if problems:
+        hint = ""
+        if len(names) == 1 and any(d in text for d in ";\t|"):
+            hint = "; the file does not look comma separated"
+        raise DataError(f"{key}: line 1 (header): {'; '.join(problems)}{hint}. Expected the columns "
+                        f"{','.join(source.columns)} in any order")
+    return names
+
+
+class CsvStreamReader:
+    """File-like view of an S3 body for COPY: splits off the header, counts records, reports progress.
+
+    Records are counted as newlines outside double quotes, so quoted line breaks are not rows.
+    Any exception here aborts the COPY; it is kept in `error` because psycopg2 re-raises its own.
+    """
+
+    def __init__(self, body: Any, key: str, size: int, cancel: CancelToken, on_progress: Callable[[int], None]):
+        self._body, self.key, self.size = body, key, size
+        self._cancel, self._on_progress = cancel, on_progress
+        self._pending = b""
+        self._in_quotes = False
+        self._last_byte = b"\n"
+        self._newlines = 0
+        self.bytes_read = 0
+        self.error: BaseException | None = None
+
+    @property
+    def data_rows(self) -> int:
+        return self._newlines + (0 if self._last_byte == b"\n" else 1)
+
+    def _next_chunk(self, size: int) -> bytes:
+        chunk = self._body.read(size)
+        self.bytes_read += len(chunk)
+        return chunk
+
+    def read_header(self) -> bytes:
+        buffer = b""
+        while b"\n" not in buffer and len(buffer) < MAX_HEADER_BYTES:
+            chunk = self._next_chunk(READ_SIZE)
+            if not chunk:
+                break
+            buffer += chunk
+        buffer = buffer.removeprefix(UTF8_BOM)
+        header, newline, rest = buffer.partition(b"\n")
+        if not newline and len(buffer) >= MAX_HEADER_BYTES:
+            raise DataError(f"{self.key}: line 1 (header) is longer than {MAX_HEADER_BYTES // 1024} KB; "
+                            "is this a CSV file?")
+        self._pending = rest
+        return header
+
+    def read(self, size: int = READ_SIZE) -> bytes:
+        try:
+            self._cancel.raise_if_cancelled()
+            if self._pending:
+                chunk, self._pending = self._pending, b""
+            else:
+                chunk = self._next_chunk(size)
+            if chunk:
+                self._count_records(chunk)
+                self._on_progress(self.bytes_read)
+            return chunk
+        except BaseException as exc:  # keep it: psycopg2 replaces it with a generic COPY error
+            self.error = exc
+            raise
+
+    def _count_records(self, chunk: bytes) -> None:
+        if not self._in_quotes and b'"' not in chunk:
+            self._newlines += chunk.count(b"\n")
+        else:
+            for i, segment in enumerate(chunk.split(b'"')):
+                if i:
+                    self._in_quotes = not self._in_quotes
+                if not self._in_quotes:
+                    self._newlines += segment.count(b"\n")
+        self._last_byte = chunk[-1:]
