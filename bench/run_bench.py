@@ -12,7 +12,7 @@ the row is marked "not measured"), --skip-runall, --skip-tui, --no-write (do not
 
 What one run does, for each scale (1 = 10,000 orders, 100 = one million):
 
-1. Services. The embedded default's own S3 server (`python -m etl_core.s3_server`: moto, tuned
+1. Services. The embedded default's own S3 server (`python -m etl_core.embedded.s3_server`: moto, tuned
    there) in a SEPARATE process, so its memory and CPU are not charged to the contenders; a
    pgserver PostgreSQL 16 in a temp folder under /tmp (XDG_RUNTIME_DIR points into it). Demo
    dimensions are created once in `if_common`.
@@ -391,8 +391,8 @@ class Bench:
         logging.getLogger("pgserver").setLevel(logging.ERROR)
         import pgserver
 
-        # The embedded default's own S3 server (moto, tuned in etl_core/s3_server.py), in its own process.
-        self.moto_proc = subprocess.Popen([sys.executable, "-m", "etl_core.s3_server"], cwd=str(REPO),
+        # The embedded default's own S3 server (moto, tuned in etl_core/embedded/s3_server.py), in its own process.
+        self.moto_proc = subprocess.Popen([sys.executable, "-m", "etl_core.embedded.s3_server"], cwd=str(REPO),
                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                           stderr=open(self.tmp / "moto.log", "wb"), text=True)
         self.s3_url = "http://" + self.moto_proc.stdout.readline().strip()

@@ -1,0 +1,76 @@
+"""Start, persist and stop the embedded Postgres and S3 together; one owner per state folder.
+
+Postgres keeps its data directory in `<state>/pg`; the S3 objects live in `<state>/s3`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from etl_core.embedded.postgres import EmbeddedPostgres
+from etl_core.embedded.s3_child import S3Child
+from etl_core.embedded.s3_store import S3Mirror
+from etl_core.embedded.state_lock import StateFolderLock
+
+
+class EmbeddedServices:
+    """The embedded services a config asks for, started and stopped as one."""
+
+    def __init__(self, state_dir: Path, *, want_postgres: bool, want_s3: bool, region: str,
+                 log: Callable[[str], None] = lambda _m: None):
+        self.state_dir = state_dir.resolve()
+        self.region = region
+        self._want_postgres, self._want_s3 = want_postgres, want_s3
+        self._log = log
+        self._lock = StateFolderLock(self.state_dir)
+        self._s3 = S3Child(region)
+        self._mirror = S3Mirror(self.state_dir / "s3", region, log)
+        self._s3_restored = False  # only a fully restored S3 may be saved over the mirror
+        self._postgres = EmbeddedPostgres(self.state_dir / "pg")
+
+    @property
+    def postgres_dsn(self) -> str | None:
+        return self._postgres.dsn
+
+    @property
+    def s3_endpoint(self) -> str | None:
+        return self._s3.endpoint
+
+    def start(self) -> None:
+        self._lock.acquire()
+        try:
+            if self._want_s3:
+                self._s3.spawn()  # starts while Postgres starts
+            if self._want_postgres:
+                self._postgres.start()
+                self._log(f"embedded Postgres ready (socket in {self._postgres.datadir})")
+            if self._want_s3:
+                self._s3.await_ready()
+                self._log(f"embedded S3 ready at {self._s3.endpoint}")
+                self._mirror.restore(self.s3_client())
+                self._s3_restored = True
+        except BaseException:
+            self.stop()
+            raise
+
+    def s3_client(self) -> Any:
+        return self._s3.client()
+
+    def persist_objects(self) -> None:
+        """Mirror every bucket and object to disk."""
+        if self._s3.running and self._s3_restored:
+            self._mirror.save(self.s3_client())
+
+    def stop(self) -> None:
+        try:
+            if self._s3.running:
+                try:
+                    self.persist_objects()
+                finally:
+                    self._s3.stop()
+                    self._s3_restored = False
+            self._postgres.stop()
+        finally:
+            self._lock.release()
