@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
 
 from etl_core.errors import ConfigError
-from etl_core.secrets import register_secret
+from etl_core.s3_names import bucket_name_problem, region_problem
+from etl_core.warehouse_address import InvalidAddress, warehouse_label
 
 EMBEDDED = "embedded"
 WAREHOUSE_URL_ENV = "D2B_WAREHOUSE_URL"
 IDENTIFIER_RE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 BEST_PRODUCT_CHOICES = ("review_count", "review_points")
+ISO_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # date.fromisoformat also takes 20220905 and 2022-W36-1
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class PipelineSettings:
     as_of_date: date
     ingestion_date: date
     best_product_by: str
+    allow_future_ingestion_date: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,9 @@ class ExportSettings:
 
 @dataclass(frozen=True)
 class WarehouseSettings:
-    url: str  # "embedded" or a postgresql:// URL (may hold a password: never print it)
+    url: str = field(repr=False)  # "embedded", a postgresql:// URL or a keyword DSN (may hold a password)
     dims_schema: str
+    label: str = "embedded Postgres"  # what messages and screens show, built from libpq's parts
 
     @property
     def embedded(self) -> bool:
@@ -99,6 +104,7 @@ _KNOWN_KEYS: dict[str, set[str]] = {
         "as_of_date",
         "ingestion_date",
         "best_product_by",
+        "allow_future_ingestion_date",
     },
     "source": {
         "bucket",
@@ -156,27 +162,34 @@ def parse_config(raw: dict[str, Any], path: str, *, today: date | None = None) -
         reader.fail("pipeline", "user_id", f"{user_id!r} is not a safe identifier: use lowercase letters, digits "
                     "and _, starting with a letter (at most 41 characters)")
     as_of = reader.iso_date("pipeline", "as_of_date")
-    ingestion_text = reader.string("pipeline", "ingestion_date")
-    ingestion = (today or date.today()) if ingestion_text == "today" else reader.iso_date("pipeline", "ingestion_date")
+    today = today or date.today()
+    ingestion_text = reader.raw_value("pipeline", "ingestion_date")
+    is_today = isinstance(ingestion_text, str) and ingestion_text.strip() == "today"
+    ingestion = today if is_today else reader.iso_date("pipeline", "ingestion_date")
+    allow_future = reader.boolean("pipeline", "allow_future_ingestion_date", default=False)
+    if ingestion > today + timedelta(days=1) and not allow_future:
+        reader.fail("pipeline", "ingestion_date", f"{ingestion} is more than a day in the future (today is {today}); "
+                    "fix it, or set allow_future_ingestion_date = true in [pipeline] if that is intended")
     best_by = reader.string("pipeline", "best_product_by")
     if best_by not in BEST_PRODUCT_CHOICES:
         reader.fail("pipeline", "best_product_by", f"{best_by!r} is not one of {', '.join(BEST_PRODUCT_CHOICES)}")
 
-    bucket = reader.string("source", "bucket")
-    if not re.match(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$", bucket):
-        reader.fail("source", "bucket", f"{bucket!r} is not a valid S3 bucket name")
+    bucket = reader.bucket("source", "bucket")
     endpoint = reader.string("source", "endpoint_url", allow_empty=True)
     if endpoint not in ("", EMBEDDED) and not re.match(r"^https?://[^\s/]+", endpoint):
         reader.fail("source", "endpoint_url", f"{endpoint!r} is not 'embedded', empty (AWS) or an http(s):// URL")
+    region = reader.string("source", "region")
+    if problem := region_problem(region, aws=endpoint == ""):
+        reader.fail("source", "region", f"{region!r} {problem}")
     source = SourceSettings(
         bucket=bucket,
         prefix=_as_prefix(reader.string("source", "prefix", allow_empty=True)),
-        region=reader.string("source", "region"),
+        region=region,
         endpoint_url=endpoint,
         anonymous=reader.boolean("source", "anonymous"),
     )
 
-    export_bucket = reader.string("export", "bucket", allow_empty=True) or bucket
+    export_bucket = reader.bucket("export", "bucket", allow_empty=True) or bucket
     export_prefix_template = reader.string("export", "prefix", allow_empty=True)
     try:
         export_prefix = _as_prefix(export_prefix_template.format(user_id=user_id))
@@ -186,8 +199,12 @@ def parse_config(raw: dict[str, Any], path: str, *, today: date | None = None) -
     from_env = os.environ.get(WAREHOUSE_URL_ENV, "").strip()
     url = from_env or reader.string("warehouse", "url")
     url_key = f"environment {WAREHOUSE_URL_ENV}" if from_env else "warehouse.url"
+    label = WarehouseSettings.label
     if url != EMBEDDED:
-        _validate_warehouse_url(url, path, url_key)
+        try:
+            label = warehouse_label(url)
+        except InvalidAddress as exc:
+            raise ConfigError(path, url_key, str(exc)) from None
     dims = reader.string("warehouse", "dims_schema")
     if not IDENTIFIER_RE.match(dims):
         reader.fail("warehouse", "dims_schema", f"{dims!r} is not a safe identifier")
@@ -201,29 +218,13 @@ def parse_config(raw: dict[str, Any], path: str, *, today: date | None = None) -
     )
     return Config(
         path=path,
-        pipeline=PipelineSettings(user_id, as_of, ingestion, best_by),
+        pipeline=PipelineSettings(user_id, as_of, ingestion, best_by, allow_future),
         source=source,
         export=ExportSettings(export_bucket, export_prefix),
-        warehouse=WarehouseSettings(url, dims),
+        warehouse=WarehouseSettings(url, dims, label),
         console=console,
         warnings=tuple(warnings),
     )
-
-
-def _validate_warehouse_url(url: str, path: str, key: str) -> None:
-    from sqlalchemy.engine import make_url  # light import, only for non-embedded warehouses
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError):
-        raise ConfigError(path, key, "is not a valid URL; expected 'embedded' or "
-                          "postgresql://user[:password]@host[:port]/database") from None
-    register_secret(parsed.password if isinstance(parsed.password, str) else None)
-    if parsed.get_backend_name() not in ("postgresql", "postgres"):
-        raise ConfigError(path, key, f"scheme {parsed.drivername!r} is not supported; use postgresql://")
-    if not parsed.database:
-        raise ConfigError(path, key, "names no database; expected postgresql://user@host:5432/database")
 
 
 def _as_prefix(prefix: str) -> str:
@@ -270,8 +271,17 @@ class _Reader:
             self.fail(section, key, "must not be empty")
         return value
 
-    def boolean(self, section: str, key: str) -> bool:
-        value = self._get(section, key)
+    def raw_value(self, section: str, key: str) -> Any:
+        return self._get(section, key)
+
+    def bucket(self, section: str, key: str, *, allow_empty: bool = False) -> str:
+        name = self.string(section, key, allow_empty=allow_empty)
+        if name and (problem := bucket_name_problem(name)):
+            self.fail(section, key, f"{name!r} is not a valid S3 bucket name: it {problem}")
+        return name
+
+    def boolean(self, section: str, key: str, *, default: bool | None = None) -> bool:
+        value = self._get(section, key, default)
         if not isinstance(value, bool):
             self.fail(section, key, "must be true or false")
         return value
@@ -284,11 +294,14 @@ class _Reader:
 
     def iso_date(self, section: str, key: str) -> date:
         value = self._get(section, key)
-        if isinstance(value, date):
-            return value
+        if isinstance(value, date):  # tomllib reads an unquoted 2022-09-05 (or a datetime) as a date
+            literal = "datetime" if isinstance(value, datetime) else "date"
+            self.fail(section, key, f"is a TOML {literal} literal ({value.isoformat()}); write the day as a quoted "
+                      f"ISO date string, like {key} = \"{value.isoformat()[:10]}\"")
         if not isinstance(value, str):
-            self.fail(section, key, "must be an ISO date like \"2022-09-05\"")
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            self.fail(section, key, f"{value!r} is not an ISO date (YYYY-MM-DD)")
+            self.fail(section, key, f"must be an ISO date string like \"2022-09-05\", not {type(value).__name__}")
+        text = value.strip()
+        if ISO_DATE_RE.fullmatch(text):
+            with contextlib.suppress(ValueError):  # 2022-02-30: refused below
+                return date.fromisoformat(text)
+        self.fail(section, key, f"{value!r} is not an ISO date (YYYY-MM-DD, a real day)")

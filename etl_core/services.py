@@ -12,7 +12,7 @@ import psycopg2.extensions
 from etl_core.config import Config
 from etl_core.embedded import EmbeddedServices
 from etl_core.s3 import check_bucket, make_s3_client
-from etl_core.warehouse import connect, mask_url, table_exists, transaction
+from etl_core.warehouse import connect, table_exists, transaction
 
 
 class Services:
@@ -23,7 +23,7 @@ class Services:
         self.embedded = embedded
         self._warehouse_dsn = warehouse_dsn  # may hold a password: never log or show it
         self.s3_endpoint = s3_endpoint
-        self.warehouse_label = "embedded Postgres" if config.warehouse.embedded else mask_url(warehouse_dsn)
+        self.warehouse_label = config.warehouse.label
         self.s3_label = "embedded S3" if config.source_embedded else (s3_endpoint or f"AWS S3 ({config.source.region})")
         self._s3_client: Any = None
         self._client_lock = threading.Lock()

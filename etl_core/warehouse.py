@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,11 +13,6 @@ from etl_core.errors import ServiceUnavailable
 from etl_core.secrets import redact
 
 CONNECT_TIMEOUT_S = 10
-
-
-def mask_url(url: str) -> str:
-    """The URL with any password replaced by ***, for logs and messages."""
-    return redact(re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url))
 
 
 def connect(dsn: str, label: str, *, autocommit: bool = False,

@@ -1,0 +1,30 @@
+"""A test password and every form in which libpq accepts it, for the tests that grep channels for it."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, quote, urlsplit
+
+PASSWORD = "Zq9@pw:x%2F/y"  # '@' and ':' split URLs, '%2F' looks encoded, '/' ends an authority
+
+
+def socket_folder(pg_uri: str) -> str:
+    return parse_qs(urlsplit(pg_uri).query)["host"][0]
+
+
+def address_forms(pg_uri: str, password: str = PASSWORD) -> dict[str, str]:
+    """The same test server, with `password` in each place libpq reads one from."""
+    host, encoded = socket_folder(pg_uri), quote(password, safe="")
+    return {
+        "userinfo": f"postgresql://postgres:{encoded}@/postgres?host={quote(host, safe='')}",
+        "query parameter": f"postgresql://postgres@/postgres?host={host}&password={encoded}",
+        "keyword DSN, quoted": f"host={host} dbname=postgres user=postgres password='{password}'",
+        "keyword DSN, bare": f"password={password} host={host} dbname=postgres user=postgres",
+        "userinfo, every character encoded": "postgresql://postgres:" + "".join(f"%{b:02X}" for b in password.encode())
+                                             + f"@/postgres?host={host}",
+    }
+
+
+def leaks(text: str, password: str = PASSWORD) -> list[str]:
+    """The forms of `password` found in `text` (plain, percent-encoded, or its encoded bytes)."""
+    forms = {password, quote(password, safe=""), "".join(f"%{b:02X}" for b in password.encode())}
+    return [form for form in forms if form in text]
