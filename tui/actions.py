@@ -1,7 +1,7 @@
 """The one registry of console actions: it feeds the key bindings, the help screen and the command palette.
 
-Each action names a method `action_<name>` on the app, its key, a short label (footer) and a
-description (help screen, palette).
+Each action names a method `action_<name>` on the app (scope "app") or on the main screen
+(scope "main"), its key, a short label (footer) and a description (help screen, palette).
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ from textual.binding import Binding, BindingType
 
 @dataclass(frozen=True)
 class ActionSpec:
-    name: str          # the app's action: `action_<name>`
+    name: str          # the method `action_<name>` of the app or the main screen
     key: str           # Textual key name(s), comma separated
     label: str         # short label for the footer
     description: str   # one sentence for the help screen and the palette
     group: str
     footer: bool = True
     priority: bool = False
+    scope: str = "main"  # "app": bound on the app (every screen); "main": on the main screen
 
     @property
     def display_key(self) -> str:
@@ -60,16 +61,17 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("log_level", "l", "Log level", "Filter the log by level (cycles: INFO+, WARNING+, ERROR, DEBUG+)",
                "Log"),
     # App
-    ActionSpec("help", "question_mark,f1", "Help", "This list of keys", "App"),
-    ActionSpec("command_palette", "ctrl+p", "Palette", "Search every action by name", "App", footer=False),
-    ActionSpec("quit", "q", "Quit", "Quit the console (asks first when a run is in progress)", "App"),
+    ActionSpec("help", "question_mark,f1", "Help", "This list of keys", "App", scope="app"),
+    ActionSpec("command_palette", "ctrl+p", "Palette", "Search every action by name", "App", footer=False,
+               scope="app"),
+    ActionSpec("quit", "q", "Quit", "Quit the console (asks first when a run is in progress)", "App", scope="app"),
 )
 
 # Keys the widgets handle themselves (listed in the help, not bound by the app).
 WIDGET_ACTIONS = frozenset({"preview_selected"})
 
 
-def bindings() -> list[BindingType]:
-    """The app's BINDINGS, generated from the registry."""
+def bindings(scope: str) -> list[BindingType]:
+    """The BINDINGS of the app ("app") or of the main screen ("main"), generated from the registry."""
     return [Binding(a.key, a.name, a.label, show=a.footer, priority=a.priority)
-            for a in ACTIONS if a.name not in WIDGET_ACTIONS]
+            for a in ACTIONS if a.name not in WIDGET_ACTIONS and a.scope == scope]

@@ -1,127 +1,127 @@
-"""Messages the thread workers post to the app. Workers never touch widgets; handlers own every change."""
+"""Messages the thread workers post. Workers never touch widgets; the handlers own every change.
+
+Each message is a dataclass with real types. Widget-local ones (a tree's listing, a preview's
+rows) are posted to the widget that asked and do not bubble; the rest go to the main screen.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
 
 from textual.message import Message
 
+from etl_core.browse import ExportPreview, Preview, SchemaInfo
 from etl_core.events import Event, LogLine, RunSummary, StageProgress
+from etl_core.history import RunRecord, StageRecord
+from etl_core.s3 import S3Entry
+from etl_core.services import Services
 
 
+@dataclass
 class ServicesReady(Message):
-    def __init__(self, services: Any) -> None:
-        super().__init__()
-        self.services = services
+    services: Services
 
 
+@dataclass
 class ServicesFailed(Message):
-    def __init__(self, error: str) -> None:
-        super().__init__()
-        self.error = error
+    error: str
 
 
-class LakeListed(Message):
+@dataclass
+class LakeListed(Message, bubble=False):
     """One level of a bucket, for the tree node `node_id`."""
 
-    def __init__(self, node_id: int, entries: list) -> None:
-        super().__init__()
-        self.node_id = node_id
-        self.entries = entries
+    node_id: int
+    entries: list[S3Entry]
 
 
-class LakeListFailed(Message):
-    def __init__(self, node_id: int, error: str) -> None:
-        super().__init__()
-        self.node_id = node_id
-        self.error = error
+@dataclass
+class LakeListFailed(Message, bubble=False):
+    node_id: int
+    error: str
 
 
-class WarehouseListed(Message):
-    def __init__(self, schemas: list) -> None:
-        super().__init__()
-        self.schemas = schemas
+@dataclass
+class WarehouseListed(Message, bubble=False):
+    schemas: list[SchemaInfo]
 
 
-class PreviewReady(Message):
-    def __init__(self, request: int, preview: Any) -> None:
-        super().__init__()
-        self.request = request
-        self.preview = preview
+@dataclass
+class PreviewReady(Message, bubble=False):
+    request: int
+    preview: Preview
 
 
-class PreviewFailed(Message):
-    def __init__(self, request: int, title: str, error: str) -> None:
-        super().__init__()
-        self.request = request
-        self.title = title
-        self.error = error
+@dataclass
+class PreviewFailed(Message, bubble=False):
+    request: int
+    title: str
+    error: str
 
 
+@dataclass
 class ExportPreviewReady(Message):
-    def __init__(self, previews: list) -> None:
-        super().__init__()
-        self.previews = previews
+    previews: list[ExportPreview]
 
 
-class HistoryReady(Message):
-    def __init__(self, runs: list) -> None:
-        super().__init__()
-        self.runs = runs
+@dataclass
+class HistoryLoaded(Message, bubble=False):
+    runs: list[RunRecord]
 
 
-class RunStagesReady(Message):
-    def __init__(self, run_id: int, stages: list) -> None:
-        super().__init__()
-        self.run_id = run_id
-        self.stages = stages
+@dataclass
+class RunStagesLoaded(Message, bubble=False):
+    run_id: int
+    stages: list[StageRecord]
 
 
+@dataclass
+class LastRunLoaded(Message):
+    """The newest run in the history (None: no runs yet) and its stages, shown in the pipeline at start."""
+
+    run: RunRecord | None
+    stages: list[StageRecord]
+
+
+@dataclass
 class ResumePointReady(Message):
     """Where the newest run stopped ((run_id, stage) or None), for a retry or a resume."""
 
-    def __init__(self, point: tuple[int, str] | None, mode: str) -> None:
-        super().__init__()
-        self.point = point
-        self.mode = mode  # "retry" or "resume"
+    point: tuple[int, str] | None
+    mode: str  # "retry" or "resume"
 
 
+@dataclass
 class PipelineEvent(Message):
     """A core event other than progress and log lines (run/stage started/finished)."""
 
-    def __init__(self, event: Event) -> None:
-        super().__init__()
-        self.event = event
+    event: Event
 
 
+@dataclass
 class ProgressMerged(Message):
     """Progress arrived: `take()` returns the latest progress of each stage since the last take (bursts merged)."""
 
-    def __init__(self, take: Callable[[], list[StageProgress]]) -> None:
-        super().__init__()
-        self.take = take
+    take: Callable[[], list[StageProgress]]
 
 
+@dataclass
 class LogBatch(Message):
-    def __init__(self, lines: list[LogLine]) -> None:
-        super().__init__()
-        self.lines = lines
+    lines: list[LogLine]
 
 
+@dataclass
 class RunEnded(Message):
     """The run worker is done: with the summary, or with the error that stopped it from running."""
 
-    def __init__(self, summary: RunSummary | None, error: str | None = None) -> None:
-        super().__init__()
-        self.summary = summary
-        self.error = error
+    summary: RunSummary | None
+    error: str | None = None
 
 
+@dataclass
 class BackgroundError(Message):
     """A worker failed (an unreachable service, an unexpected exception): notify and log, keep going."""
 
-    def __init__(self, context: str, error: str) -> None:
-        super().__init__()
-        self.context = context
-        self.error = error
+    context: str
+    error: str

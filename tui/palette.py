@@ -7,7 +7,7 @@ from functools import partial
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tui.actions import ACTIONS, WIDGET_ACTIONS
+from tui.actions import ACTIONS, WIDGET_ACTIONS, ActionSpec
 
 
 class ActionsProvider(Provider):
@@ -20,17 +20,18 @@ class ActionsProvider(Provider):
             title = f"{spec.label} ({spec.display_key})"
             yield spec, title
 
-    def _run(self, name: str) -> None:
-        self.app.call_later(self.app.run_action, name)
+    def _run(self, spec: ActionSpec) -> None:
+        namespace = self.app if spec.scope == "app" else self.app.screen_stack[0]  # the main screen
+        self.app.call_later(self.app.run_action, spec.name, namespace)
 
     async def discover(self) -> Hits:
         for spec, title in self._entries():
-            yield DiscoveryHit(Text(title), partial(self._run, spec.name), text=title, help=spec.description)
+            yield DiscoveryHit(Text(title), partial(self._run, spec), text=title, help=spec.description)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for spec, title in self._entries():
             score = max(matcher.match(title), matcher.match(spec.description) * 0.5)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), partial(self._run, spec.name), text=title,
+                yield Hit(score, matcher.highlight(title), partial(self._run, spec), text=title,
                           help=spec.description)

@@ -15,15 +15,17 @@ from tui.app import ConsoleApp
 from tui.palette import ActionsProvider
 from tui.screens.help import HelpScreen
 from tui.screens.history import HistoryScreen
+from tui.screens.main import MainScreen
 from tui_helpers import SIZE, make_app, settle, wait_until
 
 
 def test_bindings_come_from_the_registry():
-    keys = {b.key: b.action for b in ConsoleApp.BINDINGS}
+    keys = {b.key: b.action for b in [*ConsoleApp.BINDINGS, *MainScreen.BINDINGS]}
     assert keys == {a.key: a.name for a in ACTIONS if a.name not in WIDGET_ACTIONS}
-    assert len(bindings()) == len(keys)
-    for spec in ACTIONS:  # every action has a method on the app (or is one of Textual's own)
-        assert spec.name in WIDGET_ACTIONS or hasattr(ConsoleApp, f"action_{spec.name}"), spec.name
+    assert len(bindings("app")) + len(bindings("main")) == len(keys)
+    for spec in ACTIONS:  # every action has a method where it is bound (or is one of Textual's own)
+        owner = ConsoleApp if spec.scope == "app" else MainScreen
+        assert spec.name in WIDGET_ACTIONS or hasattr(owner, f"action_{spec.name}"), spec.name
 
 
 async def test_help_and_palette_list_every_action(env):
@@ -64,15 +66,15 @@ async def test_unreachable_warehouse_does_not_crash(make_env):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.services is None
-        errors = [line.message for line in app.log_pane.kept if line.level == "ERROR"]
+        errors = [line.message for line in app.main.log_pane.kept if line.level == "ERROR"]
         assert errors and "127.0.0.1" in errors[0], errors
         assert any(n.severity == "error" for n in app._notifications)
         await pilot.press("r")  # refused with a notification, no crash
         await pilot.press("e")
         await pilot.press("f5")  # retries the connection: fails again, still no crash
         await settle(pilot)
-        assert app.is_running and not app.running
-        assert len([line for line in app.log_pane.kept if line.level == "ERROR"]) >= 2
+        assert app.is_running and not app.main.controller.running
+        assert len([line for line in app.main.log_pane.kept if line.level == "ERROR"]) >= 2
 
 
 def test_bad_config_exits_2_without_traceback(tmp_path: Path):
@@ -88,7 +90,7 @@ def test_bad_config_exits_2_without_traceback(tmp_path: Path):
 async def test_log_pane_bounded_and_filtered_under_thousands_of_lines(env):
     from etl_core.events import LogLine
     from tui.bridge import EventBridge
-    from tui.widgets.log_pane import MAX_LINES
+    from tui.widgets.bottom.log_pane import MAX_LINES
 
     app = make_app(env)
     async with app.run_test(size=SIZE) as pilot:
@@ -98,7 +100,7 @@ async def test_log_pane_bounded_and_filtered_under_thousands_of_lines(env):
             bridge(LogLine(1, "staging" if i % 2 else "analytics", "WARNING" if i % 1000 == 1 else "INFO", f"line {i}"))
         bridge.flush_logs()
         await pilot.pause()
-        pane = app.log_pane
+        pane = app.main.log_pane
         assert len(pane.lines) <= MAX_LINES and pane.visible_messages()[-1] == "line 11999"
         await pilot.press("f")  # stage filter: run
         await pilot.press("f")  # stage filter: prepare
@@ -119,10 +121,11 @@ async def test_a_password_never_reaches_the_screen_log_or_notifications(env, pg_
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("r")
-        await wait_until(pilot, lambda: not app.running and app.views["staging"].status == "failed",
+        runs = app.main.controller
+        await wait_until(pilot, lambda: not runs.running and runs.views["staging"].status == "failed",
                          what="the staging stage to fail")
         await settle(pilot)
-        shown = [app.export_screenshot(), app.sub_title, *(line.message for line in app.log_pane.kept),
+        shown = [app.export_screenshot(), app.sub_title, *(line.message for line in app.main.log_pane.kept),
                  *(n.message for n in app._notifications)]
         await pilot.press("h")  # the history screen shows the run's errors
         await settle(pilot)

@@ -12,7 +12,7 @@ async def test_browse_lake_and_warehouse_and_preview(env):
     app = make_app(env)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        lake = app.lake
+        lake = app.main.lake
         bucket = lake.root.children[0]
         assert bucket.data.bucket == env.bucket and bucket.is_expanded
         names = [str(child.label.plain) for child in bucket.children]
@@ -33,7 +33,7 @@ async def test_browse_lake_and_warehouse_and_preview(env):
         await pilot.press("enter")
         await settle(pilot)
         assert app.query_one("#bottom", TabbedContent).active == "preview-tab"
-        preview = app.preview_pane
+        preview = app.main.preview_pane
         assert preview.columns[:3] == ["order_id", "customer_id", "order_date"]
         assert preview.rows[0][:3] == ["1", "1", "2022-01-03"] and len(preview.rows) == 3
         assert preview.preview.caption.startswith("showing 3 of 3 rows")
@@ -46,17 +46,17 @@ async def test_browse_lake_and_warehouse_and_preview(env):
         await pilot.press("escape")
 
         # warehouse: dimension schema with tables and row counts; staging not created yet
-        rows = app.warehouse.table_rows()
+        rows = app.main.warehouse.table_rows()
         assert rows[f"{env.dims_schema}.dim_dates"] == 1461
         assert rows[f"{env.dims_schema}.dim_customers"] == 25
-        schemas = [c.data.schema for c in app.warehouse.root.children]
+        schemas = [c.data.schema for c in app.main.warehouse.root.children]
         assert schemas == [f"{env.user_id}_staging", f"{env.user_id}_analytics", env.dims_schema]
         # Enter on a table: first rows with "showing N of M"
-        node = next(t for s in app.warehouse.root.children for t in s.children
+        node = next(t for s in app.main.warehouse.root.children for t in s.children
                     if t.data.table == "dim_customers")
-        app.warehouse.focus()
-        app.warehouse.move_cursor(node)
+        app.main.warehouse.focus()
+        app.main.warehouse.move_cursor(node)
         await pilot.press("enter")
         await settle(pilot)
-        assert app.preview_pane.preview.caption == "showing 25 of 25 rows"
-        assert app.preview_pane.rows[0] == ["1", "customer 1", "100001"]
+        assert app.main.preview_pane.preview.caption == "showing 25 of 25 rows"
+        assert app.main.preview_pane.rows[0] == ["1", "customer 1", "100001"]

@@ -40,7 +40,7 @@ async def test_export_preview_cancel_then_confirm(env, exported_keys):
         await settle(pilot)
         assert not isinstance(app.screen, ExportPreviewScreen)
         assert exported_keys() == []
-        assert any("export cancelled" in m for m in app.log_pane.visible_messages())
+        assert any("export cancelled" in m for m in app.main.log_pane.visible_messages())
 
         # confirm: the export stage runs with progress and writes the objects
         await pilot.press("e")
@@ -49,11 +49,11 @@ async def test_export_preview_cancel_then_confirm(env, exported_keys):
         await pilot.press("y")
         await settle(pilot)
         assert statuses(app)["export"] == "succeeded"
-        assert [s.stage for s in app.last_summary.stages] == ["export"]
-        assert app.pipeline_rows()["export"][6].endswith("100%")
+        assert [s.stage for s in app.main.controller.last_summary.stages] == ["export"]
+        assert app.main.pipeline_rows()["export"][6].endswith("100%")
         assert exported_keys() == [f"{t}.csv" for t in TABLES]
         # the lake tree lists the new export prefix after the export
-        names = [c.data.key for c in app.lake.root.children[0].children]
+        names = [c.data.key for c in app.main.lake.root.children[0].children]
         assert "analytics_export/" in names
 
 
@@ -65,7 +65,7 @@ async def test_history_lists_runs_and_their_stages(env):
         await settle(pilot)
         await pilot.press("r")
         await settle(pilot)
-        assert app.last_summary.status == "failed"
+        assert app.main.controller.last_summary.status == "failed"
         await pilot.press("s")  # the failed stage is selected: run it alone (fails again)
         await settle(pilot)
         await pilot.press("h")

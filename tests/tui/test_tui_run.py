@@ -17,21 +17,21 @@ async def test_run_all_succeeds_with_rows_and_durations(env, exported_keys):
         await pilot.press("r")
         await settle(pilot)
         assert statuses(app) == dict.fromkeys(("prepare", "staging", "analytics", "export"), "succeeded")
-        rows = app.pipeline_rows()
+        rows = app.main.pipeline_rows()
         for stage, (glyph, name, status, started, elapsed, _rows, bar) in rows.items():
             assert (glyph, name, status) == ("✔", stage, "succeeded")
             assert started and elapsed.endswith("s") and bar.endswith("100%"), rows[stage]
         assert [rows[s][5] for s in ("prepare", "staging", "analytics", "export")] == ["0", "9", "3", "3"]
-        assert app.last_summary.status == "succeeded"
+        assert app.main.controller.last_summary.status == "succeeded"
         # the warehouse tree was refreshed after the stages: staging and analytics tables with counts
-        tables = app.warehouse.table_rows()
+        tables = app.main.warehouse.table_rows()
         assert tables[f"{env.user_id}_staging.orders"] == 3
         assert tables[f"{env.user_id}_analytics.agg_shipments"] == 1
         # the log shows every stage, and the full log is on disk
-        messages = app.log_pane.visible_messages()
+        messages = app.main.log_pane.visible_messages()
         assert any("stage succeeded" in m for m in messages)
         assert any(m.startswith("exported ") for m in messages)
-        assert "[export] stage succeeded" in Path(app.last_summary.log_file).read_text(encoding="utf-8")
+        assert "[export] stage succeeded" in Path(app.main.controller.last_summary.log_file).read_text(encoding="utf-8")
         assert exported_keys() == ["agg_public_holiday.csv", "agg_shipments.csv", "best_performing_product.csv"]
 
 
@@ -44,23 +44,25 @@ async def test_failing_stage_shows_error_and_log_then_retry_and_resume(env):
         await settle(pilot)
         assert statuses(app) == {"prepare": "succeeded", "staging": "failed", "analytics": "skipped",
                                  "export": "skipped"}
-        error = app.views["staging"].error
+        error = app.main.controller.views["staging"].error
         assert "orders.csv" in error and "2022-13-45" in error, error
         # the failed stage's log is selected: filter on staging, the error is its last line
-        assert app.log_pane.stage_filter == "staging"
-        visible = app.log_pane.visible_messages()
-        assert visible and all(line.stage == "staging" for line in app.log_pane.kept if app.log_pane.matches(line))
+        assert app.main.log_pane.stage_filter == "staging"
+        visible = app.main.log_pane.visible_messages()
+        pane = app.main.log_pane
+        assert visible and all(line.stage == "staging" for line in pane.kept if pane.matches(line))
         assert any(error in m for m in visible[-3:]), visible[-3:]
-        assert app.pipeline.selected_stage == "staging"
-        assert app.pipeline.row_text("staging")[2] == "failed"
+        assert app.main.pipeline.selected_stage == "staging"
+        assert app.main.pipeline.row_text("staging")[2] == "failed"
 
         # retry after the object is fixed: only the failed stage runs
         env.put("orders.csv", GOOD_ORDERS)
         await pilot.press("t")
         await settle(pilot)
-        assert app.last_summary.stages[0].stage == "staging" and len(app.last_summary.stages) == 1
+        summary = app.main.controller.last_summary
+        assert summary.stages[0].stage == "staging" and len(summary.stages) == 1
         assert statuses(app)["staging"] == "succeeded"
-        assert app.views["staging"].rows == 9
+        assert app.main.controller.views["staging"].rows == 9
 
         # resume: lists what will run (analytics, export), asks, then runs them
         await pilot.press("R")
@@ -70,7 +72,7 @@ async def test_failing_stage_shows_error_and_log_then_retry_and_resume(env):
         await pilot.press("y")
         await settle(pilot)
         assert statuses(app) == dict.fromkeys(("prepare", "staging", "analytics", "export"), "succeeded")
-        assert [s.stage for s in app.last_summary.stages] == ["analytics", "export"]
+        assert [s.stage for s in app.main.controller.last_summary.stages] == ["analytics", "export"]
 
 
 async def test_cancel_running_stage_and_one_run_at_a_time(env, exported_keys):
@@ -79,7 +81,7 @@ async def test_cancel_running_stage_and_one_run_at_a_time(env, exported_keys):
         await settle(pilot)
         await pilot.press("r")
         await settle(pilot)
-        assert app.last_summary.status == "succeeded"
+        assert app.main.controller.last_summary.status == "succeeded"
         env.s3.delete_objects(Bucket=env.bucket, Delete={"Objects": [
             {"Key": f"analytics_export/{env.user_id}/{name}"} for name in exported_keys()]})
 
@@ -89,11 +91,12 @@ async def test_cancel_running_stage_and_one_run_at_a_time(env, exported_keys):
             with blocker.cursor() as cur:
                 cur.execute(f'LOCK TABLE "{env.user_id}_analytics".agg_public_holiday IN SHARE MODE')
             await pilot.press("r")
-            await wait_until(pilot, lambda: app.views["analytics"].status == "running", what="analytics running")
-            assert app.running
+            views = app.main.controller.views
+            await wait_until(pilot, lambda: views["analytics"].status == "running", what="analytics running")
+            assert app.main.controller.running
             await pilot.press("r")  # a second run is refused while one runs
             await pilot.pause()
-            assert app.pipeline_rows()["analytics"][2] == "running"
+            assert app.main.pipeline_rows()["analytics"][2] == "running"
             await pilot.press("c")
             await settle(pilot)
         finally:
@@ -101,9 +104,9 @@ async def test_cancel_running_stage_and_one_run_at_a_time(env, exported_keys):
             blocker.close()
         assert statuses(app) == {"prepare": "succeeded", "staging": "succeeded", "analytics": "cancelled",
                                  "export": "skipped"}
-        assert app.last_summary.status == "cancelled"
-        assert not app.running
-        assert any("cancel" in m for m in app.log_pane.visible_messages())
+        assert app.main.controller.last_summary.status == "cancelled"
+        assert not app.main.controller.running
+        assert any("cancel" in m for m in app.main.log_pane.visible_messages())
         assert exported_keys() == []  # nothing exported by the cancelled run
         # the browse panes stayed usable: the warehouse listing still works after the cancel
-        assert app.warehouse.table_rows()[f"{env.user_id}_analytics.agg_public_holiday"] == 1
+        assert app.main.warehouse.table_rows()[f"{env.user_id}_analytics.agg_public_holiday"] == 1

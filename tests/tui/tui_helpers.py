@@ -38,7 +38,7 @@ async def wait_until(pilot, condition: Callable[[], bool], timeout: float = 30, 
 
 
 def statuses(app: ConsoleApp) -> dict[str, str]:
-    return {stage: view.status for stage, view in app.views.items()}
+    return {stage: view.status for stage, view in app.main.controller.views.items()}
 
 
 

@@ -1,4 +1,7 @@
-"""Past runs (start, status, duration) and, for the highlighted run, its stages."""
+"""Past runs (start, status, duration) and, for the highlighted run, its stages.
+
+The screen loads both itself, in thread workers (HistoryLoaded, RunStagesLoaded come back to it).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +12,17 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from etl_core import browse
+from etl_core.history import RunRecord, StageRecord
+from etl_core.services import Services
 from tui.clock import Clock
 from tui.format import count
-from tui.state import GLYPHS
+from tui.messages import HistoryLoaded, RunStagesLoaded
+from tui.stage_view import GLYPHS
+from tui.workers import in_thread
 
 
 def status_text(status: str) -> Text:
@@ -28,16 +35,10 @@ class HistoryScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,h", "close", "Back", show=True)]
 
-    class StagesWanted(Message):
-        """Ask the app to load the stages of a run (a thread worker posts RunStagesReady)."""
-
-        def __init__(self, run_id: int) -> None:
-            super().__init__()
-            self.run_id = run_id
-
-    def __init__(self, runs: list, clock: Clock) -> None:
+    def __init__(self, services: Services, clock: Clock) -> None:
         super().__init__()
-        self.runs = runs
+        self.services = services
+        self.runs: list[RunRecord] = []
         self.clock = clock
         self.shown_run: int | None = None
 
@@ -52,30 +53,43 @@ class HistoryScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         self.sub_title = "Run history"
         runs = self.query_one("#history-runs", DataTable)
-        runs.border_title = f"Runs ({len(self.runs)})"
+        runs.border_title = "Runs (loading …)"
         for key, label in (("run", "Run"), ("started", "Started"), ("status", "Status"), ("duration", "Duration"),
                            ("stages", "Stages"), ("ingestion", "Ingestion date")):
             runs.add_column(label, key=key)
-        for run in self.runs:
-            runs.add_row(f"#{run.run_id}", self.clock.stamp(run.started_at), status_text(run.status),
-                         Text(self.clock.duration(run.duration_s), justify="right"), run.stages.replace(",", " → "),
-                         run.ingestion_date.isoformat(), key=str(run.run_id))
         stages = self.query_one("#history-stages", DataTable)
         stages.border_title = "Stages"
         for key, label in (("stage", "Stage"), ("status", "Status"), ("started", "Started"),
                            ("duration", "Duration"), ("rows", "Rows"), ("error", "Error")):
             stages.add_column(label, key=key)
+        runs.focus()
+        services = self.services
+        in_thread(self, "run history", lambda: browse.recent_runs(services), HistoryLoaded, group="history")
+
+    def on_history_loaded(self, message: HistoryLoaded) -> None:
+        self.runs = message.runs
+        runs = self.query_one("#history-runs", DataTable)
+        runs.border_title = f"Runs ({len(self.runs)})"
+        for run in self.runs:
+            runs.add_row(f"#{run.run_id}", self.clock.stamp(run.started_at), status_text(run.status),
+                         Text(self.clock.duration(run.duration_s), justify="right"), run.stages.replace(",", " → "),
+                         run.ingestion_date.isoformat(), key=str(run.run_id))
         if not self.runs:
             self.query_one("#history-errors", Static).update(Text("No runs yet: press r on the main screen.",
                                                                   style="dim"))
-        runs.focus()
 
     @on(DataTable.RowHighlighted, "#history-runs")
     def _run_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key is not None and event.row_key.value is not None:
-            self.post_message(self.StagesWanted(int(event.row_key.value)))
+            run_id = int(event.row_key.value)
+            services = self.services
+            in_thread(self, f"stages of run #{run_id}", lambda: browse.run_stages(services, run_id),
+                      lambda stages: RunStagesLoaded(run_id, stages), group="history-stages", exclusive=True)
 
-    def show_stages(self, run_id: int, stages: list) -> None:
+    def on_run_stages_loaded(self, message: RunStagesLoaded) -> None:
+        self.show_stages(message.run_id, message.stages)
+
+    def show_stages(self, run_id: int, stages: list[StageRecord]) -> None:
         self.shown_run = run_id
         table = self.query_one("#history-stages", DataTable)
         table.border_title = f"Stages of run #{run_id}"

@@ -1,4 +1,7 @@
-"""The warehouse pane: the operator's schemas and the dimension schema, with tables and row counts."""
+"""The warehouse pane: the operator's schemas and the dimension schema, with tables and row counts.
+
+The tree lists itself in a thread worker (WarehouseListed comes back to it) on `refresh_listing`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,12 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import Tree
 
+from etl_core import browse
+from etl_core.browse import SchemaInfo
+from etl_core.services import Services
 from tui.format import count
+from tui.messages import WarehouseListed
+from tui.workers import in_thread
 
 
 @dataclass
@@ -24,12 +32,30 @@ class WarehouseTree(Tree[WarehouseItem]):
         self.show_root = False
         self.guide_depth = 3
         self._collapsed: set[str] = set()
+        self.services: Services | None = None
+
+    def connect(self, services: Services) -> None:
+        self.services = services
+        self.refresh_listing()
+
+    def refresh_listing(self) -> None:
+        services = self.services
+        if services is not None:
+            in_thread(self, "warehouse listing", lambda: browse.list_warehouse(services), WarehouseListed,
+                      group="warehouse", exclusive=True)
+
+    def on_warehouse_listed(self, message: WarehouseListed) -> None:
+        config = self.services.config if self.services else None
+        roles = {config.staging_schema: "staging", config.analytics_schema: "analytics",
+                 config.warehouse.dims_schema: "dimensions"} if config else {}
+        self.set_schemas(message.schemas, roles)
 
     def set_message(self, text: str, style: str = "dim") -> None:
+        self.services = None
         self.clear()
         self.root.add_leaf(Text(text, style=style), WarehouseItem("note"))
 
-    def set_schemas(self, schemas: list, roles: dict[str, str]) -> None:
+    def set_schemas(self, schemas: list[SchemaInfo], roles: dict[str, str]) -> None:
         """Rebuild from browse.list_warehouse, keeping which schemas the operator collapsed and the cursor."""
         for node in self.root.children:
             if node.data is None or node.data.kind != "schema" or not node.allow_expand:

@@ -8,7 +8,7 @@ from textual.widgets import DataTable
 from etl_core.pipeline import STAGES
 from tui.clock import Clock
 from tui.format import count
-from tui.state import GLYPHS, StageView
+from tui.stage_view import GLYPHS, StageView
 
 BAR_WIDTH = 14
 NOTE_WIDTH = 14  # what the stage is on (a file, a table), after the bar

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from etl_core.events import StageProgress, StageResult
+from etl_core.history import StageRecord
 
 GLYPHS = {
     "pending": ("·", "dim"),
@@ -56,6 +57,15 @@ class StageView:
         if result.status == "succeeded":
             self.total = self.total or 1
             self.done = self.total
+
+    def restore(self, record: StageRecord) -> None:
+        """As the history recorded it (a stage still 'running' there belongs to a process that is gone)."""
+        self.status = record.status if record.status != "running" else "abandoned"
+        self.started_at, self.duration_s, self.rows, self.error = (record.started_at, record.duration_s,
+                                                                   record.rows, record.error)
+        self.run_id = record.run_id
+        if record.status == "succeeded":
+            self.done = self.total = 1
 
     def elapsed(self, mono_now: float) -> float | None:
         if self.status == "running" and self.started_mono is not None:

@@ -1,0 +1,242 @@
+"""The console's run logic: what a key starts, what each core event changes. No Textual here.
+
+The main screen asks the controller for a decision (start these stages, ask the history where
+to resume, confirm a plan, or only tell the operator something), carries it out, and feeds the
+core's events back; the controller keeps the stage views and says what changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from etl_core.events import (
+    CancelToken,
+    Event,
+    EventSink,
+    LogLine,
+    RunFinished,
+    RunStarted,
+    RunSummary,
+    StageFinished,
+    StageProgress,
+    StageStarted,
+    utc_now,
+)
+from etl_core.history import RunRecord, StageRecord
+from etl_core.pipeline import STAGES, run_pipeline, stages_from
+from etl_core.services import Services
+from tui.clock import Clock
+from tui.stage_view import StageView
+
+STOPPED = ("failed", "cancelled", "abandoned")
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something to tell the operator (a notification)."""
+
+    message: str
+    severity: str = "information"  # information, warning, error
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class StartRun:
+    stages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AskResumePoint:
+    """Nothing on screen says where the last run stopped: ask the history."""
+
+    mode: str  # "retry" or "resume"
+
+
+@dataclass(frozen=True)
+class ConfirmResume:
+    title: str
+    body: str
+    stages: tuple[str, ...]
+
+
+Decision = Notice | StartRun | AskResumePoint | ConfirmResume
+
+
+@dataclass
+class StageChange:
+    """What one event changed: the stage's view, a log line, and what the screen should do about it."""
+
+    view: StageView
+    log: LogLine | None = None
+    stopped: bool = False  # failed or cancelled: select the stage and show its log
+    notice: Notice | None = None
+    refresh_warehouse: bool = False
+    refresh_lake: bool = False
+
+
+@dataclass
+class RunOutcome:
+    """The run worker ended: the views it left, the pipeline's status line, what to tell."""
+
+    changed: list[StageView] = field(default_factory=list)
+    log: str | None = None
+    notice: Notice | None = None
+    log_file: str | None = None
+
+
+class RunController:
+    """Stage views and the one run in progress; every decision a pipeline key needs."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.views: dict[str, StageView] = {stage: StageView(stage) for stage in STAGES}
+        self.running = False
+        self.run_id: int | None = None
+        self.last_summary: RunSummary | None = None
+        self.last_failed: str | None = None
+        self.token: CancelToken | None = None
+        self.status_line = ""
+
+    # decisions -----------------------------------------------------------------------------
+    def run(self, stages: tuple[str, ...]) -> Decision:
+        if self.running:
+            return Notice("a run is already in progress (c cancels it)", "warning")
+        return StartRun(stages)
+
+    def retry(self) -> Decision:
+        if self.running:
+            return Notice("a run is in progress; retry when it ends", "warning")
+        if self.last_failed:
+            return StartRun((self.last_failed,))
+        return AskResumePoint("retry")
+
+    def resume(self) -> Decision:
+        if self.running:
+            return Notice("a run is in progress; resume when it ends", "warning")
+        unfinished = next((s for s in STAGES if self.views[s].status in (*STOPPED, "skipped")), None)
+        if unfinished is None:
+            return AskResumePoint("resume")
+        view = self.views[unfinished]
+        return self._confirm_resume(view.run_id, unfinished, view.status)
+
+    def resume_point_found(self, point: tuple[int, str] | None, mode: str) -> Decision:
+        if point is None:
+            return Notice("the last run succeeded: nothing to retry or resume")
+        run_id, stage = point
+        if mode == "retry":
+            return self.run((stage,))
+        return self._confirm_resume(run_id, stage, "did not finish")
+
+    @staticmethod
+    def _confirm_resume(run_id: int | None, stage: str, status: str) -> ConfirmResume:
+        stages = stages_from(stage)
+        said = {"abandoned": "was interrupted", "skipped": "was skipped"}.get(status, status)
+        body = (f"In run #{run_id}, {stage} {said}.\n"
+                "This will run, in order:\n" + "\n".join(f"  {i}. {s}" for i, s in enumerate(stages, 1)))
+        return ConfirmResume(f"Resume from {stage}?", body, stages)
+
+    def cancel(self) -> tuple[Notice, CancelToken | None]:
+        """What to say, and the token to cancel (in a thread: cancelling may wait on the warehouse)."""
+        token = self.token
+        if not self.running or token is None:
+            return Notice("nothing is running"), None
+        if token.cancelled:
+            return Notice("already cancelling …"), None
+        return Notice("cancelling the running stage …", "warning"), token
+
+    # a run ---------------------------------------------------------------------------------
+    def begin(self, stages: tuple[str, ...]) -> list[StageView]:
+        """Mark the run as started (queued stages); returns the views that changed."""
+        self.running = True
+        self.last_failed = None
+        self.token = CancelToken()
+        for stage in stages:
+            self.views[stage].queue()
+        self.status_line = f"starting {', '.join(stages)} …"
+        return [self.views[stage] for stage in stages]
+
+    def job(self, services: Services, stages: tuple[str, ...], sink: EventSink) -> Callable[[], RunSummary]:
+        """The blocking call the run worker makes."""
+        token = self.token or CancelToken()
+        return lambda: run_pipeline(services, stages, sink, token)
+
+    def on_event(self, event: Event) -> StageChange | None:
+        if isinstance(event, RunStarted):
+            self.run_id = event.run_id
+            self.status_line = f"run #{event.run_id} running: {', '.join(event.stages)} · c cancels"
+        elif isinstance(event, StageStarted):
+            view = self.views[event.stage]
+            view.start(event.run_id, event.at, self.clock.monotonic())
+            return StageChange(view, LogLine(event.run_id, event.stage, "INFO", "stage started", event.at))
+        elif isinstance(event, StageFinished):
+            return self._stage_finished(event)
+        elif isinstance(event, RunFinished):
+            self.last_summary = event.summary
+        return None
+
+    def _stage_finished(self, event: StageFinished) -> StageChange:
+        result = event.result
+        view = self.views[result.stage]
+        view.finish(event.run_id, result)
+        if result.status == "skipped":
+            return StageChange(view)
+        level = {"succeeded": "INFO", "cancelled": "WARNING"}.get(result.status, "ERROR")
+        change = StageChange(view, LogLine(event.run_id, result.stage, level,
+                                           f"stage {result.status} in {result.duration_s:.2f}s, {result.rows:,} rows",
+                                           utc_now()),
+                             refresh_warehouse=True,
+                             refresh_lake=result.stage == "export" and result.status == "succeeded")
+        if result.status in ("failed", "cancelled"):
+            self.last_failed = result.stage
+            change.stopped = True
+            change.notice = Notice(result.error or result.status, "error" if result.status == "failed" else "warning",
+                                   f"{result.stage} {result.status}")
+        return change
+
+    def on_progress(self, progress: list[StageProgress]) -> list[StageView]:
+        changed = []
+        for item in progress:
+            view = self.views.get(item.stage)
+            if view is not None and view.status == "running":
+                view.progress(item)
+                changed.append(view)
+        return changed
+
+    def on_run_ended(self, summary: RunSummary | None, error: str | None) -> RunOutcome:
+        self.running = False
+        self.token = None
+        outcome = RunOutcome()
+        for view in self.views.values():
+            if view.status in ("queued", "running"):
+                view.status = "pending" if view.status == "queued" else "abandoned"
+                outcome.changed.append(view)
+        if error or summary is None:
+            self.status_line = "the run did not start"
+            outcome.notice = Notice(error or "the run ended without a summary", "error", "run not started")
+            return outcome
+        self.last_summary = summary
+        outcome.log_file = summary.log_file
+        if summary.log_file:
+            outcome.log = f"run #{summary.run_id} {summary.status}; full log: {summary.log_file}"
+        self.status_line = f"run #{summary.run_id} {summary.status} in {self.clock.duration(summary.duration_s)}"
+        if summary.status == "succeeded":
+            outcome.notice = Notice(f"run #{summary.run_id}: {', '.join(s.stage for s in summary.stages)} succeeded",
+                                    title="run succeeded")
+        return outcome
+
+    def restore(self, run: RunRecord | None, stages: list[StageRecord]) -> list[StageView]:
+        """Show the newest run of the history at start (unless a run began meanwhile)."""
+        if run is None or self.running or self.run_id is not None:
+            return []
+        changed = []
+        for record in stages:
+            view = self.views.get(record.stage)
+            if view is None:
+                continue
+            view.restore(record)
+            if record.status in STOPPED and self.last_failed is None:
+                self.last_failed = record.stage
+            changed.append(view)
+        self.status_line = f"last run #{run.run_id} {run.status}"
+        return changed

@@ -1,0 +1,1 @@
+"""The left column: what is in the data lake and the warehouse."""

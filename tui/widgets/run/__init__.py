@@ -1,0 +1,1 @@
+"""The pipeline pane: the stages of a run."""
