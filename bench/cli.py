@@ -1,0 +1,68 @@
+"""`python bench/run_bench.py`: run the benchmark, print the report, rewrite BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.context import Options
+from bench.machine import describe_machine
+from bench.report.output import markdown_block, print_report, write_markdown
+from bench.report.tables import report_tables
+from bench.report.verdicts import report_verdicts
+from bench.runner import run
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="d2b-console benchmark: the pipeline measured against the "
+                                                 "physical limit and the usual approach.")
+    parser.add_argument("--scales", type=float, nargs="+", default=[1, 10, 100])
+    parser.add_argument("--repeat", type=int, default=0,
+                        help="best of N for our stages and psql (default 3; 5 for the one-million-row export)")
+    parser.add_argument("--pandas-multi-max-scale", type=float, default=10,
+                        help='pandas to_sql(method="multi") only up to this scale; above it "not measured"')
+    parser.add_argument("--skip-runall", action="store_true")
+    parser.add_argument("--skip-tui", action="store_true")
+    parser.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
+    parser.add_argument("--keep", action="store_true", help="keep the temp folder")
+    parser.add_argument("--json", help="write the raw results here")
+    parser.add_argument("--report-from", help="only re-render the report from a --json file")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    if args.report_from:  # re-render the tables (and BENCHMARKS.md) from a saved --json file
+        results = json.loads(Path(args.report_from).read_text())
+    else:
+        results = measure(args, "python bench/run_bench.py " + " ".join(argv))
+    report(results, write=not args.no_write)
+    return 0
+
+
+def measure(args: argparse.Namespace, command: str) -> dict[str, Any]:
+    started = time.perf_counter()
+    results = run(Options(scales=args.scales, repeat=args.repeat, pandas_multi_max_scale=args.pandas_multi_max_scale,
+                          skip_runall=args.skip_runall, skip_tui=args.skip_tui, keep=args.keep))
+    results["machine"] = describe_machine()
+    results["command"] = command
+    results["measured_at"] = time.strftime("%Y-%m-%d %H:%M %Z")
+    results["total_s"] = time.perf_counter() - started
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1, default=str))
+    print(f"total bench time {results['total_s']:.0f}s", file=sys.stderr)
+    return results
+
+
+def report(results: dict[str, Any], *, write: bool) -> None:
+    tables, verdicts = report_tables(results), report_verdicts(results)
+    print_report(tables, verdicts)
+    if write:
+        results.setdefault("machine", describe_machine())
+        results.setdefault("measured_at", time.strftime("%Y-%m-%d %H:%M %Z"))
+        write_markdown(markdown_block(tables, verdicts, results))

@@ -1,0 +1,48 @@
+"""The console (once): launch to first paint, and the longest event-loop stall during a staging load."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.context import Bench, say
+from bench.measure import run_worker
+
+
+def measure_tui(bench: Bench, max_scale: float) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    paints, error = first_paints(bench)
+    if error:
+        out["paint_error"] = error
+    if paints:
+        out["paint"] = min(paints, key=lambda p: p["first_paint_s"])
+        out["paint_all"] = paints
+        say(f"TUI first paint {out['paint']['first_paint_s']:.2f}s")
+    # The bench S3 holds the largest scale's files: the staging load inside the app loads those.
+    try:
+        _measured, result = run_worker("tui_stall", bench.services.spec(), bench.log)
+    except RuntimeError as exc:
+        out["stall_error"] = str(exc)
+        return out
+    out["stall"] = {**result, "scale": max_scale}
+    say(f"TUI stall during a scale-{max_scale:g} staging load: max {result['max_ms']:.0f} ms, "
+        f"p99 {result['p99_ms']:.0f} ms")
+    return out
+
+
+def first_paints(bench: Bench) -> tuple[list[dict[str, Any]], str | None]:
+    """Three launches on a state folder seeded by --run-all at scale 1 when there is one; the first error stops them."""
+    seeded = bench.tmp / "runall-1"
+    if not seeded.exists():
+        seeded = bench.tmp / "tui-state"
+        seeded.mkdir(exist_ok=True)
+    paints: list[dict[str, Any]] = []
+    for _ in range(3):
+        try:
+            measured, result = run_worker("tui_paint", {"cwd": str(seeded)}, bench.log)
+        except RuntimeError as exc:
+            return paints, str(exc)
+        paints.append({"first_paint_s": result["painted_at"] - measured.launched,
+                       "ready_s": result["ready_at"] - measured.launched,
+                       "services_s": result["services_at"] - measured.launched,
+                       "mounted": result["mounted"]})
+    return paints, None
