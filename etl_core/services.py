@@ -10,7 +10,8 @@ from typing import Any, Self
 import psycopg2.extensions
 
 from etl_core.config import Config
-from etl_core.embedded import EmbeddedServices
+from etl_core.embedded.state_folder import check_state_folder
+from etl_core.embedded.supervisor import EmbeddedServices
 from etl_core.s3 import check_bucket, make_s3_client
 from etl_core.warehouse import connect, table_exists, transaction
 
@@ -73,6 +74,7 @@ class Services:
 def open_services(config: Config, log: Callable[[str], None] = lambda _m: None,
                   demo_scale: float | None = None) -> Services:
     """Start what is embedded, check that everything is reachable, seed demo data where embedded."""
+    check_state_folder(config.console.state_dir)  # it holds the run logs even when nothing is embedded
     embedded = None
     if config.needs_embedded:
         embedded = EmbeddedServices(

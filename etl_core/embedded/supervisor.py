@@ -1,6 +1,8 @@
 """Start, persist and stop the embedded Postgres and S3 together; one owner per state folder.
 
 Postgres keeps its data directory in `<state>/pg`; the S3 objects live in `<state>/s3`.
+Neither outlives the owner: the S3 child exits when its stdin closes, and a watchdog stops
+Postgres when the owner's pipe to it closes, both of which happen however the owner ends.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from typing import Any
 from etl_core.embedded.postgres import EmbeddedPostgres
 from etl_core.embedded.s3_child import S3Child
 from etl_core.embedded.s3_store import S3Mirror
+from etl_core.embedded.state_folder import check_state_folder, create_state_folder
 from etl_core.embedded.state_lock import StateFolderLock
+from etl_core.embedded.watchdog import Watchdog
 
 
 class EmbeddedServices:
@@ -20,7 +24,7 @@ class EmbeddedServices:
 
     def __init__(self, state_dir: Path, *, want_postgres: bool, want_s3: bool, region: str,
                  log: Callable[[str], None] = lambda _m: None):
-        self.state_dir = state_dir.resolve()
+        self.state_dir = state_dir.absolute()
         self.region = region
         self._want_postgres, self._want_s3 = want_postgres, want_s3
         self._log = log
@@ -29,6 +33,7 @@ class EmbeddedServices:
         self._mirror = S3Mirror(self.state_dir / "s3", region, log)
         self._s3_restored = False  # only a fully restored S3 may be saved over the mirror
         self._postgres = EmbeddedPostgres(self.state_dir / "pg")
+        self._watchdog = Watchdog(self._postgres.datadir)
 
     @property
     def postgres_dsn(self) -> str | None:
@@ -39,13 +44,17 @@ class EmbeddedServices:
         return self._s3.endpoint
 
     def start(self) -> None:
+        check_state_folder(self.state_dir)  # before anything is created or changed
+        create_state_folder(self.state_dir)
         self._lock.acquire()
         try:
+            if self._want_postgres:
+                self._watchdog.spawn(self._lock.fd)
             if self._want_s3:
-                self._s3.spawn()  # starts while Postgres starts
+                self._s3.spawn(self._lock.fd)  # starts while Postgres starts
             if self._want_postgres:
                 self._postgres.start()
-                self._log(f"embedded Postgres ready (socket in {self._postgres.datadir})")
+                self._log(f"embedded Postgres ready (socket in {self._postgres.socket_dir})")
             if self._want_s3:
                 self._s3.await_ready()
                 self._log(f"embedded S3 ready at {self._s3.endpoint}")
@@ -64,6 +73,7 @@ class EmbeddedServices:
             self._mirror.save(self.s3_client())
 
     def stop(self) -> None:
+        """Stop everything that runs, each part even when another fails; then let go of the folder."""
         try:
             if self._s3.running:
                 try:
@@ -71,6 +81,11 @@ class EmbeddedServices:
                 finally:
                     self._s3.stop()
                     self._s3_restored = False
-            self._postgres.stop()
         finally:
-            self._lock.release()
+            try:
+                self._postgres.stop()
+            finally:
+                try:
+                    self._watchdog.stop()
+                finally:
+                    self._lock.release()
