@@ -26,11 +26,12 @@ class S3Child:
     def running(self) -> bool:
         return self._process is not None
 
-    def spawn(self, lock_fd: int) -> None:
+    def spawn(self, lock_fd: int | None = None) -> None:
+        """Start the server; with `lock_fd`, the state folder stays locked until the child has exited."""
         self._process = subprocess.Popen(
             [sys.executable, "-m", "etl_core.embedded.s3_server"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-            pass_fds=(lock_fd,),  # the state folder stays locked until the child has exited
+            pass_fds=() if lock_fd is None else (lock_fd,),
             start_new_session=True)  # the terminal's Ctrl-C and hang-up reach only the console
 
     def await_ready(self) -> None:
