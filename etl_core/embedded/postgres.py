@@ -15,8 +15,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-
-import psycopg2.extensions
+from urllib.parse import quote
 
 from etl_core.embedded import postgres_errors
 from etl_core.embedded.postmaster import PRIVATE_SOCKET_PREFIX, read_postmaster, stop_postmaster
@@ -165,7 +164,8 @@ class EmbeddedPostgres:
 
     def _connect_to(self, socket_dir: Path) -> None:
         self.socket_dir = socket_dir
-        self.dsn = psycopg2.extensions.make_dsn(host=str(socket_dir), user="postgres", dbname="postgres")
+        # A URL (libpq and SQLAlchemy both read it), the socket folder as its host parameter.
+        self.dsn = f"postgresql://postgres@/postgres?host={quote(str(socket_dir), safe='/')}"
 
     def stop(self) -> None:
         """Fast shutdown (then immediate); returns once the server is gone."""
