@@ -13,6 +13,7 @@ import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from etl_core.secrets import redact
 
@@ -42,11 +43,19 @@ class QueryHistory:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if self._lines is None:
                 self._lines = len(self.path.read_bytes().splitlines()) if self.path.exists() else 0
-            with open(self.path, "a", encoding="utf-8") as f:
-                f.write(_line(entry))
+            with open(self.path, "a+b") as f:
+                f.write(self._torn_line_end(f) + _line(entry).encode("utf-8"))
             self._lines += 1
             if self._lines >= 2 * self.max_entries:
                 self._trim()
+
+    @staticmethod
+    def _torn_line_end(f: BinaryIO) -> bytes:
+        """A newline to close a torn last line (a crash mid-write), so the next entry starts a line of its own."""
+        if f.seek(0, os.SEEK_END) == 0:
+            return b""
+        f.seek(-1, os.SEEK_END)
+        return b"" if f.read(1) == b"\n" else b"\n"
 
     def entries(self) -> list[HistoryEntry]:
         """Oldest first; lines that do not parse (a torn last line) are skipped."""

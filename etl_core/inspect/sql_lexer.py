@@ -111,12 +111,12 @@ def _word_token(text: str, i: int, tokens: list[Token]) -> int:
         j += 1
     word = text[i:j].lower()
     if j < n and text[j] == "'" and word in ("e", "b", "x", "n"):
-        end = _quoted_end(text, j, "'", backslash_escapes=word == "e")
+        end = _quoted_end(text, j, "'", backslash_escapes=word == "e", prefix_at=i)
         tokens.append(Token("string", i, end))
         return end
     if word == "u" and text.startswith("&", j) and j + 1 < n and text[j + 1] in "'\"":
         quote = text[j + 1]
-        end = _quoted_end(text, j + 1, quote, backslash_escapes=False)
+        end = _quoted_end(text, j + 1, quote, backslash_escapes=False, prefix_at=i)
         tokens.append(Token("string" if quote == "'" else "identifier", i, end))
         return end
     tokens.append(Token("word", i, j))
@@ -147,7 +147,7 @@ def _dollar_token(text: str, i: int, tokens: list[Token]) -> int:
     return i + 1
 
 
-def _quoted_end(text: str, start: int, quote: str, *, backslash_escapes: bool) -> int:
+def _quoted_end(text: str, start: int, quote: str, *, backslash_escapes: bool, prefix_at: int | None = None) -> int:
     """The end of a quoted literal or identifier opening at `start` (a doubled quote is an escaped quote)."""
     i, n = start + 1, len(text)
     while i < n:
@@ -162,7 +162,7 @@ def _quoted_end(text: str, start: int, quote: str, *, backslash_escapes: bool) -
         else:
             i += 1
     what = "quoted string" if quote == "'" else "quoted identifier"
-    raise SqlTextError(f"unterminated {what}", start)
+    raise SqlTextError(f"unterminated {what}", start if prefix_at is None else prefix_at)
 
 
 def _block_comment_end(text: str, start: int) -> int:
@@ -214,7 +214,9 @@ def check_expression(text: str) -> None:
         if token.kind == "comment":
             continue
         significant += 1
-        ch = text[token.start] if token.kind == "punct" else ""
+        if token.kind != "punct":
+            continue
+        ch = text[token.start]
         if ch == ";":
             raise SqlTextError("a condition is one expression: remove the ';'", token.start)
         if ch in "([":

@@ -1,7 +1,8 @@
 -- Which sampled values of one column would not load into its staging column: PostgreSQL's own
--- input function for the type ({type_text}: pg_input_is_valid, as COPY would parse the field),
--- then the column's CHECK rules ({rules}: WHEN NOT (<rule>) THEN '<problem>' ...), on the cast value.
--- {lines} and {values} are the sample's line numbers and non-empty fields of this column.
+-- input function for the type (pg_input_is_valid, as COPY would parse the field), then the
+-- column's CHECK rules (WHEN NOT rule THEN problem ...), on the cast value. The placeholders
+-- are the type's name, the rules, and the sample's line numbers and non-empty fields.
+-- Comments here never name a placeholder in braces: format() would fill it in, text and all.
 SELECT line, value, problem
 FROM (
     SELECT v.line, v.value,

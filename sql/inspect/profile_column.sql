@@ -1,7 +1,8 @@
--- One column's profile in one pass over {source}: every distinct value is counted once, then the
--- summary (rows, nulls, distinct, min, max) and the ten most frequent values come from those counts.
--- {value} is the column (or its text form, for a type without min/max or equality).
--- One row per frequent value, each repeating the summary; an empty source gives one row of NULLs.
+-- One column's profile in one pass over the source (a table or a query, aliased src): every
+-- distinct value is counted once, then the summary (rows, nulls, distinct, min, max) and the ten
+-- most frequent values come from those counts. The value is the column, or its text form for a
+-- type without min/max or equality. One row per frequent value, each repeating the summary.
+-- Comments here never name a placeholder in braces: format() would fill it in, text and all.
 WITH freq AS MATERIALIZED (
     SELECT {value} AS value, count(*) AS n
     FROM {source}
