@@ -298,3 +298,14 @@ def test_between_statements_the_session_sits_idle_outside_any_transaction(wareho
         pid = session.backend_pid
         assert env.query("SELECT state, backend_xid, backend_xmin FROM pg_stat_activity WHERE pid = %s",
                          (pid,)) == [("idle", None, None)]
+
+
+def test_the_inspection_core_never_imports_textual():
+    import subprocess
+    import sys
+
+    modules = ["benchmark", "catalog", "object_sample", "object_types", "paging", "profile", "query_history",
+               "save_csv", "session", "sql_lexer", "table_view"]
+    code = "".join(f"import etl_core.inspect.{m}\n" for m in modules) + "import sys; print('textual' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import psycopg2
+
 from etl_core.config import load_config
 from etl_core.inspect.session import ReadOnlySession
 from etl_core.services import Services, open_services
@@ -34,7 +36,7 @@ class PagingMeasurement:
     counted_s: float  # until every row is materialised on the server and counted
     sequential_fetch_s: list[float] = field(default_factory=list)
     random_fetch_s: list[float] = field(default_factory=list)
-    temp_bytes: int = 0  # the database's temp_bytes growth while the result materialised (other sessions count too)
+    temp_bytes: int = 0  # growth of the server's temp files while the result materialised (other sessions count too)
     relation_locks_between_fetches: int = 0
     snapshot_between_fetches: bool = False
 
@@ -71,10 +73,13 @@ def _timed(fetch: Callable[[int], object], number: int) -> float:
 
 
 def _temp_bytes(services: Services) -> int:
-    with services.transaction("bench") as cur:
-        cur.execute("SELECT pg_stat_clear_snapshot(); SELECT temp_bytes FROM pg_stat_database "
-                    "WHERE datname = current_database()")
-        return int(_one(cur))
+    """Bytes in the server's temporary files now (pg_ls_tmpdir needs superuser or pg_monitor; else 0)."""
+    try:
+        with services.transaction("bench") as cur:
+            cur.execute("SELECT coalesce(sum(size), 0) FROM pg_ls_tmpdir()")
+            return int(_one(cur))
+    except psycopg2.Error:
+        return 0
 
 
 def _held_by(services: Services, pid: int) -> tuple[int, bool]:

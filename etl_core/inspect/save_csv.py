@@ -85,7 +85,7 @@ def _save(session: ReadOnlySession, query: str, path: Path, *, total_rows: int |
         raise SaveError(f"could not write {target}: {exc.strerror or exc}; no file was written") from None
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
-        if cancel.cancelled and not isinstance(exc, Cancelled):
+        if cancel.cancelled or isinstance(exc, Cancelled):
             raise Cancelled(f"saving {target} was cancelled; no file was written") from None
         raise
     finally:
