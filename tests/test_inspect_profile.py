@@ -125,3 +125,11 @@ def test_a_small_object_is_profiled_whole(env):
         profile = profile_sample(sample, "review")
     assert (profile.rows, profile.distinct, profile.min_value, profile.max_value) == (3, 3, 3, 5)
     assert profile.scope == f"all 3 rows of s3://{env.bucket}/orders_data/reviews.csv"
+
+
+def test_a_profile_over_no_rows_says_so(table):
+    _env, _services, session, catalog, schema, _rows = table
+    view = TableView(schema, "orders").where(Equals("product_id", 999))
+    profile = profile_table(session, catalog, view, "order_date")
+    assert as_tuple(profile) == (0, 0, 0, None, None, [])
+    assert profile.scope == f"no rows of {schema}.orders where product_id = 999"

@@ -13,7 +13,7 @@ import pytest
 from etl_core.errors import Cancelled
 from etl_core.events import CancelToken
 from etl_core.inspect.catalog import Catalog
-from etl_core.inspect.save_csv import SaveError, save_result_csv, save_view_csv
+from etl_core.inspect.save_csv import SaveError, SaveOptions, save_result_csv, save_view_csv
 from etl_core.inspect.session import QueryError, ReadOnlySession
 from etl_core.inspect.table_view import Equals, TableView
 
@@ -53,8 +53,8 @@ def test_a_whole_table_is_saved_in_view_order_with_progress(table, tmp_path):
     env, services, catalog, schema = table
     progress = []
     target = tmp_path / "orders.csv"
-    saved = save_view_csv(services, catalog, TableView(schema, "orders"), target, total_rows=ROWS,
-                          progress=progress.append)
+    saved = save_view_csv(services, catalog, TableView(schema, "orders"), target, SaveOptions(progress=progress.append),
+                          total_rows=ROWS)
     written = read_csv(target)
     assert written[0] == ["order_id", "product_id", "note"]
     assert written[1:] == as_csv_rows(env.query(f'SELECT * FROM "{schema}".orders ORDER BY order_id'))
@@ -87,7 +87,7 @@ def test_an_existing_file_is_kept_unless_overwriting_is_asked(table, tmp_path):
     with pytest.raises(SaveError, match="already exists; choose another name or confirm overwriting it"):
         save_view_csv(services, catalog, view, target)
     assert target.read_text() == "precious\n"
-    save_view_csv(services, catalog, view, target, overwrite=True)
+    save_view_csv(services, catalog, view, target, SaveOptions(overwrite=True))
     assert read_csv(target) == [["order_id", "product_id", "note"], ["1", "1", "note 1"]]
     assert leftovers(tmp_path) == []
 
@@ -103,7 +103,7 @@ def test_a_cancelled_save_leaves_no_file(table, tmp_path):
     with ReadOnlySession(services) as session:  # big enough that COPY is still streaming at the first megabyte
         result = session.run(f'SELECT o.*, g FROM "{schema}".orders o, generate_series(1, 20) AS g')
         with pytest.raises(Cancelled, match="no file was written"):
-            save_result_csv(services, result, target, progress=cancel_at_first_progress, cancel=cancel)
+            save_result_csv(services, result, target, SaveOptions(progress=cancel_at_first_progress, cancel=cancel))
     assert not target.exists() and leftovers(tmp_path) == []
     save_view_csv(services, catalog, TableView(schema, "orders"), target)  # the next save works
     assert len(read_csv(target)) == ROWS + 1

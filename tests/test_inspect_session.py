@@ -168,6 +168,8 @@ def test_errors_carry_postgres_message_and_the_place_in_the_text(warehouse):
             session.run("SELECT 'oops")
         with pytest.raises(QueryRefused, match="nothing to run"):
             session.run("  -- only a comment\n;")
+        with pytest.raises(QueryError, match=r"NUL character.*\(line 2, column 9\)"):
+            session.run("SELECT 1\nSELECT '\x00'")
 
 
 def test_a_running_query_is_cancelled_from_another_thread_and_the_session_stays_usable(warehouse):

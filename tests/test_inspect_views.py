@@ -130,3 +130,26 @@ def test_the_inspector_lists_types_nullability_and_the_primary_key(tables):
     assert orders.primary_key == ("order_id",)
     assert catalog.describe(schema, "pairs").primary_key == ("b", "a")
     assert catalog.describe(schema, "reviews").primary_key == ()
+
+
+def test_an_open_view_does_not_block_the_staging_publication(env):
+    from helpers import assert_succeeded, run
+
+    assert_succeeded(run(env, ("prepare", "staging")))
+    staging = f"{env.user_id}_staging"
+    env.execute(f'INSERT INTO "{staging}".orders VALUES (99, 1, DATE \'2022-01-03\', 1, 1, 1, 1)')
+    with env.open() as services, ReadOnlySession(services, page_size=2) as session:
+        catalog = Catalog(services)
+        view = open_view(session, catalog, TableView(staging, "orders"))
+        assert view.result.total_rows == 4
+        # The stage replaces the table (AccessExclusiveLock) while the view is open: it must not wait.
+        assert_succeeded(run(env, ("staging",)))
+        assert [r[0] for r in view.result.rows.page(1).rows] == [3, 99]  # the view shows the rows it was opened on
+        assert open_view(session, catalog, TableView(staging, "orders")).result.total_rows == 3
+        catalog.close()
+
+
+def test_a_condition_with_percent_signs_and_braces_is_plain_sql(tables):
+    env, session, catalog, schema = tables
+    view = open_view(session, catalog, TableView(schema, "orders").where(Condition("note LIKE 'ev%' AND '{x}' <> ''")))
+    assert view.result.total_rows == env.query(f"SELECT count(*) FROM \"{schema}\".orders WHERE note LIKE 'ev%'")[0][0]

@@ -123,7 +123,7 @@ def _profile(column: str, type_name: str, rows: list[tuple[Any, ...]], scope: st
 
 def _rows_word(rows: list[tuple[Any, ...]]) -> str:
     total = rows[0][0]
-    return f"all {total:,} rows" if total != 1 else "the only row"
+    return {0: "no rows", 1: "the only row"}.get(total, f"all {total:,} rows")
 
 
 def _plain(value: Any) -> Any:

@@ -46,29 +46,37 @@ class SaveResult:
     seconds: float
 
 
-def save_view_csv(services: Services, catalog: Catalog, view: TableView, path: Path, *,
-                  total_rows: int | None = None, **options: Any) -> SaveResult:
+@dataclass(frozen=True)
+class SaveOptions:
+    overwrite: bool = False
+    progress: Callable[[SaveProgress], None] | None = None  # called about once per MB written, and at the end
+    cancel: CancelToken | None = None
+
+
+def save_view_csv(services: Services, catalog: Catalog, view: TableView, path: Path,
+                  options: SaveOptions = SaveOptions(), total_rows: int | None = None) -> SaveResult:
     """Every row of a table (or of the view's filtered rows), in the view's order."""
     with ReadOnlySession(services, purpose="save csv", statement_timeout_s=SAVE_STATEMENT_TIMEOUT_S) as session:
         query = compose_view_query(session, view, catalog.describe(view.schema, view.table))
-        return _save(session, query.text, Path(path), total_rows=total_rows, **options)
+        return _save(session, query.text, Path(path), options, total_rows)
 
 
-def save_result_csv(services: Services, result: QueryResult, path: Path, **options: Any) -> SaveResult:
+def save_result_csv(services: Services, result: QueryResult, path: Path,
+                    options: SaveOptions = SaveOptions()) -> SaveResult:
     """Every row of a query result: the query runs again, streamed (all rows, not only those on screen)."""
     with ReadOnlySession(services, purpose="save csv", statement_timeout_s=SAVE_STATEMENT_TIMEOUT_S) as session:
-        return _save(session, result.text, Path(path), total_rows=result.total_rows, **options)
+        return _save(session, result.text, Path(path), options, result.total_rows)
 
 
-def _save(session: ReadOnlySession, query: str, path: Path, *, total_rows: int | None = None, overwrite: bool = False,
-          progress: Callable[[SaveProgress], None] | None = None, cancel: CancelToken | None = None) -> SaveResult:
-    started = time.monotonic()
+def _save(session: ReadOnlySession, query: str, path: Path, options: SaveOptions,
+          total_rows: int | None) -> SaveResult:
+    started, overwrite, progress = time.monotonic(), options.overwrite, options.progress
     target = path.expanduser().absolute()
     if not target.parent.is_dir():
         raise SaveError(f"cannot save to {target}: the folder {target.parent} does not exist")
     if target.exists() and not overwrite:
         raise SaveError(f"{target} already exists; choose another name or confirm overwriting it")
-    cancel = cancel or CancelToken()
+    cancel = options.cancel or CancelToken()
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
     tmp = Path(tmp_name)
     remove_cancel = cancel.on_cancel(session.cancel)
@@ -104,6 +112,11 @@ def _publish(tmp: Path, target: Path, overwrite: bool) -> None:
         os.link(tmp, target)  # atomic, and refuses an existing name
     except FileExistsError:
         raise SaveError(f"{target} appeared while saving; nothing was overwritten, choose another name") from None
+    except OSError:  # a file system without hard links: check, then rename (a narrow race)
+        if target.exists():
+            raise SaveError(f"{target} appeared while saving; nothing was overwritten, choose another name") from None
+        os.replace(tmp, target)
+        return
     tmp.unlink()
 
 

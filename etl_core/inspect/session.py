@@ -117,6 +117,9 @@ class QueryResult:
 
 def parse_statement(text: str) -> Statement:
     """The single statement of `text`, or QueryRefused / QueryError naming the place."""
+    if (nul := text.find("\x00")) >= 0:
+        raise QueryError("the text holds a NUL character, which PostgreSQL does not accept; remove it",
+                         position=line_column(text, nul))
     try:
         spans = split_statements(text)
     except SqlTextError as exc:
@@ -183,7 +186,7 @@ class ReadOnlySession:
                                   window_pages=self.window_pages, first_page=rows[:self.page_size])
                 elapsed = time.monotonic() - clock
                 return QueryResult(statement.text, "explain", columns, paged, started, elapsed, elapsed)
-            return self._open_held(text, statement, started, clock, on_first_page)
+            return self._open_held(statement, started, clock, on_first_page)
 
     def read_all(self, text: str, max_rows: int = 1000) -> tuple[tuple[Column, ...], list[tuple[Any, ...]]]:
         """A small query's columns and rows (at most `max_rows`), with the same guards; nothing stays open."""
@@ -246,7 +249,7 @@ class ReadOnlySession:
 
     # --- statements --------------------------------------------------------------------------
 
-    def _open_held(self, text: str, statement: Statement, started: datetime, clock: float,
+    def _open_held(self, statement: Statement, started: datetime, clock: float,
                    on_first_page: Callable[[tuple[Column, ...], Page], None] | None) -> QueryResult:
         name = f"d2b_result_{next(self._names)}"
         prefix = f"DECLARE {name} SCROLL CURSOR WITH HOLD FOR "
@@ -439,7 +442,6 @@ class _StatementScope:
                 self._cur.close()
         if isinstance(exc, psycopg2.Error):
             raise session._translate(exc, self._statement, self._prefix) from None
-
 
     def _leave_clean(self) -> None:
         """No transaction left open, no session advisory lock taken by the text (one would block runs)."""

@@ -144,20 +144,24 @@ def equals_sql(table: TableDescription, condition: Equals) -> sql.Composable:
 
 
 def order_by(view: TableView, table: TableDescription) -> tuple[sql.Composable | None, str]:
-    """The ORDER BY list and the sentence that states it."""
-    key = list(table.primary_key)
-    tie_breakers = key or list(table.column_names)
-    stated = f"{', '.join(key)} (primary key)" if key else \
-        f"all columns ({', '.join(tie_breakers)}): the table has no primary key"
+    """The ORDER BY list (the sort, then the key or every column as tie breakers) and the sentence that states it."""
     terms: list[tuple[str, bool]] = []
+    notes: list[str] = []
     if view.sort is not None:
         terms.append((table.column(view.sort.column).name, view.sort.descending))
-        stated = f"{view.sort.column} {'descending' if view.sort.descending else 'ascending'}, then {stated}"
-    terms += [(name, False) for name in tie_breakers if name not in {t[0] for t in terms}]
+        notes.append(f"{terms[0][0]} {'descending' if view.sort.descending else 'ascending'}")
+    key = table.primary_key
+    rest = [name for name in (key or table.column_names) if name not in {t[0] for t in terms}]
+    terms += [(name, False) for name in rest]
+    if rest:
+        every = "all columns" if view.sort is None else "the other columns"
+        notes.append(f"{', '.join(rest)} (primary key)" if key else
+                     f"{every} ({', '.join(rest)}): the table has no primary key")
     if not terms:
         return None, ""
-    return sql.SQL(", ").join(sql.SQL("{} DESC" if descending else "{} ASC").format(sql.Identifier(name))
-                              for name, descending in terms), "ordered by " + stated
+    return (sql.SQL(", ").join(sql.SQL("{} DESC" if descending else "{} ASC").format(sql.Identifier(name))
+                               for name, descending in terms),
+            "ordered by " + ", then ".join(notes))
 
 
 def _check_condition(condition: Condition, index: int) -> None:
