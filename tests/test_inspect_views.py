@@ -58,7 +58,10 @@ def test_a_table_without_a_key_is_ordered_by_all_its_columns_and_says_so(tables)
 
 def test_sorting_is_done_by_the_server_with_the_key_as_tie_breaker(tables):
     env, session, catalog, schema = tables
-    view = open_view(session, catalog, TableView(schema, "orders").sorted_by("quantity", descending=True))
+    early = []
+    view = open_view(session, catalog, TableView(schema, "orders").sorted_by("quantity", descending=True),
+                     on_first_page=lambda _columns, page: early.append(page))
+    assert early[0].rows == view.result.rows.page(0).rows and early[0].total_rows is None  # shown before the rest
     expected = env.query(f'SELECT order_id, quantity FROM "{schema}".orders '
                          "ORDER BY quantity DESC NULLS FIRST, order_id")
     every = [row for n in range(view.result.rows.page_count) for row in view.result.rows.page(n).rows]

@@ -110,6 +110,12 @@ def open_view(session: ReadOnlySession, catalog: Catalog, view: TableView,
     table = catalog.describe(view.schema, view.table)
     query = compose_view_query(session, view, table)
     try:
+        if on_first_page is not None and view.sort is not None:
+            # A sort needs every row sorted before the held result's first page; a top-N query
+            # answers that page long before (1M rows: 0.2-0.6 s against 2.5-3.4 s); the rest follows.
+            columns, rows = session.read_all(f"{query.text} LIMIT {session.page_size}", max_rows=session.page_size)
+            on_first_page(columns, Page(0, 0, rows, None))
+            on_first_page = None
         result = session.open_result(query.text, on_first_page)
     except QueryError as exc:
         raise _in_filter(exc, view, query) from None
