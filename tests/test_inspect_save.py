@@ -14,7 +14,8 @@ from etl_core.errors import Cancelled
 from etl_core.events import CancelToken
 from etl_core.inspect.catalog import Catalog
 from etl_core.inspect.save_csv import SaveError, SaveOptions, save_result_csv, save_view_csv
-from etl_core.inspect.session import QueryError, ReadOnlySession
+from etl_core.inspect.session import ReadOnlySession
+from etl_core.inspect.statement import QueryError
 from etl_core.inspect.table_view import Equals, TableView
 
 ROWS = 30_000

@@ -9,7 +9,8 @@ import pytest
 
 from etl_core.errors import Cancelled
 from etl_core.inspect.query_history import QueryHistory
-from etl_core.inspect.session import QueryError, QueryRefused, ReadOnlySession
+from etl_core.inspect.session import ReadOnlySession
+from etl_core.inspect.statement import QueryError, QueryRefused
 from etl_core.secrets import register_secret
 
 WAIT_S = 30  # bounded waits for another thread; never reached when things work
@@ -307,7 +308,7 @@ def test_the_inspection_core_never_imports_textual():
     import sys
 
     modules = ["benchmark", "catalog", "object_sample", "object_types", "paging", "profile", "query_history",
-               "save_csv", "session", "sql_lexer", "table_view"]
+               "save_csv", "session", "sql_lexer", "statement", "table_view"]
     code = "".join(f"import etl_core.inspect.{m}\n" for m in modules) + "import sys; print('textual' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

@@ -8,7 +8,8 @@ import pytest
 
 from etl_core.errors import D2BError
 from etl_core.inspect.catalog import Catalog, ColumnInfo
-from etl_core.inspect.session import QueryRefused, ReadOnlySession
+from etl_core.inspect.session import ReadOnlySession
+from etl_core.inspect.statement import QueryRefused
 from etl_core.inspect.table_view import Condition, Equals, FilterError, TableView, open_view
 
 

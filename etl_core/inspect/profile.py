@@ -17,7 +17,8 @@ from psycopg2 import sql
 from etl_core.errors import D2BError
 from etl_core.inspect.catalog import Catalog
 from etl_core.inspect.object_sample import ObjectSample
-from etl_core.inspect.session import QueryError, QueryResult, ReadOnlySession
+from etl_core.inspect.session import QueryResult, ReadOnlySession
+from etl_core.inspect.statement import QueryError
 from etl_core.inspect.table_view import TableView, compose_view_query
 from etl_core.sql_files import load_sql
 

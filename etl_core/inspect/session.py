@@ -35,11 +35,10 @@ import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import sql
 
-from etl_core.errors import Cancelled, D2BError
+from etl_core.errors import D2BError
 from etl_core.events import utc_now
 from etl_core.inspect.paging import PAGE_SIZE, WINDOW_PAGES, InMemoryRows, Page, PagedRows
-from etl_core.inspect.sql_lexer import SqlTextError, TextPosition, line_column, split_statements
-from etl_core.secrets import redact
+from etl_core.inspect.statement import QueryError, QueryRefused, Statement, parse_statement, server_error
 from etl_core.services import Services
 from etl_core.sql_files import load_sql
 
@@ -50,8 +49,6 @@ DEFAULT_STATEMENT_TIMEOUT_S = 30.0
 DEFAULT_LOCK_TIMEOUT_S = 5.0
 MAX_OPEN_RESULTS = 4  # held cursors kept on the server (each holds its materialised rows)
 BACKWARD_COST_RATIO = 40  # a held cursor moves back 40 times slower a row than forward (measured, 1M rows)
-QUERY_WORDS = ("select", "with", "values", "table", "(")
-ALLOWED = "one query (SELECT, WITH, VALUES, TABLE) or EXPLAIN"
 
 _BEGIN = ("SELECT set_config('statement_timeout', %(statement_timeout)s, false), "
           "set_config('lock_timeout', %(lock_timeout)s, false), "
@@ -61,40 +58,10 @@ _BEGIN = ("SELECT set_config('statement_timeout', %(statement_timeout)s, false),
           "SELECT set_config('d2b.inspect_query', %(text)s, true); ")
 
 
-class QueryError(D2BError):
-    """A statement failed: Postgres' message, and where in the text when Postgres says."""
-
-    def __init__(self, message: str, *, position: TextPosition | None = None, sqlstate: str | None = None,
-                 detail: str = "", hint: str = ""):
-        self.message, self.position, self.sqlstate = redact(message), position, sqlstate
-        self.detail, self.hint = redact(detail), redact(hint)
-        where = f" (line {position.line}, column {position.column})" if position else ""
-        extra = "".join(f"\n{label}{text}" for label, text in (("", self.detail), ("hint: ", self.hint)) if text)
-        super().__init__(f"{self.message}{where}{extra}")
-
-
-class QueryRefused(QueryError):
-    """Refused, by us or by the server: a write, a command, or more than one statement. Nothing ran."""
-
-
 @dataclass(frozen=True)
 class Column:
     name: str
     type_name: str  # as PostgreSQL spells it: integer, character varying, date...
-
-
-@dataclass(frozen=True)
-class Statement:
-    """The one statement of an operator's text: its text, where it starts there, and its kind."""
-
-    text: str
-    offset: int
-    kind: str  # "query" or "explain"
-    source: str = ""  # the operator's whole text
-
-    def position(self, at: int) -> TextPosition:
-        """Offset `at` of the statement as a position in the operator's whole text."""
-        return line_column(self.source, self.offset + at)
 
 
 @dataclass
@@ -113,32 +80,6 @@ class QueryResult:
 
     def close(self) -> None:
         self.rows.close()
-
-
-def parse_statement(text: str) -> Statement:
-    """The single statement of `text`, or QueryRefused / QueryError naming the place."""
-    if (nul := text.find("\x00")) >= 0:
-        raise QueryError("the text holds a NUL character, which PostgreSQL does not accept; remove it",
-                         position=line_column(text, nul))
-    try:
-        spans = split_statements(text)
-    except SqlTextError as exc:
-        raise QueryError(f"{exc}; nothing was run", position=line_column(text, exc.offset)) from None
-    if not spans:
-        raise QueryRefused("nothing to run: the text holds no statement")
-    if len(spans) > 1:
-        second = line_column(text, spans[1].start)
-        raise QueryRefused(f"one statement at a time: the text holds {len(spans)} statements (the second starts at "
-                           f"line {second.line}, column {second.column}); select one and run it", position=second)
-    span = spans[0]
-    if span.first_word == "explain":
-        kind = "explain"
-    elif span.first_word in QUERY_WORDS:
-        kind = "query"
-    else:
-        raise QueryRefused(f"read-only: {span.first_word.upper()} is refused here; this pane runs {ALLOWED} "
-                           "and can change nothing", position=line_column(text, span.start))
-    return Statement(text[span.start:span.end], span.start, kind, text)
 
 
 class ReadOnlySession:
@@ -358,59 +299,15 @@ class ReadOnlySession:
     # --- errors ------------------------------------------------------------------------------
 
     def _translate(self, exc: psycopg2.Error, statement: Statement | None, prefix: str) -> D2BError:
-        """Postgres' error as an operator reads it: what failed, where in the text, what to do."""
+        """Postgres' error as an operator reads it; a lost connection is dropped so the next query reconnects."""
         if isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)) and (
                 self._conn is None or self._conn.closed):
             self._drop_connection()
             first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
             return QueryError(f"the connection to the warehouse was lost ({first}); open results are gone, "
                               "the next query reconnects")
-        diag, code = exc.diag, exc.pgcode or ""
-        message = diag.message_primary or str(exc).strip()
-        if code == "57014":
-            if self._cancel_requested:
-                return Cancelled("query cancelled by the operator; nothing was changed")
-            return QueryError(f"stopped by the statement timeout ({self.statement_timeout_s:g}s); narrow the query "
-                              "(WHERE, LIMIT) or raise the timeout", sqlstate=code)
-        if code == "55P03":
-            return QueryError(f"waited more than {self.lock_timeout_s:g}s for a table lock: a table it reads is being "
-                              "replaced (a staging load holds it until it commits); try again when the run has "
-                              "finished", sqlstate=code)
-        refused = _refusal(code, message)
-        position = self._position(diag, statement, prefix)
-        if refused:
-            return QueryRefused(refused, position=position, sqlstate=code)
-        return QueryError(message, position=position, sqlstate=code, detail=diag.message_detail or "",
-                          hint=diag.message_hint or "")
-
-    @staticmethod
-    def _position(diag: Any, statement: Statement | None, prefix: str) -> TextPosition | None:
-        """Postgres' 1-based character position, mapped back into the operator's text."""
-        if statement is None:
-            return None
-        if diag.statement_position:
-            at = int(diag.statement_position) - 1 - len(prefix)
-        elif diag.internal_position and diag.internal_query == statement.text:
-            at = int(diag.internal_position) - 1  # reported by the one-query check
-        else:
-            return None
-        if not 0 <= at <= len(statement.text):
-            return None
-        return statement.position(at)
-
-
-def _refusal(code: str, message: str) -> str | None:
-    """The read-only / one-statement sentence for a server refusal, or None for an ordinary error."""
-    if code in ("25006", "25001"):
-        return f"read-only: {message}; nothing was changed"
-    if code == "0A000" and "data-modifying" in message:
-        return "read-only: data-modifying statements in WITH are refused here; nothing was changed"
-    if code == "42P11":
-        if "multi-query" in message:
-            return "one statement at a time: the text holds more than one statement; nothing was run"
-        command = message.removeprefix("cannot open ").removesuffix(" query as cursor")
-        return f"read-only: {command} is refused here; this pane runs {ALLOWED}; nothing was run"
-    return None
+        return server_error(exc, statement, prefix, cancelled=self._cancel_requested,
+                            statement_timeout_s=self.statement_timeout_s, lock_timeout_s=self.lock_timeout_s)
 
 
 class _StatementScope:

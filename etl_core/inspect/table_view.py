@@ -17,8 +17,9 @@ from psycopg2 import sql
 
 from etl_core.inspect.catalog import Catalog, TableDescription
 from etl_core.inspect.paging import Page, rows_caption
-from etl_core.inspect.session import Column, QueryError, QueryRefused, QueryResult, ReadOnlySession
+from etl_core.inspect.session import Column, QueryResult, ReadOnlySession
 from etl_core.inspect.sql_lexer import SqlTextError, check_expression, line_column
+from etl_core.inspect.statement import QueryError, QueryRefused
 
 
 @dataclass(frozen=True)
