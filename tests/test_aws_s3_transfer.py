@@ -256,6 +256,25 @@ def _helpers_running(pg15: Any) -> list[str]:
     return found
 
 
+def _cancel(dsn: str, conn: Any, backend: int, how: str) -> None:
+    """Cancel what `conn` runs: as a DBA would (pg_cancel_backend), or as the console does (a cancel request)."""
+    if how == "cancel request":
+        conn.cancel()
+        return
+    admin = connect(dsn)
+    with admin, admin.cursor() as cur:
+        cur.execute("SELECT pg_cancel_backend(%s)", (backend,))
+        assert cur.fetchone()[0] is True
+    admin.close()
+
+
+def _assert_no_helper_left(pg15: Any) -> None:
+    deadline = time.monotonic() + 10  # the helper exits on the same SIGINT as the backend's statement
+    while _helpers_running(pg15) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _helpers_running(pg15) == []
+
+
 @pytest.mark.parametrize("how", ["pg_cancel_backend", "cancel request"])
 def test_cancel_stops_an_import_held_by_s3(proxied_database, bucket, s3, pg15, how):
     dsn, proxy = proxied_database
@@ -277,14 +296,7 @@ def test_cancel_stops_an_import_held_by_s3(proxied_database, bucket, s3, pg15, h
     try:
         assert hold.fired.wait(60), "the import never reached S3"
         assert thread.is_alive()
-        if how == "pg_cancel_backend":
-            admin = connect(dsn)
-            with admin, admin.cursor() as cur:
-                cur.execute("SELECT pg_cancel_backend(%s)", (backend,))
-                assert cur.fetchone()[0] is True
-            admin.close()
-        else:
-            conn.cancel()
+        _cancel(dsn, conn, backend, how)
         thread.join(60)
         assert not thread.is_alive(), "the import did not stop on cancel"
     finally:
@@ -292,7 +304,33 @@ def test_cancel_stops_an_import_held_by_s3(proxied_database, bucket, s3, pg15, h
     assert isinstance(outcome.get("error"), Cancelled), outcome
     conn.close()
     assert table_rows(dsn) == [(99, 9, None, None)]
-    deadline = time.monotonic() + 10  # the helper is exiting on the same SIGINT
-    while _helpers_running(pg15) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _helpers_running(pg15) == []
+    _assert_no_helper_left(pg15)
+
+
+@pytest.mark.parametrize("how", ["pg_cancel_backend", "cancel request"])
+def test_cancel_stops_an_export_held_by_s3_and_leaves_no_object(proxied_database, bucket, s3, pg15, how):
+    dsn, proxy = proxied_database
+    # About 24 MB of CSV: a multipart upload of 8 MB parts, held on the second part.
+    query = "SELECT n, repeat('x', 40) AS filler FROM generate_series(1, 500000) AS n"
+    hold = proxy.add(Rule(match="&partNumber=2 HTTP/1.1", action="hold", after_bytes=0))
+    conn = connect(dsn)
+    backend = _backend_of(conn)
+
+    def unload() -> ExportReport:
+        with conn, conn.cursor() as cur:
+            return export_query(cur, query, bucket, "big.csv", REGION)
+
+    thread, outcome = _run_in_thread(unload)
+    try:
+        assert hold.fired.wait(60), "the export never reached its second part"
+        assert thread.is_alive()
+        _cancel(dsn, conn, backend, how)
+        thread.join(60)
+        assert not thread.is_alive(), "the export did not stop on cancel"
+    finally:
+        hold.release.set()
+    assert isinstance(outcome.get("error"), Cancelled), outcome
+    conn.close()
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+    assert "Uploads" not in s3.list_multipart_uploads(Bucket=bucket)  # the helper aborted it
+    _assert_no_helper_left(pg15)

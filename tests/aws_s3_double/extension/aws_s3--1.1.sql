@@ -170,9 +170,11 @@ if pipe not in GD.get("aws_s3_double_pipes", {}) or not stat.S_ISFIFO(os.stat(pi
     plpy.error("aws_s3 test double: %s is not a transfer of this session" % pipe)
 $py$;
 
--- Finish a transfer: wait for the helper and return its report ({"bytes": n, "files": n}).
--- With failed = true (the COPY failed) stop the helper; if it had failed first (S3), raise its
--- error, which is the cause; otherwise return, and the caller re-raises the COPY's error.
+-- Stop waiting for a transfer: wait for the helper (or, with failed = true, because the COPY
+-- failed, stop it) and say how it went: {"bytes": n, "files": n} when it succeeded, {"error": ...}
+-- when the helper failed and that is the cause, {"cancelled": true} when a cancel arrived while
+-- waiting, {} when the COPY's own error is the one to raise. It raises nothing itself, so the
+-- errors come from PL/pgSQL (_double_pipe_finish) with PostgreSQL's plain messages.
 CREATE FUNCTION aws_s3._double_pipe_close(pipe text, failed boolean) RETURNS jsonb LANGUAGE plpython3u AS $py$
 import json
 import os
@@ -182,19 +184,22 @@ import subprocess
 
 entry = GD.get("aws_s3_double_pipes", {}).pop(pipe, None)
 if entry is None:
-    plpy.error("aws_s3 test double: unknown transfer %s" % pipe)
-process = entry["process"]
+    return json.dumps({"error": "aws_s3 test double: unknown transfer %s" % pipe})
+process, cancelled = entry["process"], False
 try:
     if failed and process.poll() is None:
         process.send_signal(signal.SIGINT)  # as a cancel does: an upload in progress is aborted
     elif not failed:
         open(os.path.join(entry["folder"], "commit"), "wb").close()  # the export may complete
-    while True:
+    while process.poll() is None:
         try:
             process.wait(timeout=0.05)
-            break
         except subprocess.TimeoutExpired:
-            plpy.execute("SELECT pg_sleep(0)")  # lets a cancel in; the helper got its SIGINT too
+            try:
+                plpy.execute("SELECT pg_sleep(0)")  # lets a cancel in (the helper gets the SIGINT too)
+            except plpy.spiexceptions.QueryCanceled:
+                cancelled = True
+                process.send_signal(signal.SIGINT)
     with open(entry["status"], encoding="utf-8") as handle:
         status = json.load(handle)
 finally:
@@ -202,13 +207,28 @@ finally:
         process.kill()
         process.wait()
     shutil.rmtree(entry["folder"], ignore_errors=True)
-if status.get("ok") and not failed:
+if cancelled:
+    return json.dumps({"cancelled": True})
+if failed:  # the helper's error is the cause only if it failed on its own (S3), not because of the COPY
+    return json.dumps({"error": status["error"]} if process.returncode == 2 else {})
+if status.get("ok"):
     return json.dumps(status)
-plpy.execute("SELECT pg_sleep(0)")  # a pending cancel wins over any other error
-if failed and process.returncode != 2:
-    return None  # the helper stopped because the COPY failed: the COPY's error is the one to raise
-plpy.error(status.get("error") or "aws_s3 test double: the S3 helper failed (exit %s)" % process.returncode)
+return json.dumps({"error": status.get("error") or "the S3 helper stopped (exit %s)" % process.returncode})
 $py$;
+
+CREATE FUNCTION aws_s3._double_pipe_finish(pipe text, failed boolean) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    outcome jsonb := aws_s3._double_pipe_close(pipe, failed);
+BEGIN
+    PERFORM pg_sleep(0);  -- a cancel that is pending wins over any other outcome
+    IF (outcome ->> 'cancelled')::boolean THEN
+        RAISE EXCEPTION 'canceling statement due to user request' USING ERRCODE = 'query_canceled';
+    ELSIF outcome ? 'error' THEN
+        RAISE EXCEPTION '%', outcome ->> 'error' USING ERRCODE = 'internal_error';
+    END IF;
+    RETURN outcome;
+END
+$$;
 
 -- The COPY options: one level of enclosing parentheses is optional, as in the documented
 -- examples. They end up in a statement run as superuser, so they must stay inside WITH (...).
@@ -296,10 +316,10 @@ BEGIN
     BEGIN
         copied := aws_s3._double_copy_from(target, columns, copy_options, pipe);
     EXCEPTION WHEN OTHERS OR query_canceled THEN
-        PERFORM aws_s3._double_pipe_close(pipe, true);
+        PERFORM aws_s3._double_pipe_finish(pipe, true);
         RAISE;
     END;
-    report := aws_s3._double_pipe_close(pipe, false);
+    report := aws_s3._double_pipe_finish(pipe, false);
     RETURN format('%s rows imported into relation "%s" from file %s of %s bytes',
                   copied, table_name, s3_info.file_path, report ->> 'bytes');
 END
@@ -321,10 +341,10 @@ BEGIN
     BEGIN
         rows_uploaded := aws_s3._double_copy_to(query, copy_options, pipe);
     EXCEPTION WHEN OTHERS OR query_canceled THEN
-        PERFORM aws_s3._double_pipe_close(pipe, true);
+        PERFORM aws_s3._double_pipe_finish(pipe, true);
         RAISE;
     END;
-    report := aws_s3._double_pipe_close(pipe, false);
+    report := aws_s3._double_pipe_finish(pipe, false);
     files_uploaded := (report ->> 'files')::bigint;
     bytes_uploaded := (report ->> 'bytes')::bigint;
 END
