@@ -13,7 +13,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -162,9 +161,3 @@ def _run_as_postgres(command: list[str], *, check: bool = True,
         raise RuntimeError(f"{' '.join(command)} failed: {result.stderr.strip() or result.stdout.strip()}")
     return result
 
-
-if __name__ == "__main__":  # manual use: start one, print its DSN, stop on Enter
-    server = start_pg15()
-    print(server.admin_dsn, flush=True)
-    sys.stdin.readline()
-    server.stop()

@@ -73,7 +73,8 @@
 --   * Import: a helper process (s3_pipe.py, Debian's python3 with boto3) streams the object into
 --     a FIFO, and the function runs COPY <table> (<columns>) FROM '<fifo>' WITH (<options>) in
 --     the caller's transaction. Export: COPY (<query>) TO '<fifo>' WITH (<options>), the helper
---     uploads what it reads (one PUT, or a multipart upload of 8 MB parts).
+--     uploads what it reads (one PUT, or a multipart upload of 8 MB parts) and completes the
+--     object only once the COPY has succeeded, so a failed query leaves no object.
 --   * COPY from or to a server file needs superuser rights, so the COPY itself runs in a
 --     SECURITY DEFINER function; the caller's own rights are checked first (INSERT on the table
 --     for the import; EXPLAIN of the query, as the caller, for the export).
