@@ -81,6 +81,22 @@ def test_preflight_without_the_extension_names_create_extension(make_aws_s3_data
     assert 'the grants of sql/bootstrap/aws_s3_extension.sql for role "postgres"' in problems[0]
 
 
+def test_preflight_passes_for_a_superuser_and_names_a_missing_function_form(aws_s3_dsn):
+    conn = connect(aws_s3_dsn)
+    with conn, conn.cursor() as cur:
+        assert preflight(cur) == []
+        # An older extension without the documented export form (RDS before 10.14, 11.9, 12.4, 13.1).
+        export_form = "aws_s3.query_export_to_s3(text, aws_commons._s3_uri_1, text, text)"
+        cur.execute(f"ALTER EXTENSION aws_s3 DROP FUNCTION {export_form}")
+        cur.execute(f"DROP FUNCTION {export_form}")
+        assert preflight(cur) == [
+            (f"the aws_s3 extension 1.1 in database '{urlparse(aws_s3_dsn).path.lstrip('/')}' has no "
+             "aws_s3.query_export_to_s3 of the documented form (needed to export): a DBA must run "
+             "ALTER EXTENSION aws_s3 UPDATE; (exports need RDS for PostgreSQL 10.14, 11.9, 12.4, 13.1 or later)"),
+        ]
+    conn.close()
+
+
 def test_preflight_names_each_missing_grant_and_the_bootstrap_grants_exactly_those(aws_s3_dsn, bucket, s3):
     role = f"op_{os.getpid()}_{next(_buckets)}"
     admin = connect(aws_s3_dsn)

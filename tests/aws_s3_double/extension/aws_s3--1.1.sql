@@ -78,6 +78,8 @@
 --   * COPY from or to a server file needs superuser rights, so the COPY itself runs in a
 --     SECURITY DEFINER function; the caller's own rights are checked first (INSERT on the table
 --     for the import; EXPLAIN of the query, as the caller, for the export).
+--     The plumbing functions (aws_s3._double_*) are callable by PUBLIC and are no security
+--     boundary: the double checks privileges for the tests' sake, not against a hostile caller.
 --   * Cancel: pg_cancel_backend and a client's cancel request signal the backend's whole
 --     process group, which includes the helper; it stops at once (aborting a multipart
 --     upload), the COPY sees the end of its FIFO, and the pending cancel ends the statement
