@@ -54,33 +54,29 @@ class ImportDataError(DataError):
 def preflight(cur: Any) -> list[str]:
     """Problems that stop the aws_s3 mode here, each a sentence naming what the DBA must run ([] = ok)."""
     cur.execute(load_sql("aws_s3/preflight.sql"))
-    rows = cur.fetchall()
-    role, database, version = rows[0][0], rows[0][1], rows[0][2]
+    names = [column[0] for column in cur.description]
+    needed = [dict(zip(names, row)) for row in cur.fetchall()]  # one row per function the console calls
+    role, database, version = needed[0]["role_name"], needed[0]["database_name"], needed[0]["aws_s3_version"]
     grantee = sql.Identifier(role).as_string(cur)
     if version is None:
         return [(f"the aws_s3 extension is not installed in database {database!r}, so the warehouse cannot read "
                  f"or write S3 itself: a DBA (on RDS the master user) must run CREATE EXTENSION aws_s3 CASCADE; "
                  f"in that database, then the grants of {BOOTSTRAP_FILE} for role {grantee}. It exists only on "
                  'Amazon RDS and Aurora PostgreSQL; elsewhere use [warehouse] transfer = "client"')]
-    problems: list[str] = []
-    for schema in dict.fromkeys(row[4] for row in rows if not row[6]):
-        problems.append(f"role {grantee} may not use the schema {schema}: a DBA must run "
-                        f"GRANT USAGE ON SCHEMA {schema} TO {grantee};")
-    for _role, _db, _version, purpose, schema, function, _usage, found_types, executable in rows:
-        if found_types is None:
-            problems.append(f"the aws_s3 extension {version} in database {database!r} has no {schema}.{function} "
-                            f"of the documented form (needed to {purpose}): a DBA must run "
-                            "ALTER EXTENSION aws_s3 UPDATE; (exports need RDS for PostgreSQL 10.14, 11.9, 12.4, "
-                            "13.1 or later)")
-        elif not executable:
-            signature = f"{schema}.{function}({', '.join(_type_name(t) for t in found_types)})"
-            problems.append(f"role {grantee} may not execute {schema}.{function} (needed to {purpose}): "
+    problems = [f"role {grantee} may not use the schema {schema}: a DBA must run GRANT USAGE ON SCHEMA {schema} "
+                f"TO {grantee};"
+                for schema in dict.fromkeys(n["schema_name"] for n in needed if not n["schema_usage"])]
+    for n in needed:
+        function = f"{n['schema_name']}.{n['function_name']}"
+        if n["found_types"] is None:
+            problems.append(f"the aws_s3 extension {version} in database {database!r} has no {function} of the "
+                            f"documented form (needed to {n['purpose']}): a DBA must run ALTER EXTENSION aws_s3 "
+                            "UPDATE; (exports need RDS for PostgreSQL 10.14, 11.9, 12.4, 13.1 or later)")
+        elif not n["executable"]:
+            signature = f"{function}({', '.join(t.removeprefix('pg_catalog.') for t in n['found_types'])})"
+            problems.append(f"role {grantee} may not execute {function} (needed to {n['purpose']}): "
                             f"a DBA must run GRANT EXECUTE ON FUNCTION {signature} TO {grantee};")
     return problems
-
-
-def _type_name(qualified: str) -> str:
-    return qualified.removeprefix("pg_catalog.")
 
 
 # --- import ---------------------------------------------------------------------------------------

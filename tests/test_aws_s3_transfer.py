@@ -291,6 +291,28 @@ def _assert_no_helper_left(pg15: Any) -> None:
     assert _helpers_running(pg15) == []
 
 
+def _cancel_while_held(dsn: str, hold: Rule, how: str, work: Callable[[Any], Any]) -> dict[str, Any]:
+    """Run work(cursor) in a transaction on its own connection; once S3 holds it, cancel it `how`."""
+    conn = connect(dsn)
+    backend = _backend_of(conn)
+
+    def transaction() -> Any:
+        with conn, conn.cursor() as cur:
+            return work(cur)
+
+    thread, outcome = _run_in_thread(transaction)
+    try:
+        assert hold.fired.wait(60), "the transfer never reached the held S3 request"
+        assert thread.is_alive()
+        _cancel(dsn, conn, backend, how)
+        thread.join(60)
+        assert not thread.is_alive(), "the transfer did not stop on cancel"
+    finally:
+        hold.release.set()
+    conn.close()
+    return outcome
+
+
 @pytest.mark.parametrize("how", ["pg_cancel_backend", "cancel request"])
 def test_cancel_stops_an_import_held_by_s3(proxied_database, bucket, s3, pg15, how):
     dsn, proxy = proxied_database
@@ -300,25 +322,10 @@ def test_cancel_stops_an_import_held_by_s3(proxied_database, bucket, s3, pg15, h
     create_shipments_table(dsn, rows="(99, 9, NULL, NULL)")
     hold = proxy.add(Rule(match=f"GET /{bucket}/big.csv", action="hold", after_bytes=100_000))
 
-    conn = connect(dsn)
-    backend = _backend_of(conn)
+    outcome = _cancel_while_held(dsn, hold, how, lambda cur: import_object(
+        cur, "staging", "shipment_deliveries", SHIPMENT_COLUMNS_IN_FILE, bucket, "big.csv", REGION))
 
-    def load() -> int:
-        with conn, conn.cursor() as cur:
-            return import_object(cur, "staging", "shipment_deliveries", SHIPMENT_COLUMNS_IN_FILE, bucket,
-                                 "big.csv", REGION)
-
-    thread, outcome = _run_in_thread(load)
-    try:
-        assert hold.fired.wait(60), "the import never reached S3"
-        assert thread.is_alive()
-        _cancel(dsn, conn, backend, how)
-        thread.join(60)
-        assert not thread.is_alive(), "the import did not stop on cancel"
-    finally:
-        hold.release.set()
     assert isinstance(outcome.get("error"), Cancelled), outcome
-    conn.close()
     assert table_rows(dsn) == [(99, 9, None, None)]
     _assert_no_helper_left(pg15)
 
@@ -329,24 +336,10 @@ def test_cancel_stops_an_export_held_by_s3_and_leaves_no_object(proxied_database
     # About 24 MB of CSV: a multipart upload of 8 MB parts, held on the second part.
     query = "SELECT n, repeat('x', 40) AS filler FROM generate_series(1, 500000) AS n"
     hold = proxy.add(Rule(match="&partNumber=2 HTTP/1.1", action="hold", after_bytes=0))
-    conn = connect(dsn)
-    backend = _backend_of(conn)
 
-    def unload() -> ExportReport:
-        with conn, conn.cursor() as cur:
-            return export_query(cur, query, bucket, "big.csv", REGION)
+    outcome = _cancel_while_held(dsn, hold, how, lambda cur: export_query(cur, query, bucket, "big.csv", REGION))
 
-    thread, outcome = _run_in_thread(unload)
-    try:
-        assert hold.fired.wait(60), "the export never reached its second part"
-        assert thread.is_alive()
-        _cancel(dsn, conn, backend, how)
-        thread.join(60)
-        assert not thread.is_alive(), "the export did not stop on cancel"
-    finally:
-        hold.release.set()
     assert isinstance(outcome.get("error"), Cancelled), outcome
-    conn.close()
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
     assert "Uploads" not in s3.list_multipart_uploads(Bucket=bucket)  # the helper aborted it
     _assert_no_helper_left(pg15)
