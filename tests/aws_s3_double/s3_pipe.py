@@ -9,7 +9,8 @@ them in a process of its own, moves the bytes between that FIFO and the S3 test 
 The object, endpoint and limits come as D2B_DOUBLE_* environment variables, credentials as the
 usual AWS_* ones. It prints "ready" on stdout just before opening the FIFO (so the database never
 waits on a helper that failed to start), and writes a JSON status file before it exits:
-{"ok": true, "bytes": n, "files": n} or {"ok": false, "error": "...", "cancelled": bool}.
+{"ok": true, "bytes": n, "files": n} or {"ok": false, "error": "..."}; the exit code says why
+it stopped: 0 done, 2 failed (S3), 3 the database stopped reading, 130 cancelled (SIGINT).
 
 It runs in the backend's process group, so pg_cancel_backend's SIGINT reaches it too: it then
 stops (aborting any multipart upload), which ends the COPY at once even while S3 is stalled.
@@ -29,16 +30,17 @@ from typing import Any
 
 READ_BYTES = 1024 * 1024
 PART_BYTES = 8 * 1024 * 1024  # multipart part size of the export (S3's minimum is 5 MB)
+WAIT_FOR_DATABASE_S = 600  # then the statement that started this helper is surely gone
 
 
 def main(argv: list[str]) -> int:
     direction, fifo, status_path = argv[1:4]
     env = os.environ
     bucket, key = env["D2B_DOUBLE_BUCKET"], env["D2B_DOUBLE_KEY"]
-    status: dict[str, Any] = {"ok": False, "error": "the helper stopped early", "cancelled": False}
+    status: dict[str, Any] = {"ok": False, "error": "the helper stopped early"}
     try:
         signal.signal(signal.SIGALRM, _no_database)
-        signal.alarm(int(env.get("D2B_DOUBLE_OPEN_TIMEOUT_S", "600")))  # the COPY never opened the FIFO
+        signal.alarm(WAIT_FOR_DATABASE_S)  # in case the COPY never opens the FIFO
         print("ready", flush=True)
         with open(fifo, "wb" if direction == "get" else "rb", buffering=0) as pipe:
             signal.alarm(0)
@@ -50,7 +52,7 @@ def main(argv: list[str]) -> int:
                 status = _put(client, bucket, key, pipe, int(env["D2B_DOUBLE_MAX_FILE_BYTES"]), commit)
         return 0
     except KeyboardInterrupt:
-        status = {"ok": False, "error": "cancelled", "cancelled": True}
+        status = {"ok": False, "error": "cancelled"}
         return 130
     except BrokenPipeError:
         status = {"ok": False, "error": "the database stopped reading (its COPY failed)"}
@@ -123,7 +125,7 @@ def _put(client: Any, bucket: str, key: str, pipe: Any, max_file_bytes: int, com
 
 
 def _wait_for(path: str) -> None:
-    deadline = time.monotonic() + int(os.environ.get("D2B_DOUBLE_OPEN_TIMEOUT_S", "600"))
+    deadline = time.monotonic() + WAIT_FOR_DATABASE_S
     while not os.path.exists(path):
         if time.monotonic() > deadline:
             raise TimeoutError("the database never confirmed the export")

@@ -203,8 +203,11 @@ try:
             except plpy.spiexceptions.QueryCanceled:
                 cancelled = True
                 process.send_signal(signal.SIGINT)
-    with open(entry["status"], encoding="utf-8") as handle:
-        status = json.load(handle)
+    try:
+        with open(entry["status"], encoding="utf-8") as handle:
+            status = json.load(handle)
+    except FileNotFoundError:  # killed before Python could handle the signal
+        status = {"ok": False, "error": "the S3 helper stopped (exit %s)" % process.returncode}
 finally:
     if process.poll() is None:
         process.kill()
