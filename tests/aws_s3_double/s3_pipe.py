@@ -61,6 +61,7 @@ def main(argv: list[str]) -> int:
         status = {"ok": False, "error": _describe(exc, bucket, key, direction)}
         return 2
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a late SIGINT must not cut the status file short
         _write_status(status_path, status)  # the database reads it once this process has exited
 
 
@@ -184,8 +185,9 @@ def _describe(exc: Exception, bucket: str, key: str, direction: str) -> str:
 
 
 def _write_status(path: str, status: dict[str, Any]) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
+    with open(path + ".tmp", "w", encoding="utf-8") as handle:
         json.dump(status, handle)
+    os.replace(path + ".tmp", path)
 
 
 if __name__ == "__main__":

@@ -206,7 +206,7 @@ try:
     try:
         with open(entry["status"], encoding="utf-8") as handle:
             status = json.load(handle)
-    except FileNotFoundError:  # killed before Python could handle the signal
+    except (OSError, ValueError):  # killed before it could write its status
         status = {"ok": False, "error": "the S3 helper stopped (exit %s)" % process.returncode}
 finally:
     if process.poll() is None:
