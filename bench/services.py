@@ -1,7 +1,7 @@
 """The S3 server and Postgres every contender shares: the embedded default's own, in a temp folder.
 
-The embedded default's start-up helpers, without its state-folder lock and S3 mirror: the bench's
-objects need not outlive the run.
+The embedded default's start-up helpers, without its state-folder lock and watchdog; the S3 server
+keeps its objects durably in the temp folder, as the embedded default does in the state folder.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class BenchServices:
 
     def __init__(self, tmp: Path):
         self.tmp = tmp
-        self._s3_child = S3Child(REGION)
+        self._s3_child = S3Child(tmp / "s3", REGION)
         self._postgres = EmbeddedPostgres(tmp / "pg")
         self.s3_url = ""
         self.pg_url = ""

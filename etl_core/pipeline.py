@@ -152,10 +152,6 @@ def run_pipeline(services: Services, stages: Sequence[str] = STAGES, sink: Event
             return summary
         finally:
             run_log.close()
-            try:
-                services.persist()
-            except Exception as exc:  # noqa: BLE001 - saving the embedded mirror must not hide the run's outcome
-                sink(LogLine(run_id, None, "WARNING", f"could not save the embedded S3 objects: {exc}"))
 
 
 def _run_status(results: list[StageResult]) -> str:

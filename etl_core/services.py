@@ -54,11 +54,6 @@ class Services:
         finally:
             conn.close()
 
-    def persist(self) -> None:
-        """Write the embedded S3 objects to the state folder (no-op for external S3)."""
-        if self.embedded is not None:
-            self.embedded.persist_objects()
-
     def close(self) -> None:
         if self.embedded is not None:
             self.embedded.stop()
@@ -117,7 +112,6 @@ def _seed_embedded_bucket(services: Services, scale: float, log: Callable[[str],
 
         log(f"embedded S3 is empty: generating the demo dataset at scale {scale:g}")
         demo_data.upload_demo_dataset(client, config.source.bucket, config.source.prefix, scale, log)
-        services.persist()
 
 
 def _seed_embedded_dimensions(services: Services, log: Callable[[str], None]) -> None:

@@ -204,7 +204,6 @@ def test_embedded_state_survives_sigkill_of_its_owner(tmp_path):
         "from etl_core.services import open_services\n"
         "s = open_services(load_config('config.toml'))\n"
         "s.s3().put_object(Bucket='d2b-internal-assessment-bucket', Key='notes/a.txt', Body=b'kept')\n"
-        "s.persist()\n"
         "c = s.connect(); c.cursor().execute('CREATE TABLE public.marker (x int)'); c.commit()\n"
         "print('READY', flush=True)\n"
         "time.sleep(120)\n")], cwd=tmp_path, stdout=subprocess.PIPE, text=True)

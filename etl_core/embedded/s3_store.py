@@ -1,81 +1,290 @@
-"""The embedded S3 objects on disk: one file per object under `<state>/s3/` plus a manifest.
+"""The embedded S3's buckets and objects on disk, written so that a stored object survives kill -9.
 
-Moto keeps objects in memory, so they are mirrored here whenever the console persists and
-restored when the services start: an object written in one run is there in the next.
+Layout of the store folder (`<state>/s3`):
+
+    buckets/<bucket>/bucket.json            the bucket's name, region and creation time
+    buckets/<bucket>/objects/<sha256(key)>  the object's bytes, then its metadata as JSON, then
+                                            the JSON's length (8 bytes, big-endian)
+    uploads/<upload id>                     the parts of an incomplete multipart upload, appended
+                                            (and fsync'd) as they arrive
+
+Every object is written to a temporary name, fsync'd, renamed into place and its folder fsync'd,
+so a crash leaves the old object or the new one, never a torn one. A multipart upload whose parts
+arrived in order becomes its object by appending the metadata and renaming the upload file: the
+bytes were made durable part by part, while the client was still sending.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
-from collections.abc import Callable
+import shutil
+import struct
+import threading
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
-from boto3.s3.transfer import TransferConfig
-
-from etl_core.s3 import PART_SIZE
-
-# Two 8 MB parts in flight at most: restoring or saving large objects keeps memory flat.
-TRANSFER = TransferConfig(multipart_chunksize=PART_SIZE, max_concurrency=2, max_io_queue=16)
+TRAILER_LENGTH = struct.Struct(">Q")
+TEMP_PREFIX = ".tmp-"
 
 
-class S3Mirror:
-    """Restore the objects into a fresh server, and save the server's objects back."""
+@dataclass(frozen=True)
+class ObjectMeta:
+    """What S3 says about an object besides its bytes."""
 
-    def __init__(self, folder: Path, region: str, log: Callable[[str], None]):
-        self.folder = folder
-        self.region = region
-        self._log = log
+    key: str
+    size: int
+    etag: str  # without quotes; "<md5 of part md5s>-<parts>" for a multipart upload
+    last_modified: str  # ISO 8601, UTC
+    headers: dict[str, str] = field(default_factory=dict)  # Content-Type, x-amz-meta-*, ...
 
-    def _manifest_path(self) -> Path:
-        return self.folder / "manifest.json"
 
-    def _read_manifest(self) -> dict[str, dict[str, str]]:
-        try:
-            return json.loads(self._manifest_path().read_text())
-        except (OSError, ValueError):
-            return {}
+@dataclass(frozen=True)
+class StoredBucket:
+    region: str
+    created: str  # ISO 8601
+
+
+@dataclass
+class _Upload:
+    path: Path
+    size: int = 0
+    parts: dict[int, tuple[int, int, str]] = field(default_factory=dict)  # number -> (offset, length, md5)
+    intact: bool = True  # False once a part could not be stored
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class StoreWriteError(Exception):
+    """Writing to the store failed; `os_error` says why (ENOSPC for a full disk)."""
+
+    def __init__(self, path: Path, os_error: OSError):
+        super().__init__(f"{path}: {os_error.strerror}")
+        self.path, self.os_error = path, os_error
+
+
+class ObjectStore:
+    """Buckets and objects under `root`; an index in memory of what is on disk."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._index: dict[tuple[str, str], ObjectMeta] = {}
+        self._buckets: dict[str, StoredBucket] = {}
+        self._uploads: dict[str, _Upload] = {}
+        self._lock = threading.Lock()
+
+    # --- reading what is stored (at start) ---------------------------------------------------
+
+    def load(self) -> None:
+        """Index what is stored; leftovers of interrupted writes are removed."""
+        shutil.rmtree(self.root / "uploads", ignore_errors=True)  # the server forgot them: so do we
+        for folder in sorted(self._buckets_dir().glob("*")):
+            try:
+                bucket = json.loads((folder / "bucket.json").read_text())
+                objects = list((folder / "objects").iterdir())
+            except (OSError, ValueError):
+                continue  # a bucket whose creation was interrupted
+            self._buckets[bucket["name"]] = StoredBucket(bucket["region"], bucket["created"])
+            for path in objects:
+                if path.name.startswith(TEMP_PREFIX):
+                    path.unlink(missing_ok=True)  # a write cut short: the object it was replacing is intact
+                elif (meta := _read_trailer(path)) is not None:
+                    self._index[(bucket["name"], meta.key)] = meta
+                # else: not written by us, or damaged on disk; left as it is for whoever looks
+
+    def buckets(self) -> dict[str, StoredBucket]:
+        return dict(self._buckets)
+
+    def objects(self, bucket: str) -> list[ObjectMeta]:
+        return [meta for (b, _k), meta in list(self._index.items()) if b == bucket]  # a snapshot: requests run at once
+
+    def meta(self, bucket: str, key: str) -> ObjectMeta | None:
+        return self._index.get((bucket, key))
+
+    def read(self, bucket: str, key: str) -> bytes:
+        meta = self._index[(bucket, key)]
+        with open(self._object_path(bucket, key), "rb") as file:
+            return file.read(meta.size)
+
+    def has_bucket(self, bucket: str) -> bool:
+        return bucket in self._buckets
+
+    def bucket(self, bucket: str) -> StoredBucket:
+        return self._buckets[bucket]
+
+    def bucket_names(self) -> set[str]:
+        return set(self._buckets)
+
+    def keys(self, bucket: str) -> set[str]:
+        return {k for (b, k) in list(self._index) if b == bucket}
+
+    # --- buckets -----------------------------------------------------------------------------
+
+    def create_bucket(self, bucket: str, region: str, created: str) -> None:
+        folder = self._bucket_dir(bucket)
+        with _writing(folder):
+            (folder / "objects").mkdir(parents=True, exist_ok=True)
+            _write_atomically(folder / "bucket.json",
+                              [json.dumps({"name": bucket, "region": region, "created": created}).encode()])
+            _fsync_dir(self._buckets_dir())
+            _fsync_dir(self.root)
+        self._buckets[bucket] = StoredBucket(region, created)
+
+    def delete_bucket(self, bucket: str) -> None:
+        folder = self._bucket_dir(bucket)
+        with _writing(folder):
+            (folder / "bucket.json").unlink(missing_ok=True)
+            shutil.rmtree(folder)
+            _fsync_dir(self._buckets_dir())
+        self._buckets.pop(bucket, None)
+
+    # --- objects -----------------------------------------------------------------------------
+
+    def write(self, bucket: str, meta: ObjectMeta, chunks: Iterable[bytes]) -> None:
+        path = self._object_path(bucket, meta.key)
+        with _writing(path):
+            _write_atomically(path, [*chunks, *_trailer(meta)])
+        self._index[(bucket, meta.key)] = meta
+
+    def delete(self, bucket: str, key: str) -> None:
+        path = self._object_path(bucket, key)
+        with _writing(path):
+            path.unlink(missing_ok=True)
+            _fsync_dir(path.parent)
+        self._index.pop((bucket, key), None)
+
+    # --- multipart uploads -------------------------------------------------------------------
+
+    def store_part(self, upload_id: str, number: int, data: bytes, etag: str) -> None:
+        """Append a part (`etag`: its MD5, as the server computed it) to its upload's file, durably."""
+        upload = self._upload(upload_id)
+        with upload.lock, _writing(upload.path):
+            try:
+                with open(upload.path, "ab") as file:
+                    file.write(data)
+                    file.flush()
+                    os.fdatasync(file.fileno())
+            except OSError:
+                upload.intact = False  # the object is then written whole at completion, if it can be
+                with contextlib.suppress(OSError):
+                    os.truncate(upload.path, upload.size)
+                raise
+            upload.parts[number] = (upload.size, len(data), etag)
+            upload.size += len(data)
+
+    def complete_upload(self, upload_id: str, bucket: str, meta: ObjectMeta) -> bool:
+        """Turn the upload's file into the object, when it holds exactly the object's bytes in order.
+
+        Returns False when it does not (parts sent out of order or again, or one failed to store):
+        the caller then writes the object from the server's copy.
+        """
+        upload = self._uploads.get(upload_id)
+        if upload is None or not upload.intact or not _is_exactly(upload, meta):
+            return False
+        path = self._object_path(bucket, meta.key)
+        with upload.lock, _writing(path):
+            with open(upload.path, "ab") as file:
+                file.writelines(_trailer(meta))
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(upload.path, path)
+            _fsync_dir(path.parent)
+        self._uploads.pop(upload_id, None)
+        self._index[(bucket, meta.key)] = meta
+        return True
+
+    def discard_upload(self, upload_id: str) -> None:
+        upload = self._uploads.pop(upload_id, None)
+        if upload is not None:
+            upload.path.unlink(missing_ok=True)
+
+    def _upload(self, upload_id: str) -> _Upload:
+        with self._lock:
+            if upload_id not in self._uploads:
+                folder = self.root / "uploads"
+                with _writing(folder):
+                    folder.mkdir(parents=True, exist_ok=True)
+                path = folder / quote(upload_id, safe="")
+                path.unlink(missing_ok=True)
+                self._uploads[upload_id] = _Upload(path)
+            return self._uploads[upload_id]
+
+    # --- paths -------------------------------------------------------------------------------
+
+    def _buckets_dir(self) -> Path:
+        return self.root / "buckets"
+
+    def _bucket_dir(self, bucket: str) -> Path:
+        return self._buckets_dir() / quote(bucket, safe="")
 
     def _object_path(self, bucket: str, key: str) -> Path:
-        # Fully percent-encoded and prefixed, so no key (not even "..") can escape the mirror folder.
-        return self.folder / "objects" / bucket / ("k_" + quote(key, safe=""))
+        # A hash, so that no key (long, or with "/" or "..") becomes a path of its own.
+        return self._bucket_dir(bucket) / "objects" / hashlib.sha256(key.encode()).hexdigest()
 
-    def restore(self, client: Any) -> None:
-        manifest = self._read_manifest()
-        restored = 0
-        for bucket, objects in manifest.items():
-            client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.region})
-            for key in objects:
-                path = self._object_path(bucket, key)
-                if path.is_file():
-                    client.upload_file(str(path), bucket, key, Config=TRANSFER)
-                    restored += 1
-        if restored:
-            self._log(f"embedded S3: restored {restored} object(s) from {self.folder}")
 
-    def save(self, client: Any) -> None:
-        """Mirror every bucket and object to disk; unchanged objects (same ETag) are not rewritten."""
-        old = self._read_manifest()
-        new: dict[str, dict[str, str]] = {}
-        for bucket in (b["Name"] for b in client.list_buckets().get("Buckets", [])):
-            new[bucket] = {}
-            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-                for obj in page.get("Contents", []):
-                    key, etag = obj["Key"], obj["ETag"]
-                    path = self._object_path(bucket, key)
-                    if old.get(bucket, {}).get(key) != etag or not path.is_file():
-                        path.parent.mkdir(parents=True, exist_ok=True)
-                        partial = path.with_name(path.name + ".partial")
-                        client.download_file(bucket, key, str(partial), Config=TRANSFER)
-                        os.replace(partial, path)  # a crash mid-write never leaves a torn object
-                    new[bucket][key] = etag
-        for bucket, objects in old.items():
-            for key in objects:
-                if key not in new.get(bucket, {}):
-                    self._object_path(bucket, key).unlink(missing_ok=True)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self._manifest_path().with_suffix(".tmp")
-        tmp.write_text(json.dumps(new, indent=1))
-        os.replace(tmp, self._manifest_path())
+def _is_exactly(upload: _Upload, meta: ObjectMeta) -> bool:
+    """True when the parts, in order, are the object: same size, same multipart ETag."""
+    numbers = sorted(upload.parts)
+    offset, md5s = 0, b""
+    for number in numbers:
+        start, length, md5 = upload.parts[number]
+        if start != offset:
+            return False
+        offset += length
+        md5s += bytes.fromhex(md5)
+    etag = f"{hashlib.md5(md5s).hexdigest()}-{len(numbers)}"
+    return offset == upload.size == meta.size and etag == meta.etag
+
+
+def _trailer(meta: ObjectMeta) -> list[bytes]:
+    encoded = json.dumps(asdict(meta), separators=(",", ":")).encode()
+    return [encoded, TRAILER_LENGTH.pack(len(encoded))]
+
+
+def _read_trailer(path: Path) -> ObjectMeta | None:
+    try:
+        with open(path, "rb") as file:
+            total = file.seek(0, os.SEEK_END)
+            file.seek(total - TRAILER_LENGTH.size)
+            (length,) = TRAILER_LENGTH.unpack(file.read(TRAILER_LENGTH.size))
+            file.seek(total - TRAILER_LENGTH.size - length)
+            meta = ObjectMeta(**json.loads(file.read(length)))
+    except (OSError, ValueError, TypeError, struct.error):
+        return None
+    return meta if meta.size + length + TRAILER_LENGTH.size == total else None
+
+
+def _write_atomically(path: Path, chunks: Iterable[bytes]) -> None:
+    temp = path.with_name(f"{TEMP_PREFIX}{uuid.uuid4().hex}")
+    try:
+        with open(temp, "wb") as file:
+            file.writelines(chunks)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Turn an OSError into a StoreWriteError naming `path`."""
+    try:
+        yield
+    except OSError as exc:
+        raise StoreWriteError(path, exc) from exc

@@ -1,8 +1,9 @@
-"""Start, persist and stop the embedded Postgres and S3 together; one owner per state folder.
+"""Start and stop the embedded Postgres and S3 together; one owner per state folder.
 
-Postgres keeps its data directory in `<state>/pg`; the S3 objects live in `<state>/s3`.
-Neither outlives the owner: the S3 child exits when its stdin closes, and a watchdog stops
-Postgres when the owner's pipe to it closes, both of which happen however the owner ends.
+Postgres keeps its data directory in `<state>/pg`, the S3 server its buckets in `<state>/s3`
+(each change on disk before it is answered: nothing is saved at stop). Neither outlives the
+owner: the S3 child exits when its stdin closes, and a watchdog stops Postgres when the owner's
+pipe to it closes, both of which happen however the owner ends.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import Any
 
 from etl_core.embedded.postgres import EmbeddedPostgres
 from etl_core.embedded.s3_child import S3Child
-from etl_core.embedded.s3_store import S3Mirror
 from etl_core.embedded.state_folder import check_state_folder, create_state_folder
 from etl_core.embedded.state_lock import StateFolderLock
 from etl_core.embedded.watchdog import Watchdog
@@ -29,9 +29,7 @@ class EmbeddedServices:
         self._want_postgres, self._want_s3 = want_postgres, want_s3
         self._log = log
         self._lock = StateFolderLock(self.state_dir)
-        self._s3 = S3Child(region)
-        self._mirror = S3Mirror(self.state_dir / "s3", region, log)
-        self._s3_restored = False  # only a fully restored S3 may be saved over the mirror
+        self._s3 = S3Child(self.state_dir / "s3", region)
         self._postgres = EmbeddedPostgres(self.state_dir / "pg")
         self._watchdog = Watchdog(self._postgres.datadir)
 
@@ -51,15 +49,13 @@ class EmbeddedServices:
             if self._want_postgres:
                 self._watchdog.spawn(self._lock.fd)
             if self._want_s3:
-                self._s3.spawn(self._lock.fd)  # starts while Postgres starts
+                self._s3.spawn(self._lock.fd)  # loads its objects while Postgres starts
             if self._want_postgres:
                 self._postgres.start()
                 self._log(f"embedded Postgres ready (socket in {self._postgres.socket_dir})")
             if self._want_s3:
                 self._s3.await_ready()
-                self._log(f"embedded S3 ready at {self._s3.endpoint}")
-                self._mirror.restore(self.s3_client())
-                self._s3_restored = True
+                self._log(f"embedded S3 ready at {self._s3.endpoint} (objects stored in {self._s3.store})")
         except BaseException:
             self.stop()
             raise
@@ -67,20 +63,10 @@ class EmbeddedServices:
     def s3_client(self) -> Any:
         return self._s3.client()
 
-    def persist_objects(self) -> None:
-        """Mirror every bucket and object to disk."""
-        if self._s3.running and self._s3_restored:
-            self._mirror.save(self.s3_client())
-
     def stop(self) -> None:
         """Stop everything that runs, each part even when another fails; then let go of the folder."""
         try:
-            if self._s3.running:
-                try:
-                    self.persist_objects()
-                finally:
-                    self._s3.stop()
-                    self._s3_restored = False
+            self._s3.stop()
         finally:
             try:
                 self._postgres.stop()
