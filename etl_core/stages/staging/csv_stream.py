@@ -8,6 +8,7 @@ from typing import Any
 
 from etl_core.errors import DataError
 from etl_core.events import CancelToken
+from etl_core.stages.staging.date_guard import DateGuard
 from etl_core.stages.staging.sources import SourceFile
 
 READ_SIZE = 1024 * 1024  # bytes per COPY chunk: big enough for COPY speed, small enough for flat memory
@@ -49,6 +50,7 @@ class CsvStreamReader:
     """File-like view of an S3 body for COPY: splits off the header, counts records, reports progress.
 
     Records are counted as newlines outside double quotes, so quoted line breaks are not rows.
+    The `guard`, once the header is known, checks the dates of every chunk before COPY gets it.
     Any exception here aborts the COPY; it is kept in `error` because psycopg2 re-raises its own.
     """
 
@@ -60,6 +62,7 @@ class CsvStreamReader:
         self._last_byte = b"\n"
         self._newlines = 0
         self.bytes_read = 0
+        self.guard: DateGuard | None = None
         self.error: BaseException | None = None
 
     @property
@@ -95,7 +98,11 @@ class CsvStreamReader:
                 chunk = self._next_chunk(size)
             if chunk:
                 self._count_records(chunk)
+                if self.guard is not None:
+                    self.guard.check(chunk)
                 self._on_progress(self.bytes_read)
+            elif self.guard is not None:
+                self.guard.finish()
             return chunk
         except BaseException as exc:  # keep it: psycopg2 replaces it with a generic COPY error
             self.error = exc

@@ -22,6 +22,7 @@ from etl_core.stages.all_or_nothing import OpenTransaction, open_transaction
 from etl_core.stages.context import StageContext
 from etl_core.stages.staging.copy_errors import data_error
 from etl_core.stages.staging.csv_stream import READ_SIZE, CsvStreamReader, check_header
+from etl_core.stages.staging.date_guard import DateGuard
 from etl_core.stages.staging.progress import StagingProgress
 from etl_core.stages.staging.sources import SourceFile
 from etl_core.stages.staging.tables import add_key_or_report_duplicate, create_staging_table, replace_live_table
@@ -88,6 +89,7 @@ def load_staging_table(ctx: StageContext, source: SourceFile, key: str, size: in
                              on_progress=lambda done: progress.update(source.table, done))
     try:
         file_columns = check_header(reader.read_header(), source, key)
+        reader.guard = DateGuard(key, source.table, file_columns, dict(source.dates))
         with open_transaction(ctx.services, "staging", ctx.cancel) as (conn, cur):
             cur.execute(sql.SQL("DROP TABLE IF EXISTS {}.{}").format(safe_identifier(schema), safe_identifier(loading)))
             create_staging_table(cur, schema, source, loading)

@@ -17,16 +17,20 @@ class SourceFile:
     names: tuple[str, ...]  # accepted object names, preferred first
     columns: tuple[str, ...]
     key: str | None = None  # primary key, built after the COPY
+    # Date columns (name -> may be empty) whose text must be exactly YYYY-MM-DD; every other column
+    # is an integer that may not be empty, which the date check's proof relies on.
+    dates: tuple[tuple[str, bool], ...] = ()
 
 
 SOURCE_FILES = (
     SourceFile("orders", ("orders.csv",),
                ("order_id", "customer_id", "order_date", "product_id", "unit_price", "quantity", "total_price"),
-               key="order_id"),
+               key="order_id", dates=(("order_date", False),)),
     SourceFile("reviews", ("reviews.csv",), ("review", "product_id")),
     # The brief spells it "shipments_deliveries.csv"; the real object is "shipment_deliveries.csv" (it wins).
     SourceFile("shipment_deliveries", ("shipment_deliveries.csv", "shipments_deliveries.csv"),
-               ("shipment_id", "order_id", "shipment_date", "delivery_date"), key="shipment_id"),
+               ("shipment_id", "order_id", "shipment_date", "delivery_date"), key="shipment_id",
+               dates=(("shipment_date", True), ("delivery_date", True))),
 )
 
 
