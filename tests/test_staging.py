@@ -75,7 +75,7 @@ BAD_ORDERS = {
     "too few fields": (ORDERS_HEADER + "1,1,2022-01-01,1,10,1\n", ["line 2", "missing data for column"]),
     "unterminated quote": (ORDERS_HEADER + '1,1,"2022-01-01,1,10,1,10\n', ["unterminated CSV quoted field"]),
     "invalid utf-8": (ORDERS_HEADER.encode() + b"1,1,2022-01-01,1,10,1,10\n2,\xff\xfe,2022-01-01,1,10,1,10\n",
-                      ["line 3", "invalid byte sequence"]),
+                      ["line 3, column customer_id (field 2)", "invalid UTF-8 byte 0xff", "value '\\xff\\xfe'"]),
     "negative quantity": (ORDERS_HEADER + "1,1,2022-01-01,1,10,-2,10\n",
                           ["line 2, column quantity (field 6)", "quantity_positive"]),
     "date out of range": (ORDERS_HEADER + "1,1,0900-01-01,1,10,1,10\n",

@@ -9,6 +9,8 @@ from typing import Any
 from etl_core.errors import DataError
 from etl_core.events import CancelToken
 from etl_core.stages.staging.date_guard import DateGuard
+from etl_core.stages.staging.file_errors import invalid_utf8
+from etl_core.stages.staging.file_kind import not_csv_text
 from etl_core.stages.staging.sources import SourceFile
 
 READ_SIZE = 1024 * 1024  # bytes per COPY chunk: big enough for COPY speed, small enough for flat memory
@@ -24,7 +26,8 @@ def check_header(header: bytes, source: SourceFile, key: str) -> list[str]:
     try:
         text = header.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DataError(f"{key}: line 1 (header): invalid UTF-8 byte at position {exc.start + 1}") from None
+        raise DataError(f"{key}: line 1 (header), byte {exc.start + 1}: {invalid_utf8(header[exc.start:])}"
+                        ) from None
     names = [name.strip().lower() for name in next(csv.reader([text.rstrip("\r\n")]))]
     expected = set(source.columns)
     unknown = [n for n in names if n not in expected]
@@ -62,6 +65,7 @@ class CsvStreamReader:
         self._last_byte = b"\n"
         self._newlines = 0
         self.bytes_read = 0
+        self.data_start = 0  # offset of the first byte after the header line
         self.guard: DateGuard | None = None
         self.error: BaseException | None = None
 
@@ -81,8 +85,11 @@ class CsvStreamReader:
             if not chunk:
                 break
             buffer += chunk
-        buffer = buffer.removeprefix(UTF8_BOM)
-        header, newline, rest = buffer.partition(b"\n")
+        if problem := not_csv_text(buffer):
+            raise DataError(f"{self.key}: {problem}")
+        start = len(UTF8_BOM) if buffer.startswith(UTF8_BOM) else 0
+        header, newline, rest = buffer[start:].partition(b"\n")
+        self.data_start = start + len(header) + len(newline)
         if not newline and len(buffer) >= MAX_HEADER_BYTES:
             raise DataError(f"{self.key}: line 1 (header) is longer than {MAX_HEADER_BYTES // 1024} KB; "
                             "is this a CSV file?")

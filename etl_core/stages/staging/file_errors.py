@@ -24,6 +24,15 @@ def escaped(value: bytes | str) -> str:
     return "'" + (joined if len(joined) <= MAX_SHOWN else joined[:MAX_SHOWN - 3] + "...") + "'"
 
 
+def invalid_utf8(raw: bytes) -> str:
+    """What an invalid UTF-8 byte is, with its Latin-1 reading when that is a letter."""
+    problem = f"invalid UTF-8 byte 0x{raw[0]:02x}"
+    latin1 = raw[:1].decode("cp1252", "replace")
+    if latin1.isalpha():
+        problem += f" ({latin1!r} in Latin-1 or Windows-1252?)"
+    return problem + "; the file must be UTF-8: save or convert it as UTF-8"
+
+
 def file_error(key: str, table: str, problem: str, *, line: int | None = None, column: str | None = None,
                field: int | None = None, value: bytes | str | None = None) -> DataError:
     """The DataError for a rejected file; `field` is 1-based. Nothing of the file was loaded."""
@@ -31,5 +40,6 @@ def file_error(key: str, table: str, problem: str, *, line: int | None = None, c
     if column:
         where += f", column {column}" + (f" (field {field})" if field else "")
     shown = f"; value {escaped(value)}" if value is not None else ""
+    problem = " ".join(problem.split("\n"))  # one line, whatever PostgreSQL's message held
     return DataError(f"{where}: {problem}{shown}. Nothing was loaded: {table} and the other staging tables keep their "
                      "previous rows. Fix the object and run the staging stage again")

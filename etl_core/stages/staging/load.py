@@ -7,7 +7,9 @@ error restarts the file's load with backoff.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 import psycopg2
 import psycopg2.errors
@@ -15,15 +17,16 @@ from botocore.exceptions import BotoCoreError, ClientError
 from psycopg2 import sql
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
-from etl_core.errors import Cancelled, DataError, StageError
+from etl_core.errors import Cancelled, StageError
 from etl_core.events import CancelToken
 from etl_core.sql_files import safe_identifier
 from etl_core.stages.all_or_nothing import OpenTransaction, open_transaction
 from etl_core.stages.context import StageContext
-from etl_core.stages.staging.copy_errors import data_error
+from etl_core.stages.staging.copy_errors import Locate, data_error, row_count_error
 from etl_core.stages.staging.csv_stream import READ_SIZE, CsvStreamReader, check_header
 from etl_core.stages.staging.date_guard import DateGuard
 from etl_core.stages.staging.progress import StagingProgress
+from etl_core.stages.staging.records import Record, find_record
 from etl_core.stages.staging.sources import SourceFile
 from etl_core.stages.staging.tables import add_key_or_report_duplicate, create_staging_table, replace_live_table
 
@@ -105,15 +108,14 @@ def load_staging_table(ctx: StageContext, source: SourceFile, key: str, size: in
                 if reader.error is not None:  # our read failed (S3, cancel): psycopg2 reports it as a COPY failure
                     raise reader.error from None
                 if isinstance(exc, (psycopg2.DataError, psycopg2.IntegrityError)):
-                    raise data_error(exc, key, source, file_columns) from None
+                    raise data_error(exc, key, source, file_columns, second_look(ctx, key, reader.data_start)
+                                     ) from None
                 if isinstance(exc, psycopg2.errors.QueryCanceled):
                     raise Cancelled("cancelled by the operator") from None
                 raise
             rows = cur.rowcount
             if rows != reader.data_rows:
-                raise DataError(
-                    f"{key}: COPY loaded {rows:,} rows but the file has {reader.data_rows:,} data rows; "
-                    f"nothing was loaded: {source.table} and the other staging tables keep their previous rows")
+                raise row_count_error(key, source, rows, reader.data_rows, second_look(ctx, key, reader.data_start))
             add_key_or_report_duplicate(cur, schema, source, loading, key, file_columns)
             replace_live_table(cur, schema, source.table, loading)
     finally:
@@ -121,3 +123,27 @@ def load_staging_table(ctx: StageContext, source: SourceFile, key: str, size: in
     progress.update(source.table, size, finished=True)
     return OpenTransaction(conn, LoadResult(source.table, key, rows, reader.data_rows, reader.bytes_read,
                                             time.monotonic() - started))
+
+
+def second_look(ctx: StageContext, key: str, data_start: int) -> Locate:
+    """Find a record by reading the object again (only when COPY rejected it); None if it cannot be read."""
+
+    def locate(wanted: Callable[[Record, int], bool]) -> Record | None:
+        try:
+            body = ctx.services.s3().get_object(Bucket=ctx.config.source.bucket, Key=key)["Body"]
+        except (BotoCoreError, ClientError):
+            return None
+        try:
+            return find_record(_chunks(body, ctx.cancel), data_start, wanted)
+        except (BotoCoreError, ClientError, Urllib3HTTPError, ConnectionError):
+            return None
+        finally:
+            body.close()
+
+    return locate
+
+
+def _chunks(body: Any, cancel: CancelToken) -> Iterator[bytes]:
+    while chunk := body.read(READ_SIZE):
+        cancel.raise_if_cancelled()
+        yield chunk
