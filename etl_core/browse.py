@@ -11,12 +11,13 @@ from psycopg2 import sql
 
 from etl_core import history
 from etl_core.checks import ANALYTICS_CHECKS, ANALYTICS_TABLES, run_checks
+from etl_core.content_kind import sniff
 from etl_core.events import CheckOutcome
 from etl_core.s3 import S3Entry, list_level, read_head
 from etl_core.services import Services
 from etl_core.sql_files import safe_identifier
 from etl_core.stages.export import export_query, export_targets
-from etl_core.warehouse import column_names, fetch_value
+from etl_core.warehouse import column_names, fetch_value, table_exists
 
 PREVIEW_BYTES = 256 * 1024  # ranged read: never the whole object
 PREVIEW_ROWS = 200
@@ -24,16 +25,27 @@ PREVIEW_ROWS = 200
 
 @dataclass(frozen=True)
 class Preview:
-    """The first rows of an object or table; `total_rows` None when unknown (a partial object read)."""
+    """The first rows of an object or table; `total_rows` None when unknown (a partial object read).
+
+    `kind` names an object that is not text ("gzip-compressed", ...: no rows then); `ragged` maps
+    the index of each row whose field count differs from the header's (`header_fields`) to that
+    count (such rows are padded with empty cells to the widest row, extra columns named "column N").
+    """
 
     title: str
     columns: list[str]
     rows: list[list[Any]]
     total_rows: int | None = None
     note: str = ""
+    kind: str | None = None
+    size: int | None = None
+    ragged: dict[int, int] = field(default_factory=dict)
+    header_fields: int = 0
 
     @property
     def caption(self) -> str:
+        if self.kind is not None:
+            return f"{self.kind} object of {self.size or 0:,} bytes: not shown as rows"
         shown = len(self.rows)
         total = f"{self.total_rows:,}" if self.total_rows is not None else "?"
         return f"showing {shown:,} of {total} rows" + (f" ({self.note})" if self.note else "")
@@ -74,6 +86,9 @@ def preview_object(services: Services, bucket: str, key: str, max_bytes: int = P
                    max_rows: int = PREVIEW_ROWS) -> Preview:
     """Parse the first rows of a CSV object from a ranged read of its first bytes."""
     data, size = read_head(services.s3(), bucket, key, max_bytes)
+    title = f"s3://{bucket}/{key}"
+    if (kind := sniff(data)) is not None:
+        return Preview(title, [], [], None, kind=kind, size=size)
     partial = len(data) < size
     if partial:
         data = data[: data.rfind(b"\n") + 1]  # drop the torn last line
@@ -88,7 +103,11 @@ def preview_object(services: Services, bucket: str, key: str, max_bytes: int = P
         rows.append(row)
     total = None if partial else len(rows)
     note = f"first {len(data) // 1024:,} KB of {size:,} bytes" if len(data) < size else f"{size:,} bytes"
-    return Preview(f"s3://{bucket}/{key}", header, rows, total, note)
+    ragged = {i: len(row) for i, row in enumerate(rows) if len(row) != len(header)}
+    width = max([len(header), *ragged.values()])
+    columns = header + [f"column {n}" for n in range(len(header) + 1, width + 1)]
+    padded: list[list[Any]] = [row + [""] * (width - len(row)) for row in rows]
+    return Preview(title, columns, padded, total, note, size=size, ragged=ragged, header_fields=len(header))
 
 
 def list_warehouse(services: Services) -> list[SchemaInfo]:
@@ -150,6 +169,14 @@ def preview_export(services: Services, limit: int = PREVIEW_ROWS) -> list[Export
         return previews
 
 
+def missing_export_tables(services: Services) -> list[str]:
+    """The analytics tables the export reads that do not exist yet ("schema.table"); empty: ready to preview."""
+    config = services.config
+    with services.transaction("browse") as cur:
+        return [f"{config.analytics_schema}.{target.table}" for target in export_targets(config)
+                if not table_exists(cur, config.analytics_schema, target.table)]
+
+
 def recent_runs(services: Services, limit: int = 50) -> list[history.RunRecord]:
     with services.transaction("history") as cur:
         return history.list_runs(cur, services.config, limit)
@@ -161,4 +188,5 @@ def run_stages(services: Services, run_id: int) -> list[history.StageRecord]:
 
 
 __all__ = ["ANALYTICS_TABLES", "ExportPreview", "Preview", "S3Entry", "SchemaInfo", "TableInfo", "list_s3",
-           "list_warehouse", "preview_export", "preview_object", "preview_table", "recent_runs", "run_stages"]
+           "list_warehouse", "missing_export_tables", "preview_export", "preview_object", "preview_table",
+           "recent_runs", "run_stages"]

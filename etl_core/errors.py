@@ -53,3 +53,7 @@ class Cancelled(D2BError):
     """The operator cancelled the run (Ctrl-C, the TUI's cancel key)."""
 
     exit_code = EXIT_INTERRUPTED
+
+
+class ExportDeclined(Cancelled):
+    """The operator looked at the export preview and cancelled: nothing is written."""

@@ -12,7 +12,7 @@ import psycopg2
 
 from etl_core import history
 from etl_core.checks import blocking_failures
-from etl_core.errors import Cancelled, D2BError, RunLocked
+from etl_core.errors import Cancelled, D2BError, ExportDeclined, RunLocked
 from etl_core.events import (
     CancelToken,
     Event,
@@ -114,8 +114,12 @@ class _RunLog:
 
 
 def run_pipeline(services: Services, stages: Sequence[str] = STAGES, sink: EventSink = discard,
-                 cancel: CancelToken | None = None) -> RunSummary:
-    """Run `stages` in order; a failed or cancelled stage skips the rest. Never raises for stage errors."""
+                 cancel: CancelToken | None = None, confirm_export: Callable[[], bool] | None = None) -> RunSummary:
+    """Run `stages` in order; a failed or cancelled stage skips the rest. Never raises for stage errors.
+
+    `confirm_export` (the console's export preview) is asked, once the export stage has started, whether
+    to write anything; False records the export as cancelled. Headless runs pass None: no question.
+    """
     config = services.config
     cancel = cancel or CancelToken()
     stages = tuple(stages)
@@ -141,7 +145,7 @@ def run_pipeline(services: Services, stages: Sequence[str] = STAGES, sink: Event
                          f"S3 {services.s3_label}"))
             for run in abandoned:
                 emit(LogLine(run_id, None, "WARNING", f"run #{run} had stopped without finishing: marked abandoned"))
-            results = _run_stages(services, lock_conn, run_id, stages, emit, cancel)
+            results = _run_stages(services, lock_conn, run_id, stages, emit, cancel, confirm_export)
             summary = RunSummary(run_id, _run_status(results), started_at, (utc_now() - started_at).total_seconds(),
                                  config.pipeline.user_id, config.pipeline.ingestion_date.isoformat(),
                                  tuple(results), str(run_log.path))
@@ -172,7 +176,7 @@ def _record(conn: psycopg2.extensions.connection, emit: EventSink, run_id: int, 
 
 
 def _run_stages(services: Services, lock_conn, run_id: int, stages: tuple[str, ...], emit: EventSink,
-                cancel: CancelToken) -> list[StageResult]:
+                cancel: CancelToken, confirm_export: Callable[[], bool] | None = None) -> list[StageResult]:
     config = services.config
     results: list[StageResult] = []
     for stage in stages:
@@ -190,11 +194,15 @@ def _run_stages(services: Services, lock_conn, run_id: int, stages: tuple[str, .
         output, status, error = StageOutput(), "succeeded", None
         try:
             cancel.raise_if_cancelled()
+            if stage == "export" and confirm_export is not None and not confirm_export():
+                raise ExportDeclined("the export was cancelled at the export preview; nothing was written")
             output = STAGE_FUNCTIONS[stage](ctx)
             if blocking := blocking_failures(output.checks):
                 status, error = "failed", f"checks failed: {blocking}"
         except Exception as exc:  # noqa: BLE001 - every failure is reported, never a crash
-            if isinstance(exc, Cancelled) or cancel.cancelled:  # a cancel may surface as any error
+            if isinstance(exc, ExportDeclined):
+                status, error = "cancelled", str(exc)
+            elif isinstance(exc, Cancelled) or cancel.cancelled:  # a cancel may surface as any error
                 status, error = "cancelled", f"{stage} was cancelled by the operator; nothing half-done was kept"
             elif isinstance(exc, D2BError):
                 status, error = "failed", str(exc)

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 from textual.binding import Binding, BindingType
 
+KEY_NAMES = {"question_mark": "?", "f1": "F1", "f5": "F5", "ctrl+p": "Ctrl+P", "enter": "Enter", "escape": "Esc",
+             "tab": "Tab", "slash": "/", "end": "End"}
+
 
 @dataclass(frozen=True)
 class ActionSpec:
@@ -21,27 +24,37 @@ class ActionSpec:
     footer: bool = True
     priority: bool = False
     scope: str = "main"  # "app": bound on the app (every screen); "main": on the main screen
+    rank: int = 99       # the footer shows the lowest ranks that fit (and always help and quit)
 
     @property
     def display_key(self) -> str:
-        names = {"question_mark": "?", "f1": "F1", "f5": "F5", "ctrl+p": "Ctrl+P", "enter": "Enter",
-                 "escape": "Esc", "tab": "Tab"}
-        return " / ".join(names.get(k, k) for k in self.key.split(","))
+        return " / ".join(KEY_NAMES.get(k, k) for k in self.key.split(","))
+
+    @property
+    def short_key(self) -> str:
+        """The first key only (the footer)."""
+        first = self.key.split(",")[0]
+        return KEY_NAMES.get(first, first)
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
     # Pipeline
-    ActionSpec("run_all", "r", "Run all", "Run every stage in order: prepare, staging, analytics, export", "Pipeline"),
-    ActionSpec("run_selected", "s", "Run stage", "Run only the stage selected in the pipeline table", "Pipeline"),
-    ActionSpec("retry_failed", "t", "Retry", "Run the failed (or cancelled) stage again, alone", "Pipeline"),
+    ActionSpec("run_all", "r", "Run all", "Run every stage in order: prepare, staging, analytics, then the export "
+               "preview (y exports, Esc cancels)", "Pipeline", rank=1),
+    ActionSpec("run_selected", "s", "Run stage", "Run only the stage selected in the pipeline (the export shows its "
+               "preview first)", "Pipeline", rank=6),
+    ActionSpec("retry_failed", "t", "Retry", "Run the failed (or cancelled) stage again, alone", "Pipeline", rank=3),
     ActionSpec("resume", "R", "Resume", "Run from the failed stage to the end (shows what will run, asks to confirm)",
-               "Pipeline"),
+               "Pipeline", rank=9),
     ActionSpec("cancel_run", "c", "Cancel", "Cancel the running stage (between chunks; running SQL is cancelled)",
-               "Pipeline"),
+               "Pipeline", rank=2),
     ActionSpec("export_preview", "e", "Export", "Preview each analytics table, its destination and checks; "
-               "confirm to export or cancel", "Pipeline"),
-    ActionSpec("history", "h", "History", "Past runs with their stages, rows, durations and errors", "Pipeline"),
+               "y exports, Esc cancels (the run records the export as cancelled)", "Pipeline", rank=5),
+    ActionSpec("history", "h", "History", "Past runs with their stages, rows, durations and errors", "Pipeline",
+               rank=7),
     # Browse
+    ActionSpec("toggle_browse", "b", "Browse", "Show or hide the data lake and warehouse trees (hidden at first "
+               "below 110 columns)", "Browse", rank=4),
     ActionSpec("preview_selected", "enter", "Preview",
                "On an S3 object or a warehouse table: show its first rows; on a preview cell: show it in full",
                "Browse", footer=False),
@@ -50,25 +63,35 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("refresh", "f5", "Refresh",
                "Reload the data lake and warehouse trees (reconnects if a service was down)", "Browse", footer=False),
     ActionSpec("toggle_preview", "p", "Log/Preview", "Switch the bottom pane between the log and the preview",
-               "Browse", footer=False),
+               "Browse", rank=13),
     ActionSpec("focus_lake", "1", "Lake", "Focus the data lake tree", "Browse", footer=False),
     ActionSpec("focus_warehouse", "2", "Warehouse", "Focus the warehouse tree", "Browse", footer=False),
-    ActionSpec("focus_pipeline", "3", "Pipeline", "Focus the pipeline table", "Browse", footer=False),
+    ActionSpec("focus_pipeline", "3", "Pipeline", "Focus the pipeline", "Browse", footer=False),
     ActionSpec("focus_log", "4", "Log", "Focus the log (or preview) pane", "Browse", footer=False),
     # Log
+    ActionSpec("search_log", "slash", "Search", "Search the log; then n / N go to the next / previous match",
+               "Log", rank=8),
+    ActionSpec("next_match", "n", "Next match", "In the log: the next match of the search", "Log", footer=False),
+    ActionSpec("previous_match", "N", "Previous match", "In the log: the previous match of the search", "Log",
+               footer=False),
+    ActionSpec("follow", "end", "Follow", "In the log: back to the newest line, and keep following (scrolling up "
+               "pauses it)", "Log", footer=False),
     ActionSpec("log_stage", "f", "Log stage", "Filter the log by stage (cycles: all, run, prepare, staging, "
-               "analytics, export)", "Log"),
+               "analytics, export)", "Log", rank=11),
     ActionSpec("log_level", "l", "Log level", "Filter the log by level (cycles: INFO+, WARNING+, ERROR, DEBUG+)",
-               "Log"),
+               "Log", rank=12),
+    ActionSpec("open_log", "o", "Full log", "Open the last run's full log file in $PAGER (the console comes back "
+               "when you quit it)", "Log", rank=10),
     # App
     ActionSpec("help", "question_mark,f1", "Help", "This list of keys", "App", scope="app"),
     ActionSpec("command_palette", "ctrl+p", "Palette", "Search every action by name", "App", footer=False,
                scope="app"),
-    ActionSpec("quit", "q", "Quit", "Quit the console (asks first when a run is in progress)", "App", scope="app"),
+    ActionSpec("quit", "q", "Quit", "Quit the console (asks first when a run is in progress; says what it stops)",
+               "App", scope="app"),
 )
 
 # Keys the widgets handle themselves (listed in the help, not bound by the app).
-WIDGET_ACTIONS = frozenset({"preview_selected"})
+WIDGET_ACTIONS = frozenset({"preview_selected", "next_match", "previous_match", "follow"})
 
 
 def bindings(scope: str) -> list[BindingType]:

@@ -1,38 +1,50 @@
 """The d2b-console Textual app: the services' lifetime, the main screen, what the operator is told.
 
-The app opens the services (a thread worker posts ServicesReady or ServicesFailed), hands them
+The app opens the services (a thread worker posts ServicesReady or ServicesFailed) and hands them
 to the main screen (tui/screens/main.py), which composes the panes and runs the pipeline through
-the controller (tui/controller.py). Stage logic lives in etl_core; the console only presents it.
+the controller (tui/controller.py). It also owns the ways out: `q`, SIGTERM and SIGHUP cancel the
+run, stop the services and say so; an unexpected error becomes one line naming a crash report.
+Stage logic lives in etl_core; the console only presents it.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
+import signal
 import sys
+import threading
+from pathlib import Path
 from typing import ClassVar
 
 from textual.app import App
 from textual.binding import BindingType
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from etl_core.config import Config, load_config
-from etl_core.errors import EXIT_CONFIG, ConfigError
+from etl_core.crash_report import CrashReport, report_crash
+from etl_core.errors import EXIT_CONFIG, EXIT_FAILED, ConfigError
 from etl_core.events import LogLine
 from etl_core.services import Services, open_services
 from tui.actions import bindings
 from tui.clock import Clock
 from tui.controller import Notice
-from tui.messages import BackgroundError, LogBatch, ServicesFailed, ServicesReady
+from tui.messages import BackgroundError, LogBatch, ServicesFailed, ServicesReady, ShutDownDone
 from tui.palette import ActionsProvider
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
+from tui.screens.quitting import QuittingScreen
 from tui.workers import describe
+
+EXIT_SIGNALS = {signal.SIGTERM: 143, signal.SIGHUP: 129}  # 128 + the signal's number, as a shell reports it
+RUN_STOP_WAIT_S = 30  # a cancelled stage ends within seconds (bounded waits in the core); never wait forever
 
 
 class ConsoleApp(App[int]):
-    CSS_PATH = "console.tcss"
+    CSS_PATH = str(Path(__file__).with_name("console.tcss"))  # absolute: subclasses elsewhere find it too
     TITLE = "d2b-console"
     BINDINGS: ClassVar[list[BindingType]] = bindings("app")
     COMMANDS = App.COMMANDS | {ActionsProvider}
@@ -44,22 +56,25 @@ class ConsoleApp(App[int]):
         self.clock = clock or Clock()
         self.services: Services | None = services
         self._owns_services = services is None
-        self._closing = False
+        self._quitting = False
         self.demo_scale = demo_scale
         self._services_failed: str | None = None
+        self.crash: CrashReport | None = None
+        self.farewell = ""  # printed after the terminal is restored: what quitting stopped
         self.main = MainScreen(self.clock)
 
     def get_default_screen(self) -> Screen:
         return self.main
 
     def on_mount(self) -> None:
-        config = self.config
-        self.sub_title = self.clock.scrub(
-            f"user {config.pipeline.user_id} · ingestion {config.pipeline.ingestion_date} · "
-            f"as of {config.pipeline.as_of_date}")
+        if not self.is_headless:  # a real terminal: its signals end the console cleanly (tests send none)
+            loop = asyncio.get_running_loop()
+            for signum, code in EXIT_SIGNALS.items():
+                loop.add_signal_handler(signum, self.shut_down, code, f"{signal.Signals(signum).name} received")
 
-    def on_ready(self) -> None:
-        """The main screen is composed: say what the config warns about and connect."""
+    def start(self) -> None:
+        """Called by the main screen once it is composed: say what the config warns about, and connect."""
+        self._title_facts()
         for warning in self.config.warnings:
             self.ui_log(warning, "WARNING")
         if self.services is None:
@@ -67,36 +82,35 @@ class ConsoleApp(App[int]):
         else:
             self.post_message(ServicesReady(self.services))
 
-    async def on_unmount(self) -> None:
-        self._closing = True
-        token = self.main.controller.token
-        if token is not None:
-            token.cancel()
-        if self._owns_services and self.services is not None:
-            services, self.services = self.services, None
-            services.close()
+    def _title_facts(self) -> None:
+        pipeline = self.config.pipeline
+        facts = [f"user {pipeline.user_id}", f"ingestion {pipeline.ingestion_date}", f"as of {pipeline.as_of_date}"]
+        if self.services is not None:
+            for kind, label in (("S3", self.services.s3_label), ("warehouse", self.services.warehouse_label)):
+                facts.append(label if label.startswith("embedded") else f"{kind} {label}")
+        facts = [self.clock.scrub(fact) for fact in facts]
+        self.sub_title = " · ".join(facts)  # the terminal's title; the title bar fits what it can
+        self.main.title_bar.set_facts(facts)
 
-    # what the operator is told --------------------------------------------------------------
+    # what the operator is told (always literally: nothing from outside is markup) -------------
     def ui_log(self, message: str, level: str = "INFO", stage: str | None = None) -> None:
         """A line from the console itself (not from a run) in the log pane."""
         run_id = self.main.controller.run_id or 0
         self.main.add_log([LogLine(run_id, stage, level, message, self.clock.now())])
 
     def tell(self, notice: Notice, timeout: float | None = None) -> None:
-        severity = notice.severity if notice.severity in ("information", "warning", "error") else "information"
-        self.notify(self.clock.scrub(notice.message), title=notice.title, severity=severity,  # type: ignore[arg-type]
-                    timeout=timeout)
+        severity = {"warning": "warning", "error": "error"}.get(notice.severity, "information")
+        self.notify(self.clock.scrub(notice.message), title=self.clock.scrub(notice.title),
+                    severity=severity, timeout=timeout, markup=False)  # type: ignore[arg-type]
 
     def report_error(self, context: str, error: str) -> None:
         self.ui_log(f"{context}: {error}", "ERROR")
-        self.notify(self.clock.scrub(error), title=context, severity="error", timeout=8)
+        self.tell(Notice(error, "error", context), timeout=8)
 
     def on_background_error(self, message: BackgroundError) -> None:
         self.report_error(message.context, message.error)
 
-    def on_worker_state_changed(self, event) -> None:
-        from textual.worker import WorkerState
-
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:  # a backstop: workers catch
             self.post_message(BackgroundError(event.worker.name or "background task", describe(event.worker.error)))
 
@@ -104,9 +118,9 @@ class ConsoleApp(App[int]):
     def need_services(self) -> Services | None:
         if self.services is None:
             if self._services_failed:
-                self.notify(f"not connected: {self._services_failed}. F5 retries.", severity="error")
+                self.tell(Notice(f"not connected: {self._services_failed}. F5 retries.", "error"))
             else:
-                self.notify("still connecting to S3 and the warehouse …", severity="warning")
+                self.tell(Notice("still connecting to S3 and the warehouse …", "warning"))
         return self.services
 
     def reconnect(self) -> None:
@@ -125,7 +139,7 @@ class ConsoleApp(App[int]):
             except Exception as exc:  # noqa: BLE001 - a failed start is shown, the app keeps running
                 self.post_message(ServicesFailed(describe(exc)))
                 return
-            if self._closing:  # the app quit while the services were starting
+            if self._quitting:  # the app quit while the services were starting
                 services.close()
                 return
             self.post_message(ServicesReady(services))
@@ -143,9 +157,7 @@ class ConsoleApp(App[int]):
         gc.freeze()
         self.services = message.services
         self._services_failed = None
-        self.sub_title = self.clock.scrub(
-            f"user {self.config.pipeline.user_id} · {self.services.s3_label} · {self.services.warehouse_label} · "
-            f"ingestion {self.config.pipeline.ingestion_date} · as of {self.config.pipeline.as_of_date}")
+        self._title_facts()
         self.ui_log(f"connected: S3 {self.services.s3_label}, warehouse {self.services.warehouse_label}")
         self.main.connect(self.services)
 
@@ -154,24 +166,81 @@ class ConsoleApp(App[int]):
         self.main.disconnected()
         self.report_error("cannot connect", message.error)
 
-    # app actions (bound from tui.actions) ---------------------------------------------------
+    # the ways out ---------------------------------------------------------------------------
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
-        if not self.main.controller.running:
-            self.exit(0)
+        controller = self.main.controller
+        if not controller.running:
+            self.shut_down(0, "")
             return
 
         def answered(yes: bool | None) -> None:
             if yes:
-                token = self.main.controller.token
-                if token is not None:
-                    token.cancel()
-                self.exit(0)
+                self.shut_down(0, "")
 
-        self.push_screen(ConfirmScreen("A run is in progress", "Cancel the running stage and quit?",
+        self.push_screen(ConfirmScreen("A run is in progress", f"Cancel run #{controller.run_id or ''} and quit?",
                                        yes="Cancel run and quit", no="Stay"), answered)
+
+    def stopping(self) -> list[str]:
+        """What quitting stops now, in the order it happens."""
+        what = []
+        controller = self.main.controller
+        if controller.running:
+            what.append(f"cancelling run #{controller.run_id}" if controller.run_id else "cancelling the run")
+        if self._owns_services and self.services is not None and self.services.embedded is not None:
+            embedded = [name for name, wanted in (("Postgres", self.config.warehouse.embedded),
+                                                  ("S3", self.config.source_embedded)) if wanted]
+            what.append(f"stopping the embedded {' and '.join(embedded)}")
+        return what
+
+    def shut_down(self, code: int, reason: str) -> None:
+        """Cancel the run (it records itself as cancelled), stop the services in a thread, then exit with `code`."""
+        if self._quitting:
+            return
+        self._quitting = True
+        what = self.stopping()
+        self.farewell = "d2b-console: " + (f"{reason}; " if reason else "") + \
+            (", ".join(what) if what else "nothing to stop") + "."
+        controller = self.main.controller
+        run_done = controller.run_done
+        if controller.token is not None:
+            controller.token.cancel()
+        services = self.services if self._owns_services else None
+        self.services = None
+        if what:
+            self.push_screen(QuittingScreen(reason, what))
+
+        def work() -> None:
+            run_done.wait(RUN_STOP_WAIT_S)
+            if services is not None:
+                services.close()
+            self.post_message(ShutDownDone(code))
+
+        threading.Thread(target=work, name="shut down", daemon=True).start()
+
+    def on_shut_down_done(self, message: ShutDownDone) -> None:
+        self.exit(message.code, return_code=message.code)
+
+    async def on_unmount(self) -> None:
+        self.close_services()
+
+    def close_services(self) -> None:
+        """The last resort (a crash, Textual's own exit): the services never outlive the console."""
+        token = self.main.controller.token
+        if token is not None:
+            token.cancel()
+        if self._owns_services and self.services is not None:
+            services, self.services = self.services, None
+            services.close()
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual's one funnel for an unhandled exception: keep its exit, replace its traceback on the
+        # terminal by one line naming a redacted crash report (run_console prints it).
+        self.crash = report_crash(error, self.config.console.state_dir, "the console (d2b-console TUI)")
+        super()._handle_exception(error)
+        self._exit_renderables.clear()
 
 
 def run_console(args: argparse.Namespace) -> int:
@@ -185,9 +254,21 @@ def run_console(args: argparse.Namespace) -> int:
     if demo_scale is not None and not 0 < demo_scale <= 1000:
         print("d2b-console: --demo-scale must be between 0 (excluded) and 1000", file=sys.stderr)
         return EXIT_CONFIG
-    app = ConsoleApp(config, demo_scale=demo_scale)
-    code = app.run()
-    return int(code or 0)
+    return run_app(ConsoleApp(config, demo_scale=demo_scale))
 
 
-__all__ = ["ConsoleApp", "run_console"]
+def run_app(app: ConsoleApp) -> int:
+    """Run the console until it exits; say what it stopped, or name the crash report (exit 1)."""
+    try:
+        app.run()
+    finally:
+        app.close_services()
+    if app.crash is not None:
+        print(app.crash.operator_line, file=sys.stderr)
+        return EXIT_FAILED
+    if app.farewell:
+        print(app.farewell, file=sys.stderr)
+    return app.return_code or 0
+
+
+__all__ = ["ConsoleApp", "run_app", "run_console"]

@@ -19,6 +19,14 @@ class Clock:
         """A time of day in the local zone (pipeline starts, log lines)."""
         return at.astimezone().strftime("%H:%M:%S") if at else ""
 
+    def start(self, at: datetime | None) -> str:
+        """When a stage started: the time of day if today, else the date too (an older run)."""
+        if at is None:
+            return ""
+        local = at.astimezone()
+        return local.strftime("%H:%M:%S") if local.date() == self.now().astimezone().date() else \
+            local.strftime("%m-%d %H:%M")
+
     def stamp(self, at: datetime | None) -> str:
         """A date and time in the local zone (S3 last-modified, run history)."""
         return at.astimezone().strftime("%Y-%m-%d %H:%M") if at else ""

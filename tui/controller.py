@@ -7,9 +7,12 @@ core's events back; the controller keeps the stage views and says what changed.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from etl_core import browse
+from etl_core.browse import ExportPreview
 from etl_core.events import (
     CancelToken,
     Event,
@@ -27,6 +30,7 @@ from etl_core.history import RunRecord, StageRecord
 from etl_core.pipeline import STAGES, run_pipeline, stages_from
 from etl_core.services import Services
 from tui.clock import Clock
+from tui.export_gate import ExportGate
 from tui.stage_view import StageView
 
 STOPPED = ("failed", "cancelled", "abandoned")
@@ -96,6 +100,9 @@ class RunController:
         self.last_summary: RunSummary | None = None
         self.last_failed: str | None = None
         self.token: CancelToken | None = None
+        self.gate: ExportGate | None = None
+        self.run_done = threading.Event()  # set while no run worker is running
+        self.run_done.set()
         self.status_line = ""
 
     # decisions -----------------------------------------------------------------------------
@@ -120,9 +127,11 @@ class RunController:
         view = self.views[unfinished]
         return self._confirm_resume(view.run_id, unfinished, view.status)
 
-    def resume_point_found(self, point: tuple[int, str] | None, mode: str) -> Decision:
+    def resume_point_found(self, point: tuple[int, str] | None, mode: str, has_runs: bool) -> Decision:
+        if not has_runs:
+            return Notice(f"no runs yet: nothing to {mode} (r runs every stage)")
         if point is None:
-            return Notice("the last run succeeded: nothing to retry or resume")
+            return Notice(f"the last run succeeded: nothing to {mode}")
         run_id, stage = point
         if mode == "retry":
             return self.run((stage,))
@@ -151,15 +160,35 @@ class RunController:
         self.running = True
         self.last_failed = None
         self.token = CancelToken()
+        self.run_done = threading.Event()
         for stage in stages:
             self.views[stage].queue()
         self.status_line = f"starting {', '.join(stages)} …"
         return [self.views[stage] for stage in stages]
 
-    def job(self, services: Services, stages: tuple[str, ...], sink: EventSink) -> Callable[[], RunSummary]:
-        """The blocking call the run worker makes."""
+    def job(self, services: Services, stages: tuple[str, ...], sink: EventSink,
+            ask: Callable[[list[ExportPreview]], object]) -> Callable[[], RunSummary]:
+        """The blocking call the run worker makes; an export waits at the gate for `ask`'s answer."""
         token = self.token or CancelToken()
-        return lambda: run_pipeline(services, stages, sink, token)
+        gate = ExportGate(token, lambda: browse.preview_export(services), ask) if "export" in stages else None
+        self.gate = gate
+        return lambda: run_pipeline(services, stages, sink, token, confirm_export=gate)
+
+    def export_asked(self) -> StageView:
+        """The run waits at the export preview."""
+        view = self.views["export"]
+        view.status = "confirming"
+        return view
+
+    def export_answered(self, yes: bool) -> StageChange:
+        view = self.views["export"]
+        if self.gate is not None:
+            self.gate.answer(yes)
+        if view.status == "confirming":
+            view.status = "running"
+        message = "export confirmed at the preview" if yes else \
+            "export cancelled at the preview: nothing will be written"
+        return StageChange(view, LogLine(self.run_id or 0, "export", "INFO" if yes else "WARNING", message, utc_now()))
 
     def on_event(self, event: Event) -> StageChange | None:
         if isinstance(event, RunStarted):
@@ -190,6 +219,9 @@ class RunController:
         if result.status in ("failed", "cancelled"):
             self.last_failed = result.stage
             change.stopped = True
+            if result.stage == "export" and self.gate is not None and self.gate.declined:
+                change.stopped, change.notice = False, None  # the operator's own no at the preview: nothing to show
+                return change
             change.notice = Notice(result.error or result.status, "error" if result.status == "failed" else "warning",
                                    f"{result.stage} {result.status}")
         return change
@@ -206,9 +238,10 @@ class RunController:
     def on_run_ended(self, summary: RunSummary | None, error: str | None) -> RunOutcome:
         self.running = False
         self.token = None
+        self.gate = None
         outcome = RunOutcome()
         for view in self.views.values():
-            if view.status in ("queued", "running"):
+            if view.status in ("queued", "running", "confirming"):
                 view.status = "pending" if view.status == "queued" else "abandoned"
                 outcome.changed.append(view)
         if error or summary is None:
@@ -223,6 +256,10 @@ class RunController:
         if summary.status == "succeeded":
             outcome.notice = Notice(f"run #{summary.run_id}: {', '.join(s.stage for s in summary.stages)} succeeded",
                                     title="run succeeded")
+        elif (stopped := summary.failed_stage) is not None and stopped.stage == "export" and \
+                stopped.status == "cancelled":
+            outcome.notice = Notice(stopped.error or "export cancelled",
+                                    title=f"run #{summary.run_id}: export cancelled")
         return outcome
 
     def restore(self, run: RunRecord | None, stages: list[StageRecord]) -> list[StageView]:
@@ -238,5 +275,6 @@ class RunController:
             if record.status in STOPPED and self.last_failed is None:
                 self.last_failed = record.stage
             changed.append(view)
-        self.status_line = f"last run #{run.run_id} {run.status}"
+        status = "interrupted" if run.status in ("running", "abandoned") else run.status  # its process is gone
+        self.status_line = f"last run #{run.run_id} {status}"
         return changed

@@ -61,8 +61,18 @@ class PreviewFailed(Message, bubble=False):
 
 
 @dataclass
-class ExportPreviewReady(Message):
+class ExportConfirmationWanted(Message):
+    """The run reached the export: show these previews; the answer goes back through the run's gate."""
+
     previews: list[ExportPreview]
+    destination: str
+
+
+@dataclass
+class ExportCheckDone(Message):
+    """`e` asked whether there is anything to export: the missing analytics tables (empty: ready)."""
+
+    missing: list[str]
 
 
 @dataclass
@@ -90,6 +100,7 @@ class ResumePointReady(Message):
 
     point: tuple[int, str] | None
     mode: str  # "retry" or "resume"
+    has_runs: bool
 
 
 @dataclass
@@ -125,3 +136,10 @@ class BackgroundError(Message):
 
     context: str
     error: str
+
+
+@dataclass
+class ShutDownDone(Message):
+    """The run has stopped and the services are closed: exit with `code`."""
+
+    code: int

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from rich.text import Text
+
 from etl_core.events import StageProgress, StageResult
 from etl_core.history import StageRecord
 
@@ -17,7 +19,16 @@ GLYPHS = {
     "cancelled": ("■", "bold magenta"),
     "skipped": ("↷", "dim"),
     "abandoned": ("?", "red"),
+    "confirming": ("?", "bold yellow"),
 }
+# How a status reads on screen: a run whose process died ("abandoned" in the history) was interrupted.
+LABELS = {"abandoned": "interrupted", "confirming": "confirm?"}
+
+
+def status_cell(status: str) -> Text:
+    """The glyph and the word of a status, in its colour."""
+    glyph, style = GLYPHS.get(status, ("?", ""))
+    return Text(f"{glyph} {LABELS.get(status, status)}", style=style)
 
 
 @dataclass

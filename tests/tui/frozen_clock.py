@@ -30,6 +30,9 @@ class FrozenClock(Clock):
     def time(self, at: datetime | None) -> str:
         return "hh:mm:ss" if at else ""
 
+    def start(self, at: datetime | None) -> str:
+        return "hh:mm:ss" if at else ""
+
     def stamp(self, at: datetime | None) -> str:
         return "yyyy-mm-dd hh:mm" if at else ""
 

@@ -66,7 +66,7 @@ async def test_unreachable_warehouse_does_not_crash(make_env):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.services is None
-        errors = [line.message for line in app.main.log_pane.kept if line.level == "ERROR"]
+        errors = [line.message for line in app.main.log_view.kept if line.level == "ERROR"]
         assert errors and "127.0.0.1" in errors[0], errors
         assert any(n.severity == "error" for n in app._notifications)
         await pilot.press("r")  # refused with a notification, no crash
@@ -74,7 +74,7 @@ async def test_unreachable_warehouse_does_not_crash(make_env):
         await pilot.press("f5")  # retries the connection: fails again, still no crash
         await settle(pilot)
         assert app.is_running and not app.main.controller.running
-        assert len([line for line in app.main.log_pane.kept if line.level == "ERROR"]) >= 2
+        assert len([line for line in app.main.log_view.kept if line.level == "ERROR"]) >= 2
 
 
 def test_bad_config_exits_2_without_traceback(tmp_path: Path):
@@ -90,7 +90,7 @@ def test_bad_config_exits_2_without_traceback(tmp_path: Path):
 async def test_log_pane_bounded_and_filtered_under_thousands_of_lines(env):
     from etl_core.events import LogLine
     from tui.bridge import EventBridge
-    from tui.widgets.bottom.log_pane import MAX_LINES
+    from tui.widgets.bottom.log_view import MAX_LINES
 
     app = make_app(env)
     async with app.run_test(size=SIZE) as pilot:
@@ -100,8 +100,8 @@ async def test_log_pane_bounded_and_filtered_under_thousands_of_lines(env):
             bridge(LogLine(1, "staging" if i % 2 else "analytics", "WARNING" if i % 1000 == 1 else "INFO", f"line {i}"))
         bridge.flush_logs()
         await pilot.pause()
-        pane = app.main.log_pane
-        assert len(pane.lines) <= MAX_LINES and pane.visible_messages()[-1] == "line 11999"
+        pane = app.main.log_view
+        assert len(pane.shown) <= MAX_LINES and pane.visible_messages()[-1] == "line 11999"
         await pilot.press("f")  # stage filter: run
         await pilot.press("f")  # stage filter: prepare
         await pilot.press("f")  # stage filter: staging
@@ -110,7 +110,7 @@ async def test_log_pane_bounded_and_filtered_under_thousands_of_lines(env):
         await pilot.press("l")  # level: WARNING and above
         assert pane.min_level == "WARNING"
         assert pane.visible_messages() == [f"line {i}" for i in range(1, 12_000, 1000)]
-        assert len(pane.lines) == 12
+        assert len(pane.shown) == 12
 
 
 async def test_a_password_never_reaches_the_screen_log_or_notifications(env, pg_uri, monkeypatch):
@@ -125,7 +125,7 @@ async def test_a_password_never_reaches_the_screen_log_or_notifications(env, pg_
         await wait_until(pilot, lambda: not runs.running and runs.views["staging"].status == "failed",
                          what="the staging stage to fail")
         await settle(pilot)
-        shown = [app.export_screenshot(), app.sub_title, *(line.message for line in app.main.log_pane.kept),
+        shown = [app.export_screenshot(), app.sub_title, *(line.message for line in app.main.log_view.kept),
                  *(n.message for n in app._notifications)]
         await pilot.press("h")  # the history screen shows the run's errors
         await settle(pilot)

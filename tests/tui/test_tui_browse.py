@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from textual.widgets import TabbedContent
-
 from tui.screens.cell import CellScreen
 from tui_helpers import SIZE, make_app, settle
 
@@ -32,7 +30,7 @@ async def test_browse_lake_and_warehouse_and_preview(env):
         lake.move_cursor(orders)
         await pilot.press("enter")
         await settle(pilot)
-        assert app.query_one("#bottom", TabbedContent).active == "preview-tab"
+        assert app.main.bottom.current == "preview"
         preview = app.main.preview_pane
         assert preview.columns[:3] == ["order_id", "customer_id", "order_date"]
         assert preview.rows[0][:3] == ["1", "1", "2022-01-03"] and len(preview.rows) == 3

@@ -23,7 +23,7 @@ def _run(controller: RunController, env, stages: tuple[str, ...]) -> RunSummary:
     events: list[Event] = []
     controller.begin(stages)
     with open_services(env.config) as services:
-        summary = controller.job(services, stages, events.append)()
+        summary = controller.job(services, stages, events.append, lambda _previews: None)()
     for event in events:
         controller.on_event(event)
     controller.on_run_ended(summary, None)

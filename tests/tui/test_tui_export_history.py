@@ -11,50 +11,105 @@ from tui_helpers import SIZE, make_app, settle, statuses
 TABLES = ["agg_public_holiday", "agg_shipments", "best_performing_product"]
 
 
-async def test_export_preview_cancel_then_confirm(env, exported_keys):
+async def _at_preview(pilot, *keys: str) -> ExportPreviewScreen:
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ExportPreviewScreen), f"{keys}: no export preview ({screen})"
+    return screen
+
+
+async def test_r_stops_at_the_export_preview_esc_records_the_export_cancelled(env, exported_keys):
     app = make_app(env)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("r")
-        await settle(pilot)
-        env.s3.delete_objects(Bucket=env.bucket, Delete={"Objects": [
-            {"Key": f"analytics_export/{env.user_id}/{name}"} for name in exported_keys()]})
-        assert exported_keys() == []
-
-        await pilot.press("e")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ExportPreviewScreen)
+        screen = await _at_preview(pilot, "r")
+        # the run waits: prepare, staging, analytics done; export waits for the operator's word
+        assert statuses(app) == {"prepare": "succeeded", "staging": "succeeded", "analytics": "succeeded",
+                                 "export": "confirming"}
+        assert app.main.pipeline_rows()["export"][1] == "? confirm?"
         assert [p.table for p in screen.previews] == TABLES
-        tabs = screen.query_one("#export-tabs", TabbedContent)
-        assert tabs.tab_count == 3
+        assert screen.query_one("#export-tabs", TabbedContent).tab_count == 3
         for preview in screen.previews:
             assert preview.uri == f"s3://{env.bucket}/analytics_export/{env.user_id}/{preview.table}.csv"
             assert preview.checks and all(c.passed for c in preview.checks)
-            rows = screen.query_one(f"#rows-{preview.table}", DataTable)
-            assert rows.row_count == 1
+            assert screen.query_one(f"#rows-{preview.table}", DataTable).row_count == 1
         shipments = screen.query_one("#rows-agg_shipments", DataTable)
         assert [str(v) for v in shipments.get_row_at(0)] == ["2022-09-06", "1", "1"]
-        # cancel: nothing written
+        assert exported_keys() == []  # nothing written before the yes
+
         await pilot.press("escape")
         await settle(pilot)
-        assert not isinstance(app.screen, ExportPreviewScreen)
+        assert not isinstance(app.screen, ExportPreviewScreen) and not app.main.controller.running
         assert exported_keys() == []
-        assert any("export cancelled" in m for m in app.main.log_pane.visible_messages())
+        summary = app.main.controller.last_summary
+        assert summary.status == "cancelled" and summary.stages[-1].stage == "export"
+        assert summary.stages[-1].status == "cancelled" and "export preview" in (summary.stages[-1].error or "")
+        assert statuses(app)["export"] == "cancelled"
+        assert any("export cancelled at the preview" in m for m in app.main.log_view.visible_messages())
+        recorded = env.query(f'SELECT stage, status FROM "{env.user_id}_staging".console_stage_runs '
+                             "WHERE run_id = %s ORDER BY stage", (summary.run_id,))
+        assert ("export", "cancelled") in recorded and ("analytics", "succeeded") in recorded
 
-        # confirm: the export stage runs with progress and writes the objects
-        await pilot.press("e")
+
+async def test_every_way_to_export_goes_through_the_preview(env, exported_keys):
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert isinstance(app.screen, ExportPreviewScreen)
+        await _at_preview(pilot, "r")
+        await pilot.press("escape")  # run #1: export cancelled
+        await settle(pilot)
+        # t retries the stage that stopped: the export, through its preview
+        await _at_preview(pilot, "t")
+        await pilot.press("escape")
+        await settle(pilot)
+        # R resumes from the export: confirm the plan, then the preview
+        await pilot.press("R")
+        await settle(pilot)
+        assert "1. export" in app.screen.body
+        await _at_preview(pilot, "y")
+        await pilot.press("escape")
+        await settle(pilot)
+        # s on the export row
+        app.main.pipeline.select_stage("export")
+        await _at_preview(pilot, "s")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert exported_keys() == []
+        # e: the preview, and this time y
+        await _at_preview(pilot, "e")
         await pilot.press("y")
         await settle(pilot)
         assert statuses(app)["export"] == "succeeded"
         assert [s.stage for s in app.main.controller.last_summary.stages] == ["export"]
-        assert app.main.pipeline_rows()["export"][6].endswith("100%")
+        assert app.main.pipeline_rows()["export"][-1].endswith("100%")
         assert exported_keys() == [f"{t}.csv" for t in TABLES]
         # the lake tree lists the new export prefix after the export
         names = [c.data.key for c in app.main.lake.root.children[0].children]
         assert "analytics_export/" in names
+        runs = env.query(f'SELECT status FROM "{env.user_id}_staging".console_runs ORDER BY run_id')
+        assert [status for (status,) in runs] == ["cancelled"] * 4 + ["succeeded"]
+
+
+async def test_e_before_the_first_run_says_there_is_nothing_to_export(env):
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        assert not isinstance(app.screen, ExportPreviewScreen)
+        said = [n.message for n in app._notifications]
+        assert any(m.startswith("nothing to export yet: ") and f"{env.user_id}_analytics.agg_public_holiday" in m
+                   and "r runs every stage" in m for m in said), said
+        assert not any("UndefinedTable" in m or "does not exist\n" in m for m in said)
+        await pilot.press("t")  # no runs at all: retry and resume say so
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        said = [n.message for n in app._notifications]
+        assert "no runs yet: nothing to retry (r runs every stage)" in said
+        assert "no runs yet: nothing to resume (r runs every stage)" in said
 
 
 async def test_history_lists_runs_and_their_stages(env):
@@ -82,8 +137,8 @@ async def test_history_lists_runs_and_their_stages(env):
         await settle(pilot)
         assert screen.shown_run == 1
         stages = screen.query_one("#history-stages", DataTable)
-        table = {row[0]: [str(getattr(c, "plain", c)) for c in row]
-                 for row in (stages.get_row_at(i) for i in range(stages.row_count))}
+        cells = [[str(getattr(c, "plain", c)) for c in stages.get_row_at(i)] for i in range(stages.row_count)]
+        table = {row[0]: row for row in cells}
         assert list(table) == ["prepare", "staging", "analytics", "export"]
         assert "succeeded" in table["prepare"][1] and table["prepare"][3].endswith("s") and table["prepare"][4] == "0"
         assert "failed" in table["staging"][1] and "orders.csv" in table["staging"][5]

@@ -1,10 +1,11 @@
-"""The real program in a real terminal: `d2b-console` under tmux, run all, see success, quit cleanly."""
+"""The real program in a real 80×24 terminal (tmux): run, export preview, quit; and real signals to it."""
 
 from __future__ import annotations
 
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -14,52 +15,167 @@ import pytest
 
 from etl_core.pipeline import STAGES
 
-TIMEOUT_S = 90
+TIMEOUT_S = 120
+CONSOLE = Path(sys.executable).with_name("d2b-console")
 
 
-def _capture(tmux: str, socket: str) -> str:
-    result = subprocess.run([tmux, "-L", socket, "capture-pane", "-p", "-t", "console"],
-                            capture_output=True, text=True, check=False)
-    return result.stdout
+class Terminal:
+    """One tmux server of our own (unique socket) running `d2b-console`; the shell stays so its last words stay."""
+
+    def __init__(self, workdir: Path, size: tuple[int, int] = (80, 24), env: dict[str, str] | None = None,
+                 program: str = str(CONSOLE)):
+        self.tmux = shutil.which("tmux") or pytest.fail("tmux is not installed: apt-get install tmux")
+        self.socket = f"tui-test-{os.getpid()}-{time.monotonic_ns()}"
+        self.exit_file = workdir / "exit-code"
+        command = f"cd {workdir} && {program}; echo $? > {self.exit_file}; sleep {TIMEOUT_S * 3}"
+        self._tmux("-f", "/dev/null", "new-session", "-d", "-s", "console", "-x", str(size[0]), "-y", str(size[1]),
+                   command, env={**os.environ, "TERM": "xterm-256color", **(env or {})})
+
+    def _tmux(self, *args: str, env: dict[str, str] | None = None) -> str:
+        return subprocess.run([self.tmux, "-L", self.socket, *args], capture_output=True, text=True, check=False,
+                              env=env).stdout
+
+    def screen(self) -> str:
+        return self._tmux("capture-pane", "-p", "-t", "console")
 
 
-def _wait_for(tmux: str, socket: str, condition, what: str) -> str:
-    deadline = time.monotonic() + TIMEOUT_S
-    screen = ""
-    while time.monotonic() < deadline:
-        screen = _capture(tmux, socket)
-        if condition(screen):
-            return screen
-        time.sleep(0.25)  # polling a separate process's terminal, bounded by TIMEOUT_S
-    raise AssertionError(f"timed out waiting for {what}; the terminal shows:\n{screen}")
+    def keys(self, *keys: str) -> None:
+        self._tmux("send-keys", "-t", "console", *keys)
+
+    def wait_for(self, condition, what: str) -> str:
+        deadline = time.monotonic() + TIMEOUT_S
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if condition(screen):
+                return screen
+            time.sleep(0.25)  # polling another process's terminal, bounded by TIMEOUT_S
+        raise AssertionError(f"timed out waiting for {what}; the terminal shows:\n{screen}")
+
+    def exit_code(self) -> int:
+        deadline = time.monotonic() + TIMEOUT_S
+        while not self.exit_file.exists() or not self.exit_file.read_text().strip():
+            assert time.monotonic() < deadline, "the console did not exit:\n" + self.screen()
+            time.sleep(0.1)
+        return int(self.exit_file.read_text())
+
+    def console_pid(self) -> int:
+        shell = int(self._tmux("list-panes", "-t", "console", "-F", "#{pane_pid}").strip())
+        children = Path(f"/proc/{shell}/task/{shell}/children").read_text().split()
+        assert children, "d2b-console is not running in the pane"
+        return int(children[0])
+
+    def close(self) -> None:
+        self._tmux("kill-server")
 
 
-def test_d2b_console_runs_in_tmux(env, tmp_path):
-    tmux = shutil.which("tmux")
-    if tmux is None:
-        pytest.fail("tmux is not installed: apt-get install tmux (this test drives the real program in a terminal)")
-    console = Path(sys.executable).with_name("d2b-console")
-    assert console.exists(), f"{console} is missing: pip install -e . first"
+def _workdir(tmp_path: Path, config_text: str) -> Path:
     workdir = tmp_path / "cwd"
     workdir.mkdir()
-    (workdir / "config.toml").write_text(env.config_path.read_text())
-    exit_file = workdir / "exit-code"
-    socket = f"d2b-console-test-{os.getpid()}"
-    command = f"cd {workdir} && {console}; echo $? > {exit_file}"
-    subprocess.run([tmux, "-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", "console", "-x", "150",
-                    "-y", "45", command], check=True, env={**os.environ, "TERM": "xterm-256color"})
+    (workdir / "config.toml").write_text(config_text)
+    return workdir
+
+
+def test_at_80x24_run_all_stops_at_the_export_preview_y_exports_q_quits(env, tmp_path):
+    assert CONSOLE.exists(), f"{CONSOLE} is missing: pip install -e . first"
+    terminal = Terminal(_workdir(tmp_path, env.config_path.read_text()))
     try:
-        _wait_for(tmux, socket, lambda s: "connected:" in s and "Pipeline" in s, "the console to connect")
-        subprocess.run([tmux, "-L", socket, "send-keys", "-t", "console", "r"], check=True)
-        rows = [re.compile(rf"✔\s+{stage}\s+succeeded") for stage in STAGES]
-        screen = _wait_for(tmux, socket, lambda s: all(r.search(s) for r in rows) and "run #1 succeeded" in s,
-                           "every stage to succeed")
-        assert "failed" not in screen
-        subprocess.run([tmux, "-L", socket, "send-keys", "-t", "console", "q"], check=True)
-        deadline = time.monotonic() + TIMEOUT_S
-        while not exit_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert exit_file.exists(), "the console did not quit on q:\n" + _capture(tmux, socket)
-        assert exit_file.read_text().strip() == "0"
+        screen = terminal.wait_for(lambda s: "connected:" in s and "Pipeline" in s, "the console to connect")
+        assert screen.splitlines()[-1].endswith("?  Help  q  Quit")  # the footer always offers help and quit
+        terminal.keys("r")
+        screen = terminal.wait_for(lambda s: "Export preview" in s and "y writes the files" in s, "the preview")
+        assert "agg_public_holiday" in screen
+        terminal.keys("y")
+        rows = [re.compile(rf"{stage}\s+✔ succeeded\s.*\d\s+█+ 100%") for stage in STAGES]
+        screen = terminal.wait_for(lambda s: all(r.search(s) for r in rows) and "run #1 succeeded" in s,
+                                   "every stage to succeed")
+        assert all(len(line) <= 80 for line in screen.splitlines())
+        terminal.keys("q")
+        assert terminal.exit_code() == 0
+        assert "d2b-console: nothing to stop." in terminal.screen()
     finally:
-        subprocess.run([tmux, "-L", socket, "kill-server"], capture_output=True, check=False)
+        terminal.close()
+
+
+def _running_run(env) -> list[tuple]:
+    try:
+        return env.query(f'SELECT run_id, status FROM "{env.user_id}_staging".console_runs ORDER BY run_id')
+    except Exception:  # noqa: BLE001 - the history table appears with the first run
+        return []
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)], ids=["TERM", "HUP"])
+def test_a_signal_during_a_run_cancels_it_records_it_and_exits(env, tmp_path, signum, code):
+    terminal = Terminal(_workdir(tmp_path, env.config_path.read_text()))
+    try:
+        terminal.wait_for(lambda s: "connected:" in s, "the console to connect")
+        terminal.keys("r")
+        terminal.wait_for(lambda s: "Export preview" in s, "the run to wait at the export preview")
+        assert _running_run(env) == [(1, "running")]
+        os.kill(terminal.console_pid(), signum)
+        assert terminal.exit_code() == code
+        assert f"{signal.Signals(signum).name} received; cancelling run #1" in terminal.screen()
+        assert _running_run(env) == [(1, "cancelled")]
+        stages = env.query(f'SELECT stage, status FROM "{env.user_id}_staging".console_stage_runs ORDER BY stage')
+        assert ("export", "cancelled") in stages
+    finally:
+        terminal.close()
+
+
+def test_sigterm_stops_the_embedded_services(tmp_path):
+    """The shipped config (embedded Postgres and S3, state in ./.d2b-state), with a tiny demo dataset."""
+    config = (Path(__file__).parents[2] / "config.toml").read_text()
+    assert "demo_scale = 1 " in config
+    workdir = _workdir(tmp_path, config.replace("demo_scale = 1 ", "demo_scale = 0.01 "))
+    state = workdir / ".d2b-state"
+    terminal = Terminal(workdir)
+    try:
+        terminal.wait_for(lambda s: "connected:" in s, "the embedded services to start")
+        assert (state / "pg" / "postmaster.pid").exists()
+        os.kill(terminal.console_pid(), signal.SIGTERM)
+        assert terminal.exit_code() == 143
+        assert "stopping the embedded Postgres and S3" in terminal.screen()
+        assert not (state / "pg" / "postmaster.pid").exists()
+    finally:
+        terminal.close()
+
+
+def test_o_opens_the_full_log_in_the_pager_and_the_console_comes_back(env, tmp_path):
+    got = tmp_path / "pager-got"
+    # $PAGER is split like a shell command; this one writes the file it is given to `got`, then returns.
+    pager = f"sh -c '{sys.executable} -c \"import pathlib, sys; pathlib.Path(sys.argv[1]).write_text(sys.argv[2])\" " \
+            f"{got} \"$0\"'"
+    terminal = Terminal(_workdir(tmp_path, env.config_path.read_text()), env={"PAGER": pager})
+    try:
+        terminal.wait_for(lambda s: "connected:" in s, "the console to connect")
+        terminal.keys("r")
+        terminal.wait_for(lambda s: "Export preview" in s, "the export preview")
+        terminal.keys("y")
+        terminal.wait_for(lambda s: "run #1 succeeded" in s, "the run to succeed")
+        terminal.keys("o")
+        deadline = time.monotonic() + TIMEOUT_S
+        while not (got.exists() and got.read_text()):
+            assert time.monotonic() < deadline, "the pager was not started:\n" + terminal.screen()
+            time.sleep(0.1)
+        log = Path(got.read_text())
+        assert log.name == "run-00001.log" and "[export] stage succeeded" in log.read_text()
+        terminal.wait_for(lambda s: "Pipeline (3)" in s and "run #1 succeeded" in s, "the console to come back")
+        terminal.keys("q")
+        assert terminal.exit_code() == 0
+    finally:
+        terminal.close()
+
+
+def test_a_crash_prints_one_line_naming_the_report_and_exits_1(env, tmp_path):
+    script = Path(__file__).with_name("broken_console.py")
+    workdir = _workdir(tmp_path, env.config_path.read_text())
+    terminal = Terminal(workdir, program=f"{sys.executable} {script} config.toml")
+    try:
+        assert terminal.exit_code() == 1
+        said = terminal.screen().replace("\n", "")  # the one line, wrapped at 80 columns
+        assert said.startswith("d2b-console stopped on an unexpected error (RuntimeError: a bug [/x] in a handler)")
+        assert "Traceback" not in said and said.rstrip().endswith("This is a bug: please report it with that file")
+        reports = list((env.config.console.state_dir / "crash").glob("crash-*.txt"))
+        assert len(reports) == 1 and str(reports[0]) in said
+    finally:
+        terminal.close()

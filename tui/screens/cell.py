@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -20,5 +21,5 @@ class CellScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="cell-box", classes="dialog"):
-            yield Static(f"{self.column}  ({len(self.text):,} characters)   Esc to close", classes="dialog-title")
-            yield Static(self.text, id="cell-text", markup=False)
+            yield Static(Text(f"{self.column}  ({len(self.text):,} characters)   Esc to close"), classes="dialog-title")
+            yield Static(Text(self.text), id="cell-text")

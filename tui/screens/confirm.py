@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -21,11 +22,11 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box", classes="dialog"):
-            yield Static(self.title_text, classes="dialog-title")
-            yield Static(self.body, id="confirm-body")
+            yield Static(Text(self.title_text), classes="dialog-title")
+            yield Static(Text(self.body), id="confirm-body")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(f"{self.yes} (y)", variant="primary", id="yes")
-                yield Button(f"{self.no} (n)", id="no")
+                yield Button(Text(f"{self.yes} (y)"), variant="primary", id="yes", compact=True)
+                yield Button(Text(f"{self.no} (n)"), id="no", compact=True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")

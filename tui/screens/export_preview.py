@@ -8,13 +8,16 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Button, DataTable, Footer, Static, TabbedContent, TabPane
 
-from tui.format import cell_text, short
+from etl_core.browse import ExportPreview
+from tui.format import cell_text, count, short
+from tui.widgets.chrome.title_bar import TitleBar
 
 
-def checks_text(preview) -> Text:
+def checks_text(preview: ExportPreview) -> Text:
     text = Text()
     if not preview.checks:
         text.append("no checks for this table\n", style="dim")
@@ -24,7 +27,7 @@ def checks_text(preview) -> Text:
         else:
             error = check.severity == "ERROR"
             text.append("✘ " if error else "! ", style="red" if error else "yellow")
-        text.append(f"{check.name} [{check.severity}]: ", style="bold")
+        text.append(f"{check.name} [{check.severity}]: ", style="bold")  # Text: brackets are shown, not parsed
         text.append(check.detail + "\n")
     return text
 
@@ -38,7 +41,7 @@ class ExportPreviewScreen(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("y,x", "confirm", "Export", show=True),
                                              Binding("escape,n", "cancel", "Cancel", show=True)]
 
-    def __init__(self, previews: list, destination: str) -> None:
+    def __init__(self, previews: list[ExportPreview], destination: str) -> None:
         super().__init__()
         self.previews = previews
         self.destination = destination
@@ -48,40 +51,41 @@ class ExportPreviewScreen(ModalScreen[bool]):
         return [p.table for p in self.previews if p.blocked]
 
     def compose(self) -> ComposeResult:
-        yield Header(icon="◆")
+        yield TitleBar(["Export preview", f"{len(self.previews)} tables", self.destination], id="title")
         with Vertical(id="export-body"):
             yield Static(self._summary(), id="export-summary")
             with TabbedContent(id="export-tabs"):
                 for preview in self.previews:
                     mark = "✘ " if preview.blocked else ""
-                    with TabPane(f"{mark}{preview.table}", id=f"tab-{preview.table}"):
-                        yield Static(Text.assemble(("destination ", "dim"), (preview.uri, "bold"), "\n",
+                    with TabPane(Content(f"{mark}{preview.table}"), id=f"tab-{preview.table}"):
+                        yield Static(Text.assemble(("to ", "dim"), (preview.uri, "bold"), "  ",
                                                    (preview.preview.caption, "dim")), classes="export-dest")
                         yield Static(checks_text(preview), classes="export-checks")
                         yield DataTable(cursor_type="cell", zebra_stripes=True, classes="export-rows",
                                         id=f"rows-{preview.table}")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Export (y)", variant="success", id="confirm", disabled=bool(self.blocked))
-                yield Button("Cancel (Esc)", variant="error", id="cancel")
+                yield Button("Export (y)", variant="success", id="confirm", disabled=bool(self.blocked), compact=True)
+                yield Button("Cancel (Esc)", variant="error", id="cancel", compact=True)
         yield Footer()
 
     def _summary(self) -> Text:
-        text = Text.assemble(("Export preview", "bold"), f"  {len(self.previews)} tables to {self.destination}\n")
+        rows = sum(p.preview.total_rows or 0 for p in self.previews)
+        text = Text.assemble(("Export preview", "bold"), f"  {count(rows, 'rows')} in {len(self.previews)} tables to ",
+                             self.destination, "\n")
         if self.blocked:
             text.append(f"blocked: a check failed for {', '.join(self.blocked)}; fix the data and rerun analytics",
                         style="bold red")
         else:
-            text.append("All checks passed. Confirm to write the files; cancel writes nothing.", style="green")
+            text.append("All checks passed: y writes the files; Esc cancels and writes nothing.", style="green")
         return text
 
     def on_mount(self) -> None:
-        self.sub_title = "Export preview"
         for preview in self.previews:
             table = self.query_one(f"#rows-{preview.table}", DataTable)
             for name in preview.preview.columns:
-                table.add_column(name, key=name)
+                table.add_column(Text(name), key=name)
             for row in preview.preview.rows:
-                table.add_row(*[short(cell_text(v)) for v in row])
+                table.add_row(*[Text(short(cell_text(v))) for v in row])
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "confirm":
@@ -91,7 +95,8 @@ class ExportPreviewScreen(ModalScreen[bool]):
 
     def action_confirm(self) -> None:
         if self.blocked:
-            self.notify(f"export is blocked by failed checks on {', '.join(self.blocked)}", severity="error")
+            self.notify(f"export is blocked by failed checks on {', '.join(self.blocked)}", severity="error",
+                        markup=False)
             return
         self.dismiss(True)
 

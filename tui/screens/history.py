@@ -13,21 +13,33 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
 from etl_core import browse
 from etl_core.history import RunRecord, StageRecord
+from etl_core.pipeline import STAGES
 from etl_core.services import Services
 from tui.clock import Clock
 from tui.format import count
 from tui.messages import HistoryLoaded, RunStagesLoaded
-from tui.stage_view import GLYPHS
+from tui.stage_view import status_cell
+from tui.widgets.chrome.title_bar import TitleBar
 from tui.workers import in_thread
 
+WIDE = 100             # columns from which the runs table also shows the ingestion date
+ERROR_COLUMN_AT = 56   # where the stages table's error column starts (stage, status, start, duration, rows)
 
-def status_text(status: str) -> Text:
-    glyph, style = GLYPHS.get(status, ("?", ""))
-    return Text(f"{glyph} {status}", style=style)
+
+def ellipsized(text: str, width: int, style: str = "") -> Text:
+    shown = Text(text, style=style)
+    shown.truncate(width, overflow="ellipsis")
+    return shown
+
+
+def stages_text(stages: str) -> Text:
+    """A run's stages, short: "all" for the four, else "staging → export"."""
+    names = stages.split(",")
+    return Text("all" if tuple(names) == STAGES else " → ".join(names))
 
 
 class HistoryScreen(ModalScreen[None]):
@@ -43,7 +55,7 @@ class HistoryScreen(ModalScreen[None]):
         self.shown_run: int | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header(icon="◆")
+        yield TitleBar(["Run history"], id="title")
         with Vertical(id="history-body"):
             yield DataTable(cursor_type="row", id="history-runs")
             yield DataTable(cursor_type="row", id="history-stages")
@@ -51,11 +63,12 @@ class HistoryScreen(ModalScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = "Run history"
         runs = self.query_one("#history-runs", DataTable)
-        runs.border_title = "Runs (loading …)"
-        for key, label in (("run", "Run"), ("started", "Started"), ("status", "Status"), ("duration", "Duration"),
-                           ("stages", "Stages"), ("ingestion", "Ingestion date")):
+        runs.border_title = Text("Runs (loading …)")
+        self.wide = self.app.size.width >= WIDE  # below, the ingestion date gives way (it is in the title's facts)
+        columns = [("run", "Run"), ("started", "Started"), ("status", "Status"), ("duration", "Duration"),
+                   ("stages", "Stages")] + ([("ingestion", "Ingestion date")] if self.wide else [])
+        for key, label in columns:
             runs.add_column(label, key=key)
         stages = self.query_one("#history-stages", DataTable)
         stages.border_title = "Stages"
@@ -69,11 +82,13 @@ class HistoryScreen(ModalScreen[None]):
     def on_history_loaded(self, message: HistoryLoaded) -> None:
         self.runs = message.runs
         runs = self.query_one("#history-runs", DataTable)
-        runs.border_title = f"Runs ({len(self.runs)})"
+        runs.border_title = Text(f"Runs ({len(self.runs)})")
         for run in self.runs:
-            runs.add_row(f"#{run.run_id}", self.clock.stamp(run.started_at), status_text(run.status),
-                         Text(self.clock.duration(run.duration_s), justify="right"), run.stages.replace(",", " → "),
-                         run.ingestion_date.isoformat(), key=str(run.run_id))
+            cells = [Text(f"#{run.run_id}"), Text(self.clock.stamp(run.started_at)), status_cell(run.status),
+                     Text(self.clock.duration(run.duration_s), justify="right"), stages_text(run.stages)]
+            if self.wide:
+                cells.append(Text(run.ingestion_date.isoformat()))
+            runs.add_row(*cells, key=str(run.run_id))
         if not self.runs:
             self.query_one("#history-errors", Static).update(Text("No runs yet: press r on the main screen.",
                                                                   style="dim"))
@@ -92,15 +107,17 @@ class HistoryScreen(ModalScreen[None]):
     def show_stages(self, run_id: int, stages: list[StageRecord]) -> None:
         self.shown_run = run_id
         table = self.query_one("#history-stages", DataTable)
-        table.border_title = f"Stages of run #{run_id}"
+        table.border_title = Text(f"Stages of run #{run_id}")
         table.clear()
         errors = Text()
+        error_width = max(10, self.size.width - ERROR_COLUMN_AT)
         for stage in stages:
             ran = stage.status != "skipped"
-            table.add_row(stage.stage, status_text(stage.status), self.clock.time(stage.started_at),
+            error = self.clock.scrub(stage.error or "")
+            table.add_row(Text(stage.stage), status_cell(stage.status), Text(self.clock.start(stage.started_at)),
                           Text(self.clock.duration(stage.duration_s if ran else None), justify="right"),
                           Text(count(stage.rows if ran else None), justify="right"),
-                          Text((stage.error or "")[:60], style="red"), key=stage.stage)
+                          ellipsized(error, error_width, "red"), key=stage.stage)
             if stage.error:
                 errors.append(f"{stage.stage}: ", style="bold red")
                 errors.append(self.clock.scrub(stage.error) + "\n")

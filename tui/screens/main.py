@@ -1,24 +1,32 @@
 """The main screen: composes the panes and carries out the controller's decisions.
 
 Left, the browse column (data lake, warehouse); right, the work column (pipeline, then the
-bottom switcher: log, preview). Issue 13's inspection panes (the `:` SQL editor, the paged
-results viewer) belong in `tui/widgets/bottom/` as further panes of the bottom switcher, with
-their actions in `tui/actions.py` (scope "main").
+bottom switcher: log, preview). Below 110 columns the browse column gives way (`b` shows it in
+place of the work column); above, `b` hides it. Issue 13's inspection panes (the `:` SQL editor,
+the paged results viewer) belong in `tui/widgets/bottom/` as further panes of the bottom
+switcher, with their actions in `tui/actions.py` (scope "main").
 """
 
 from __future__ import annotations
 
+import os
+import shlex
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, TabbedContent, TabPane, Tree
+from textual.widgets import ContentSwitcher, DataTable, Tree
 
 from etl_core import browse
-from etl_core.events import LogLine
+from etl_core.browse import ExportPreview, Preview
+from etl_core.events import LogLine, RunStarted
 from etl_core.pipeline import STAGES, resume_point
 from etl_core.services import Services
 from tui.actions import bindings
@@ -26,7 +34,8 @@ from tui.bridge import EventBridge
 from tui.clock import Clock
 from tui.controller import AskResumePoint, ConfirmResume, Decision, Notice, RunController, StageChange, StartRun
 from tui.messages import (
-    ExportPreviewReady,
+    ExportCheckDone,
+    ExportConfirmationWanted,
     LastRunLoaded,
     LogBatch,
     PipelineEvent,
@@ -39,10 +48,13 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.export_preview import ExportPreviewScreen
 from tui.screens.history import HistoryScreen
 from tui.widgets.bottom.log_pane import LogPane
+from tui.widgets.bottom.log_view import LogView
 from tui.widgets.bottom.preview_pane import PreviewPane, PreviewTable
 from tui.widgets.browse.lake_tree import LakeTree
 from tui.widgets.browse.warehouse_tree import WarehouseTree
-from tui.widgets.run.pipeline_table import PipelineTable
+from tui.widgets.chrome.key_bar import KeyBar
+from tui.widgets.chrome.title_bar import TitleBar
+from tui.widgets.run.stage_table import StageTable
 from tui.workers import describe, in_thread
 
 if TYPE_CHECKING:
@@ -54,12 +66,15 @@ LOG_FLUSH_S = 0.25   # trailing log lines of a run
 
 class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = bindings("main")
+    # Textual's base class declares this as a plain (instance) list: a ClassVar annotation would not type-check.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012
 
     def __init__(self, clock: Clock) -> None:
         super().__init__()
         self.clock = clock
         self.controller = RunController(clock)
         self._bridge: EventBridge | None = None
+        self._export_screen: ExportPreviewScreen | None = None
 
     @property
     def console_app(self) -> ConsoleApp:
@@ -71,20 +86,21 @@ class MainScreen(Screen[None]):
 
     # layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        clock = self.clock
-        yield Header(icon="◆")
+        yield TitleBar(id="title")
         with Horizontal(id="main"):
             with Vertical(id="browse"):
-                yield LakeTree(clock, id="lake")
+                yield LakeTree(self.clock, id="lake")
                 yield WarehouseTree(id="warehouse")
             with Vertical(id="work"):
-                yield PipelineTable(clock, id="pipeline")
-                with TabbedContent(id="bottom", initial="log-tab"):
-                    with TabPane("Log", id="log-tab"):
-                        yield LogPane(clock, id="log")
-                    with TabPane("Preview", id="preview-tab"):
-                        yield PreviewPane(id="preview")
-        yield Footer()
+                yield StageTable(self.clock, id="pipeline")
+                with ContentSwitcher(id="bottom", initial="log"):
+                    yield LogPane(self.clock, id="log")
+                    yield PreviewPane(id="preview")
+        yield KeyBar("main", id="keys")
+
+    @property
+    def title_bar(self) -> TitleBar:
+        return self.query_one(TitleBar)
 
     @property
     def lake(self) -> LakeTree:
@@ -95,31 +111,44 @@ class MainScreen(Screen[None]):
         return self.query_one("#warehouse", WarehouseTree)
 
     @property
-    def pipeline(self) -> PipelineTable:
-        return self.query_one("#pipeline", PipelineTable)
+    def pipeline(self) -> StageTable:
+        return self.query_one("#pipeline", StageTable)
 
     @property
     def log_pane(self) -> LogPane:
         return self.query_one("#log", LogPane)
 
     @property
+    def log_view(self) -> LogView:
+        return self.log_pane.view
+
+    @property
     def preview_pane(self) -> PreviewPane:
         return self.query_one("#preview", PreviewPane)
 
     @property
-    def bottom(self) -> TabbedContent:
-        return self.query_one("#bottom", TabbedContent)
+    def bottom(self) -> ContentSwitcher:
+        return self.query_one("#bottom", ContentSwitcher)
 
     def on_mount(self) -> None:
         self.lake.border_title = "Data lake (1)"
         self.warehouse.border_title = "Warehouse (2)"
         self.pipeline.border_title = "Pipeline (3)"
-        self.pipeline.border_subtitle = "r run all · s run stage · t retry · R resume · c cancel"
+        self._status("r runs every stage · ? lists every key")
         self.lake.set_message("connecting to S3 …")
         self.warehouse.set_message("connecting to the warehouse …")
-        self.lake.focus()
-        self.set_interval(TICK_S, self._tick)
+        self.pipeline.focus()
+        self.set_interval(TICK_S, self.pipeline.tick)
         self.set_interval(LOG_FLUSH_S, self._flush_run_logs)
+        self.console_app.start()
+
+    def _status(self, text: str) -> None:
+        self.pipeline.border_subtitle = Text(self.clock.scrub(text))
+
+    def show_bottom(self, pane: str) -> None:
+        """"log" or "preview"; in the narrow layout this also leaves the trees."""
+        self.bottom.current = pane
+        self.remove_class("-toggled") if self.has_class("-narrow") else None
 
     # services -------------------------------------------------------------------------------
     def connect(self, services: Services) -> None:
@@ -157,8 +186,8 @@ class MainScreen(Screen[None]):
             self._preview(f"{item.schema}.{item.table}", lambda: browse.preview_table(services, item.schema,
                                                                                       item.table))
 
-    def _preview(self, title: str, job) -> None:
-        self.bottom.active = "preview-tab"
+    def _preview(self, title: str, job: Callable[[], Preview]) -> None:
+        self.show_bottom("preview")
         self.preview_pane.load(title, job)
 
     @on(DataTable.CellSelected, "#preview-table")
@@ -173,7 +202,16 @@ class MainScreen(Screen[None]):
         self.app.push_screen(CellScreen(*cell))
 
     def action_toggle_preview(self) -> None:
-        self.bottom.active = "preview-tab" if self.bottom.active == "log-tab" else "log-tab"
+        self.show_bottom("preview" if self.bottom.current == "log" else "log")
+
+    def action_toggle_browse(self) -> None:
+        self.toggle_class("-toggled")
+        showing = self.has_class("-narrow") == self.has_class("-toggled")
+        (self.lake if showing else self.pipeline).focus()
+
+    def _show_browse(self) -> None:
+        if self.has_class("-narrow") != self.has_class("-toggled"):
+            self.toggle_class("-toggled")
 
     def action_refresh(self) -> None:
         if self.console_app.services is None:
@@ -184,24 +222,49 @@ class MainScreen(Screen[None]):
         self.notify("refreshing the trees")
 
     def action_focus_lake(self) -> None:
+        self._show_browse()
         self.lake.focus()
 
     def action_focus_warehouse(self) -> None:
+        self._show_browse()
         self.warehouse.focus()
 
     def action_focus_pipeline(self) -> None:
+        self.show_bottom(self.bottom.current or "log")
         self.pipeline.focus()
 
     def action_focus_log(self) -> None:
-        (self.log_pane if self.bottom.active == "log-tab" else self.query_one(PreviewTable)).focus()
+        self.show_bottom(self.bottom.current or "log")
+        (self.log_view if self.bottom.current == "log" else self.query_one(PreviewTable)).focus()
 
+    # the log --------------------------------------------------------------------------------
     def action_log_stage(self) -> None:
-        self.bottom.active = "log-tab"
-        self.log_pane.cycle_stage()
+        self.show_bottom("log")
+        self.log_view.cycle_stage()
 
     def action_log_level(self) -> None:
-        self.bottom.active = "log-tab"
-        self.log_pane.cycle_level()
+        self.show_bottom("log")
+        self.log_view.cycle_level()
+
+    def action_search_log(self) -> None:
+        self.show_bottom("log")
+        self.log_pane.open_search()
+
+    def action_open_log(self) -> None:
+        path = self.log_view.log_file
+        if not path or not Path(path).is_file():
+            logs = self.console_app.config.console.state_dir / "logs"
+            self.console_app.tell(Notice(f"no run has finished in this console yet; the run logs are in {logs}"))
+            return
+        pager = shlex.split(os.environ.get("PAGER") or "less")
+        try:
+            with self.app.suspend():
+                subprocess.run([*pager, path], check=False)
+        except SuspendNotSupported:
+            self.console_app.tell(Notice(f"this terminal cannot hand over to a pager; the log is {path}"))
+        except OSError as exc:
+            self.console_app.tell(Notice(f"cannot start the pager {pager[0]}: {exc.strerror}; the log is {path}",
+                                         "error"))
 
     # decisions ------------------------------------------------------------------------------
     def carry_out(self, decision: Decision) -> None:
@@ -212,8 +275,12 @@ class MainScreen(Screen[None]):
         elif isinstance(decision, AskResumePoint):
             if (services := self.console_app.need_services()) is not None:
                 mode = decision.mode
-                in_thread(self, "find where the last run stopped", lambda: resume_point(services),
-                          lambda point: ResumePointReady(point, mode), group="history")
+
+                def find() -> ResumePointReady:
+                    return ResumePointReady(resume_point(services), mode,
+                                            bool(browse.recent_runs(services, limit=1)))
+
+                in_thread(self, "find where the last run stopped", find, lambda found: found, group="history")
         elif isinstance(decision, ConfirmResume):
             stages = decision.stages
 
@@ -226,7 +293,7 @@ class MainScreen(Screen[None]):
             self.app.push_screen(ConfirmScreen(decision.title, decision.body, yes="Run"), answered)
 
     def on_resume_point_ready(self, message: ResumePointReady) -> None:
-        self.carry_out(self.controller.resume_point_found(message.point, message.mode))
+        self.carry_out(self.controller.resume_point_found(message.point, message.mode, message.has_runs))
 
     def action_run_all(self) -> None:
         self.carry_out(self.controller.run(STAGES))
@@ -256,9 +323,13 @@ class MainScreen(Screen[None]):
             self.pipeline.show(view)
         bridge = EventBridge(self.post_message)
         self._bridge = bridge
-        job = self.controller.job(services, stages, bridge)
-        self.bottom.active = "log-tab"
-        self.pipeline.border_subtitle = self.controller.status_line
+        config = services.config
+        destination = f"s3://{config.export.bucket}/{config.export.prefix}"
+        job = self.controller.job(services, stages, bridge,
+                                  lambda previews: self.post_message(ExportConfirmationWanted(previews, destination)))
+        self.show_bottom("log")
+        self._status(self.controller.status_line)
+        done = self.controller.run_done
 
         def work() -> None:
             try:
@@ -267,6 +338,8 @@ class MainScreen(Screen[None]):
                 bridge.flush_logs()
                 self.post_message(RunEnded(None, describe(exc)))
                 return
+            finally:
+                done.set()
             bridge.flush_logs()
             self.post_message(RunEnded(summary))
 
@@ -274,8 +347,11 @@ class MainScreen(Screen[None]):
         return True
 
     def on_pipeline_event(self, message: PipelineEvent) -> None:
-        change = self.controller.on_event(message.event)
-        self.pipeline.border_subtitle = self.controller.status_line
+        event = message.event
+        if isinstance(event, RunStarted):
+            self.log_pane.run_started(event.run_id, event.stages, event.at)
+        change = self.controller.on_event(event)
+        self._status(self.controller.status_line)
         if change is not None:
             self._show_change(change)
 
@@ -285,8 +361,8 @@ class MainScreen(Screen[None]):
             self.log_pane.add_lines([change.log])
         if change.stopped:
             self.pipeline.select_stage(change.view.stage)
-            self.bottom.active = "log-tab"
-            self.log_pane.set_filters(stage=change.view.stage, level="INFO")  # the failed stage's log, error last
+            self.show_bottom("log")
+            self.log_view.set_filters(stage=change.view.stage, level="INFO")  # the failed stage's log, error last
         if change.notice is not None:
             self.console_app.tell(change.notice, timeout=10)
         if change.refresh_warehouse:
@@ -299,15 +375,20 @@ class MainScreen(Screen[None]):
             self.pipeline.show(view)
 
     def on_log_batch(self, message: LogBatch) -> None:
+        message.stop()  # the app also handles LogBatch (the services' start-up lines): show each line once
         self.log_pane.add_lines(message.lines)
 
     def on_run_ended(self, message: RunEnded) -> None:
         self._bridge = None
+        screen, self._export_screen = self._export_screen, None
+        if screen is not None:  # the run was cancelled (quit, a signal) while its preview was open
+            screen.dismiss(None)
         outcome = self.controller.on_run_ended(message.summary, message.error)
         for view in outcome.changed:
             self.pipeline.show(view)
-        self.pipeline.border_subtitle = self.controller.status_line
-        self.log_pane.log_file = outcome.log_file or self.log_pane.log_file
+        self._status(self.controller.status_line)
+        if outcome.log_file:
+            self.log_view.log_file = outcome.log_file
         if outcome.log:
             self.console_app.ui_log(outcome.log)
         if outcome.notice is not None:
@@ -320,15 +401,12 @@ class MainScreen(Screen[None]):
         if self._bridge is not None:
             self._bridge.flush_logs()
 
-    def _tick(self) -> None:
-        if self.controller.running:
-            self.pipeline.tick(list(self.controller.views.values()))
-
     def _load_last_run(self, services: Services) -> None:
         def job() -> LastRunLoaded:
             runs = browse.recent_runs(services, limit=1)
-            return LastRunLoaded(runs[0], browse.run_stages(services, runs[0].run_id)) if runs else \
-                LastRunLoaded(None, [])
+            if not runs:
+                return LastRunLoaded(None, [])
+            return LastRunLoaded(runs[0], browse.run_stages(services, runs[0].run_id))
 
         in_thread(self, "load the last run", job, lambda loaded: loaded, group="history")
 
@@ -337,34 +415,50 @@ class MainScreen(Screen[None]):
         for view in changed:
             self.pipeline.show(view)
         if changed:
-            self.pipeline.border_subtitle = self.controller.status_line
+            self._status(self.controller.status_line)
 
     # export and history ---------------------------------------------------------------------
     def action_export_preview(self) -> None:
-        if (services := self.console_app.need_services()) is not None:
-            in_thread(self, "export preview", lambda: browse.preview_export(services), ExportPreviewReady,
+        """The export preview of a run of the export stage (if there is anything to export yet)."""
+        if self.controller.running:
+            self.console_app.tell(Notice("a run is in progress: its export, if any, shows the preview", "warning"))
+        elif (services := self.console_app.need_services()) is not None:
+            in_thread(self, "export preview", lambda: browse.missing_export_tables(services), ExportCheckDone,
                       group="export")
 
-    def on_export_preview_ready(self, message: ExportPreviewReady) -> None:
-        config = self.console_app.config
-        destination = f"s3://{config.export.bucket}/{config.export.prefix}"
+    def on_export_check_done(self, message: ExportCheckDone) -> None:
+        if message.missing:
+            self.console_app.tell(Notice(f"nothing to export yet: {', '.join(message.missing)} "
+                                         f"{'does' if len(message.missing) == 1 else 'do'} not exist; "
+                                         "r runs every stage, then shows the export preview"))
+        else:
+            self.carry_out(self.controller.run(("export",)))
+
+    def on_export_confirmation_wanted(self, message: ExportConfirmationWanted) -> None:
+        self.pipeline.show(self.controller.export_asked())
+        self._status("export preview open: y exports, Esc cancels")
+
+        screen = ExportPreviewScreen(message.previews, message.destination)
 
         def answered(confirmed: bool | None) -> None:
-            if confirmed:
-                decision = self.controller.run(("export",))
-                self.carry_out(decision)
-                if isinstance(decision, StartRun):
-                    self.notify("exporting …")
-            else:
-                self.console_app.ui_log("export cancelled by the operator: nothing was written")
-                self.notify("export cancelled: nothing was written")
+            if self._export_screen is not screen:  # the run ended first
+                return
+            self._export_screen = None
+            change = self.controller.export_answered(bool(confirmed))
+            self._show_change(change)
+            self._status(self.controller.status_line)
+            self.notify("exporting …" if confirmed else "export cancelled: nothing was written")
 
-        self.app.push_screen(ExportPreviewScreen(message.previews, destination), answered)
+        self._export_screen = screen
+        self.app.push_screen(screen, answered)
 
     def action_history(self) -> None:
         if (services := self.console_app.need_services()) is not None:
-            self.app.push_screen(HistoryScreen(services, self.console_app.clock))
+            self.app.push_screen(HistoryScreen(services, self.clock))
 
     def pipeline_rows(self) -> dict[str, list[str]]:
         """Plain text of every pipeline row (tests and the tmux check)."""
         return {stage: self.pipeline.row_text(stage) for stage in STAGES}
+
+    def export_previews(self) -> list[ExportPreview]:
+        return self._export_screen.previews if self._export_screen is not None else []

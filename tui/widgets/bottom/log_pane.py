@@ -1,100 +1,81 @@
-"""The log pane: live lines coloured by level, filtered by stage and level, bounded on screen.
-
-Lines arrive in batches (LogBatch); the pane keeps the last MAX_KEPT lines for re-filtering
-and shows at most MAX_LINES (RichLog max_lines). The full log of each run is on disk.
-"""
+"""The log pane: the log view and its search line; the border says what is filtered and followed."""
 
 from __future__ import annotations
 
-from collections import deque
+from typing import ClassVar
 
 from rich.text import Text
-from textual.widgets import RichLog
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import Input
 
 from etl_core.events import LogLine
-from etl_core.pipeline import STAGES
 from tui.clock import Clock
-
-MAX_LINES = 2000
-MAX_KEPT = 20000
-LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-LEVEL_STYLES = {"DEBUG": "dim", "INFO": "", "WARNING": "yellow", "ERROR": "bold red"}
-LEVEL_CYCLE = ("INFO", "WARNING", "ERROR", "DEBUG")
-STAGE_CYCLE = (None, "run") + STAGES  # None: every stage
+from tui.widgets.bottom.log_view import LogView, RunSeparator
 
 
-class KeepFilter:
-    """Marks "leave the stage filter as it is" (None already means every stage)."""
+class LogPane(Vertical):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close_search", "Close search", show=False)]
 
-
-KEEP = KeepFilter()
-
-
-class LogPane(RichLog):
     def __init__(self, clock: Clock, **kwargs) -> None:
-        super().__init__(max_lines=MAX_LINES, wrap=True, min_width=20, highlight=False, markup=False, **kwargs)
+        super().__init__(**kwargs)
         self.clock = clock
-        self.kept: deque[LogLine] = deque(maxlen=MAX_KEPT)
-        self.stage_filter: str | None = None
-        self.min_level = "INFO"
-        self.log_file: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield LogView(self.clock, id="log-view")
+        yield Input(placeholder="search the log: Enter finds (n / N: next / previous), Esc closes",
+                    id="log-search", classes="hidden")
+
+    @property
+    def view(self) -> LogView:
+        return self.query_one(LogView)
 
     def on_mount(self) -> None:
-        self._update_title()
+        self.border_title = "Log (4)"
+        self._update_subtitle()
 
-    # filters -------------------------------------------------------------------------------
-    def matches(self, line: LogLine) -> bool:
-        if LEVELS.index(line.level if line.level in LEVELS else "INFO") < LEVELS.index(self.min_level):
-            return False
-        if self.stage_filter is None:
-            return True
-        return (line.stage or "run") == self.stage_filter
-
-    def set_filters(self, stage: str | None | KeepFilter = KEEP, level: str | None = None) -> None:
-        if not isinstance(stage, KeepFilter):
-            self.stage_filter = stage
-        if level is not None:
-            self.min_level = level
-        self._rerender()
-
-    def cycle_stage(self) -> None:
-        index = STAGE_CYCLE.index(self.stage_filter) if self.stage_filter in STAGE_CYCLE else 0
-        self.set_filters(stage=STAGE_CYCLE[(index + 1) % len(STAGE_CYCLE)])
-
-    def cycle_level(self) -> None:
-        index = LEVEL_CYCLE.index(self.min_level)
-        self.set_filters(level=LEVEL_CYCLE[(index + 1) % len(LEVEL_CYCLE)])
-
-    # lines ---------------------------------------------------------------------------------
     def add_lines(self, lines: list[LogLine]) -> None:
-        self.kept.extend(lines)
-        shown = [self._format(line) for line in lines if self.matches(line)]
-        for text in shown[-MAX_LINES:]:
-            self.write(text, scroll_end=True)
-        self._update_title()
+        self.view.add(list(lines))
 
-    def _format(self, line: LogLine) -> Text:
-        style = LEVEL_STYLES.get(line.level, "")
-        return Text.assemble(
-            (self.clock.time(line.at) + " ", "dim"),
-            (f"{line.level:<7} ", style or "green"),
-            (f"[{line.stage or 'run'}] ", "cyan"),
-            (self.clock.scrub(line.message), style),
-        )
+    def run_started(self, run_id: int, stages: tuple[str, ...], at) -> None:
+        """A separator, and the stage filter a failure had set is lifted: the new run is shown whole."""
+        view = self.view
+        if view.stage_filter is not None:
+            view.set_filters(all_stages=True)
+        view.add([RunSeparator(run_id, stages, at)])
+        view.follow()
 
-    def _rerender(self) -> None:
-        self.clear()
-        shown = [line for line in self.kept if self.matches(line)][-MAX_LINES:]
-        for line in shown:
-            self.write(self._format(line), scroll_end=False)
-        self.call_after_refresh(self.scroll_end, animate=False)
-        self._update_title()
+    # search --------------------------------------------------------------------------------
+    def open_search(self) -> None:
+        search = self.query_one("#log-search", Input)
+        search.remove_class("hidden")
+        search.value = self.view.search_text
+        search.focus()
 
-    def visible_messages(self) -> list[str]:
-        """Messages that pass the filters (tests)."""
-        return [line.message for line in self.kept if self.matches(line)]
+    def action_close_search(self) -> None:
+        search = self.query_one("#log-search", Input)
+        if not search.has_class("hidden"):
+            search.add_class("hidden")
+            self.view.focus()
 
-    def _update_title(self) -> None:
-        stage = self.stage_filter or "all"
-        self.border_title = "Log"
-        self.border_subtitle = f"stage: {stage} (f) · level ≥ {self.min_level} (l)"
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.view.search(event.value)
+        self.action_close_search()
+
+    # the border ----------------------------------------------------------------------------
+    def on_log_view_state_changed(self, _message: LogView.StateChanged) -> None:
+        self._update_subtitle()
+
+    def _update_subtitle(self) -> None:
+        view = self.view
+        parts = [f"stage {view.stage_filter or 'all'} (f)", f"≥ {view.min_level} (l)"]
+        if view.search_state:
+            parts.append(view.search_state)
+        if view.following:
+            parts.append("following")
+        else:
+            held = f"{view.held:,} new below · " if view.held else ""
+            parts.append(f"paused: {held}End follows")
+        self.border_subtitle = Text(" · ".join(parts))

@@ -1,6 +1,9 @@
 """The preview pane: the first rows of an S3 object or a warehouse table, long cells on demand.
 
-The pane loads what it shows in a thread worker (`load`); only the newest request is shown.
+The pane loads what it shows in a thread worker (`load`); only the newest request is shown. Every
+header, cell and title is rich Text: data is shown literally, never as markup. Rows whose field
+count differs from the header's are padded and flagged in a leading column; a compressed or
+binary object is named ("gzip-compressed object, 1.2 MB") instead of shown as rows.
 """
 
 from __future__ import annotations
@@ -13,13 +16,29 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from etl_core.browse import Preview
-from tui.format import cell_text, short
+from tui.format import cell_text, count, human_size, short
 from tui.messages import BackgroundError, PreviewFailed, PreviewReady
 from tui.workers import in_thread
+
+FLAG_COLUMN = "fields"
 
 
 class PreviewTable(DataTable):
     pass
+
+
+def caption(preview: Preview) -> Text:
+    """What the pane says above the rows."""
+    if preview.kind is not None:
+        return Text.assemble((f"{preview.kind} object, {human_size(preview.size)}", "bold"),
+                             ("   not shown as rows: the console previews CSV text", "dim"))
+    text = Text.assemble((preview.caption, "bold"))
+    if preview.ragged:
+        rows = f"{count(len(preview.ragged))} {'row does' if len(preview.ragged) == 1 else 'rows do'}"
+        text.append(f"   {rows} not have the header's {count(preview.header_fields, 'fields')}: padded, flagged ⚠",
+                    style="yellow")
+    text.append("   Enter or v on a cell: full text", style="dim")
+    return text
 
 
 class PreviewPane(Vertical):
@@ -33,11 +52,12 @@ class PreviewPane(Vertical):
         self.rows: list[list[str]] = []
 
     def compose(self) -> ComposeResult:
-        yield Static("Select an S3 object or a warehouse table and press Enter to preview it.", id="preview-caption")
+        yield Static(Text("Select an S3 object or a warehouse table and press Enter to preview it.", style="dim"),
+                     id="preview-caption")
         yield PreviewTable(cursor_type="cell", zebra_stripes=True, id="preview-table")
 
     def on_mount(self) -> None:
-        self.border_title = "Preview"
+        self.border_title = "Preview (p)"
 
     @property
     def table(self) -> PreviewTable:
@@ -59,13 +79,17 @@ class PreviewPane(Vertical):
             self.show_error(message.title, message.error)
         self.post_message(BackgroundError(f"preview of {message.title} failed", message.error))
 
+    def _title(self, title: str) -> None:
+        self.border_title = Text.assemble("Preview (p) · ", title)
+
     def show_loading(self, title: str) -> None:
-        self.border_title = f"Preview · {title}"
+        self._title(title)
         self.query_one("#preview-caption", Static).update(Text(f"loading {title} …", style="italic dim"))
+        self.preview, self.columns, self.rows = None, [], []
         self.table.clear(columns=True)
 
     def show_error(self, title: str, error: str) -> None:
-        self.border_title = f"Preview · {title}"
+        self._title(title)
         self.query_one("#preview-caption", Static).update(Text(f"cannot preview {title}: {error}", style="red"))
         self.table.clear(columns=True)
 
@@ -73,21 +97,30 @@ class PreviewPane(Vertical):
         self.preview = preview
         self.columns = list(preview.columns)
         self.rows = [[cell_text(v) for v in row] for row in preview.rows]
-        self.border_title = f"Preview · {preview.title}"
-        self.query_one("#preview-caption", Static).update(
-            Text.assemble((preview.caption, "bold"), ("   Enter or v on a cell: full text", "dim")))
+        self._title(preview.title)
+        self.query_one("#preview-caption", Static).update(caption(preview))
         table = self.table
         table.clear(columns=True)
-        for name in self.columns:
-            table.add_column(name, key=name)
-        for row in self.rows:
-            table.add_row(*[short(v) for v in row])
+        flagged = bool(preview.ragged)
+        if flagged:
+            table.add_column(Text(FLAG_COLUMN, style="yellow"), key=FLAG_COLUMN)
+        for index, name in enumerate(self.columns):
+            table.add_column(Text(name), key=f"c{index}")
+        for index, row in enumerate(self.rows):
+            cells = [Text(short(value)) for value in row]
+            if flagged:
+                fields = preview.ragged.get(index)
+                flag = Text(f"⚠ {count(fields, 'fields')}", style="yellow") if fields is not None else Text("")
+                cells.insert(0, flag)
+            table.add_row(*cells)
 
     def cell_at_cursor(self) -> tuple[str, str] | None:
         """(column, full text) of the cell under the cursor."""
         if not self.rows:
             return None
         row, column = self.table.cursor_coordinate
+        if self.preview is not None and self.preview.ragged:
+            column -= 1  # the flag column
         if 0 <= row < len(self.rows) and 0 <= column < len(self.columns):
             return self.columns[column], self.rows[row][column]
         return None

@@ -19,6 +19,7 @@ from etl_core.services import Services
 from tui.clock import Clock
 from tui.format import human_size
 from tui.messages import BackgroundError, LakeListed, LakeListFailed
+from tui.widgets.browse.fitted_tree import FittedTree
 from tui.workers import in_thread
 
 
@@ -40,7 +41,7 @@ def item_of(node: TreeNode[LakeItem]) -> LakeItem:
     return node.data
 
 
-class LakeTree(Tree[LakeItem]):
+class LakeTree(FittedTree[LakeItem]):
     """Expanding a bucket or prefix lists that level in a thread worker."""
 
     def __init__(self, clock: Clock, **kwargs) -> None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual.widgets import Tree
 
 from etl_core import browse
 from etl_core.browse import SchemaInfo
 from etl_core.services import Services
 from tui.format import count
 from tui.messages import WarehouseListed
+from tui.widgets.browse.fitted_tree import FittedTree
 from tui.workers import in_thread
 
 
@@ -26,7 +26,7 @@ class WarehouseItem:
     rows: int = 0
 
 
-class WarehouseTree(Tree[WarehouseItem]):
+class WarehouseTree(FittedTree[WarehouseItem]):
     def __init__(self, **kwargs) -> None:
         super().__init__("Warehouse", **kwargs)
         self.show_root = False

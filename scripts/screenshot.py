@@ -1,0 +1,68 @@
+"""Regenerate the console's pictures in docs/images/: the main screen after a run, at 120×40 and at 80×24.
+
+It runs the console headless (Textual's run_test) on the embedded default, in a state folder of its
+own under the temp folder, presses `r`, then `y` at the export preview, waits for the run to end
+and saves SVG screenshots (Textual's `save_screenshot`). Run it from the repository's root:
+
+    .venv/bin/python scripts/screenshot.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from etl_core.config import load_config
+from tui.app import ConsoleApp
+from tui.screens.export_preview import ExportPreviewScreen
+
+ROOT = Path(__file__).resolve().parents[1]
+IMAGES = ROOT / "docs" / "images"
+SIZES = {"console.svg": (120, 40), "console-80x24.svg": (80, 24)}
+TIMEOUT_S = 300
+
+
+async def _until(pilot, condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + TIMEOUT_S
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"screenshot: timed out waiting for {what}")
+        await pilot.pause(0.1)
+
+
+async def shoot(config_path: Path) -> None:
+    app = ConsoleApp(load_config(str(config_path)))
+    first, *others = SIZES.items()
+    async with app.run_test(size=first[1]) as pilot:
+        await _until(pilot, lambda: app.services is not None and app.main.controller.run_id is None,
+                     "the embedded services")
+        await pilot.press("r")
+        await _until(pilot, lambda: isinstance(app.screen, ExportPreviewScreen), "the export preview")
+        await pilot.press("y")
+        await _until(pilot, lambda: not app.main.controller.running and app.main.controller.last_summary is not None,
+                     "the run to end")
+        await pilot.pause(1)  # the trees' listings after the export
+        for name, size in [first, *others]:
+            await pilot.resize_terminal(*size)
+            app.clear_notifications()
+            await pilot.pause(0.5)
+            app.save_screenshot(filename=name, path=str(IMAGES))
+            print(f"wrote {IMAGES / name}", file=sys.stderr)
+
+
+def main() -> None:
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="d2b-screenshot-") as folder:
+        config = (ROOT / "config.toml").read_text()
+        config = config.replace('state_dir = ".d2b-state"', f'state_dir = "{Path(folder) / "state"}"')
+        path = Path(folder) / "config.toml"
+        path.write_text(config)
+        asyncio.run(shoot(path))
+
+
+if __name__ == "__main__":
+    main()

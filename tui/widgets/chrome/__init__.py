@@ -1,0 +1,1 @@
+"""What frames every screen: the title bar and the key bar."""
