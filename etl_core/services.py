@@ -12,6 +12,7 @@ import psycopg2.extensions
 from etl_core.config import Config
 from etl_core.embedded.state_folder import check_state_folder
 from etl_core.embedded.supervisor import EmbeddedServices
+from etl_core.errors import D2BError
 from etl_core.s3 import check_bucket, make_s3_client
 from etl_core.warehouse import connect, table_exists, transaction
 
@@ -28,6 +29,7 @@ class Services:
         self.s3_label = "embedded S3" if config.source_embedded else (s3_endpoint or f"AWS S3 ({config.source.region})")
         self._s3_client: Any = None
         self._client_lock = threading.Lock()
+        self.problems: dict[str, str] = {}  # "s3" or "warehouse": why it cannot be used (open_services(each=True))
 
     def s3(self) -> Any:
         """A shared boto3 client (boto3 clients are thread-safe)."""
@@ -67,8 +69,12 @@ class Services:
 
 
 def open_services(config: Config, log: Callable[[str], None] = lambda _m: None,
-                  demo_scale: float | None = None) -> Services:
-    """Start what is embedded, check that everything is reachable, seed demo data where embedded."""
+                  demo_scale: float | None = None, *, each: bool = False) -> Services:
+    """Start what is embedded, check that everything is reachable, seed demo data where embedded.
+
+    With `each` (the console), an S3 or a warehouse that cannot be reached is recorded in
+    `Services.problems` instead of raised, so the other one stays usable; the CLI needs both.
+    """
     check_state_folder(config.console.state_dir)  # it holds the run logs even when nothing is embedded
     embedded = None
     if config.needs_embedded:
@@ -87,13 +93,23 @@ def open_services(config: Config, log: Callable[[str], None] = lambda _m: None,
         if embedded is not None and config.source_embedded:
             endpoint = embedded.s3_endpoint
         services = Services(config, embedded, dsn, endpoint)
-        conn = services.connect(purpose="setup")
-        conn.close()
+
+        def check(service: str, step: Callable[[], object]) -> None:
+            if service in services.problems:
+                return
+            try:
+                step()
+            except D2BError as exc:
+                if not each:
+                    raise
+                services.problems[service] = str(exc)
+
+        check("warehouse", lambda: services.connect(purpose="setup").close())
         if config.source_embedded:
-            _seed_embedded_bucket(services, demo_scale or config.console.demo_scale, log)
-        check_bucket(services.s3(), config.source.bucket, services.s3_label)
+            check("s3", lambda: _seed_embedded_bucket(services, demo_scale or config.console.demo_scale, log))
+        check("s3", lambda: check_bucket(services.s3(), config.source.bucket, services.s3_label))
         if config.warehouse.embedded:
-            _seed_embedded_dimensions(services, log)
+            check("warehouse", lambda: _seed_embedded_dimensions(services, log))
         return services
     except BaseException:
         if embedded is not None:

@@ -115,16 +115,29 @@ class ConsoleApp(App[int]):
             self.post_message(BackgroundError(event.worker.name or "background task", describe(event.worker.error)))
 
     # services -------------------------------------------------------------------------------
-    def need_services(self) -> Services | None:
-        if self.services is None:
+    def need_services(self, *needed: str) -> Services | None:
+        """The services, if those `needed` ("s3", "warehouse"; default both) are usable; else say why."""
+        services = self.services
+        if services is None:
             if self._services_failed:
                 self.tell(Notice(f"not connected: {self._services_failed}. F5 retries.", "error"))
             else:
                 self.tell(Notice("still connecting to S3 and the warehouse …", "warning"))
-        return self.services
+            return None
+        for service in needed or ("s3", "warehouse"):
+            if service in services.problems:
+                name = "S3" if service == "s3" else "the warehouse"
+                self.tell(Notice(f"{name} is not reachable: {services.problems[service]}. F5 retries.", "error"))
+                return None
+        return services
 
     def reconnect(self) -> None:
-        if self._services_failed:
+        """F5 when a service was down: start again (the one that worked is opened again too)."""
+        services = self.services
+        if services is not None and services.problems and self._owns_services:
+            self.services = None
+            services.close()
+        if self.services is None and not self._quitting:
             self.main.connecting()
             self._open_services()
 
@@ -135,7 +148,7 @@ class ConsoleApp(App[int]):
             def log(message: str) -> None:
                 self.post_message(LogBatch([LogLine(0, None, "INFO", message, self.clock.now())]))
             try:
-                services = open_services(self.config, log=log, demo_scale=self.demo_scale)
+                services = open_services(self.config, log=log, demo_scale=self.demo_scale, each=True)
             except Exception as exc:  # noqa: BLE001 - a failed start is shown, the app keeps running
                 self.post_message(ServicesFailed(describe(exc)))
                 return
@@ -158,8 +171,15 @@ class ConsoleApp(App[int]):
         self.services = message.services
         self._services_failed = None
         self._title_facts()
-        self.ui_log(f"connected: S3 {self.services.s3_label}, warehouse {self.services.warehouse_label}")
-        self.main.connect(self.services)
+        services = self.services
+        for service, problem in services.problems.items():
+            self.report_error(f"{'S3' if service == 's3' else 'the warehouse'} not reachable", problem)
+        reachable = [label for service, label in (("s3", f"S3 {services.s3_label}"),
+                                                  ("warehouse", f"warehouse {services.warehouse_label}"))
+                     if service not in services.problems]
+        if reachable:
+            self.ui_log(f"connected: {', '.join(reachable)}")
+        self.main.connect(services)
 
     def on_services_failed(self, message: ServicesFailed) -> None:
         self._services_failed = message.error

@@ -31,6 +31,7 @@ from etl_core.pipeline import STAGES, run_pipeline, stages_from
 from etl_core.services import Services
 from tui.clock import Clock
 from tui.export_gate import ExportGate
+from tui.format import count
 from tui.stage_view import StageView
 
 STOPPED = ("failed", "cancelled", "abandoned")
@@ -212,7 +213,8 @@ class RunController:
             return StageChange(view)
         level = {"succeeded": "INFO", "cancelled": "WARNING"}.get(result.status, "ERROR")
         change = StageChange(view, LogLine(event.run_id, result.stage, level,
-                                           f"stage {result.status} in {result.duration_s:.2f}s, {result.rows:,} rows",
+                                           f"stage {result.status} in {result.duration_s:.2f}s, "
+                                           f"{count(result.rows, 'rows')}",
                                            utc_now()),
                              refresh_warehouse=True,
                              refresh_lake=result.stage == "export" and result.status == "succeeded")

@@ -16,7 +16,7 @@ from tui.palette import ActionsProvider
 from tui.screens.help import HelpScreen
 from tui.screens.history import HistoryScreen
 from tui.screens.main import MainScreen
-from tui_helpers import SIZE, make_app, settle, wait_until
+from tui_helpers import SIZE, make_app, screen_text, settle, wait_until
 
 
 def test_bindings_come_from_the_registry():
@@ -65,7 +65,7 @@ async def test_unreachable_warehouse_does_not_crash(make_env):
     app = make_app(env)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert app.services is None
+        assert app.services is not None and set(app.services.problems) == {"warehouse"}
         errors = [line.message for line in app.main.log_view.kept if line.level == "ERROR"]
         assert errors and "127.0.0.1" in errors[0], errors
         assert any(n.severity == "error" for n in app._notifications)
@@ -132,3 +132,38 @@ async def test_a_password_never_reaches_the_screen_log_or_notifications(env, pg_
         shown.append(app.export_screenshot())
     assert any("missing column(s)" in text for text in shown)  # the places checked hold the run's messages
     assert all(secret not in text for text in shown)
+
+
+async def test_each_pane_shows_its_own_service_a_bad_warehouse_does_not_block_the_lake(make_env):
+    env = make_env()
+    env.put("orders.csv", "order_id\n1\n")
+    env.rewrite_config(url="postgresql://nobody@127.0.0.1:9/nowhere")
+    app = make_app(env)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        services = app.services
+        assert services is not None and set(services.problems) == {"warehouse"}
+        assert "127.0.0.1" in services.problems["warehouse"]
+        bucket = app.main.lake.root.children[0]
+        assert bucket.data.kind == "bucket" and any(c.data.key == "orders_data/" for c in bucket.children)
+        warehouse = app.main.warehouse.root.children[0].label.plain
+        assert warehouse.startswith("not connected:") and "127.0.0.1" in warehouse
+        await pilot.press("r")  # a run needs the warehouse: refused, saying so
+        await settle(pilot)
+        assert not app.main.controller.running
+        assert any(n.message.startswith("the warehouse is not reachable") for n in app._notifications)
+
+
+async def test_a_missing_bucket_does_not_block_the_warehouse_and_its_message_keeps_its_brackets(make_env):
+    env = make_env(create_bucket=False)
+    app = make_app(env)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert set(app.services.problems) == {"s3"}
+        assert "check [source] bucket" in app.services.problems["s3"]
+        lake = app.main.lake.root.children[0].label.plain
+        assert "check [source] bucket" in lake  # literal: the brackets are not markup
+        assert any("check [source] bucket" in n.message for n in app._notifications)
+        assert "check [source] bucket" in screen_text(app)
+        schemas = [node.data.schema for node in app.main.warehouse.root.children]
+        assert env.dims_schema in schemas  # the warehouse pane lists its schemas

@@ -156,9 +156,15 @@ class MainScreen(Screen[None]):
         buckets = [(config.source.bucket, f"source · {config.source.prefix or '/'}")]
         if config.export.bucket != config.source.bucket:
             buckets.append((config.export.bucket, "export"))
-        self.lake.connect(services, buckets)
-        self.warehouse.connect(services)
-        self._load_last_run(services)
+        if "s3" in services.problems:
+            self.lake.set_message(f"not connected: {services.problems['s3']} (F5 retries)", "red")
+        else:
+            self.lake.connect(services, buckets)
+        if "warehouse" in services.problems:
+            self.warehouse.set_message(f"not connected: {services.problems['warehouse']} (F5 retries)", "red")
+        else:
+            self.warehouse.connect(services)
+            self._load_last_run(services)
 
     def connecting(self) -> None:
         self.lake.set_message("connecting to S3 …")
@@ -175,14 +181,14 @@ class MainScreen(Screen[None]):
     @on(Tree.NodeSelected, "#lake")
     def _lake_selected(self, event: Tree.NodeSelected) -> None:
         item = event.node.data
-        if item is not None and item.kind == "object" and (services := self.console_app.need_services()) is not None:
+        if item is not None and item.kind == "object" and (services := self.console_app.need_services("s3")):
             self._preview(f"s3://{item.bucket}/{item.key}", lambda: browse.preview_object(services, item.bucket,
                                                                                           item.key))
 
     @on(Tree.NodeSelected, "#warehouse")
     def _warehouse_selected(self, event: Tree.NodeSelected) -> None:
         item = event.node.data
-        if item is not None and item.kind == "table" and (services := self.console_app.need_services()) is not None:
+        if item is not None and item.kind == "table" and (services := self.console_app.need_services("warehouse")):
             self._preview(f"{item.schema}.{item.table}", lambda: browse.preview_table(services, item.schema,
                                                                                       item.table))
 
@@ -214,7 +220,8 @@ class MainScreen(Screen[None]):
             self.toggle_class("-toggled")
 
     def action_refresh(self) -> None:
-        if self.console_app.services is None:
+        services = self.console_app.services
+        if services is None or services.problems:
             self.console_app.reconnect()
             return
         self.lake.refresh_listing()
@@ -453,7 +460,7 @@ class MainScreen(Screen[None]):
         self.app.push_screen(screen, answered)
 
     def action_history(self) -> None:
-        if (services := self.console_app.need_services()) is not None:
+        if (services := self.console_app.need_services("warehouse")) is not None:
             self.app.push_screen(HistoryScreen(services, self.clock))
 
     def pipeline_rows(self) -> dict[str, list[str]]:
