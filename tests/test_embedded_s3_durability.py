@@ -8,8 +8,11 @@ import json
 import os
 import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,8 +38,15 @@ BUCKET = "d2b-internal-assessment-bucket"
 PART = 5 * 1024 * 1024
 
 
-def s3_only(state_dir: Path) -> EmbeddedServices:
-    return EmbeddedServices(state_dir, want_postgres=False, want_s3=True, region=REGION)
+@contextmanager
+def embedded_s3(state_dir: Path) -> Iterator[Any]:
+    """The embedded S3 alone on `state_dir` (started, stopped at the end); yields a client."""
+    services = EmbeddedServices(state_dir, want_postgres=False, want_s3=True, region=REGION)
+    services.start()
+    try:
+        yield services.s3_client()
+    finally:
+        services.stop()
 
 
 def kill_s3_child_in(state_dir: Path) -> None:
@@ -72,10 +82,7 @@ def upload_in_parts(client, bucket: str, key: str, parts: list[bytes], order: li
 
 def test_every_change_survives_a_kill_9_of_the_server_with_its_own_metadata(tmp_path):
     state = tmp_path / "state"
-    services = s3_only(state)
-    services.start()
-    try:
-        s3 = services.s3_client()
+    with embedded_s3(state) as s3:
         s3.create_bucket(Bucket="keep", CreateBucketConfiguration={"LocationConstraint": REGION})
         s3.create_bucket(Bucket="gone", CreateBucketConfiguration={"LocationConstraint": REGION})
         s3.put_object(Bucket="keep", Key="a.csv", Body=b"id\n1\n", ContentType="text/csv", Metadata={"run": "7"})
@@ -93,14 +100,9 @@ def test_every_change_survives_a_kill_9_of_the_server_with_its_own_metadata(tmp_
         buckets = [(b["Name"], b["CreationDate"]) for b in s3.list_buckets()["Buckets"]]
         head = s3.head_object(Bucket="keep", Key="a.csv")
         kill_s3_child_in(state)  # no stop, no save: what was answered is on disk, or it is lost
-    finally:
-        services.stop()
 
     for _restart in range(2):
-        services = s3_only(state)
-        services.start()
-        try:
-            s3 = services.s3_client()
+        with embedded_s3(state) as s3:
             assert listing(s3, "keep") == before
             assert [k for k, *_ in before] == ["../../escape?", "a.csv", "copy of a.csv", "in-order.bin",
                                                 "out-of-order.bin"]
@@ -110,8 +112,6 @@ def test_every_change_survives_a_kill_9_of_the_server_with_its_own_metadata(tmp_
                 "text/csv", {"run": "7"}, head["LastModified"])
             for key in ("in-order.bin", "out-of-order.bin"):
                 assert s3.get_object(Bucket="keep", Key=key)["Body"].read() == b"".join(parts)
-        finally:
-            services.stop()
     assert not list((state / "s3").rglob("uploads/*"))
 
 
@@ -156,27 +156,17 @@ def test_a_full_store_fails_the_export_naming_it_and_keeps_the_previous_objects(
 
 
 def open_and_list_exports(folder: Path) -> dict[str, datetime]:
-    services = s3_only(folder / STATE)
-    services.start()
-    try:
-        return export_objects(services.s3_client())
-    finally:
-        services.stop()
+    with embedded_s3(folder / STATE) as s3:
+        return export_objects(s3)
 
 
 def test_a_part_or_completion_that_does_not_fit_fails_and_leaves_no_object(tmp_path):
     state = tmp_path / "state"
-    with tmpfs(state / "s3", "12m"):
-        services = s3_only(state)
-        services.start()
-        try:
-            s3 = services.s3_client()
-            s3.create_bucket(Bucket="big", CreateBucketConfiguration={"LocationConstraint": REGION})
-            with pytest.raises(ServiceUnavailable, match=r"the embedded S3 store .* is full .*s3://big/too-big.bin"):
-                upload_in_parts(s3, "big", "too-big.bin", [os.urandom(PART)] * 3, [1, 2, 3])
-            assert listing(s3, "big") == []
-        finally:
-            services.stop()
+    with tmpfs(state / "s3", "12m"), embedded_s3(state) as s3:
+        s3.create_bucket(Bucket="big", CreateBucketConfiguration={"LocationConstraint": REGION})
+        with pytest.raises(ServiceUnavailable, match=r"the embedded S3 store .* is full .*s3://big/too-big.bin"):
+            upload_in_parts(s3, "big", "too-big.bin", [os.urandom(PART)] * 3, [1, 2, 3])
+        assert listing(s3, "big") == []
 
 
 def test_a_full_store_at_the_first_start_exits_3_naming_it(tmp_path):
@@ -222,26 +212,17 @@ def test_a_mirror_saved_by_an_earlier_version_is_moved_into_the_store(tmp_path):
     (old / ("k_" + quote("orders_data/orders.csv", safe=""))).write_bytes(b"order_id\n1\n")
     (state / "s3" / "manifest.json").write_text(json.dumps({"lake": {"orders_data/orders.csv": '"etag"'}}))
     for _restart in range(2):
-        services = s3_only(state)
-        services.start()
-        try:
-            body = services.s3_client().get_object(Bucket="lake", Key="orders_data/orders.csv")["Body"].read()
-        finally:
-            services.stop()
+        with embedded_s3(state) as s3:
+            body = s3.get_object(Bucket="lake", Key="orders_data/orders.csv")["Body"].read()
         assert body == b"order_id\n1\n"
         assert not (state / "s3" / "manifest.json").exists()
 
 
 def test_the_store_has_no_file_named_after_a_key(tmp_path):
     state = tmp_path / "state"
-    services = s3_only(state)
-    services.start()
-    try:
-        s3 = services.s3_client()
+    with embedded_s3(state) as s3:
         s3.create_bucket(Bucket="lake", CreateBucketConfiguration={"LocationConstraint": REGION})
         s3.put_object(Bucket="lake", Key="../../../outside", Body=b"x")
-    finally:
-        services.stop()
     stored = [p for p in state.rglob("*") if p.is_file()]
     assert all((state / "s3") in p.parents for p in stored if p.name != "owner.lock"), stored
     assert not any("outside" in str(p) for p in stored)

@@ -50,10 +50,6 @@ class EmbeddedPostgres:
         self._private_socket_dir: Path | None = None  # ours to remove at stop
         self._process: subprocess.Popen | None = None
 
-    @property
-    def private_socket_dir(self) -> Path | None:
-        return self._private_socket_dir
-
     def start(self) -> None:
         user = postgres_service_user()
         bin_dir = postgres_bin_dir()

@@ -35,10 +35,6 @@ class S3Child:
         self._process: Any = None
         self.endpoint: str | None = None
 
-    @property
-    def running(self) -> bool:
-        return self._process is not None
-
     def spawn(self, lock_fd: int | None = None) -> None:
         """Start the server; with `lock_fd`, the state folder stays locked until the child has exited."""
         self.store.mkdir(parents=True, exist_ok=True)
@@ -85,7 +81,9 @@ class S3Child:
 
     def _last_log_line(self) -> str:
         try:
-            lines = self.log_file.read_text(errors="replace").strip().splitlines()
+            with open(self.log_file, "rb") as log:
+                log.seek(max(0, log.seek(0, 2) - 4096))
+                lines = log.read().decode("utf-8", "replace").strip().splitlines()
         except OSError:
             return ""
         return lines[-1][:300] if lines else ""

@@ -6,12 +6,12 @@ Layout of the store folder (`<state>/s3`):
     buckets/<bucket>/objects/<sha256(key)>  the object's bytes, then its metadata as JSON, then
                                             the JSON's length (8 bytes, big-endian)
     uploads/<upload id>                     the parts of an incomplete multipart upload, appended
-                                            (and fsync'd) as they arrive
+                                            as they arrive (their writing to disk started at once)
 
 Every object is written to a temporary name, fsync'd, renamed into place and its folder fsync'd,
 so a crash leaves the old object or the new one, never a torn one. A multipart upload whose parts
-arrived in order becomes its object by appending the metadata and renaming the upload file: the
-bytes were made durable part by part, while the client was still sending.
+arrived in order becomes its object by appending the metadata, an fsync and a rename: the bytes
+went to disk part by part while the client was still sending, so that fsync has little left to do.
 """
 
 from __future__ import annotations
@@ -161,14 +161,20 @@ class ObjectStore:
     # --- multipart uploads -------------------------------------------------------------------
 
     def store_part(self, upload_id: str, number: int, data: bytes, etag: str) -> None:
-        """Append a part (`etag`: its MD5, as the server computed it) to its upload's file, durably."""
+        """Append a part (`etag`: its MD5, as the server computed it) to its upload's file.
+
+        A part need not survive a crash (the server forgets incomplete uploads when it restarts):
+        only the completion waits for the disk.
+        """
         upload = self._upload(upload_id)
         with upload.lock, _writing(upload.path):
             try:
                 with open(upload.path, "ab") as file:
                     file.write(data)
                     file.flush()
-                    os.fdatasync(file.fileno())
+                    # Start writing the part to disk now, without waiting: completion's fsync then
+                    # finds little left to do, and this answer does not wait for the disk.
+                    os.posix_fadvise(file.fileno(), upload.size, len(data), os.POSIX_FADV_DONTNEED)
             except OSError:
                 upload.intact = False  # the object is then written whole at completion, if it can be
                 with contextlib.suppress(OSError):
