@@ -39,6 +39,7 @@ class SourceSettings:
     region: str
     endpoint_url: str  # "embedded", "" (AWS) or a URL
     anonymous: bool
+    allow_empty_files: bool = False  # True: a source file with no data rows does not fail the run
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ _KNOWN_KEYS: dict[str, set[str]] = {
         "region",
         "endpoint_url",
         "anonymous",
+        "allow_empty_files",
     },
     "export": {
         "bucket",
@@ -187,6 +189,7 @@ def parse_config(raw: dict[str, Any], path: str, *, today: date | None = None) -
         region=region,
         endpoint_url=endpoint,
         anonymous=reader.boolean("source", "anonymous"),
+        allow_empty_files=reader.boolean("source", "allow_empty_files", default=False),
     )
 
     export_bucket = reader.bucket("export", "bucket", allow_empty=True) or bucket

@@ -23,7 +23,9 @@ INGESTION_DATE = date(2022, 9, 6)
 def config_text(*, user_id: str, bucket: str, endpoint: str, warehouse_url: str, state_dir: Path,
                 dims_schema: str = "if_common", best_product_by: str = "review_count",
                 as_of_date: str = "2022-09-05", ingestion_date: str = INGESTION_DATE.isoformat(),
-                export_bucket: str = "", anonymous: bool = False) -> str:
+                export_bucket: str = "", anonymous: bool = False, allow_empty_files: bool = True) -> str:
+    # Empty files are allowed by default: hand-made datasets often have no shipments on purpose; the
+    # check that refuses them (the shipped default) has its own tests.
     return f"""
 [pipeline]
 user_id = "{user_id}"
@@ -37,6 +39,7 @@ prefix = "orders_data/"
 region = "{REGION}"
 endpoint_url = "{endpoint}"
 anonymous = {str(anonymous).lower()}
+allow_empty_files = {str(allow_empty_files).lower()}
 
 [export]
 bucket = "{export_bucket}"

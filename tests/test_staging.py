@@ -31,14 +31,33 @@ def test_accepts_crlf_bom_quotes_empty_dates_and_any_column_order(make_env):
     assert summary.stages[1].rows == 5
 
 
-def test_header_only_object_loads_zero_rows(make_env):
-    env = make_env()
+def test_a_header_only_file_fails_a_blocking_check_unless_empty_files_are_allowed(make_env):
+    env = make_env(allow_empty_files=False)  # the shipped default
     create_dims(env)
     env.put("orders.csv", ORDERS_HEADER)
-    env.put("reviews.csv", REVIEWS_HEADER.strip())
+    env.put("reviews.csv", REVIEWS_HEADER + "5,1\n")
     env.put("shipment_deliveries.csv", SHIPMENTS_HEADER)
-    assert_succeeded(run(env, STAGING))
-    assert staged(env, "orders") == []
+    summary = run(env)
+    assert [s.status for s in summary.stages] == ["succeeded", "failed", "skipped", "skipped"]
+    checks = {c.name: c for c in summary.stages[1].checks}
+    assert checks["orders_has_rows"].blocking and checks["shipment_deliveries_has_rows"].blocking
+    assert checks["reviews_has_rows"].passed
+    assert summary.stages[1].error == (
+        "checks failed: orders: orders_data/orders.csv has no data rows (a header only), so analytics and export "
+        "would report an empty day; upload the day's file, or set allow_empty_files = true in [source] if empty "
+        "files are expected; shipment_deliveries: orders_data/shipment_deliveries.csv has no data rows (a header "
+        "only), so analytics and export would report an empty day; upload the day's file, or set allow_empty_files "
+        "= true in [source] if empty files are expected")
+    assert env.query(f'SELECT count(*) FROM "{env.user_id}_analytics".agg_shipments') == [(0,)]  # nothing exported
+
+    env.config_path.write_text(env.config_path.read_text().replace("allow_empty_files = false",
+                                                                   "allow_empty_files = true"))
+    env.put("reviews.csv", REVIEWS_HEADER.strip())  # no newline after the header either
+    summary = run(env, STAGING)
+    assert_succeeded(summary)
+    assert staged(env, "orders") == [] and staged(env, "reviews") == []
+    assert {c.name: c.detail for c in summary.stages[1].checks}["orders_has_rows"] == (
+        "orders: orders_data/orders.csv has no data rows, allowed by [source] allow_empty_files")
 
 
 def test_brief_spelling_of_the_shipments_file_is_accepted_and_the_real_name_wins(make_env):
@@ -52,8 +71,13 @@ def test_brief_spelling_of_the_shipments_file_is_accepted_and_the_real_name_wins
     assert staged(env, "shipment_deliveries") == [(7, 1, None, None)]
     assert summary.stages[1].details["shipment_deliveries"]["key"] == "orders_data/shipments_deliveries.csv"
     env.put("shipment_deliveries.csv", SHIPMENTS_HEADER + "8,1,,\n")
-    assert_succeeded(run(env, STAGING))
+    events = []
+    assert_succeeded(run(env, STAGING, sink=events.append))
     assert staged(env, "shipment_deliveries") == [(8, 1, None, None)]
+    warnings = [e.message for e in events if getattr(e, "level", "") == "WARNING"]
+    assert warnings == [(f"s3://{env.bucket}/orders_data/shipments_deliveries.csv is ignored: "
+                         "orders_data/shipment_deliveries.csv is loaded instead (when both spellings exist the first "
+                         "one wins); delete the one you do not mean")]
 
 
 BAD_ORDERS = {

@@ -34,8 +34,17 @@ SOURCE_FILES = (
 )
 
 
-def resolve_source_key(client: Any, bucket: str, prefix: str, source: SourceFile) -> tuple[str, int]:
-    """The object key to load (first accepted name that exists) and its size."""
+@dataclass(frozen=True)
+class LocatedSource:
+    source: SourceFile
+    key: str  # the object to load: the first accepted name that exists
+    size: int
+    ignored: tuple[str, ...]  # other accepted names that exist too, and are not loaded
+
+
+def locate_source(client: Any, bucket: str, prefix: str, source: SourceFile) -> LocatedSource:
+    """The object to load for `source`, its size, and the other accepted spellings that exist (ignored)."""
+    found: list[tuple[str, int]] = []
     for name in source.names:
         try:
             info = object_info(client, bucket, prefix + name)
@@ -44,7 +53,10 @@ def resolve_source_key(client: Any, bucket: str, prefix: str, source: SourceFile
             raise StageError(f"s3://{bucket}/{prefix}{name} could not be read ({code}); check the credentials, "
                              "[source] anonymous and the bucket policy") from None
         if info is not None:
-            return prefix + name, int(info["ContentLength"])
-    names = " or ".join(prefix + n for n in source.names)
-    raise StageError(f"source object s3://{bucket}/{names} was not found; upload it, or check [source] bucket "
-                     "and prefix")
+            found.append((prefix + name, int(info["ContentLength"])))
+    if not found:
+        names = " or ".join(prefix + n for n in source.names)
+        raise StageError(f"source object s3://{bucket}/{names} was not found; upload it, or check [source] bucket "
+                         "and prefix")
+    (key, size), *others = found
+    return LocatedSource(source, key, size, tuple(other for other, _size in others))
