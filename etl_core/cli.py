@@ -15,6 +15,7 @@ from typing import Any, ClassVar, TextIO
 
 from etl_core import __version__
 from etl_core.config import Config, load_config
+from etl_core.crash_report import report_crash
 from etl_core.errors import EXIT_CONFIG, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, D2BError
 from etl_core.events import (
     CancelToken,
@@ -75,20 +76,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_headless(args)
 
 
+def usage_problem(args: argparse.Namespace) -> str | None:
+    """Why these options contradict each other (exit 2), or None."""
+    modes = [flag for flag, given in (("--run-all", args.run_all), ("--stage", args.stage), ("--resume", args.resume),
+                                      ("--dry-run", args.dry_run)) if given]
+    if len(modes) > 1:
+        return (f"{' and '.join(modes)} cannot be combined: --run-all runs every stage, --stage only the stages it "
+                "names, --resume from where the last run failed, --dry-run none; give one of them")
+    if args.json and not modes:
+        return "--json goes with --run-all, --stage, --resume or --dry-run"
+    if args.demo_scale is not None and not 0 < args.demo_scale <= 1000:
+        return "--demo-scale must be between 0 (excluded) and 1000"
+    return None
+
+
 def run_headless(args: argparse.Namespace) -> int:
     reporter = ProgressReporter(sys.stderr)
-    if args.json and not is_headless(args):
-        print("d2b-console: --json goes with --run-all, --stage, --resume or --dry-run", file=sys.stderr)
-        return EXIT_CONFIG
-    if args.demo_scale is not None and not 0 < args.demo_scale <= 1000:
-        print("d2b-console: --demo-scale must be between 0 (excluded) and 1000", file=sys.stderr)
-        return EXIT_CONFIG
+    if problem := usage_problem(args):
+        return _usage_error(problem, args.json)
     cancel = CancelToken()
     previous = signal.signal(signal.SIGINT, _interrupt_handler(cancel, reporter))
+    config: Config | None = None
     try:
         config = load_config(args.config)
         for warning in config.warnings:
             reporter.line("WARNING", warning)
+        if args.demo_scale is not None and not config.source_embedded:
+            return _usage_error(f"--demo-scale applies only to the embedded S3, and {config.path} sets [source] "
+                                f"endpoint_url = {config.source.endpoint_url!r}", args.json)
         with open_services(config, log=lambda m: reporter.line("INFO", m), demo_scale=args.demo_scale) as services:
             if args.dry_run:
                 return _dry_run(services, args.json)
@@ -109,9 +124,20 @@ def run_headless(args: argparse.Namespace) -> int:
         reporter.line("ERROR", "interrupted")
         _emit_json({"status": "interrupted", "exit_code": EXIT_INTERRUPTED}, args.json)
         return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - anything unforeseen: one line and a crash report, never a traceback
+        crash = report_crash(exc, config.console.state_dir if config else None, "headless run")
+        reporter.line("ERROR", crash.operator_line)
+        _emit_json({"status": "error", "exit_code": EXIT_FAILED, "error": crash.operator_line}, args.json)
+        return EXIT_FAILED
     finally:
         signal.signal(signal.SIGINT, previous)
         reporter.close()
+
+
+def _usage_error(problem: str, as_json: bool) -> int:
+    print(f"d2b-console: {problem}", file=sys.stderr)
+    _emit_json({"status": "error", "exit_code": EXIT_CONFIG, "error": problem}, as_json)
+    return EXIT_CONFIG
 
 
 def _interrupt_handler(cancel: CancelToken, reporter: ProgressReporter):

@@ -95,7 +95,9 @@ def record_stage(cur: Any, config: Config, run_id: int, result: StageResult) -> 
 
 
 def finish_run(cur: Any, config: Config, run_id: int, status: str, error: str | None) -> None:
-    cur.execute(sql.SQL("UPDATE {} SET status = %s, finished_at = now(), error = %s WHERE run_id = %s")
+    """Record how a run ended; only once: a run already finished keeps its outcome."""
+    cur.execute(sql.SQL("UPDATE {} SET status = %s, finished_at = now(), error = %s "
+                        "WHERE run_id = %s AND status = 'running'")
                 .format(_runs(config)), (status, redact(error) if error else None, run_id))
 
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import psycopg2
+import psycopg2.errors
 
 from etl_core import history
 from etl_core.checks import blocking_failures
-from etl_core.errors import Cancelled, D2BError, ExportDeclined, RunLocked
+from etl_core.config import Config
+from etl_core.errors import Cancelled, D2BError, ExportDeclined, RunLocked, StageError
 from etl_core.events import (
     CancelToken,
     Event,
@@ -127,35 +131,71 @@ def run_pipeline(services: Services, stages: Sequence[str] = STAGES, sink: Event
         stages_from(stage)  # validates the name
     with run_lock(services) as lock_conn:
         with transaction(lock_conn) as cur:
-            ensure_schemas(cur, [config.staging_schema, config.analytics_schema])
-            history.ensure_history_tables(cur, config)
+            try:
+                ensure_schemas(cur, [config.staging_schema, config.analytics_schema])
+                history.ensure_history_tables(cur, config)
+            except psycopg2.errors.InsufficientPrivilege as exc:
+                raise _missing_rights(exc, services) from None
             abandoned = history.mark_abandoned(cur, config)
             run_id, started_at = history.start_run(cur, config, stages)
-        run_log = _RunLog(config.console.state_dir / "logs" / f"run-{run_id:05d}.log")
-
-        def emit(event: Event) -> None:
-            run_log.write(event)
-            sink(event)
-
         try:
-            emit(RunStarted(run_id, stages))
-            emit(LogLine(run_id, None, "INFO", f"run #{run_id}: stages {', '.join(stages)}; user_id "
-                         f"{config.pipeline.user_id}; ingestion_date {config.pipeline.ingestion_date}; "
-                         f"as_of_date {config.pipeline.as_of_date}; warehouse {services.warehouse_label}; "
-                         f"S3 {services.s3_label}"))
-            for run in abandoned:
-                emit(LogLine(run_id, None, "WARNING", f"run #{run} had stopped without finishing: marked abandoned"))
-            results = _run_stages(services, lock_conn, run_id, stages, emit, cancel, confirm_export)
-            summary = RunSummary(run_id, _run_status(results), started_at, (utc_now() - started_at).total_seconds(),
-                                 config.pipeline.user_id, config.pipeline.ingestion_date.isoformat(),
-                                 tuple(results), str(run_log.path))
-            failed = summary.failed_stage
-            _record(lock_conn, emit, run_id, history.finish_run, config, run_id, summary.status,
-                    failed.error if failed else None)
-            emit(RunFinished(run_id, summary))
-            return summary
-        finally:
-            run_log.close()
+            return _run(services, lock_conn, run_id, started_at, stages, abandoned, sink, cancel, confirm_export)
+        except BaseException as exc:  # the run must not stay 'running' in the history, whatever stopped it
+            _record(lock_conn, discard, run_id, history.finish_run, config, run_id, *_how_it_stopped(exc))
+            raise
+
+
+def _how_it_stopped(exc: BaseException) -> tuple[str, str]:
+    """(status, error) of a run an exception stopped."""
+    if isinstance(exc, KeyboardInterrupt | Cancelled):
+        return "cancelled", "interrupted by the operator"
+    return "failed", str(exc) if isinstance(exc, D2BError) else _describe_unexpected(exc)
+
+
+def _run(services: Services, lock_conn: psycopg2.extensions.connection, run_id: int, started_at: datetime,
+         stages: tuple[str, ...], abandoned: list[int], sink: EventSink, cancel: CancelToken,
+         confirm_export: Callable[[], bool] | None) -> RunSummary:
+    config = services.config
+    run_log = _RunLog(run_log_path(config, run_id))
+
+    def emit(event: Event) -> None:
+        run_log.write(event)
+        sink(event)
+
+    try:
+        emit(RunStarted(run_id, stages))
+        emit(LogLine(run_id, None, "INFO", f"run #{run_id}: stages {', '.join(stages)}; user_id "
+                     f"{config.pipeline.user_id}; ingestion_date {config.pipeline.ingestion_date}; "
+                     f"as_of_date {config.pipeline.as_of_date}; warehouse {services.warehouse_label}; "
+                     f"S3 {services.s3_label}"))
+        for run in abandoned:
+            emit(LogLine(run_id, None, "WARNING", f"run #{run} had stopped without finishing: marked abandoned"))
+        results = _run_stages(services, lock_conn, run_id, stages, emit, cancel, confirm_export)
+        summary = RunSummary(run_id, _run_status(results), started_at, (utc_now() - started_at).total_seconds(),
+                             config.pipeline.user_id, config.pipeline.ingestion_date.isoformat(),
+                             tuple(results), str(run_log.path))
+        failed = summary.failed_stage
+        _record(lock_conn, emit, run_id, history.finish_run, config, run_id, summary.status,
+                failed.error if failed else None)
+        emit(RunFinished(run_id, summary))
+        return summary
+    finally:
+        run_log.close()
+
+
+def run_log_path(config: Config, run_id: int) -> Path:
+    """<state>/logs/<user_id>@<warehouse>/run-NNNNN.log: run ids count per warehouse and user_id, so logs never mix."""
+    warehouse = "embedded" if config.warehouse.embedded else re.sub(
+        r"[^A-Za-z0-9.-]+", "_", config.warehouse.label.removeprefix("postgresql://").split("@")[-1]).strip("_")
+    return config.console.state_dir / "logs" / f"{config.pipeline.user_id}@{warehouse[:100]}" / f"run-{run_id:05d}.log"
+
+
+def _missing_rights(exc: psycopg2.Error, services: Services) -> StageError:
+    config = services.config
+    return StageError(f"the warehouse user may not create what a run needs on {services.warehouse_label} "
+                      f"({redact(exc.diag.message_primary or str(exc))}); ask a DBA to run the bootstrap grants "
+                      f"(sql/bootstrap/operator_grants.sql, see terraform/README.md), which create the schemas "
+                      f"{config.staging_schema} and {config.analytics_schema} for this user; nothing was run")
 
 
 def _run_status(results: list[StageResult]) -> str:
@@ -222,7 +262,7 @@ def _run_stages(services: Services, lock_conn, run_id: int, stages: tuple[str, .
     return results
 
 
-def _describe_unexpected(exc: Exception) -> str:
+def _describe_unexpected(exc: BaseException) -> str:
     if isinstance(exc, psycopg2.OperationalError):
         first_line = redact(str(exc)).strip().splitlines()[0] if str(exc).strip() else exc
         return (f"the warehouse connection failed: {first_line}; "

@@ -110,6 +110,10 @@ def export_table(ctx: StageContext, cur: Any, target: ExportTarget) -> tuple[int
             raise Cancelled("cancelled by the operator") from None
         if isinstance(exc, (ClientError, BotoCoreError)):
             raise _s3_write_error(exc, target.uri) from None
+        if isinstance(exc, psycopg2.Error) and (cur.connection.closed or "no message from the libpq" in str(exc)):
+            raise StageError(f"the warehouse connection was lost while exporting {target.table} to {target.uri}; "
+                             "the upload was aborted, so no partial object is at the key and the analytics tables "
+                             "are unchanged; run the export stage again when the warehouse is back") from None
         raise
     return cur.rowcount, writer.bytes_written
 
