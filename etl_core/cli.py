@@ -16,6 +16,7 @@ from typing import Any, ClassVar, TextIO
 from etl_core import __version__
 from etl_core.config import Config, load_config
 from etl_core.crash_report import report_crash
+from etl_core.dry_run import dry_run_plan, print_plan
 from etl_core.errors import EXIT_CONFIG, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, D2BError
 from etl_core.events import (
     CancelToken,
@@ -28,11 +29,8 @@ from etl_core.events import (
     StageStarted,
 )
 from etl_core.pipeline import STAGES, resume_point, run_pipeline, stages_from
-from etl_core.s3 import object_info
 from etl_core.secrets import redact
 from etl_core.services import Services, open_services
-from etl_core.stages.export import export_targets
-from etl_core.stages.staging.sources import SOURCE_FILES
 
 EPILOG = """\
 exit codes: 0 success; 1 a stage or data-quality check failed, or another run is in progress;
@@ -104,9 +102,9 @@ def run_headless(args: argparse.Namespace) -> int:
         if args.demo_scale is not None and not config.source_embedded:
             return _usage_error(f"--demo-scale applies only to the embedded S3, and {config.path} sets [source] "
                                 f"endpoint_url = {config.source.endpoint_url!r}", args.json)
+        if args.dry_run:
+            return _dry_run(config, reporter, args.demo_scale, args.json)
         with open_services(config, log=lambda m: reporter.line("INFO", m), demo_scale=args.demo_scale) as services:
-            if args.dry_run:
-                return _dry_run(services, args.json)
             stages = _choose_stages(args, services, reporter)
             if not stages:
                 _emit_json({"status": "nothing to resume", "exit_code": EXIT_OK}, args.json)
@@ -163,30 +161,12 @@ def _choose_stages(args: argparse.Namespace, services: Services, reporter: Progr
     return STAGES
 
 
-def _dry_run(services: Services, as_json: bool) -> int:
-    config = services.config
-    client = services.s3()
-    sources: list[dict[str, Any]] = []
-    for source in SOURCE_FILES:
-        found = next(((config.source.prefix + n, info) for n in source.names
-                      if (info := object_info(client, config.source.bucket, config.source.prefix + n))), None)
-        sources.append({"table": source.table, "key": found[0] if found else None,
-                        "bytes": int(found[1]["ContentLength"]) if found else None})
-    plan: dict[str, Any] = {
-        "status": "dry run", "exit_code": EXIT_OK, "stages": list(STAGES),
-        "warehouse": services.warehouse_label, "s3": services.s3_label,
-        "schemas": [config.staging_schema, config.analytics_schema, config.warehouse.dims_schema],
-        "sources": sources, "exports": [t.uri for t in export_targets(config)],
-    }
+def _dry_run(config: Config, reporter: ProgressReporter, demo_scale: float | None, as_json: bool) -> int:
+    plan = dry_run_plan(config, log=lambda m: reporter.line("INFO", m), demo_scale=demo_scale)
     if as_json:
         _emit_json(plan, True)
     else:
-        print(f"warehouse {plan['warehouse']}, S3 {plan['s3']}")
-        for s in sources:
-            print(f"  source {s['table']:<20} " + (f"s3://{config.source.bucket}/{s['key']} ({s['bytes']:,} bytes)"
-                                                   if s["key"] else "MISSING"))
-        for uri in plan["exports"]:
-            print(f"  export {uri}")
+        print_plan(plan, config)
     return EXIT_OK
 
 

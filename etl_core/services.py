@@ -69,11 +69,12 @@ class Services:
 
 
 def open_services(config: Config, log: Callable[[str], None] = lambda _m: None,
-                  demo_scale: float | None = None, *, each: bool = False) -> Services:
+                  demo_scale: float | None = None, *, each: bool = False, seed: bool = True) -> Services:
     """Start what is embedded, check that everything is reachable, seed demo data where embedded.
 
     With `each` (the console), an S3 or a warehouse that cannot be reached is recorded in
     `Services.problems` instead of raised, so the other one stays usable; the CLI needs both.
+    With `seed=False` (a dry run) nothing is created: no bucket, no demo data, no dimensions.
     """
     check_state_folder(config.console.state_dir)  # it holds the run logs even when nothing is embedded
     embedded = None
@@ -105,10 +106,11 @@ def open_services(config: Config, log: Callable[[str], None] = lambda _m: None,
                 services.problems[service] = str(exc)
 
         check("warehouse", lambda: services.connect(purpose="setup").close())
-        if config.source_embedded:
+        if config.source_embedded and seed:
             check("s3", lambda: _seed_embedded_bucket(services, demo_scale or config.console.demo_scale, log))
-        check("s3", lambda: check_bucket(services.s3(), config.source.bucket, services.s3_label))
-        if config.warehouse.embedded:
+        if seed or not config.source_embedded:  # a dry run reports a missing embedded bucket itself
+            check("s3", lambda: check_bucket(services.s3(), config.source.bucket, services.s3_label))
+        if config.warehouse.embedded and seed:
             check("warehouse", lambda: _seed_embedded_dimensions(services, log))
         return services
     except BaseException:

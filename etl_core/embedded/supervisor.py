@@ -41,6 +41,15 @@ class EmbeddedServices:
     def s3_endpoint(self) -> str | None:
         return self._s3.endpoint
 
+    def not_created(self) -> list[str]:
+        """The wanted parts that `start` would create from nothing (read only: for a dry run)."""
+        parts = []
+        if self._want_postgres and not (self._postgres.datadir / "PG_VERSION").exists():
+            parts.append(f"the embedded Postgres in {self._postgres.datadir}")
+        if self._want_s3 and not (self._s3.store.is_dir() and any(self._s3.store.iterdir())):
+            parts.append(f"the embedded S3 store in {self._s3.store}")
+        return parts
+
     def start(self) -> None:
         check_state_folder(self.state_dir)  # before anything is created or changed
         create_state_folder(self.state_dir)

@@ -1,0 +1,119 @@
+"""`--dry-run`: check the config, reach what exists, and say what a run would do or create; change nothing.
+
+On a fresh embedded state folder nothing is started (starting would create the Postgres data
+folder, the S3 store, the buckets, the demo data and the dimensions): the plan says what the first
+run will create. Otherwise the services are reached without seeding anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from etl_core.config import Config
+from etl_core.embedded.supervisor import EmbeddedServices
+from etl_core.errors import EXIT_OK, StageError
+from etl_core.pipeline import STAGES
+from etl_core.services import Services, open_services
+from etl_core.stages.export import export_targets
+from etl_core.stages.staging.sources import SOURCE_FILES, locate_source
+from etl_core.warehouse import schema_exists, table_exists
+
+
+def dry_run_plan(config: Config, log: Callable[[str], None], demo_scale: float | None) -> dict[str, Any]:
+    """What a run of every stage would read, write and create; a JSON-ready dict."""
+    plan: dict[str, Any] = {
+        "status": "dry run", "exit_code": EXIT_OK, "stages": list(STAGES),
+        "warehouse": config.warehouse.label, "s3": "embedded S3" if config.source_embedded else
+        (config.source.endpoint_url or f"AWS S3 ({config.source.region})"),
+        "schemas": [config.staging_schema, config.analytics_schema, config.warehouse.dims_schema],
+        "exports": [t.uri for t in export_targets(config)],
+    }
+    fresh = _embedded_parts_to_create(config)
+    if fresh:  # nothing exists to reach yet: the plan comes from the config alone
+        plan["sources"] = [{"table": s.table, "key": config.source.prefix + s.names[0], "bytes": None}
+                           for s in SOURCE_FILES] if config.source_embedded else []
+        plan["would_create"] = fresh + _seeding(config, demo_scale, buckets=True, data=config.source_embedded,
+                                                dims=config.warehouse.embedded)
+        return plan
+    with open_services(config, log=log, demo_scale=demo_scale, seed=False) as services:
+        plan["warehouse"], plan["s3"] = services.warehouse_label, services.s3_label
+        plan["sources"] = _sources(services)
+        plan["would_create"] = _missing(services, demo_scale)
+    return plan
+
+
+def print_plan(plan: dict[str, Any], config: Config) -> None:
+    print(f"warehouse {plan['warehouse']}, S3 {plan['s3']}")
+    for s in plan["sources"]:
+        size = f" ({s['bytes']:,} bytes)" if s["bytes"] is not None else " (to be generated)"
+        print(f"  source {s['table']:<20} " + (f"s3://{config.source.bucket}/{s['key']}{size}" if s["key"]
+                                               else "MISSING"))
+    for uri in plan["exports"]:
+        print(f"  export {uri}")
+    for thing in plan["would_create"]:
+        print(f"  would create {thing}")
+
+
+def _embedded_parts_to_create(config: Config) -> list[str]:
+    if not config.needs_embedded:
+        return []
+    embedded = EmbeddedServices(config.console.state_dir, want_postgres=config.warehouse.embedded,
+                                want_s3=config.source_embedded, region=config.source.region)
+    return embedded.not_created()
+
+
+def _seeding(config: Config, demo_scale: float | None, *, buckets: bool, data: bool, dims: bool) -> list[str]:
+    """What the embedded services' start would seed, in words."""
+    things = []
+    if buckets:
+        names = sorted({config.source.bucket, config.export.bucket})
+        things.append(f"the bucket(s) {', '.join(names)} in the embedded S3")
+    if data:
+        things.append(f"the demo dataset at scale {demo_scale or config.console.demo_scale:g} under "
+                      f"s3://{config.source.bucket}/{config.source.prefix}")
+    if dims:
+        things.append(f"the demo dimensions in {config.warehouse.dims_schema}")
+    return things
+
+
+def _sources(services: Services) -> list[dict[str, Any]]:
+    config, client = services.config, services.s3()
+    sources = []
+    for source in SOURCE_FILES:
+        try:
+            found = locate_source(client, config.source.bucket, config.source.prefix, source)
+            sources.append({"table": source.table, "key": found.key, "bytes": found.size, "ignored": found.ignored})
+        except StageError:
+            sources.append({"table": source.table, "key": None, "bytes": None})
+    return sources
+
+
+def _missing(services: Services, demo_scale: float | None) -> list[str]:
+    """What the services' start or the first run would create that is not there yet."""
+    config = services.config
+    things = []
+    if config.source_embedded:
+        client = services.s3()
+        existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
+        missing_buckets = sorted({config.source.bucket, config.export.bucket} - existing)
+        if missing_buckets:
+            things.append(f"the bucket(s) {', '.join(missing_buckets)} in the embedded S3")
+        empty = config.source.bucket in missing_buckets or _is_empty(client, config)
+        things += _seeding(config, demo_scale, buckets=False, data=empty, dims=False)
+    with services.transaction("dry run") as cur:
+        if config.warehouse.embedded and not table_exists(cur, config.warehouse.dims_schema, "dim_dates"):
+            things += _seeding(config, demo_scale, buckets=False, data=False, dims=True)
+        things += [f"the schema {schema} and its tables (prepare stage)"
+                   for schema in (config.staging_schema, config.analytics_schema) if not schema_exists(cur, schema)]
+    return things
+
+
+def _is_empty(client: Any, config: Config) -> bool:
+    try:
+        listing = client.list_objects_v2(Bucket=config.source.bucket, Prefix=config.source.prefix, MaxKeys=1)
+    except ClientError:
+        return True
+    return listing.get("KeyCount", 0) == 0
