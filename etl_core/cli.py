@@ -70,7 +70,11 @@ def is_headless(args: argparse.Namespace) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """`python -m etl_core`: a headless run only, as the terminal UI lives outside the core."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not is_headless(args):
+        parser.error("choose --run-all, --stage, --resume or --dry-run (the terminal UI is `d2b-console`)")
     return run_headless(args)
 
 
@@ -296,3 +300,7 @@ class ProgressReporter:
     def close(self) -> None:
         if self._progress is not None:
             self._progress.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
