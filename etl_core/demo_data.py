@@ -1,21 +1,22 @@
 """A deterministic demo dataset shaped like the real data lake (PIPELINE.md section 2), and demo dimensions.
 
 Scale 1 is the real size (10,000 orders, about 7,200 reviews); scale 100 is one million orders.
-Files are generated in chunks and streamed into S3 multipart uploads, so memory stays flat.
+Rows are generated in chunks and streamed into S3 multipart uploads, so memory stays flat. Plain
+Python (a seeded `random.Random`): the embedded default needs no numpy or pandas, 157 MB of a
+fresh install.
 """
 
 from __future__ import annotations
 
 import io
+import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from etl_core.s3 import MultipartWriter
+from etl_core.stages.staging.sources import SOURCE_FILES
 
 FIRST_ORDER_DATE = date(2021, 1, 1)
 LAST_ORDER_DATE = date(2022, 9, 5)
@@ -26,6 +27,9 @@ REVIEWS_AT_SCALE_1 = 7_200
 CHUNK_ROWS = 10_000  # rows generated at a time: one scale-1 file fits in one chunk, so memory is flat
 DIM_DATES_FROM = date(2020, 1, 1)
 DIM_DATES_TO = date(2023, 12, 31)
+SHIPPED_SHARE = 1 / 3  # of orders; a third of them ship, three quarters of those are delivered
+DELIVERED_SHARE = 0.75
+REVIEW_WEIGHTS = {1: 0.1, 2: 0.1, 3: 0.2, 4: 0.3, 5: 0.3}
 
 # Fixed-date public holidays (month, day) plus movable ones; some fall on weekends, as in real calendars.
 FIXED_HOLIDAYS = [(1, 1), (5, 1), (6, 12), (10, 1), (12, 25), (12, 26)]
@@ -47,84 +51,81 @@ def orders_count(scale: float) -> int:
     return max(1, round(ORDERS_AT_SCALE_1 * scale))
 
 
-def _iso(days: np.ndarray) -> np.ndarray:
-    """Day offsets from FIRST_ORDER_DATE as ISO strings."""
-    return (np.datetime64(FIRST_ORDER_DATE) + days.astype("timedelta64[D]")).astype(str)
+def reviews_count(scale: float) -> int:
+    return max(1, round(REVIEWS_AT_SCALE_1 * scale))
 
 
-def order_chunks(scale: float, seed: int = 42) -> Iterator[pd.DataFrame]:
-    """Orders in chunks, with the shipment columns each order will get (kept aligned by order_id)."""
+def _product_weights(rng: random.Random) -> list[float]:
+    """Some products sell (or are reviewed) up to three times as often as others."""
+    return [rng.uniform(0.5, 1.5) for _ in range(PRODUCTS)]
+
+
+def order_and_shipment_chunks(scale: float, seed: int = 42) -> Iterator[tuple[str, str]]:
+    """CSV text of the orders and of their shipments, chunk by chunk: one shipment row per order."""
     total = orders_count(scale)
     span = (LAST_ORDER_DATE - FIRST_ORDER_DATE).days + 1
-    rng = np.random.default_rng(seed)
-    product_weights = rng.uniform(0.5, 1.5, PRODUCTS)
-    product_weights /= product_weights.sum()
+    # Shipments and deliveries come up to 6 + 3 days after the last order date.
+    iso = [(FIRST_ORDER_DATE + timedelta(days=d)).isoformat() for d in range(span + 10)]
+    rng = random.Random(seed)
+    products = range(1, PRODUCTS + 1)
+    weights = _product_weights(rng)
     for start in range(0, total, CHUNK_ROWS):
         n = min(CHUNK_ROWS, total - start)
-        days = rng.integers(0, span, n)
-        unit_price = rng.integers(50, 1001, n)
-        quantity = rng.integers(1, 11, n)
-        shipped = rng.random(n) < 1 / 3
-        ship_days = days + rng.integers(1, 7, n)
-        delivered = shipped & (rng.random(n) < 0.75)
-        delivery_days = ship_days + rng.integers(1, 4, n)
-        yield pd.DataFrame({
-            "order_id": np.arange(start + 1, start + n + 1),
-            "customer_id": rng.integers(1, CUSTOMERS + 1, n),
-            "order_date": _iso(days),
-            "product_id": rng.choice(np.arange(1, PRODUCTS + 1), n, p=product_weights),
-            "unit_price": unit_price,
-            "quantity": quantity,
-            "total_price": unit_price * quantity,
-            "shipment_date": np.where(shipped, _iso(ship_days), ""),
-            "delivery_date": np.where(delivered, _iso(delivery_days), ""),
-        })
+        days = rng.choices(range(span), k=n)
+        customers = rng.choices(range(1, CUSTOMERS + 1), k=n)
+        chosen = rng.choices(products, weights, k=n)
+        prices = rng.choices(range(50, 1001), k=n)
+        quantities = rng.choices(range(1, 11), k=n)
+        orders, shipments = [], []
+        for i in range(n):
+            order_id, day, price, quantity = start + i + 1, days[i], prices[i], quantities[i]
+            orders.append(f"{order_id},{customers[i]},{iso[day]},{chosen[i]},{price},{quantity},{price * quantity}\n")
+            shipped_on = delivered_on = ""
+            if rng.random() < SHIPPED_SHARE:
+                ship_day = day + rng.randint(1, 6)
+                shipped_on = iso[ship_day]
+                if rng.random() < DELIVERED_SHARE:
+                    delivered_on = iso[ship_day + rng.randint(1, 3)]
+            shipments.append(f"{order_id},{order_id},{shipped_on},{delivered_on}\n")
+        yield "".join(orders), "".join(shipments)
 
 
-def review_chunks(scale: float, seed: int = 7) -> Iterator[pd.DataFrame]:
-    total = max(1, round(REVIEWS_AT_SCALE_1 * scale))
-    rng = np.random.default_rng(seed)
-    product_weights = rng.uniform(0.5, 1.5, PRODUCTS)
-    product_weights /= product_weights.sum()
+def review_chunks(scale: float, seed: int = 7) -> Iterator[str]:
+    """CSV text of the reviews, chunk by chunk."""
+    total = reviews_count(scale)
+    rng = random.Random(seed)
+    weights = _product_weights(rng)
     for start in range(0, total, CHUNK_ROWS):
         n = min(CHUNK_ROWS, total - start)
-        yield pd.DataFrame({
-            "review": rng.choice([1, 2, 3, 4, 5], n, p=[0.1, 0.1, 0.2, 0.3, 0.3]),
-            "product_id": rng.choice(np.arange(1, PRODUCTS + 1), n, p=product_weights),
-        })
-
-
-def _write_csv(writer: MultipartWriter, frames: Iterator[pd.DataFrame], columns: list[str]) -> int:
-    rows = 0
-    for i, frame in enumerate(frames):
-        text = frame[columns].to_csv(index=False, header=(i == 0), lineterminator="\n")
-        writer.write(text.encode("utf-8"))
-        rows += len(frame)
-    return rows
+        reviews = rng.choices(list(REVIEW_WEIGHTS), list(REVIEW_WEIGHTS.values()), k=n)
+        chosen = rng.choices(range(1, PRODUCTS + 1), weights, k=n)
+        yield "".join(f"{review},{product}\n" for review, product in zip(reviews, chosen, strict=True))
 
 
 def upload_demo_dataset(client: Any, bucket: str, prefix: str, scale: float,
                         log: Callable[[str], None] = lambda _m: None) -> list[DemoFile]:
     """Generate the three source files at `scale` and upload them under `prefix`."""
-    files = []
-    jobs = [
-        ("orders.csv", order_chunks(scale),
-         ["order_id", "customer_id", "order_date", "product_id", "unit_price", "quantity", "total_price"]),
-        ("reviews.csv", review_chunks(scale), ["review", "product_id"]),
-        # Generated from the same seeded orders, so each order gets exactly one shipment row.
-        ("shipment_deliveries.csv", (f.assign(shipment_id=f["order_id"]) for f in order_chunks(scale)),
-         ["shipment_id", "order_id", "shipment_date", "delivery_date"]),
-    ]
-    for name, frames, columns in jobs:
-        writer = MultipartWriter(client, bucket, prefix + name)
-        try:
-            rows = _write_csv(writer, frames, columns)
+    sources = {source.table: source for source in SOURCE_FILES}
+    writers = {table: MultipartWriter(client, bucket, prefix + source.names[0]) for table, source in sources.items()}
+    orders, shipments, reviews = writers["orders"], writers["shipment_deliveries"], writers["reviews"]
+    try:
+        for table, writer in writers.items():
+            writer.write(",".join(sources[table].columns) + "\n")
+        for order_text, shipment_text in order_and_shipment_chunks(scale):
+            orders.write(order_text)
+            shipments.write(shipment_text)
+        for review_text in review_chunks(scale):
+            reviews.write(review_text)
+        for writer in writers.values():
             writer.complete()
-        except BaseException:
+    except BaseException:
+        for writer in writers.values():
             writer.abort()
-            raise
-        log(f"demo data: wrote s3://{bucket}/{prefix}{name} ({rows:,} rows)")
-        files.append(DemoFile(name, rows))
+        raise
+    rows = {"orders": orders_count(scale), "reviews": reviews_count(scale), "shipment_deliveries": orders_count(scale)}
+    files = [DemoFile(sources[table].names[0], rows[table]) for table in sources]
+    for file in files:
+        log(f"demo data: wrote s3://{bucket}/{prefix}{file.key_name} ({file.rows:,} rows)")
     return files
 
 

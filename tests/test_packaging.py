@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 import subprocess
 import sys
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 
 import etl_core
 from etl_core.cli import build_parser
 from etl_core.pipeline import STAGES
+from support import REFUSE_PANDAS
 
 REPO = Path(__file__).resolve().parents[1]
 COMPLETION = REPO / "scripts" / "d2b-console-completion.bash"
@@ -64,3 +68,87 @@ def test_completion_offers_every_option_of_the_cli():
 def test_completion_offers_the_stages_after_stage():
     assert complete("--stage", "") == list(STAGES)
     assert complete("--stage", "an") == ["analytics"]
+
+
+class _Imports(ast.NodeVisitor):
+    """Top-level module names a source imports: `eager` at import time, `lazy` inside functions (or for types only)."""
+
+    def __init__(self) -> None:
+        self.eager: set[str] = set()
+        self.lazy: set[str] = set()
+        self._depth = 0
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self._depth += 1
+        self.generic_visit(node)
+        self._depth -= 1
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_If(self, node: ast.If) -> None:
+        if isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":  # never run: like a lazy import
+            self._depth += 1
+            self.generic_visit(node)
+            self._depth -= 1
+        else:
+            self.generic_visit(node)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        self._add(alias.name for alias in node.names)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level == 0 and node.module:
+            self._add([node.module])
+
+    def _add(self, names: Iterable[str]) -> None:
+        (self.lazy if self._depth else self.eager).update(name.split(".")[0] for name in names)
+
+
+def _requirements(*, extras: bool) -> set[str]:
+    """Distribution names of d2b-console's dependencies (with extras: those of every extra too)."""
+    names = set()
+    for requirement in metadata.requires("d2b-console") or []:
+        if extras or "extra ==" not in requirement:
+            names.add(_canonical(re.match(r"[A-Za-z0-9._-]+", requirement).group()))
+    return names
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _undeclared(modules: dict[str, str], declared: set[str]) -> dict[str, str]:
+    distributions = metadata.packages_distributions()
+    return {module: where for module, where in modules.items()
+            if module not in sys.stdlib_module_names and module not in ("etl_core", "tui", "sql", "__future__")
+            and not {_canonical(d) for d in distributions.get(module, [module])} & declared}
+
+
+def test_every_library_the_shipped_code_imports_is_declared():
+    """Imported at import time: a dependency itself, not only through another; inside a function: or an extra."""
+    eager: dict[str, str] = {}
+    lazy: dict[str, str] = {}
+    for package in ("etl_core", "tui"):
+        for path in sorted((REPO / package).rglob("*.py")):
+            imports = _Imports()
+            imports.visit(ast.parse(path.read_text(encoding="utf-8")))
+            where = str(path.relative_to(REPO))
+            for module in imports.eager:
+                eager.setdefault(module, where)
+            for module in imports.lazy:
+                lazy.setdefault(module, where)
+    assert _undeclared(eager, _requirements(extras=False)) == {}, "imported, not in [project] dependencies"
+    assert _undeclared(lazy, _requirements(extras=True)) == {}, "imported, in no dependency or extra"
+
+
+def test_an_s3_sample_profile_without_pandas_names_the_extra(tmp_path):
+    code = REFUSE_PANDAS + (
+        "from etl_core.errors import D2BError\n"
+        "from etl_core.inspect.object_sample import ObjectSample\n"
+        "try:\n"
+        "    ObjectSample('bucket', 'orders.csv', 6, b'a\\n1\\n', False).frame\n"
+        "except D2BError as exc:\n"
+        "    print(exc)\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "profiling an S3 sample needs pandas: pip install 'd2b-console[profile]'"

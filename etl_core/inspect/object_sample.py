@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from etl_core.browse import PREVIEW_BYTES
+from etl_core.errors import D2BError
 from etl_core.s3 import read_head
 from etl_core.services import Services
 
@@ -59,8 +60,10 @@ class ObjectSample:
     @cached_property
     def frame(self) -> pandas.DataFrame:
         """The sample as pandas reads it: its inferred dtypes; only an empty field is missing (as for COPY)."""
-        import pandas  # loaded only when a sample is profiled
-
+        try:
+            import pandas  # loaded only when a sample is profiled
+        except ModuleNotFoundError:  # an optional extra, out of the lean default install
+            raise D2BError("profiling an S3 sample needs pandas: pip install 'd2b-console[profile]'") from None
         return pandas.read_csv(io.StringIO(self._text), keep_default_na=False, na_values=[""])
 
     @property
