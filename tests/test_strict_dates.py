@@ -12,7 +12,6 @@ from datetime import date
 import pytest
 
 from etl_core.errors import DataError
-from etl_core.stages.staging import date_guard
 from etl_core.stages.staging.date_guard import DateGuard
 from helpers import assert_succeeded, run
 from support import ORDERS_HEADER, SHIPMENTS_HEADER, create_dims, put_dataset
@@ -89,12 +88,11 @@ def iso_or_empty(value: str, nullable: bool) -> bool:
                                           and (value[:4] + value[5:7] + value[8:]).isdigit())
 
 
-def test_the_fast_proof_agrees_with_the_exact_check_on_random_files(monkeypatch):
-    """Random records, cut into random chunks (and small proof pieces): the guard fails exactly the bad ones."""
-    monkeypatch.setattr(date_guard, "PIECE_BYTES", 16)
+def test_the_fast_proof_agrees_with_the_exact_check_on_random_files():
+    """Random records, cut into random chunks: the guard fails exactly the bad ones."""
     rng = random.Random(11)
     dates = ["2022-01-05", "", "2022-1-05", "20220105", "x", "-1", "2022--01-5", "2022-01-051", '"2022-01-05"',
-             "1999-12-31"]
+             "1999-12-31", "12022-01-05", "+2022-01-05", " 2022-01-05", "2022-01-05 ", "-2022-01-05", "2022-0a-05"]
     ints = ["1", "-1", "12", "0", '"7"']
     for _ in range(2000):
         lines, bad_line = [], None
@@ -116,3 +114,15 @@ def test_the_fast_proof_agrees_with_the_exact_check_on_random_files(monkeypatch)
             assert bad_line is not None and str(error).startswith(f"k: line {bad_line}, column "), (body, str(error))
         else:
             assert bad_line is None, body
+
+
+def test_the_fast_proof_clears_clean_lines_and_nothing_doubtful():
+    """The proof itself (the exact check would hide a proof that never proves): clean lines pass, doubt falls back."""
+    guard = DateGuard("k", "t", ["shipment_id", "order_id", "shipment_date", "delivery_date"],
+                      {"shipment_date": False, "delivery_date": True})
+    clean = b"\n" + b"".join(b"%d,%d,2022-01-05,%s\n" % (i, i, b"" if i % 3 else b"2022-02-01") for i in range(1000))
+    assert guard._proven_lines(clean) == 1000
+    doubtful_lines = (b"\n1,1,12022-01-05,\n", b"\n1,1,2022-01-05,-1\n", b"\n1,1,2022-01-05, \n",
+                      b"\n-1,1,2022-01-05,\n")
+    for doubtful in doubtful_lines:
+        assert guard._proven_lines(doubtful) is None, doubtful
