@@ -1,28 +1,56 @@
 """What the first bytes of an object say it is: text (None), or a compressed or binary file, named for people.
 
-Shared by the staging messages and the console's preview, so both call a gzip file a gzip file.
+One table for the staging messages (etl_core/stages/staging/file_kind.py) and the console's preview,
+so both call a gzip file a gzip file.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 SNIFF_BYTES = 8192  # enough to find a NUL in a binary file's header
 
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\x1f\x8b", "gzip-compressed"),
-    (b"PK\x03\x04", "zip archive"),
-    (b"\xfd7zXZ\x00", "xz-compressed"),
-    (b"\x28\xb5\x2f\xfd", "zstd-compressed"),
-    (b"PAR1", "Parquet file"),
+
+@dataclass(frozen=True)
+class ContentKind:
+    name: str  # what the preview shows: "gzip-compressed"
+    noun: str  # in a sentence: "a gzip-compressed file"
+    advice: str  # what the operator should do with it instead
+    magic: bytes  # the leading bytes that give it away
+
+    def matches(self, start: bytes) -> bool:
+        if not start.startswith(self.magic):
+            return False
+        return self.magic != b"BZh" or start[3:4].isdigit()  # "BZh" then a block size digit; "BZh..." text is text
+
+
+KINDS = (
+    ContentKind("gzip-compressed", "a gzip-compressed file", "decompress it (gunzip) and upload the .csv", b"\x1f\x8b"),
+    ContentKind("zip archive", "a zip archive (or an .xlsx workbook)",
+                "extract the .csv (or export the sheet) and upload it", b"PK\x03\x04"),
+    ContentKind("empty zip archive", "an empty zip archive", "upload the .csv itself", b"PK\x05\x06"),
+    ContentKind("bzip2-compressed", "a bzip2-compressed file", "decompress it (bunzip2) and upload the .csv", b"BZh"),
+    ContentKind("xz-compressed", "an xz-compressed file", "decompress it (unxz) and upload the .csv", b"\xfd7zXZ\x00"),
+    ContentKind("zstd-compressed", "a zstd-compressed file", "decompress it (unzstd) and upload the .csv",
+                b"\x28\xb5\x2f\xfd"),
+    ContentKind("7-Zip archive", "a 7-Zip archive", "extract the .csv and upload it", b"7z\xbc\xaf\x27\x1c"),
+    ContentKind("Parquet file", "a Parquet file", "export it as CSV and upload that", b"PAR1"),
+    ContentKind("OLE file (old Excel)", "an old Excel (.xls) or other OLE file",
+                "save the sheet as CSV (UTF-8) and upload that", b"\xd0\xcf\x11\xe0"),
+    ContentKind("UTF-16 text", "UTF-16 text", "save it as UTF-8 and upload it again", b"\xff\xfe"),
+    ContentKind("UTF-16 text", "UTF-16 text", "save it as UTF-8 and upload it again", b"\xfe\xff"),
 )
+
+
+def kind_of(start: bytes) -> ContentKind | None:
+    """The known kind whose magic bytes `start` begins with, if any."""
+    return next((kind for kind in KINDS if kind.matches(start)), None)
 
 
 def sniff(head: bytes) -> str | None:
     """None when `head` looks like text; else what it is: "gzip-compressed", "zip archive", ..., "binary"."""
-    for magic, kind in _MAGIC:
-        if head.startswith(magic):
-            return kind
-    if head[:3] == b"BZh" and head[3:4].isdigit() and head[4:10] == b"1AY&SY":
-        return "bzip2-compressed"
+    if (kind := kind_of(head)) is not None:
+        return kind.name
     if b"\x00" in head[:SNIFF_BYTES]:
         return "binary"
     return None

@@ -13,6 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from etl_core.config import Config
+from etl_core.embedded.state_folder import check_state_folder
 from etl_core.embedded.supervisor import EmbeddedServices
 from etl_core.errors import EXIT_OK, StageError
 from etl_core.pipeline import STAGES
@@ -31,6 +32,7 @@ def dry_run_plan(config: Config, log: Callable[[str], None], demo_scale: float |
         "schemas": [config.staging_schema, config.analytics_schema, config.warehouse.dims_schema],
         "exports": [t.uri for t in export_targets(config)],
     }
+    check_state_folder(config.console.state_dir)  # a run would need it: the same refusal (exit 2) as a run
     fresh = _embedded_parts_to_create(config)
     if fresh:  # nothing exists to reach yet: the plan comes from the config alone
         plan["sources"] = [{"table": s.table, "key": config.source.prefix + s.names[0], "bytes": None}

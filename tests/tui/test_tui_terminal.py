@@ -35,8 +35,9 @@ class Terminal:
         return subprocess.run([self.tmux, "-L", self.socket, *args], capture_output=True, text=True, check=False,
                               env=env).stdout
 
-    def screen(self) -> str:
-        return self._tmux("capture-pane", "-p", "-t", "console")
+    def screen(self, joined: bool = False) -> str:
+        """The pane's text; `joined` rejoins wrapped lines as they were written (-J keeps their spaces)."""
+        return self._tmux("capture-pane", "-p", *(["-J"] if joined else []), "-t", "console")
 
 
     def keys(self, *keys: str) -> None:
@@ -172,7 +173,8 @@ def test_a_crash_prints_one_line_naming_the_report_and_exits_1(env, tmp_path):
     terminal = Terminal(workdir, program=f"{sys.executable} {script} config.toml")
     try:
         assert terminal.exit_code() == 1
-        said = terminal.screen().replace("\n", "")  # the one line, wrapped at 80 columns
+        said = terminal.screen(joined=True).strip()  # the one line, however it wrapped at 80 columns
+        assert "\n" not in said, said
         assert said.startswith("d2b-console stopped on an unexpected error (RuntimeError: a bug [/x] in a handler)")
         assert "Traceback" not in said and said.rstrip().endswith("This is a bug: please report it with that file")
         reports = list((env.config.console.state_dir / "crash").glob("crash-*.txt"))
