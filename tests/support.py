@@ -88,6 +88,11 @@ class Env:
     def open(self) -> Services:
         return open_services(self.config)
 
+    def set_timeouts(self, **seconds: float) -> None:
+        """Write a [timeouts] section (short bounds for a test), replacing any earlier one."""
+        text = self.config_path.read_text().split("\n[timeouts]\n")[0]
+        self.config_path.write_text(text + "\n[timeouts]\n" + "".join(f"{k} = {v}\n" for k, v in seconds.items()))
+
     def rewrite_config(self, **changes: Any) -> None:
         text = self.config_path.read_text()
         for key, value in changes.items():
