@@ -66,6 +66,17 @@ class ConsoleSettings:
 
 
 @dataclass(frozen=True)
+class TimeoutSettings:
+    """Bounds of every network wait (seconds); see the README's configuration reference."""
+
+    connect_s: float = 10.0          # connecting to the warehouse or to S3
+    s3_read_s: float = 20.0          # an S3 request or object read that receives nothing this long fails
+    s3_attempts: int = 3             # tries of one S3 request on a transient error (botocore's retries)
+    warehouse_stall_s: float = 60.0  # a warehouse call that makes no progress this long ends the stage
+    lock_wait_s: float = 5.0         # each attempt of a publication waits at most this long for its locks
+
+
+@dataclass(frozen=True)
 class Config:
     path: str
     pipeline: PipelineSettings
@@ -74,6 +85,7 @@ class Config:
     warehouse: WarehouseSettings
     console: ConsoleSettings
     warnings: tuple[str, ...] = field(default=())
+    timeouts: TimeoutSettings = field(default=TimeoutSettings())
 
     @property
     def staging_schema(self) -> str:
@@ -126,6 +138,13 @@ _KNOWN_KEYS: dict[str, set[str]] = {
     "console": {
         "state_dir",
         "demo_scale",
+    },
+    "timeouts": {
+        "connect_s",
+        "s3_read_s",
+        "s3_attempts",
+        "warehouse_stall_s",
+        "lock_wait_s",
     },
 }
 
@@ -194,6 +213,10 @@ def parse_config(raw: dict[str, Any], path: str, *, today: date | None = None) -
 
     export_bucket = reader.bucket("export", "bucket", allow_empty=True) or bucket
     export_prefix_template = reader.string("export", "prefix", allow_empty=True)
+    if "{user_id}" not in export_prefix_template:
+        # Two operators exporting the same table must never write (or sweep) the same keys.
+        reader.fail("export", "prefix", f"{export_prefix_template!r} must contain {{user_id}}, so that every "
+                    "operator writes its own keys (e.g. \"analytics_export/{user_id}/\")")
     try:
         export_prefix = _as_prefix(export_prefix_template.format(user_id=user_id))
     except (KeyError, IndexError, ValueError):
@@ -227,7 +250,21 @@ def parse_config(raw: dict[str, Any], path: str, *, today: date | None = None) -
         warehouse=WarehouseSettings(url, dims, label),
         console=console,
         warnings=tuple(warnings),
+        timeouts=_timeouts(reader),
     )
+
+
+def _timeouts(reader: _Reader) -> TimeoutSettings:
+    defaults = TimeoutSettings()
+    seconds = {key: reader.number("timeouts", key, default=getattr(defaults, key))
+               for key in ("connect_s", "s3_read_s", "warehouse_stall_s", "lock_wait_s")}
+    for key, value in seconds.items():
+        if not 0 < value <= 3600:
+            reader.fail("timeouts", key, f"{value!r} must be a number of seconds above 0 and at most 3600")
+    attempts = reader.number("timeouts", "s3_attempts", default=defaults.s3_attempts)
+    if not isinstance(attempts, int) or not 1 <= attempts <= 10:
+        reader.fail("timeouts", "s3_attempts", f"{attempts!r} must be a whole number from 1 to 10")
+    return TimeoutSettings(**{key: float(value) for key, value in seconds.items()}, s3_attempts=attempts)
 
 
 def _as_prefix(prefix: str) -> str:
