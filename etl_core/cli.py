@@ -1,23 +1,26 @@
 """The headless entry: `d2b-console --run-all` with progress on stderr, a summary, and exit codes.
 
 Exit codes: 0 success; 1 a stage or an ERROR check failed (or another run holds the lock);
-2 bad configuration or usage; 3 S3 or the warehouse could not be reached; 130 interrupted.
+2 bad configuration or usage; 3 S3 or the warehouse could not be reached; 130 interrupted
+(Ctrl-C), 143 SIGTERM, 129 SIGHUP.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import signal
+import os
 import sys
 from collections.abc import Sequence
-from typing import Any, ClassVar, TextIO
+from typing import Any, ClassVar, NoReturn, TextIO
 
 from etl_core import __version__
+from etl_core.background import BackgroundCall
 from etl_core.config import Config, load_config
 from etl_core.crash_report import report_crash
 from etl_core.dry_run import dry_run_plan, print_plan
-from etl_core.errors import EXIT_CONFIG, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, D2BError
+from etl_core.errors import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Cancelled, D2BError
 from etl_core.events import (
     CancelToken,
     Event,
@@ -29,12 +32,18 @@ from etl_core.events import (
     StageStarted,
 )
 from etl_core.pipeline import STAGES, resume_point, run_pipeline, stages_from
+from etl_core.psycopg2_noise import drop_copy_noise
 from etl_core.secrets import redact
 from etl_core.services import Services, open_services
+from etl_core.signals import DESCRIPTIONS, CancelSignals, StopNow
+
+STOP_SERVICES_S = 3.0  # after a second signal: how long the embedded services get to stop
 
 EPILOG = """\
 exit codes: 0 success; 1 a stage or data-quality check failed, or another run is in progress;
-2 bad configuration or usage; 3 S3 or the warehouse could not be reached; 130 interrupted.
+2 bad configuration or usage; 3 S3 or the warehouse could not be reached; 130 interrupted
+(Ctrl-C), 143 SIGTERM, 129 SIGHUP: the running stage is cancelled, the run recorded, the summary
+printed; a second signal stops at once.
 
 environment: D2B_WAREHOUSE_URL overrides [warehouse] url (keeps passwords out of files);
 S3 credentials come from the normal AWS chain (env, profile, instance role)."""
@@ -97,7 +106,27 @@ def run_headless(args: argparse.Namespace) -> int:
     if problem := usage_problem(args):
         return _usage_error(problem, args.json)
     cancel = CancelToken()
-    previous = signal.signal(signal.SIGINT, _interrupt_handler(cancel, reporter))
+    signals = CancelSignals(cancel, on_first=lambda signum: reporter.line(
+        "WARNING", f"{DESCRIPTIONS[signum]}: cancelling the running stage (press Ctrl-C again to stop at once)"))
+    opened: list[Services] = []
+    restore_hook = drop_copy_noise()
+    try:
+        with signals:
+            # The work runs on another thread: the main thread only waits, so a signal's handler runs at
+            # once whatever the work is blocked on.
+            work = BackgroundCall(lambda: _run(args, reporter, cancel, signals, opened), "d2b-console-run")
+            try:
+                return work.result()
+            except StopNow as stop:
+                _stop_at_once(stop, signals.exit_code, opened, reporter, args.json)
+                raise AssertionError("unreachable") from None
+    finally:
+        restore_hook()
+        reporter.close()
+
+
+def _run(args: argparse.Namespace, reporter: ProgressReporter, cancel: CancelToken, signals: CancelSignals,
+         opened: list[Services]) -> int:
     config: Config | None = None
     try:
         config = load_config(args.config)
@@ -109,31 +138,30 @@ def run_headless(args: argparse.Namespace) -> int:
         if args.dry_run:
             return _dry_run(config, reporter, args.demo_scale, args.json)
         with open_services(config, log=lambda m: reporter.line("INFO", m), demo_scale=args.demo_scale) as services:
+            opened.append(services)
             stages = _choose_stages(args, services, reporter)
             if not stages:
                 _emit_json({"status": "nothing to resume", "exit_code": EXIT_OK}, args.json)
                 return EXIT_OK
+            if cancel.cancelled:
+                reporter.line("WARNING", "stopped before the run started: nothing was changed")
+                _emit_json({"status": "interrupted", "exit_code": signals.exit_code}, args.json)
+                return signals.exit_code
             summary = run_pipeline(services, stages, sink=reporter.handle, cancel=cancel)
-            code = {"succeeded": EXIT_OK, "cancelled": EXIT_INTERRUPTED}.get(summary.status, EXIT_FAILED)
+            code = {"succeeded": EXIT_OK, "cancelled": signals.exit_code}.get(summary.status, EXIT_FAILED)
             reporter.summary(summary, config, to=sys.stderr if args.json else sys.stdout)
             _emit_json(summary_json(summary, config, code), args.json)
             return code
     except D2BError as exc:
+        code = signals.exit_code if isinstance(exc, Cancelled) else exc.exit_code
         reporter.line("ERROR", str(exc))
-        _emit_json({"status": "error", "exit_code": exc.exit_code, "error": redact(str(exc))}, args.json)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        reporter.line("ERROR", "interrupted")
-        _emit_json({"status": "interrupted", "exit_code": EXIT_INTERRUPTED}, args.json)
-        return EXIT_INTERRUPTED
+        _emit_json({"status": "error", "exit_code": code, "error": redact(str(exc))}, args.json)
+        return code
     except Exception as exc:  # noqa: BLE001 - anything unforeseen: one line and a crash report, never a traceback
         crash = report_crash(exc, config.console.state_dir if config else None, "headless run")
         reporter.line("ERROR", crash.operator_line)
         _emit_json({"status": "error", "exit_code": EXIT_FAILED, "error": crash.operator_line}, args.json)
         return EXIT_FAILED
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        reporter.close()
 
 
 def _usage_error(problem: str, as_json: bool) -> int:
@@ -142,20 +170,27 @@ def _usage_error(problem: str, as_json: bool) -> int:
     return EXIT_CONFIG
 
 
-def _interrupt_handler(cancel: CancelToken, reporter: ProgressReporter):
-    def handle(_signum: int, _frame: Any) -> None:
-        if cancel.cancelled:
-            raise KeyboardInterrupt
-        reporter.line("WARNING", "interrupt: cancelling the running stage (press Ctrl-C again to stop at once)")
-        cancel.cancel()
-    return handle
+def _stop_at_once(stop: StopNow, code: int, opened: list[Services], reporter: ProgressReporter,
+                  as_json: bool) -> NoReturn:
+    """A second signal: report, stop the embedded services (briefly), and exit without waiting for the work."""
+    reporter.line("ERROR", f"{stop} again: stopping at once; the warehouse rolls back the running stage's "
+                           "transaction, and the next run marks this one abandoned")
+    _emit_json({"status": "interrupted", "exit_code": code}, as_json)
+    for services in opened:
+        with contextlib.suppress(Exception):  # stopping at once: what cannot stop quickly is left to the next start
+            BackgroundCall(services.close, "stop-services").result(timeout=STOP_SERVICES_S)
+    reporter.close()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Not sys.exit: the interpreter would wait for the work's threads, which may be blocked.
+    os._exit(code)
 
 
 def _choose_stages(args: argparse.Namespace, services: Services, reporter: ProgressReporter) -> tuple[str, ...]:
     if args.resume:
-        point = resume_point(services)
+        point = resume_point(services, log=lambda m: reporter.line("WARNING", m))
         if point is None:
-            reporter.line("INFO", "the last run succeeded: nothing to resume")
+            reporter.line("INFO", "nothing to resume: no run failed, or every stage has succeeded since")
             return ()
         run_id, stage = point
         reporter.line("INFO", f"resuming run #{run_id} from stage {stage}")
@@ -209,8 +244,9 @@ def summary_exports(summary: RunSummary) -> list[str]:
 
 def _emit_json(payload: dict, enabled: bool) -> None:
     if enabled:
-        sys.stdout.write(redact(json.dumps(payload, indent=2, default=str)) + "\n")
-        sys.stdout.flush()
+        with contextlib.suppress(OSError):  # stdout gone (SIGHUP, a closed pipe): the exit code still tells
+            sys.stdout.write(redact(json.dumps(payload, indent=2, default=str)) + "\n")
+            sys.stdout.flush()
 
 
 class ProgressReporter:
@@ -235,11 +271,12 @@ class ProgressReporter:
 
     def line(self, level: str, message: str) -> None:
         message = redact(message)
-        if self.rich:
-            style = self.LEVEL_STYLES.get(level) or None
-            self.console.print(f"{level:<7} {message}", style=style, markup=False, highlight=False)
-        else:
-            print(f"{level:<7} {message}", file=self.stream, flush=True)
+        with contextlib.suppress(OSError):  # the terminal is gone (SIGHUP): the run log keeps every line
+            if self.rich:
+                style = self.LEVEL_STYLES.get(level) or None
+                self.console.print(f"{level:<7} {message}", style=style, markup=False, highlight=False)
+            else:
+                print(f"{level:<7} {message}", file=self.stream, flush=True)
 
     def handle(self, event: Event) -> None:
         if isinstance(event, LogLine):
@@ -272,8 +309,9 @@ class ProgressReporter:
             key = f"{event.stage}:{event.message}"
             if self._last_plain_pct.get(key) != pct:
                 self._last_plain_pct[key] = pct
-                print(f"PROGRESS [{event.stage}] {event.message} {pct}% ({event.done:,}/{event.total:,} {event.unit})",
-                      file=self.stream, flush=True)
+                with contextlib.suppress(OSError):  # the terminal is gone (SIGHUP)
+                    print(f"PROGRESS [{event.stage}] {event.message} {pct}% "
+                          f"({event.done:,}/{event.total:,} {event.unit})", file=self.stream, flush=True)
 
     def summary(self, summary: RunSummary, config: Config, to: TextIO) -> None:
         out = [(f"run #{summary.run_id} {summary.status.upper()} in {summary.duration_s:.1f}s "
@@ -294,8 +332,9 @@ class ProgressReporter:
             out.append(f"  exported {uri}")
         if summary.log_file:
             out.append(f"  log: {summary.log_file}")
-        to.write(redact("\n".join(out)) + "\n")
-        to.flush()
+        with contextlib.suppress(OSError):  # the terminal is gone (SIGHUP): the history keeps the outcome
+            to.write(redact("\n".join(out)) + "\n")
+            to.flush()
 
     def close(self) -> None:
         if self._progress is not None:

@@ -6,7 +6,9 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
 EXIT_UNREACHABLE = 3
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # SIGINT (Ctrl-C) or the console's cancel
+EXIT_HANGUP = 129       # SIGHUP: the terminal closed
+EXIT_TERMINATED = 143   # SIGTERM: a scheduler, `kill`, a service manager stopping us
 
 
 class D2BError(Exception):
@@ -47,6 +49,14 @@ class StageError(D2BError):
     """A stage failed for a reason other than bad data (SQL error, S3 write denied, check failed)."""
 
     exit_code = EXIT_FAILED
+
+
+class Stalled(StageError):
+    """S3 or the warehouse made no progress for the configured time; names the endpoint and the work."""
+
+
+class DiskFull(StageError):
+    """The warehouse or S3 ran out of disk space; names the path or the endpoint."""
 
 
 class Cancelled(D2BError):

@@ -134,6 +134,10 @@ class CancelToken:
             with contextlib.suppress(Exception):  # a failed cancel of a query must not break the cancel itself
                 callback()
 
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to `seconds`, waking at once on a cancel; True when cancelled."""
+        return self._event.wait(seconds)
+
     def raise_if_cancelled(self) -> None:
         if self._event.is_set():
             raise Cancelled("cancelled by the operator")

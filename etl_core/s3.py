@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -14,19 +13,34 @@ from urllib.parse import urlsplit
 import boto3
 from botocore import UNSIGNED
 from botocore.config import Config as BotoConfig
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
+from etl_core.background import BackgroundCall
+from etl_core.config import TimeoutSettings
 from etl_core.errors import ServiceUnavailable, StageError
+from etl_core.events import CancelToken
 
 if TYPE_CHECKING:
     from botocore.config import _S3Dict
 
+DEFAULT_TIMEOUTS = TimeoutSettings()
 PART_SIZE = 8 * 1024 * 1024  # multipart part size: above S3's 5 MB minimum, small enough to keep memory flat
 
 
 def make_s3_client(region: str, endpoint_url: str | None, *, anonymous: bool = False,
-                   access_key: str | None = None, secret_key: str | None = None) -> Any:
-    """A boto3 S3 client; anonymous clients send unsigned requests and never consult local credentials."""
+                   access_key: str | None = None, secret_key: str | None = None,
+                   timeouts: TimeoutSettings = DEFAULT_TIMEOUTS) -> Any:
+    """A boto3 S3 client; anonymous clients send unsigned requests and never consult local credentials.
+
+    Every request is bounded: `connect_s` to connect, `s3_read_s` without a byte (also while
+    streaming a body), `s3_attempts` tries in all on a transient error.
+    """
     s3_options: _S3Dict = {"addressing_style": "path"} if endpoint_url else {}
     if is_loopback(endpoint_url):
         # Over http botocore SHA-256s every payload byte to sign it; on the loopback interface
@@ -34,9 +48,9 @@ def make_s3_client(region: str, endpoint_url: str | None, *, anonymous: bool = F
         s3_options["payload_signing_enabled"] = False
     config = BotoConfig(
         region_name=region,
-        connect_timeout=5,
-        read_timeout=60,
-        retries={"max_attempts": 4, "mode": "standard"},
+        connect_timeout=timeouts.connect_s,
+        read_timeout=timeouts.s3_read_s,
+        retries={"total_max_attempts": timeouts.s3_attempts, "mode": "standard"},
         signature_version=UNSIGNED if anonymous else None,
         s3=s3_options,
     )
@@ -111,17 +125,34 @@ def read_head(client: Any, bucket: str, key: str, max_bytes: int) -> tuple[bytes
     return response["Body"].read(), total
 
 
+def startup_timeouts(timeouts: TimeoutSettings) -> TimeoutSettings:
+    """Tighter bounds for the reachability check at start: a silent or failing S3 is reported within 15 s."""
+    return TimeoutSettings(connect_s=min(timeouts.connect_s, 4), s3_read_s=min(timeouts.s3_read_s, 4),
+                           s3_attempts=min(timeouts.s3_attempts, 2))
+
+
 def check_bucket(client: Any, bucket: str, endpoint_label: str) -> None:
-    """Fail fast with exit code 3 when the endpoint is unreachable; a missing bucket is a stage problem."""
+    """Fail fast with exit code 3 when the endpoint is unreachable, silent or failing (5xx); a missing
+    bucket is a stage problem."""
     try:
         client.head_bucket(Bucket=bucket)
     except (EndpointConnectionError, BotoCoreError) as exc:
+        timeouts = client.meta.config
+        problem = {ReadTimeoutError: f"did not answer within {timeouts.read_timeout:g}s",
+                   ConnectTimeoutError: f"accepted no connection within {timeouts.connect_timeout:g}s",
+                   }.get(type(exc), f"could not be reached ({exc.__class__.__name__})")
         raise ServiceUnavailable(
-            f"S3 endpoint {endpoint_label} could not be reached ({exc.__class__.__name__}); "
-            "check [source] endpoint_url and your network, then retry"
+            f"S3 endpoint {endpoint_label} {problem}; check [source] endpoint_url and your network, then retry"
         ) from None
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if status >= 500:
+            named = f" {code}" if code and code != str(status) else ""
+            raise ServiceUnavailable(
+                f"S3 endpoint {endpoint_label} answered {status}{named} to HeadBucket s3://{bucket}; "
+                "the service is failing: retry when it is healthy"
+            ) from None
         if code in ("404", "NoSuchBucket", "NotFound"):
             raise StageError(f"bucket s3://{bucket} does not exist at {endpoint_label}; check [source] bucket"
                              ) from None
@@ -136,19 +167,18 @@ class MultipartWriter:
     Up to one part (8 MB) it is a single PUT; beyond, a multipart upload whose parts upload in a
     background thread while COPY produces the next one (at most one part in flight, so memory
     stays at two parts). Either way nothing is visible at the key until `complete`; `abort`
-    throws everything away.
+    throws everything away. Every S3 request runs on a daemon thread and is waited for with
+    `cancel`, so a stalled request never blocks a cancel.
     """
 
-    def __init__(self, client: Any, bucket: str, key: str, on_part: Callable[[int], None] | None = None,
-                 content_type: str = "text/csv"):
+    def __init__(self, client: Any, bucket: str, key: str, content_type: str = "text/csv",
+                 cancel: CancelToken | None = None):
         self.client, self.bucket, self.key = client, bucket, key
-        self._on_part = on_part
         self._content_type = content_type
+        self._cancel = cancel or CancelToken()
         self._buffer = bytearray()
         self._parts: list[dict] = []
-        self._in_flight: Future | None = None
-        # Its one thread starts with the first part: a single PUT never starts it.
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3-part")
+        self._in_flight: BackgroundCall[None] | None = None
         self.upload_id: str | None = None  # set once the object outgrows a single PUT
         self.bytes_written = 0
 
@@ -169,15 +199,17 @@ class MultipartWriter:
         body, self._buffer = self._buffer, bytearray()
         return body
 
+    def _request(self, name: str, fn: Callable[[], Any]) -> Any:
+        return BackgroundCall(fn, f"s3-{name}").result(self._cancel)
+
     def _start_part(self, body: bytearray) -> None:
         self._wait_for_part()
-        if self._on_part:
-            self._on_part(self.bytes_written)  # may raise to stop the export (cancel)
+        self._cancel.raise_if_cancelled()
         if self.upload_id is None:
-            self.upload_id = self.client.create_multipart_upload(
-                Bucket=self.bucket, Key=self.key, ContentType=self._content_type)["UploadId"]
+            self.upload_id = self._request("create-upload", lambda: self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=self.key, ContentType=self._content_type))["UploadId"]
         number = len(self._parts) + 1
-        self._in_flight = self._executor.submit(self._upload_part, number, body)
+        self._in_flight = BackgroundCall(lambda: self._upload_part(number, body), "s3-part")
 
     def _upload_part(self, number: int, body: bytearray) -> None:
         response = self.client.upload_part(
@@ -188,43 +220,37 @@ class MultipartWriter:
     def _wait_for_part(self) -> None:
         if self._in_flight is not None:
             in_flight, self._in_flight = self._in_flight, None
-            in_flight.result()  # re-raises an upload error here, in the writer's thread
+            in_flight.result(self._cancel)  # re-raises an upload error here, in the writer's thread
 
     def complete(self) -> None:
         """Make the object visible at its key, all at once."""
         if self.upload_id is None:
-            self._executor.shutdown()
-            self.client.put_object(Bucket=self.bucket, Key=self.key, Body=self._take_buffer(),
-                                   ContentType=self._content_type)
+            body = self._take_buffer()
+            self._request("put", lambda: self.client.put_object(Bucket=self.bucket, Key=self.key, Body=body,
+                                                                ContentType=self._content_type))
             return
         if self._buffer:
             self._start_part(self._take_buffer())
         self._wait_for_part()
-        self._executor.shutdown()
-        self.client.complete_multipart_upload(
-            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
-            MultipartUpload={"Parts": sorted(self._parts, key=lambda p: p["PartNumber"])}
-        )
+        parts = sorted(self._parts, key=lambda p: p["PartNumber"])
+        self._request("complete", lambda: self.client.complete_multipart_upload(
+            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, MultipartUpload={"Parts": parts}))
 
     def abort(self) -> None:
         self._buffer.clear()
         if self.upload_id is None:
-            self._executor.shutdown()
             return  # nothing was sent
-        with contextlib.suppress(Exception):  # the upload is being thrown away: its part's error no longer matters
-            self._wait_for_part()
-        self._executor.shutdown()
-        try:
-            self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
-        except (ClientError, BotoCoreError):
-            pass  # the upload may already be gone; the next export also sweeps stale uploads
+        upload_id, in_flight = self.upload_id, self._in_flight
 
+        def abort_upload() -> None:
+            if in_flight is not None:
+                with contextlib.suppress(Exception):  # the upload is thrown away: its part's error no longer matters
+                    in_flight.result()
+            # The upload may already be gone; the next export also sweeps incomplete uploads of this key.
+            with contextlib.suppress(ClientError, BotoCoreError):
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=upload_id)
 
-def abort_stale_uploads(client: Any, bucket: str, prefix: str) -> list[str]:
-    """Abort incomplete multipart uploads under `prefix` (left by a killed run); returns their keys."""
-    aborted = []
-    response = client.list_multipart_uploads(Bucket=bucket, Prefix=prefix)
-    for upload in response.get("Uploads", []):
-        client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
-        aborted.append(upload["Key"])
-    return aborted
+        call = BackgroundCall(abort_upload, "s3-abort")
+        if not self._cancel.cancelled:  # after a cancel the abort goes on by itself: the operator waits for nothing
+            with contextlib.suppress(Exception):
+                call.result()

@@ -7,13 +7,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Self
 
+import psycopg2
 import psycopg2.extensions
 
 from etl_core.config import Config
 from etl_core.embedded.state_folder import check_state_folder
 from etl_core.embedded.supervisor import EmbeddedServices
 from etl_core.errors import D2BError
-from etl_core.s3 import check_bucket, make_s3_client
+from etl_core.events import CancelToken
+from etl_core.guarded_connection import GuardedConnection
+from etl_core.s3 import check_bucket, make_s3_client, startup_timeouts
+from etl_core.stall_watchdog import StallWatchdog
 from etl_core.warehouse import connect, table_exists, transaction
 
 
@@ -30,6 +34,11 @@ class Services:
         self._s3_client: Any = None
         self._client_lock = threading.Lock()
         self.problems: dict[str, str] = {}  # "s3" or "warehouse": why it cannot be used (open_services(each=True))
+        timeouts = config.timeouts
+        self.watchdog = StallWatchdog(
+            timeouts.warehouse_stall_s, connect_timeout_s=timeouts.connect_s,
+            connect_probe=lambda: psycopg2.connect(warehouse_dsn, connect_timeout=max(1, round(timeouts.connect_s)),
+                                                   application_name="d2b-console watchdog"))
 
     def s3(self) -> Any:
         """A shared boto3 client (boto3 clients are thread-safe)."""
@@ -39,12 +48,31 @@ class Services:
                     self._s3_client = self.embedded.s3_client()
                 else:
                     self._s3_client = make_s3_client(self.config.source.region, self.s3_endpoint,
-                                                     anonymous=self.config.source.anonymous)
+                                                     anonymous=self.config.source.anonymous,
+                                                     timeouts=self.config.timeouts)
             return self._s3_client
 
-    def connect(self, *, autocommit: bool = False, purpose: str = "") -> psycopg2.extensions.connection:
+    def s3_startup_client(self) -> Any:
+        """A client with the tighter start-up bounds, for the reachability check of an external S3."""
+        if self.embedded is not None and self.config.source_embedded:
+            return self.s3()
+        return make_s3_client(self.config.source.region, self.s3_endpoint, anonymous=self.config.source.anonymous,
+                              timeouts=startup_timeouts(self.config.timeouts))
+
+    def connect(self, *, autocommit: bool = False, purpose: str = "", cancel: CancelToken | None = None,
+                activity: str | None = None) -> GuardedConnection:
+        """A warehouse connection watched for stalls; `cancel` stops its running call; `activity` is what
+        a stall message says it was doing (default: the purpose)."""
         name = "d2b-console" + (f" {purpose}" if purpose else "")
-        return connect(self._warehouse_dsn, self.warehouse_label, autocommit=autocommit, application_name=name)
+        timeouts = self.config.timeouts
+        conn = connect(self._warehouse_dsn, self.warehouse_label, autocommit=autocommit, application_name=name,
+                       connect_timeout_s=timeouts.connect_s, stall_s=timeouts.warehouse_stall_s)
+        conn.activity = activity or f"working on the {purpose or 'console'} connection"
+        if cancel is not None:
+            conn.bind_cancel(cancel)
+        conn.on_socket_shut = self.watchdog.terminate
+        self.watchdog.watch(conn)
+        return conn
 
     @contextmanager
     def transaction(self, purpose: str) -> Iterator[psycopg2.extensions.cursor]:
@@ -57,6 +85,7 @@ class Services:
             conn.close()
 
     def close(self) -> None:
+        self.watchdog.stop()
         if self.embedded is not None:
             self.embedded.stop()
             self.embedded = None
@@ -109,7 +138,7 @@ def open_services(config: Config, log: Callable[[str], None] = lambda _m: None,
         if config.source_embedded and seed:
             check("s3", lambda: _seed_embedded_bucket(services, demo_scale or config.console.demo_scale, log))
         if seed or not config.source_embedded:  # a dry run reports a missing embedded bucket itself
-            check("s3", lambda: check_bucket(services.s3(), config.source.bucket, services.s3_label))
+            check("s3", lambda: check_bucket(services.s3_startup_client(), config.source.bucket, services.s3_label))
         if config.warehouse.embedded and seed:
             check("warehouse", lambda: _seed_embedded_dimensions(services, log))
         return services

@@ -1,0 +1,170 @@
+"""Warehouse connections whose blocking calls can be ended from another thread: by a cancel or by a stall.
+
+Once connected, libpq waits on its socket with no timeout, and psycopg2's one hook into those
+waits (the wait callback) refuses COPY. So each call here records what it is doing and when it
+last made progress; ending a call shuts the socket down, which makes the blocked libpq call
+fail at once, and the call then raises Cancelled or Stalled instead of a lost-connection error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg2
+import psycopg2.errors
+import psycopg2.extensions
+
+from etl_core.background import BackgroundCall
+from etl_core.errors import Cancelled, Stalled
+from etl_core.events import CancelToken
+
+CANCEL_GRACE_S = 1.0  # after a cancel request, how long a call may take to stop before its socket is shut
+
+
+class GuardedConnection(psycopg2.extensions.connection):
+    """A psycopg2 connection whose calls are tracked (see the module's docstring); create with `connect`."""
+
+    def __init__(self, dsn: str, *args: Any, **kwargs: Any):
+        super().__init__(dsn, *args, **kwargs)
+        self.label = "the warehouse"  # the endpoint as messages show it (masked)
+        self.activity = "working"     # what it is doing, for messages: "loading orders_data/orders.csv"
+        self.backend_pid = self.get_backend_pid()
+        # Our own handle on the socket: shutting it down is safe from any thread, and it can never
+        # hit another socket that reused libpq's descriptor after a close.
+        self._socket = socket.socket(fileno=os.dup(self.fileno()))
+        self._lock = threading.Condition()
+        self._call = 0                # number of the current (or last) call
+        self._in_call = False
+        self._away = 0                # > 0 while the call waits on our own code (an S3 read or write)
+        self._last_progress = 0.0
+        self._ended: str | None = None  # "cancelled", or the message of a stall
+        self._cancel: CancelToken | None = None
+        self._unlink_cancel: Callable[[], None] = lambda: None
+        # Called with the backend pid when a cancel had to shut the socket: the server may never notice
+        # (a peer that keeps its side open), so the backend is ended there too, releasing its locks.
+        self.on_socket_shut: Callable[[int], None] = lambda _pid: None
+
+    def cursor(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("cursor_factory", GuardedCursor)
+        return super().cursor(*args, **kwargs)
+
+    def commit(self) -> None:
+        with self.call():
+            super().commit()
+
+    def rollback(self) -> None:
+        with self.call(refuse_if_cancelled=False):  # a cancel wants the rollback
+            super().rollback()
+
+    def close(self) -> None:
+        self._unlink_cancel()
+        super().close()
+        self._socket.close()
+
+    def bind_cancel(self, cancel: CancelToken) -> None:
+        """`cancel` stops this connection's running call (and refuses new ones) until the connection closes."""
+        self._unlink_cancel()
+        self._cancel = cancel
+        self._unlink_cancel = cancel.on_cancel(self.interrupt)
+
+    @contextlib.contextmanager
+    def call(self, *, refuse_if_cancelled: bool = True) -> Iterator[None]:
+        """Wrap one blocking libpq call: tracked for the watchdog, its failures explained."""
+        with self._lock:
+            cancelled = self._cancel is not None and self._cancel.cancelled
+            if self._ended is not None or (cancelled and refuse_if_cancelled):
+                raise self._ended_error()
+            self._call += 1
+            self._in_call, self._away, self._last_progress = True, 0, time.monotonic()
+        try:
+            yield
+        except psycopg2.Error as exc:
+            if self._ended is not None or (isinstance(exc, psycopg2.errors.QueryCanceled)
+                                           and self._cancel is not None and self._cancel.cancelled):
+                raise self._ended_error() from None
+            raise
+        finally:
+            with self._lock:
+                self._in_call = False
+                self._lock.notify_all()
+
+    @contextlib.contextmanager
+    def away(self) -> Iterator[None]:
+        """Time the running call spends in our own code (S3 reads for a COPY): not the warehouse's delay."""
+        with self._lock:
+            self._away += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._away -= 1
+                self._last_progress = time.monotonic()
+
+    def progress(self, call: int | None = None) -> None:
+        """The running call moved (or the server confirmed it is working): restart its stall clock."""
+        with self._lock:
+            if call is None or call == self._call:
+                self._last_progress = time.monotonic()
+
+    def idle_for(self, now: float) -> tuple[int, float] | None:
+        """(call number, seconds without progress) of a call waiting on the warehouse, else None."""
+        with self._lock:
+            if not self._in_call or self._away or self._ended is not None:
+                return None
+            return self._call, now - self._last_progress
+
+    def end(self, call: int, reason: str) -> bool:
+        """End call number `call` if it is still running: shut the socket so that libpq gives up."""
+        with self._lock:
+            if not self._in_call or self._call != call or self._ended is not None:
+                return False
+            self._ended = reason
+            with contextlib.suppress(OSError):  # already shut by the other side
+                self._socket.shutdown(socket.SHUT_RDWR)
+            return True
+
+    def interrupt(self) -> None:
+        """Stop the running call without blocking the caller (it may be a signal handler): a cancel
+        request to the server first, then the socket if the call is still stuck after a grace period."""
+        with self._lock:
+            if not self._in_call:
+                return  # the next call sees the cancel token
+            call = self._call
+        BackgroundCall(lambda: self._cancel_then_end(call), name="cancel-query")
+
+    def _cancel_then_end(self, call: int) -> None:
+        with contextlib.suppress(psycopg2.Error):
+            self.cancel()
+        with self._lock:
+            stuck = not self._lock.wait_for(lambda: not self._in_call or self._call != call, CANCEL_GRACE_S)
+        if stuck and self.end(call, "cancelled"):
+            self.on_socket_shut(self.backend_pid)
+
+    def _ended_error(self) -> Exception:
+        if self._ended is None or self._ended == "cancelled":
+            return Cancelled("cancelled by the operator")
+        return Stalled(self._ended)
+
+
+class GuardedCursor(psycopg2.extensions.cursor):
+    """A cursor whose statements and COPYs are calls of its GuardedConnection."""
+
+    connection: GuardedConnection
+
+    def execute(self, query: Any, vars: Any = None) -> None:
+        with self.connection.call():
+            super().execute(query, vars)
+
+    def executemany(self, query: Any, vars_list: Any) -> None:
+        with self.connection.call():
+            super().executemany(query, vars_list)
+
+    def copy_expert(self, sql: Any, file: Any, size: int = 8192) -> None:
+        with self.connection.call():
+            super().copy_expert(sql, file, size)

@@ -1,0 +1,189 @@
+"""Network faults for real: a warehouse or S3 that stops answering, or answers 5xx. No wait is unbounded.
+
+The warehouse stalls are made by the fault proxy between the console and a PostgreSQL 15 on TCP
+(tests/pg15.py): it stops forwarding one connection's bytes, in one direction, without closing.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from urllib.parse import urlparse
+
+import pytest
+
+from cli_process import CliProcess
+from faultproxy import FaultProxy, Rule
+from helpers import assert_succeeded, run
+from support import ORDERS_HEADER
+
+BIG_ORDERS_ROWS = 60_000  # about 2 MB: several COPY chunks, so a fault lands mid-transfer
+
+
+def big_orders(rows: int = BIG_ORDERS_ROWS) -> str:
+    return ORDERS_HEADER + "".join(f"{i},1,2022-01-{i % 28 + 1:02d},{i % 3 + 1},10,2,20\n" for i in range(1, rows + 1))
+
+
+def orders_count(env) -> int:
+    return env.query(f'SELECT count(*) FROM "{env.user_id}_staging".orders')[0][0]
+
+
+def our_sessions(env, within_s: float = 10) -> list[tuple]:
+    """Backends of the console still on the warehouse (with any lock they hold) once the server has
+    seen the closes (asynchronous: polled, bounded)."""
+    deadline = time.monotonic() + within_s
+    while True:
+        sessions = env.query("SELECT a.application_name, a.state, l.mode, l.relation::regclass::text "
+                             "FROM pg_stat_activity AS a LEFT JOIN pg_locks AS l ON l.pid = a.pid AND l.granted "
+                             "WHERE a.application_name LIKE 'd2b-console%%'")
+        if not sessions or time.monotonic() > deadline:
+            return sessions
+        time.sleep(0.1)
+
+
+def warehouse_stalls(env, proxy: FaultProxy, application: str, direction: str, after_bytes: int,
+                     times: int = 1) -> Rule:
+    # The startup packet carries the application name, NUL-terminated: match it exactly.
+    return proxy.add(Rule(match=f"{application}\x00", action="stall", direction=direction, after_bytes=after_bytes,
+                          times=times))
+
+
+def test_warehouse_that_stops_reading_mid_copy_ends_the_stage_and_the_next_run_works(tcp_env):
+    env, proxy = tcp_env
+    env.set_timeouts(warehouse_stall_s=2)
+    assert_succeeded(run(env))
+    env.put("orders.csv", big_orders())
+    # All three loads match; only orders.csv sends more than 500 kB, then its socket fills up.
+    stall = warehouse_stalls(env, proxy, "d2b-console staging", "up", 500_000, times=3)
+    started = time.monotonic()
+    summary = run(env)
+    seconds = time.monotonic() - started
+    assert stall.fired.is_set()
+    staging = summary.stages[1]
+    assert staging.status == "failed", staging
+    assert f"no answer from warehouse postgresql://postgres@127.0.0.1:{proxy.port}/" in staging.error
+    assert f"for 2s while loading s3://{env.bucket}/orders_data/orders.csv" in staging.error
+    assert [s.status for s in summary.stages[2:]] == ["skipped", "skipped"]
+    print(f"stalled COPY ended the stage {seconds:.1f}s after the run started")
+    # Nothing half-done is visible, no backend of ours is left holding a lock, the run lock is free.
+    assert orders_count(env) == 3
+    assert our_sessions(env) == []
+    assert_succeeded(run(env))
+    assert orders_count(env) == BIG_ORDERS_ROWS
+
+
+def test_warehouse_that_stops_sending_mid_export_ends_the_stage(tcp_env):
+    env, proxy = tcp_env
+    env.set_timeouts(warehouse_stall_s=2)
+    assert_succeeded(run(env))
+    # A long history of daily rows makes agg_shipments' COPY a few MB, so the stall lands inside it.
+    env.execute(f'INSERT INTO "{env.user_id}_analytics".agg_shipments '
+                "SELECT DATE '1000-01-01' + g, g, g FROM generate_series(1, 150000) AS g")
+    stall = warehouse_stalls(env, proxy, "d2b-console export", "down", 1_000_000)
+    summary = run(env, ("export",))
+    assert stall.fired.is_set()
+    export = summary.stages[0]
+    assert export.status == "failed", export
+    assert (f"for 2s while exporting {env.user_id}_analytics.agg_shipments to "
+            f"s3://{env.bucket}/analytics_export/{env.user_id}/agg_shipments.csv") in export.error
+    assert our_sessions(env) == []
+    keys = {o["Key"] for o in env.s3.list_objects_v2(Bucket=env.bucket, Prefix="analytics_export/")["Contents"]}
+    assert keys == {f"analytics_export/{env.user_id}/{t}.csv" for t in
+                    ("agg_public_holiday", "agg_shipments", "best_performing_product")}  # the first run's
+    body = env.s3.get_object(Bucket=env.bucket, Key=f"analytics_export/{env.user_id}/agg_shipments.csv")["Body"]
+    assert len(body.read().splitlines()) == 2  # the object of the first run, not a partial new one
+
+
+def test_a_long_query_is_not_a_stall(tcp_env):
+    """The watchdog asks the server before ending a call: a query that computes is left alone."""
+    env, _proxy = tcp_env
+    env.set_timeouts(warehouse_stall_s=1)
+    with env.open() as services:
+        conn = services.connect(purpose="test")
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_sleep(3.5), 1")
+            assert cur.fetchone() == ("", 1)
+        conn.close()
+
+
+def test_stalled_s3_read_ends_the_stage_without_retrying(make_env, s3_endpoint):
+    parsed = urlparse(s3_endpoint)
+    proxy = FaultProxy(parsed.hostname, parsed.port)
+    env = make_env()
+    from support import put_small_dataset
+    put_small_dataset(env)
+    env.config_path.write_text(env.config_path.read_text().replace(s3_endpoint, proxy.url))
+    env.set_timeouts(s3_read_s=2)
+    assert_succeeded(run(env))
+    env.put("orders.csv", big_orders())
+    hold = proxy.add(Rule(match=f"GET /{env.bucket}/orders_data/orders.csv", action="hold", after_bytes=300_000,
+                          times=10))
+    events: list = []
+    summary = run(env, ("staging",), sink=events.append)
+    proxy.close()
+    staging = summary.stages[0]
+    assert staging.status == "failed"
+    assert (f"no answer from S3 endpoint {proxy.url} for 2s while reading "
+            f"s3://{env.bucket}/orders_data/orders.csv") in staging.error
+    assert "keep their previous rows" in staging.error
+    assert hold.hits == 1  # a silent S3 is not retried: the stage ends
+    assert not [e for e in events if "retrying" in getattr(e, "message", "")]
+    assert orders_count(env) == 3
+
+
+def test_stalled_s3_upload_ends_the_export(env, s3_endpoint):
+    parsed = urlparse(s3_endpoint)
+    proxy = FaultProxy(parsed.hostname, parsed.port)
+    env.config_path.write_text(env.config_path.read_text().replace(s3_endpoint, proxy.url))
+    env.set_timeouts(s3_read_s=2, s3_attempts=1)
+    stall = proxy.add(Rule(match=f"PUT /{env.bucket}/analytics_export/", action="stall", direction="up",
+                           after_bytes=100))
+    try:
+        summary = run(env)
+    finally:
+        proxy.close()
+    assert stall.fired.is_set()
+    export = summary.stages[-1]
+    assert export.status == "failed"
+    assert (f"no answer from S3 endpoint {proxy.url} for 2s while writing "
+            f"s3://{env.bucket}/analytics_export/{env.user_id}/agg_public_holiday.csv") in export.error
+    assert env.s3.list_objects_v2(Bucket=env.bucket, Prefix="analytics_export/").get("KeyCount", 0) == 0
+
+
+def silent_endpoint() -> socket.socket:
+    """A port that accepts connections (the kernel's backlog) and never answers."""
+    return socket.create_server(("127.0.0.1", 0), backlog=16)
+
+
+@pytest.mark.parametrize("problem", ["silent", "503"])
+def test_s3_that_never_answers_or_fails_at_start_exits_3_within_15s(make_env, s3_endpoint, tmp_path, problem):
+    env = make_env()
+    if problem == "silent":
+        server = silent_endpoint()
+        endpoint = f"http://127.0.0.1:{server.getsockname()[1]}"
+    else:
+        parsed = urlparse(s3_endpoint)
+        proxy = FaultProxy(parsed.hostname, parsed.port)
+        proxy.add(Rule(match=f"HEAD /{env.bucket}", action="503", times=100))
+        endpoint = proxy.url
+    env.config_path.write_text(env.config_path.read_text().replace(s3_endpoint, endpoint))
+    process = CliProcess(env.config_path, "--run-all", "--json", cwd=tmp_path)
+    result = process.finish(timeout=60)
+    assert result.code == 3, result.stderr
+    assert result.seconds_after_signal < 15, result.seconds_after_signal
+    expected = "did not answer within 4s" if problem == "silent" else "answered 503 to HeadBucket"
+    assert f"S3 endpoint {endpoint} {expected}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert '"exit_code": 3' in result.stdout
+
+
+def test_warehouse_that_never_answers_at_start_exits_3_within_15s(make_env, pg_uri, tmp_path):
+    server = silent_endpoint()
+    env = make_env()
+    url = f"postgresql://operator@127.0.0.1:{server.getsockname()[1]}/warehouse"
+    env.config_path.write_text(env.config_path.read_text().replace(pg_uri, url))
+    result = CliProcess(env.config_path, "--run-all", cwd=tmp_path).finish(timeout=60)
+    assert result.code == 3, result.stderr
+    assert result.seconds_after_signal < 15, result.seconds_after_signal
+    assert f"warehouse {url} could not be reached" in result.stderr and "timeout" in result.stderr
+    assert "Traceback" not in result.stderr

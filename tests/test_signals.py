@@ -1,0 +1,160 @@
+"""Ctrl-C, SIGTERM and SIGHUP sent to a real `d2b-console` subprocess, in every state a run can wait in.
+
+Each test holds the run in one state with a real fault (an S3 read held by the proxy, a warehouse
+connection whose socket is full, a retry backoff, a lock held by another session) and with
+timeouts configured long, so that only a working cancel can end it quickly.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+from urllib.parse import urlparse
+
+import psycopg2
+import pytest
+from test_faults_network import big_orders, orders_count, our_sessions, silent_endpoint, warehouse_stalls
+
+from cli_process import CliProcess
+from faultproxy import FaultProxy, Rule
+from helpers import assert_succeeded, run
+from support import put_small_dataset
+
+CANCEL_WITHIN_S = 5  # the issue's bound: one Ctrl-C cancels within 5 s in every state
+LONG = {"s3_read_s": 120, "warehouse_stall_s": 120, "lock_wait_s": 60}
+
+
+@pytest.fixture
+def s3_proxied(make_env, s3_endpoint):
+    """A small valid dataset loaded once; then S3 traffic goes through a fault proxy, and orders.csv is big."""
+    parsed = urlparse(s3_endpoint)
+    proxy = FaultProxy(parsed.hostname, parsed.port)
+    env = make_env()
+    put_small_dataset(env)
+    assert_succeeded(run(env))
+    env.config_path.write_text(env.config_path.read_text().replace(s3_endpoint, proxy.url))
+    env.set_timeouts(**LONG)
+    env.put("orders.csv", big_orders())
+    yield env, proxy
+    proxy.close()
+
+
+def statuses(stdout: str) -> list[str]:
+    return [s["status"] for s in json.loads(stdout)["stages"]]
+
+
+def last_run_status(env) -> str:
+    return env.query(f'SELECT status FROM "{env.user_id}_staging".console_runs ORDER BY run_id DESC LIMIT 1')[0][0]
+
+
+def hold_orders_read(env, proxy) -> Rule:
+    return proxy.add(Rule(match=f"GET /{env.bucket}/orders_data/orders.csv", action="hold", after_bytes=300_000))
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_signal_during_a_stalled_s3_read_cancels_records_and_reports(s3_proxied, signum, code):
+    env, proxy = s3_proxied
+    hold = hold_orders_read(env, proxy)
+    process = CliProcess(env.config_path, "--run-all", "--json")
+    assert hold.fired.wait(60), process.finish(5).stderr
+    process.send(signum)
+    result = process.finish()
+    assert result.code == code, result.stderr
+    assert result.seconds_after_signal < CANCEL_WITHIN_S, result.seconds_after_signal
+    assert "cancelling the running stage" in result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "cancelled" and summary["exit_code"] == code
+    assert statuses(result.stdout) == ["succeeded", "cancelled", "skipped", "skipped"]
+    assert "CANCELLED" in result.stderr  # the human summary goes to stderr with --json
+    assert "retrying" not in result.stderr
+    assert last_run_status(env) == "cancelled"
+    assert orders_count(env) == 3
+
+
+def test_ctrl_c_during_a_retry_backoff(s3_proxied):
+    env, proxy = s3_proxied
+    env.set_timeouts(**LONG, s3_attempts=1)
+    proxy.add(Rule(match=f"GET /{env.bucket}/orders_data/orders.csv", action="503", times=100))
+    process = CliProcess(env.config_path, "--run-all")
+    process.wait_for("retrying in 1s")
+    process.send(signal.SIGINT)
+    result = process.finish()
+    assert result.code == 130, result.stderr
+    assert result.seconds_after_signal < CANCEL_WITHIN_S, result.seconds_after_signal
+    after_cancel = result.stderr.split("cancelling the running stage", 1)[1]
+    assert "retrying" not in after_cancel
+    assert last_run_status(env) == "cancelled"
+
+
+def test_ctrl_c_while_a_copy_write_is_blocked_on_a_full_socket(tcp_env):
+    env, proxy = tcp_env
+    env.set_timeouts(**LONG)
+    assert_succeeded(run(env))
+    env.put("orders.csv", big_orders())
+    stall = warehouse_stalls(env, proxy, "d2b-console staging", "up", 500_000, times=3)
+    process = CliProcess(env.config_path, "--run-all", "--json")
+    assert stall.fired.wait(60), process.finish(5).stderr
+    process.send(signal.SIGINT)
+    result = process.finish()
+    assert result.code == 130, result.stderr
+    assert result.seconds_after_signal < CANCEL_WITHIN_S, result.seconds_after_signal
+    assert statuses(result.stdout) == ["succeeded", "cancelled", "skipped", "skipped"]
+    assert orders_count(env) == 3
+    # The proxy still holds the server's side open: the console ended its backend there itself.
+    assert our_sessions(env) == []
+    stall.release.set()
+    assert_succeeded(run(env))  # the run lock was released
+    assert orders_count(env) == 60_000
+
+
+def test_ctrl_c_while_the_publication_waits_for_a_lock(env):
+    env.set_timeouts(**LONG)
+    assert_succeeded(run(env))
+    reader = psycopg2.connect(env.pg_uri, application_name="a long report")
+    try:
+        with reader.cursor() as cur:  # a reader inside a transaction keeps its lock until it ends
+            cur.execute(f'SELECT count(*) FROM "{env.user_id}_staging".orders')
+        process = CliProcess(env.config_path, "--stage", "staging")
+        wait_for_lock_wait(env)
+        process.send(signal.SIGINT)
+        result = process.finish()
+    finally:
+        reader.close()
+    assert result.code == 130, result.stderr
+    assert result.seconds_after_signal < CANCEL_WITHIN_S, result.seconds_after_signal
+    assert last_run_status(env) == "cancelled"
+    assert env.query(f"SELECT count(*) FROM pg_tables WHERE schemaname = '{env.user_id}_staging' "
+                     "AND tablename LIKE '%%\\_\\_load%%'") == [(0,)]
+
+
+def wait_for_lock_wait(env, within_s: float = 60) -> None:
+    """Bounded: until a console session waits for a lock."""
+    import time
+
+    deadline = time.monotonic() + within_s
+    while not env.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'd2b-console publish' "
+                        "AND wait_event_type = 'Lock'"):
+        assert time.monotonic() < deadline, "the publication never waited for its lock"
+        time.sleep(0.05)
+
+
+def test_a_second_ctrl_c_stops_at_once(make_env, pg_uri, tmp_path):
+    """The first Ctrl-C cannot end a connect to a warehouse that never answers (bounded by its timeout);
+    the second one stops at once."""
+    server = silent_endpoint()
+    env = make_env()
+    url = f"postgresql://operator@127.0.0.1:{server.getsockname()[1]}/warehouse"
+    env.config_path.write_text(env.config_path.read_text().replace(pg_uri, url))
+    env.set_timeouts(connect_s=60)
+    process = CliProcess(env.config_path, "--run-all", "--json", cwd=tmp_path)
+    server.settimeout(60)
+    connection, _ = server.accept()  # the console is connecting: its signal handlers are in place
+    process.send(signal.SIGINT)
+    process.wait_for("cancelling the running stage")
+    process.send(signal.SIGINT)
+    result = process.finish()
+    connection.close()
+    assert result.code == 130, result.stderr
+    assert result.seconds_after_signal < 3, result.seconds_after_signal
+    assert "stopping at once" in result.stderr
+    assert json.loads(result.stdout) == {"status": "interrupted", "exit_code": 130}
