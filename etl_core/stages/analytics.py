@@ -1,8 +1,8 @@
 """Analytics: the three tables of PIPELINE.md section 5 from `sql/analytics/`, all or nothing.
 
-The three queries run at once, each in its own transaction with its table's ERROR check; the
-transactions commit together only when every table succeeded, so a failure keeps all the
-previous rows.
+The three rows are computed at once by read-only queries, each on its own connection; then one
+short transaction replaces the run's row of every table and runs the ERROR checks, so a failure
+keeps all the previous rows and readers are never blocked (a row replacement locks no reader).
 """
 
 from __future__ import annotations
@@ -16,19 +16,22 @@ import psycopg2.errors
 from psycopg2 import sql
 
 from etl_core.checks import ANALYTICS_CHECKS, ANALYTICS_TABLES, blocking_failures, run_checks
-from etl_core.errors import Cancelled, StageError
+from etl_core.disk_full import warehouse_disk_full
+from etl_core.errors import StageError
 from etl_core.events import CancelToken, CheckOutcome
 from etl_core.sql_files import render_sql, safe_identifier
-from etl_core.stages.all_or_nothing import OpenTransaction, open_transaction, run_all_or_nothing
 from etl_core.stages.context import StageContext, StageOutput
+from etl_core.stages.publication import publish
+from etl_core.stages.together import job_connection, run_together
+from etl_core.warehouse import column_names
 
 
 @dataclass(frozen=True)
-class TableResult:
+class TableRow:
+    """One analytics table's row for the run (None when the query found nothing to report)."""
+
     table: str
-    rows: int
-    checks: list[CheckOutcome]
-    current_row: dict
+    row: dict[str, Any] | None
 
 
 def analytics_parameters(ctx: StageContext) -> dict:
@@ -40,16 +43,19 @@ def analytics_parameters(ctx: StageContext) -> dict:
 def run_analytics(ctx: StageContext) -> StageOutput:
     ctx = ctx.for_threads()
     progress = TablesProgress(ctx)
-    results = run_all_or_nothing([partial(compute_table, ctx, table, progress) for table in ANALYTICS_TABLES],
-                                 ctx.cancel, "analytics")
+    computed = run_together([partial(compute_row, ctx, table, progress) for table in ANALYTICS_TABLES],
+                            ctx.cancel, "analytics")
+    checks: list[CheckOutcome] = []
+    schema = ctx.config.analytics_schema
+    publish(ctx.services, f"the analytics rows of {schema}", [f"{schema}.{t}" for t in ANALYTICS_TABLES],
+            partial(_write_rows, ctx, computed, checks), ctx.cancel, ctx.warn)
     ctx.progress(len(ANALYTICS_TABLES), len(ANALYTICS_TABLES), "tables", "done", force=True)
-    output = StageOutput()
-    for result in results:  # logged here, in table order, whatever order the threads finished in
-        ctx.log(f"{ctx.config.analytics_schema}.{result.table}: {result.rows} row(s) for ingestion_date "
-                f"{ctx.config.pipeline.ingestion_date}")
-        output.rows += result.rows
-        output.checks += result.checks
-        output.details[result.table] = result.current_row
+    output = StageOutput(checks=checks)
+    for result in computed:  # logged here, in table order, whatever order the threads finished in
+        rows = int(result.row is not None)
+        ctx.log(f"{schema}.{result.table}: {rows} row(s) for ingestion_date {ctx.config.pipeline.ingestion_date}")
+        output.rows += rows
+        output.details[result.table] = _json_friendly(result.row or {})
     return output
 
 
@@ -66,39 +72,41 @@ class TablesProgress:
             self._ctx.progress(self._done, len(ANALYTICS_TABLES), "tables", message, force=True)
 
 
-def compute_table(ctx: StageContext, table: str, progress: TablesProgress,
-                  cancel: CancelToken) -> OpenTransaction[TableResult]:
-    """Replace the run's row of one analytics table and check it, in a transaction left open."""
-    config = ctx.config
-    with open_transaction(ctx.services, "analytics", cancel) as (conn, cur):
+def compute_row(ctx: StageContext, table: str, progress: TablesProgress, cancel: CancelToken) -> TableRow:
+    """The run's row of one analytics table, computed by a read-only query."""
+    with job_connection(ctx.services, "analytics", cancel, f"computing {ctx.config.analytics_schema}.{table}"
+                        ) as (_conn, cur):
         progress.update(table, finished=False)
-        cancel.raise_if_cancelled()
         try:
-            cur.execute(render_sql(f"analytics/{table}.sql", **config.sql_schemas), analytics_parameters(ctx))
-        except psycopg2.errors.QueryCanceled:
-            raise Cancelled("cancelled by the operator") from None
+            cur.execute("SET TRANSACTION READ ONLY")
+            cur.execute(render_sql(f"analytics/{table}.sql", **ctx.config.sql_schemas), analytics_parameters(ctx))
+            found = cur.fetchone()
         except psycopg2.errors.UndefinedTable as exc:
             raise StageError(f"{table}: {exc.diag.message_primary}; run the prepare and staging stages "
                              f"first, and check that [warehouse] dims_schema has the dimension tables") from None
         except psycopg2.Error as exc:
-            raise StageError(f"{table}: {(exc.diag.message_primary or str(exc)).strip()}") from None
-        rows = max(cur.rowcount, 0)
-        # Checked inside the transaction: a failed ERROR check rolls back, keeping the previous rows.
-        checks = run_checks(cur, config, tuple(c for c in ANALYTICS_CHECKS if c.table == table))
-        if blocking := blocking_failures(checks):
-            raise StageError(f"analytics checks failed: {blocking}")
-        current_row = _current_row(cur, ctx, table)
+            raise warehouse_disk_full(exc, ctx.services) or StageError(
+                f"{table}: {(exc.diag.message_primary or str(exc)).strip()}") from None
+        row = dict(zip(column_names(cur), found, strict=True)) if found else None
     progress.update(table, finished=True)
-    return OpenTransaction(conn, TableResult(table, rows, checks, current_row))
+    return TableRow(table, row)
 
 
-def _current_row(cur: Any, ctx: StageContext, table: str) -> dict:
-    """The table's row for this ingestion_date, as plain JSON-friendly values."""
-    cur.execute(sql.SQL("SELECT * FROM {}.{} WHERE ingestion_date = %s").format(
-        safe_identifier(ctx.config.analytics_schema), safe_identifier(table)),
-        (ctx.config.pipeline.ingestion_date,))
-    names = [d.name for d in cur.description]
-    row = cur.fetchone()
-    if row is None:
-        return {}
-    return {n: (v.isoformat() if hasattr(v, "isoformat") else v) for n, v in zip(names, row, strict=True)}
+def _write_rows(ctx: StageContext, computed: list[TableRow], checks: list[CheckOutcome], cur: Any) -> None:
+    """Replace the run's row of every table, then check them: a failed ERROR check rolls all back."""
+    schema = safe_identifier(ctx.config.analytics_schema)
+    for result in computed:
+        table = safe_identifier(result.table)
+        cur.execute(sql.SQL("DELETE FROM {}.{} WHERE ingestion_date = %s").format(schema, table),
+                    (ctx.config.pipeline.ingestion_date,))
+        if result.row is not None:
+            cur.execute(sql.SQL("INSERT INTO {}.{} ({}) VALUES ({})").format(
+                schema, table, sql.SQL(", ").join(safe_identifier(c) for c in result.row),
+                sql.SQL(", ").join(sql.Placeholder() for _ in result.row)), list(result.row.values()))
+    checks[:] = run_checks(cur, ctx.config, ANALYTICS_CHECKS)
+    if blocking := blocking_failures(checks):
+        raise StageError(f"analytics checks failed: {blocking}")
+
+
+def _json_friendly(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: (value.isoformat() if hasattr(value, "isoformat") else value) for name, value in row.items()}

@@ -2,9 +2,8 @@
 -- best_product_by = 'review_points' most points (ties: more reviews, then lower product_id).
 -- Then its most ordered day (ties: earliest), whether that day is a public holiday, its
 -- review points and star distribution, and its early/late shipment split (0 and 0 when
--- it has neither). Percentages are rounded to 2 decimals.
-DELETE FROM {analytics}.best_performing_product WHERE ingestion_date = %(ingestion_date)s;
-
+-- it has neither). Percentages are rounded to 2 decimals. The row for ingestion_date (none
+-- without reviews), read only: the stage writes the three tables' rows in one transaction.
 WITH review_stats AS (
     SELECT
         product_id,
@@ -43,26 +42,21 @@ shipping AS (
     JOIN {staging}.orders AS o ON o.order_id = s.order_id
     JOIN best AS b ON b.product_id = o.product_id
 )
-INSERT INTO {analytics}.best_performing_product (
-    ingestion_date, product_name, most_ordered_day, is_public_holiday, tt_review_points,
-    pct_one_star_review, pct_two_star_review, pct_three_star_review, pct_four_star_review,
-    pct_five_star_review, pct_early_shipments, pct_late_shipments
-)
 SELECT
-    %(ingestion_date)s,
+    %(ingestion_date)s::date AS ingestion_date,
     p.product_name,
-    bd.order_date,
-    coalesce(d.day_of_the_week_num BETWEEN 1 AND 5 AND NOT d.working_day, false),
-    b.review_points,
-    round(100.0 * b.one_star   / b.review_count, 2)::double precision,
-    round(100.0 * b.two_star   / b.review_count, 2)::double precision,
-    round(100.0 * b.three_star / b.review_count, 2)::double precision,
-    round(100.0 * b.four_star  / b.review_count, 2)::double precision,
-    round(100.0 * b.five_star  / b.review_count, 2)::double precision,
+    bd.order_date AS most_ordered_day,
+    coalesce(d.day_of_the_week_num BETWEEN 1 AND 5 AND NOT d.working_day, false) AS is_public_holiday,
+    b.review_points::integer AS tt_review_points,
+    round(100.0 * b.one_star   / b.review_count, 2)::double precision AS pct_one_star_review,
+    round(100.0 * b.two_star   / b.review_count, 2)::double precision AS pct_two_star_review,
+    round(100.0 * b.three_star / b.review_count, 2)::double precision AS pct_three_star_review,
+    round(100.0 * b.four_star  / b.review_count, 2)::double precision AS pct_four_star_review,
+    round(100.0 * b.five_star  / b.review_count, 2)::double precision AS pct_five_star_review,
     CASE WHEN sh.early + sh.late = 0 THEN 0
-         ELSE round(100.0 * sh.early / (sh.early + sh.late), 2)::double precision END,
+         ELSE round(100.0 * sh.early / (sh.early + sh.late), 2)::double precision END AS pct_early_shipments,
     CASE WHEN sh.early + sh.late = 0 THEN 0
-         ELSE round(100.0 * sh.late / (sh.early + sh.late), 2)::double precision END
+         ELSE round(100.0 * sh.late / (sh.early + sh.late), 2)::double precision END AS pct_late_shipments
 FROM best AS b
 CROSS JOIN shipping AS sh
 LEFT JOIN busiest_day AS bd ON true

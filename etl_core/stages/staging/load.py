@@ -1,7 +1,8 @@
-"""Loading one file: the S3 stream into `COPY ... FROM STDIN`, into a fresh table swapped in for the live one.
+"""Loading one file: the S3 stream into `COPY ... FROM STDIN`, into the run's own load table, committed.
 
-The transaction is left open for the caller to commit with the other files; a transient S3
-error restarts the file's load with backoff.
+Nobody reads a load table, so the load blocks no reader; the publication swaps it in later. A
+transient S3 error restarts the file's load with backoff; S3 going silent (a read timeout) ends
+it at once.
 """
 
 from __future__ import annotations
@@ -12,56 +13,70 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import psycopg2
-import psycopg2.errors
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 from psycopg2 import sql
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
+from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 
-from etl_core.errors import Cancelled, StageError
+from etl_core.background import call_interruptibly
+from etl_core.errors import Cancelled, StageError, Stalled
 from etl_core.events import CancelToken
 from etl_core.sql_files import safe_identifier
-from etl_core.stages.all_or_nothing import OpenTransaction, open_transaction
 from etl_core.stages.context import StageContext
 from etl_core.stages.staging.copy_errors import Locate, data_error, row_count_error
 from etl_core.stages.staging.csv_stream import READ_SIZE, CsvStreamReader, check_header
 from etl_core.stages.staging.date_guard import DateGuard
 from etl_core.stages.staging.progress import StagingProgress
 from etl_core.stages.staging.records import Record, find_record
+from etl_core.stages.staging.s3_body import ReadAheadBody
 from etl_core.stages.staging.sources import SourceFile
-from etl_core.stages.staging.tables import add_key_or_report_duplicate, create_staging_table, replace_live_table
+from etl_core.stages.staging.tables import add_key_or_report_duplicate, create_load_table
+from etl_core.stages.together import job_connection
 
 RETRY_DELAYS_S = (1.0, 2.0, 4.0)  # backoff between attempts of one file after a transient S3 error
+S3_TIMEOUTS = (ReadTimeoutError, ConnectTimeoutError, Urllib3TimeoutError)
 
 
 @dataclass(frozen=True)
 class LoadResult:
     table: str
     key: str
+    loaded_into: str
     rows: int
     file_rows: int
     bytes: int
     seconds: float
 
 
-def load_with_retries(ctx: StageContext, source: SourceFile, key: str, size: int, progress: StagingProgress,
-                      cancel: CancelToken) -> OpenTransaction[LoadResult]:
-    """Load one file (see `load_staging_table`), restarting it after a transient S3 error."""
+def load_with_retries(ctx: StageContext, source: SourceFile, key: str, size: int, loading: str,
+                      progress: StagingProgress, cancel: CancelToken) -> LoadResult:
+    """Load one file into `loading` (see `load_staging_table`), restarting it after a transient S3 error."""
     ctx = replace(ctx, cancel=cancel)
+    uri = f"s3://{ctx.config.source.bucket}/{key}"
     for attempt, delay in enumerate((*RETRY_DELAYS_S, None), start=1):
         try:
-            return load_staging_table(ctx, source, key, size, progress)
+            return load_staging_table(ctx, source, key, size, loading, progress)
         except (BotoCoreError, ClientError, Urllib3HTTPError, ConnectionError) as exc:
+            if ctx.cancel.cancelled:  # a cancel may surface as a broken read: never retried
+                raise Cancelled("cancelled by the operator") from None
+            if isinstance(exc, S3_TIMEOUTS):
+                raise Stalled(
+                    f"no answer from S3 endpoint {ctx.services.s3_label} for "
+                    f"{ctx.config.timeouts.s3_read_s:g}s while reading {uri} ({exc.__class__.__name__}); "
+                    f"nothing was loaded: {source.table} and the other staging tables keep their previous rows; "
+                    "check S3 and the network, then resume") from None
             if isinstance(exc, ClientError) and not _is_transient(exc):
-                raise StageError(f"s3://{ctx.config.source.bucket}/{key} could not be read: {exc}") from None
+                raise StageError(f"{uri} could not be read: {exc}") from None
             if delay is None:
                 raise StageError(
-                    f"s3://{ctx.config.source.bucket}/{key} could not be read after {attempt} attempts "
+                    f"{uri} could not be read after {attempt} attempts "
                     f"({exc.__class__.__name__}: {exc}); {source.table} and the other staging tables keep their "
                     "previous rows; check S3 and retry"
                 ) from None
             ctx.warn(f"{key}: transient S3 error ({exc.__class__.__name__}: {exc}); "
                      f"nothing was loaded, retrying in {delay:g}s (attempt {attempt + 1} of {len(RETRY_DELAYS_S) + 1})")
-            _sleep_unless_cancelled(ctx.cancel, delay)
+            if ctx.cancel.wait(delay):
+                raise Cancelled("cancelled by the operator") from None
     raise AssertionError("unreachable")
 
 
@@ -70,32 +85,25 @@ def _is_transient(exc: ClientError) -> bool:
     return status >= 500 or exc.response.get("Error", {}).get("Code") in ("SlowDown", "RequestTimeout")
 
 
-def _sleep_unless_cancelled(cancel: CancelToken, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        cancel.raise_if_cancelled()
-        time.sleep(min(0.1, deadline - time.monotonic()))
-    cancel.raise_if_cancelled()
+def load_staging_table(ctx: StageContext, source: SourceFile, key: str, size: int, loading: str,
+                       progress: StagingProgress) -> LoadResult:
+    """Load one object into a fresh table `loading`, keyed and analysed, and commit it.
 
-
-def load_staging_table(ctx: StageContext, source: SourceFile, key: str, size: int,
-                       progress: StagingProgress) -> OpenTransaction[LoadResult]:
-    """Load one object into a fresh table swapped in for `{staging}.{table}`, in a transaction left open.
-
-    The caller commits it (or rolls it back); a bad value raises DataError naming line and column.
+    A bad value raises DataError naming line and column; on any failure nothing is committed.
     """
     started = time.monotonic()
     schema = ctx.config.staging_schema
-    loading = f"{source.table}__load"
-    body = ctx.services.s3().get_object(Bucket=ctx.config.source.bucket, Key=key)["Body"]
+    client, bucket = ctx.services.s3(), ctx.config.source.bucket
+    response = call_interruptibly(ctx.cancel, lambda: client.get_object(Bucket=bucket, Key=key), "s3-get")
+    body = ReadAheadBody(response["Body"], ctx.cancel, READ_SIZE)
     reader = CsvStreamReader(body, key, size, ctx.cancel,
                              on_progress=lambda done: progress.update(source.table, done))
     try:
         file_columns = check_header(reader.read_header(), source, key)
         reader.guard = DateGuard(key, source.table, file_columns, dict(source.dates))
-        with open_transaction(ctx.services, "staging", ctx.cancel) as (conn, cur):
-            cur.execute(sql.SQL("DROP TABLE IF EXISTS {}.{}").format(safe_identifier(schema), safe_identifier(loading)))
-            create_staging_table(cur, schema, source, loading)
+        with job_connection(ctx.services, "staging", ctx.cancel, f"loading s3://{bucket}/{key}") as (conn, cur):
+            body.waiting = conn.away  # time spent waiting for S3 is not the warehouse's
+            create_load_table(cur, schema, source, loading)
             # FREEZE (allowed: the table was created in this transaction) writes the rows already
             # visible to all, so the checks and analytics that read them next need not set hint
             # bits on every page (checks 0.47 s -> 0.37 s at scale 100).
@@ -110,19 +118,19 @@ def load_staging_table(ctx: StageContext, source: SourceFile, key: str, size: in
                 if isinstance(exc, (psycopg2.DataError, psycopg2.IntegrityError)):
                     raise data_error(exc, key, source, file_columns, second_look(ctx, key, reader.data_start)
                                      ) from None
-                if isinstance(exc, psycopg2.errors.QueryCanceled):
-                    raise Cancelled("cancelled by the operator") from None
                 raise
             rows = cur.rowcount
             if rows != reader.data_rows:
                 raise row_count_error(key, source, rows, reader.data_rows, second_look(ctx, key, reader.data_start))
             add_key_or_report_duplicate(cur, schema, source, loading, key, file_columns)
-            replace_live_table(cur, schema, source.table, loading)
+            # Statistics belong to the table, so they survive the rename: gathered here, not while publishing.
+            cur.execute(sql.SQL("ANALYZE {}.{}").format(safe_identifier(schema), safe_identifier(loading)))
+            conn.commit()
     finally:
         body.close()
     progress.update(source.table, size, finished=True)
-    return OpenTransaction(conn, LoadResult(source.table, key, rows, reader.data_rows, reader.bytes_read,
-                                            time.monotonic() - started))
+    return LoadResult(source.table, key, loading, rows, reader.data_rows, reader.bytes_read,
+                      time.monotonic() - started)
 
 
 def second_look(ctx: StageContext, key: str, data_start: int) -> Locate:

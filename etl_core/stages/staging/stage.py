@@ -1,38 +1,56 @@
-"""The staging stage: locate the three objects, load them at once, commit together, run the staging checks."""
+"""The staging stage: locate the three objects, load them at once, publish them together, run the staging checks."""
 
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
+import psycopg2
+
+from etl_core.background import call_interruptibly
 from etl_core.checks import STAGING_CHECKS, run_checks_concurrently
+from etl_core.errors import D2BError
 from etl_core.events import CheckOutcome
-from etl_core.stages.all_or_nothing import run_all_or_nothing
 from etl_core.stages.context import StageContext, StageOutput
+from etl_core.stages.publication import publish
 from etl_core.stages.staging.load import LoadResult, load_with_retries
 from etl_core.stages.staging.progress import StagingProgress
 from etl_core.stages.staging.sources import SOURCE_FILES, locate_source
+from etl_core.stages.staging.tables import drop_tables, leftover_load_tables, load_table_name, swap_in
+from etl_core.stages.together import run_together
 
 
 def run_staging(ctx: StageContext) -> StageOutput:
     # Find every object first: a missing file fails the stage before anything is replaced,
     # and the progress bar covers the whole stage.
     client, bucket, prefix = ctx.services.s3(), ctx.config.source.bucket, ctx.config.source.prefix
-    located = [locate_source(client, bucket, prefix, source) for source in SOURCE_FILES]
+    located = [call_interruptibly(ctx.cancel, partial(locate_source, client, bucket, prefix, source))
+               for source in SOURCE_FILES]
+    schema = ctx.config.staging_schema
+    drop_leftovers(ctx)
     ctx = ctx.for_threads()
     for found in located:  # logged here, in file order: the threads start in any order
         for ignored in found.ignored:
             ctx.warn(f"s3://{bucket}/{ignored} is ignored: {found.key} is loaded instead (when both spellings "
                      "exist the first one wins); delete the one you do not mean")
-        ctx.log(f"loading s3://{bucket}/{found.key} ({found.size:,} bytes) into "
-                f"{ctx.config.staging_schema}.{found.source.table}")
+        ctx.log(f"loading s3://{bucket}/{found.key} ({found.size:,} bytes) into {schema}.{found.source.table}")
     progress = StagingProgress(ctx, sum(found.size for found in located))
-    # Each file loads into its own open transaction; the three commit together, or none does.
-    loaded = run_all_or_nothing(
-        [partial(load_with_retries, ctx, f.source, f.key, f.size, progress) for f in located], ctx.cancel, "staging")
+    loading = [load_table_name(found.source.table, ctx.run_id) for found in located]
+    # Each file loads into its own table, committed but read by nobody; then one short
+    # transaction swaps all three in, or none.
+    try:
+        loaded = run_together(
+            [partial(load_with_retries, ctx, found.source, found.key, found.size, table, progress)
+             for found, table in zip(located, loading, strict=True)],
+            ctx.cancel, "staging")
+        publish(ctx.services, f"the staging tables of {schema}", [f"{schema}.{r.table}" for r in loaded],
+                partial(_swap_all_in, schema, loaded), ctx.cancel, ctx.warn)
+    except BaseException:
+        drop_load_tables(ctx, loading)
+        raise
     output = StageOutput()
     for result in loaded:
-        ctx.log(f"{ctx.config.staging_schema}.{result.table}: {result.rows:,} rows from {result.key} "
-                f"in {result.seconds:.2f}s")
+        ctx.log(f"{schema}.{result.table}: {result.rows:,} rows from {result.key} in {result.seconds:.2f}s")
         output.rows += result.rows
         output.details[result.table] = {"key": result.key, "rows": result.rows, "bytes": result.bytes,
                                         "seconds": round(result.seconds, 3)}
@@ -55,3 +73,28 @@ def has_rows(result: LoadResult, allowed: bool) -> CheckOutcome:
                   "report an empty day; upload the day's file, or set allow_empty_files = true in [source] if "
                   "empty files are expected")
     return CheckOutcome(f"{result.table}_has_rows", "ERROR", result.rows > 0 or allowed, detail)
+
+
+def _swap_all_in(schema: str, loaded: list[LoadResult], cur: Any) -> None:
+    for result in loaded:  # always in file order: two publications never wait for each other's locks
+        swap_in(cur, schema, result.table, result.loaded_into)
+
+
+def drop_leftovers(ctx: StageContext) -> None:
+    """Drop the load tables of earlier runs that failed or were killed before publishing."""
+    with ctx.services.transaction("staging cleanup") as cur:
+        leftovers = leftover_load_tables(cur, ctx.config.staging_schema, SOURCE_FILES)
+    if leftovers:
+        drop_load_tables(ctx, leftovers)
+        ctx.log(f"dropped {len(leftovers)} load table(s) left by an earlier run: {', '.join(leftovers)}")
+
+
+def drop_load_tables(ctx: StageContext, tables: list[str]) -> None:
+    """Best effort, never waiting long for a lock: a table still locked is dropped by the next run."""
+    try:
+        with ctx.services.transaction("staging cleanup") as cur:
+            cur.execute("SET LOCAL lock_timeout = %s", (f"{round(ctx.config.timeouts.lock_wait_s * 1000)}ms",))
+            drop_tables(cur, ctx.config.staging_schema, tables)
+    except (psycopg2.Error, D2BError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        ctx.warn(f"could not drop the load table(s) {', '.join(tables)} ({reason}); the next staging run drops them")

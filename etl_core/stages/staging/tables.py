@@ -1,15 +1,17 @@
-"""Staging tables: created from their DDL, keyed in one bulk build after the load, swapped in for the live one."""
+"""Staging tables: loaded into a run's own table (from the DDL, keyed in one bulk build), then swapped in
+for the live ones; load tables of failed or killed runs are dropped."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg2.errors
 from psycopg2 import sql
 
 from etl_core.errors import DataError
-from etl_core.sql_files import render_sql, safe_identifier
+from etl_core.sql_files import load_sql, render_sql, safe_identifier
 from etl_core.stages.staging.sources import SourceFile
 
 
@@ -53,11 +55,25 @@ def add_key_or_report_duplicate(cur: Any, schema: str, source: SourceFile, table
     cur.execute("RELEASE SAVEPOINT add_key")
 
 
-def replace_live_table(cur: Any, schema: str, table: str, loading: str) -> None:
-    """Swap the freshly loaded table in for the live one, keeping index names stable."""
+def load_table_name(table: str, run_id: int) -> str:
+    """The table a run loads `table` into: nobody reads it, and a killed run's leftover is recognisable."""
+    return f"{table}__load_{run_id}"
+
+
+def create_load_table(cur: Any, schema: str, source: SourceFile, loading: str) -> None:
+    """A fresh load table; no autovacuum until it is published, so none can delay the publication's lock."""
+    cur.execute(sql.SQL("DROP TABLE IF EXISTS {}.{}").format(safe_identifier(schema), safe_identifier(loading)))
+    create_staging_table(cur, schema, source, loading)
+    cur.execute(sql.SQL("ALTER TABLE {}.{} SET (autovacuum_enabled = false)").format(
+        safe_identifier(schema), safe_identifier(loading)))
+
+
+def swap_in(cur: Any, schema: str, table: str, loading: str) -> None:
+    """Replace the live table by the loaded one, keeping index names stable (inside the publication)."""
     s, live, new = safe_identifier(schema), safe_identifier(table), safe_identifier(loading)
     cur.execute(sql.SQL("DROP TABLE IF EXISTS {}.{}").format(s, live))
     cur.execute(sql.SQL("ALTER TABLE {}.{} RENAME TO {}").format(s, new, live))
+    cur.execute(sql.SQL("ALTER TABLE {}.{} RESET (autovacuum_enabled)").format(s, live))
     cur.execute(
         "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND tablename = %s AND indexname LIKE %s",
         (schema, table, loading.replace("_", r"\_") + "%"),
@@ -65,4 +81,15 @@ def replace_live_table(cur: Any, schema: str, table: str, loading: str) -> None:
     for (index_name,) in cur.fetchall():
         cur.execute(sql.SQL("ALTER INDEX {}.{} RENAME TO {}").format(
             s, sql.Identifier(index_name), sql.Identifier(table + index_name[len(loading):])))
-    cur.execute(sql.SQL("ANALYZE {}.{}").format(s, live))
+
+
+def leftover_load_tables(cur: Any, schema: str, sources: Sequence[SourceFile]) -> list[str]:
+    """Load tables left by failed or killed runs (and by older versions' `{table}__load`)."""
+    cur.execute(load_sql("staging/leftover_load_tables.sql"),
+                {"schema": schema, "patterns": [source.table.replace("_", r"\_") + r"\_\_load%" for source in sources]})
+    return [name for (name,) in cur.fetchall()]
+
+
+def drop_tables(cur: Any, schema: str, tables: Sequence[str]) -> None:
+    for table in tables:
+        cur.execute(sql.SQL("DROP TABLE IF EXISTS {}.{}").format(safe_identifier(schema), safe_identifier(table)))
