@@ -6,20 +6,23 @@ The object appears at its key only when the upload completes; any failure aborts
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg2
-import psycopg2.errors
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 from psycopg2 import sql
 
 from etl_core.checks import ANALYTICS_CHECKS, ANALYTICS_TABLES, blocking_failures, run_checks
 from etl_core.config import Config
-from etl_core.errors import Cancelled, StageError
-from etl_core.s3 import MultipartWriter, abort_stale_uploads
+from etl_core.disk_full import s3_disk_full
+from etl_core.errors import Cancelled, StageError, Stalled
+from etl_core.s3 import MultipartWriter
 from etl_core.sql_files import safe_identifier
 from etl_core.stages.context import StageContext, StageOutput
+from etl_core.stages.upload_sweep import sweep_incomplete_uploads
 from etl_core.warehouse import transaction
 
 
@@ -60,17 +63,11 @@ def export_query(cur: Any, schema: str, table: str) -> sql.Composed:
 
 
 def run_export(ctx: StageContext) -> StageOutput:
-    config, client = ctx.config, ctx.services.s3()
+    config = ctx.config
     output = StageOutput()
     targets = export_targets(config)
-    try:
-        stale = abort_stale_uploads(client, config.export.bucket, config.export.prefix)
-    except ClientError as exc:
-        raise _s3_write_error(exc, f"s3://{config.export.bucket}/{config.export.prefix}") from None
-    for key in stale:
-        ctx.warn(f"aborted an incomplete upload of {key} left by an earlier run")
-    conn = ctx.services.connect(purpose="export")
-    remove_cancel = ctx.cancel.on_cancel(conn.cancel)
+    sweep_incomplete_uploads(ctx, targets)
+    conn = ctx.services.connect(purpose="export", cancel=ctx.cancel, activity="checking the analytics tables")
     try:
         with transaction(conn) as cur:
             # One snapshot for the checks and all three exports: what was checked is what is written.
@@ -81,6 +78,7 @@ def run_export(ctx: StageContext) -> StageOutput:
             for done, target in enumerate(targets):
                 ctx.cancel.raise_if_cancelled()
                 ctx.progress(done, len(targets), "tables", target.table, force=True)
+                conn.activity = f"exporting {config.analytics_schema}.{target.table} to {target.uri}"
                 rows, size = export_table(ctx, cur, target)
                 output.rows += rows
                 output.details[target.table] = {"uri": target.uri, "key": target.key, "rows": rows, "bytes": size}
@@ -88,7 +86,6 @@ def run_export(ctx: StageContext) -> StageOutput:
                         f"to {target.uri}")
             ctx.progress(len(targets), len(targets), "tables", "done", force=True)
     finally:
-        remove_cancel()
         conn.close()
     return output
 
@@ -96,20 +93,19 @@ def run_export(ctx: StageContext) -> StageOutput:
 def export_table(ctx: StageContext, cur: Any, target: ExportTarget) -> tuple[int, int]:
     query = export_query(cur, ctx.config.analytics_schema, target.table)
     copy = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER true)").format(query).as_string(cur)
-    writer = MultipartWriter(ctx.services.s3(), target.bucket, target.key,
-                             on_part=lambda _done: ctx.cancel.raise_if_cancelled())
+    writer = MultipartWriter(ctx.services.s3(), target.bucket, target.key, cancel=ctx.cancel)
     try:
         # psycopg2 writes once per row: a 1 MB buffer in front keeps that cost out of the hot path.
-        buffered = io.BufferedWriter(_RawSink(writer), buffer_size=1024 * 1024)
+        buffered = io.BufferedWriter(_RawSink(writer, cur.connection.away), buffer_size=1024 * 1024)
         cur.copy_expert(copy, buffered)
         buffered.flush()
         writer.complete()
     except BaseException as exc:
         writer.abort()
-        if isinstance(exc, psycopg2.errors.QueryCanceled) or ctx.cancel.cancelled:
+        if ctx.cancel.cancelled:
             raise Cancelled("cancelled by the operator") from None
         if isinstance(exc, (ClientError, BotoCoreError)):
-            raise _s3_write_error(exc, target.uri) from None
+            raise _s3_write_error(exc, ctx.services.s3_label, target.uri, ctx.config.timeouts.s3_read_s) from None
         if isinstance(exc, psycopg2.Error) and (cur.connection.closed or "no message from the libpq" in str(exc)):
             raise StageError(f"the warehouse connection was lost while exporting {target.table} to {target.uri}; "
                              "the upload was aborted, so no partial object is at the key and the analytics tables "
@@ -119,19 +115,26 @@ def export_table(ctx: StageContext, cur: Any, target: ExportTarget) -> tuple[int
 
 
 class _RawSink(io.RawIOBase):
-    """Adapts MultipartWriter to io.BufferedWriter."""
+    """Adapts MultipartWriter to io.BufferedWriter; time spent on S3 is not the warehouse's (`away`)."""
 
-    def __init__(self, writer: MultipartWriter):
-        self._writer = writer
+    def __init__(self, writer: MultipartWriter, away: Callable[[], AbstractContextManager[Any]]):
+        self._writer, self._away = writer, away
 
     def writable(self) -> bool:
         return True
 
     def write(self, data: Any) -> int:
-        return self._writer.write(data)
+        with self._away():
+            return self._writer.write(data)
 
 
-def _s3_write_error(exc: Exception, where: str) -> StageError:
+def _s3_write_error(exc: Exception, endpoint_label: str, where: str, read_timeout_s: float) -> StageError:
+    if full := s3_disk_full(exc, endpoint_label, where):
+        return full
+    if isinstance(exc, (ReadTimeoutError, ConnectTimeoutError)):
+        return Stalled(f"no answer from S3 endpoint {endpoint_label} for {read_timeout_s:g}s while writing {where}; "
+                       "no partial object was left at the key; the analytics tables are unchanged. Check S3 and "
+                       "the network, then resume")
     code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else exc.__class__.__name__
     hint = {"NoSuchBucket": "the export bucket does not exist; create it or set [export] bucket",
             "AccessDenied": "the credentials may not write there; check the bucket policy or [export] bucket",
