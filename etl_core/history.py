@@ -56,6 +56,11 @@ def _stage_runs(config: Config) -> sql.Composed:
     return sql.SQL("{}.console_stage_runs").format(safe_identifier(config.staging_schema))
 
 
+def history_exists(cur: Any, config: Config) -> bool:
+    return table_exists(cur, config.staging_schema, "console_runs") and \
+        table_exists(cur, config.staging_schema, "console_stage_runs")
+
+
 def ensure_history_tables(cur: Any, config: Config) -> None:
     cur.execute(render_sql("ddl/history.sql", staging=config.staging_schema))
 
@@ -125,21 +130,30 @@ def list_stage_runs(cur: Any, config: Config, run_id: int) -> list[StageRecord]:
     return [StageRecord(*row) for row in cur.fetchall()]
 
 
-def last_failed_stage(cur: Any, config: Config, stages: tuple[str, ...]) -> tuple[int, str] | None:
-    """Where to resume: (run_id, stage) of the newest failure, moved past every later stage that has
-    succeeded since (e.g. after a retry of the failed stage alone); None when nothing is left to run."""
-    if not table_exists(cur, config.staging_schema, "console_stage_runs"):
+def resume_point(cur: Any, config: Config, stages: tuple[str, ...]) -> tuple[int, str] | None:
+    """Where to resume: (run_id, stage) of the newest run that did not succeed, from its first stage
+    that did not succeed (killed mid-stage, or never recorded), moved past every later stage that
+    has succeeded since (e.g. a retry of the failed stage alone); None when nothing is left to run.
+
+    Runs still marked running must have been marked abandoned first (`mark_abandoned`).
+    """
+    if not table_exists(cur, config.staging_schema, "console_runs"):
         return None
-    cur.execute(sql.SQL(
-        "SELECT run_id, stage, started_at FROM {} WHERE status IN ('failed', 'cancelled', 'abandoned') "
-        "ORDER BY started_at DESC NULLS LAST, run_id DESC LIMIT 1").format(_stage_runs(config)))
-    failure = cur.fetchone()
-    if failure is None:
+    cur.execute(sql.SQL("SELECT run_id, stages FROM {} WHERE status IN ('failed', 'cancelled', 'abandoned') "
+                        "ORDER BY run_id DESC LIMIT 1").format(_runs(config)))
+    newest = cur.fetchone()
+    if newest is None:
         return None
-    run_id, failed_stage, failed_at = failure
-    for stage in stages[stages.index(failed_stage):]:
-        cur.execute(sql.SQL("SELECT 1 FROM {} WHERE stage = %s AND status = 'succeeded' AND started_at > %s LIMIT 1")
-                    .format(_stage_runs(config)), (stage, failed_at))
+    run_id, asked = newest[0], newest[1].split(",")
+    cur.execute(sql.SQL("SELECT stage FROM {} WHERE run_id = %s AND status = 'succeeded'").format(_stage_runs(config)),
+                (run_id,))
+    succeeded = {stage for (stage,) in cur.fetchall()}
+    first = next((stage for stage in stages if stage in asked and stage not in succeeded), None)
+    if first is None:
+        return None
+    for stage in stages[stages.index(first):]:
+        cur.execute(sql.SQL("SELECT 1 FROM {} WHERE stage = %s AND status = 'succeeded' AND run_id > %s LIMIT 1")
+                    .format(_stage_runs(config)), (stage, run_id))
         if cur.fetchone() is None:
             return run_id, stage
     return None

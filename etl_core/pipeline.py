@@ -16,6 +16,7 @@ import psycopg2.errors
 from etl_core import history
 from etl_core.checks import blocking_failures
 from etl_core.config import Config
+from etl_core.disk_full import warehouse_disk_full
 from etl_core.errors import Cancelled, D2BError, ExportDeclined, RunLocked, StageError
 from etl_core.events import (
     CancelToken,
@@ -56,10 +57,20 @@ def stages_from(stage: str) -> tuple[str, ...]:
     return STAGES[STAGES.index(stage):]
 
 
-def resume_point(services: Services) -> tuple[int, str] | None:
-    """(run_id, stage) to resume from after the newest failure, or None when nothing is left to run."""
-    with services.transaction("history") as cur:
-        return history.last_failed_stage(cur, services.config, STAGES)
+def resume_point(services: Services, log: Callable[[str], None] = lambda _m: None) -> tuple[int, str] | None:
+    """(run_id, stage) to resume from: the newest run that did not succeed, from its first stage that did
+    not; None when nothing is left to run.
+
+    Takes the run lock (RunLocked while another run is in progress), so that runs left `running` by
+    a killed process can be marked abandoned first, and resumed.
+    """
+    config = services.config
+    with run_lock(services) as lock_conn, transaction(lock_conn) as cur:
+        if not history.history_exists(cur, config):
+            return None
+        for run in history.mark_abandoned(cur, config):
+            log(f"run #{run} had stopped without finishing: marked abandoned")
+        return history.resume_point(cur, config, STAGES)
 
 
 @contextmanager
@@ -141,15 +152,15 @@ def run_pipeline(services: Services, stages: Sequence[str] = STAGES, sink: Event
         try:
             return _run(services, lock_conn, run_id, started_at, stages, abandoned, sink, cancel, confirm_export)
         except BaseException as exc:  # the run must not stay 'running' in the history, whatever stopped it
-            _record(lock_conn, discard, run_id, history.finish_run, config, run_id, *_how_it_stopped(exc))
+            _record(lock_conn, discard, run_id, history.finish_run, config, run_id, *_how_it_stopped(exc, services))
             raise
 
 
-def _how_it_stopped(exc: BaseException) -> tuple[str, str]:
+def _how_it_stopped(exc: BaseException, services: Services) -> tuple[str, str]:
     """(status, error) of a run an exception stopped."""
     if isinstance(exc, KeyboardInterrupt | Cancelled):
         return "cancelled", "interrupted by the operator"
-    return "failed", str(exc) if isinstance(exc, D2BError) else _describe_unexpected(exc)
+    return "failed", str(exc) if isinstance(exc, D2BError) else _describe_unexpected(exc, services)
 
 
 def _run(services: Services, lock_conn: psycopg2.extensions.connection, run_id: int, started_at: datetime,
@@ -247,7 +258,7 @@ def _run_stages(services: Services, lock_conn, run_id: int, stages: tuple[str, .
             elif isinstance(exc, D2BError):
                 status, error = "failed", str(exc)
             else:
-                status, error = "failed", _describe_unexpected(exc)
+                status, error = "failed", _describe_unexpected(exc, services)
                 ctx.log(redact(traceback.format_exc()), "DEBUG")
         for check in output.checks:
             level = "INFO" if check.passed else ("ERROR" if check.severity == "ERROR" else "WARNING")
@@ -262,7 +273,9 @@ def _run_stages(services: Services, lock_conn, run_id: int, stages: tuple[str, .
     return results
 
 
-def _describe_unexpected(exc: BaseException) -> str:
+def _describe_unexpected(exc: BaseException, services: Services) -> str:
+    if full := warehouse_disk_full(exc, services):
+        return str(full)
     if isinstance(exc, psycopg2.OperationalError):
         first_line = redact(str(exc)).strip().splitlines()[0] if str(exc).strip() else exc
         return (f"the warehouse connection failed: {first_line}; "

@@ -1,0 +1,101 @@
+"""Resume that is right: abandoned runs are marked first, the newest run that did not succeed is resumed,
+from its first stage that did not succeed, even when it was killed mid-stage or its history was lost."""
+
+from __future__ import annotations
+
+import json
+import signal
+from urllib.parse import urlparse
+
+import pytest
+from test_faults_network import big_orders
+
+from cli_process import CliProcess
+from etl_core.pipeline import resume_point
+from faultproxy import FaultProxy, Rule
+from helpers import assert_succeeded, run
+from support import put_small_dataset
+
+
+@pytest.fixture
+def s3_proxied(make_env, s3_endpoint):
+    parsed = urlparse(s3_endpoint)
+    proxy = FaultProxy(parsed.hostname, parsed.port)
+    env = make_env()
+    put_small_dataset(env)
+    env.config_path.write_text(env.config_path.read_text().replace(s3_endpoint, proxy.url))
+    yield env, proxy
+    proxy.close()
+
+
+def run_statuses(env) -> list[tuple[int, str]]:
+    return env.query(f'SELECT run_id, status FROM "{env.user_id}_staging".console_runs ORDER BY run_id')
+
+
+def kill_mid_staging(env, proxy) -> None:
+    env.put("orders.csv", big_orders())
+    hold = proxy.add(Rule(match=f"GET /{env.bucket}/orders_data/orders.csv", action="hold", after_bytes=300_000))
+    process = CliProcess(env.config_path, "--run-all")
+    assert hold.fired.wait(60), process.finish(5).stderr
+    process.send(signal.SIGKILL)
+    process.finish()
+    hold.release.set()
+
+
+def test_resume_after_kill_9_mid_stage_resumes_that_stage(s3_proxied):
+    env, proxy = s3_proxied
+    assert_succeeded(run(env))
+    kill_mid_staging(env, proxy)
+    killed = run_statuses(env)[-1]
+    assert killed[1] == "running"
+    result = CliProcess(env.config_path, "--resume", "--json").finish()
+    assert result.code == 0, result.stderr
+    assert f"run #{killed[0]} had stopped without finishing: marked abandoned" in result.stderr
+    assert f"resuming run #{killed[0]} from stage staging" in result.stderr
+    summary = json.loads(result.stdout)
+    assert [(s["stage"], s["status"]) for s in summary["stages"]] == [
+        ("staging", "succeeded"), ("analytics", "succeeded"), ("export", "succeeded")]
+    assert run_statuses(env)[-2] == (killed[0], "abandoned")
+
+
+def test_the_newest_run_that_did_not_succeed_is_resumed_not_an_older_failure(s3_proxied):
+    env, proxy = s3_proxied
+    env.config_path.write_text(env.config_path.read_text().replace('bucket = ""', 'bucket = "missing-export-bucket"'))
+    older = run(env)
+    assert [s.status for s in older.stages] == ["succeeded", "succeeded", "succeeded", "failed"]
+    env.config_path.write_text(env.config_path.read_text().replace('bucket = "missing-export-bucket"', 'bucket = ""'))
+    kill_mid_staging(env, proxy)
+    newest = run_statuses(env)[-1][0]
+    with env.open() as services:
+        assert resume_point(services) == (newest, "staging")
+
+
+def test_a_run_whose_history_could_not_be_written_is_resumed(env):
+    assert_succeeded(run(env))
+
+    def lose_the_warehouse(event):
+        if type(event).__name__ == "StageProgress" and event.stage == "staging" and not lost:
+            lost.append(True)  # every connection of the run, the run lock's (which writes the history) too
+            env.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE %s",
+                      ("d2b-console%",))
+
+    lost: list[bool] = []
+    events: list = []
+    summary = run(env, sink=lambda e: (events.append(e), lose_the_warehouse(e)))
+    assert lost and summary.stages[1].status == "failed"
+    assert any("could not record run history" in getattr(e, "message", "") for e in events)
+    assert run_statuses(env)[-1][1] == "running"  # what the history says: nothing could be written
+    messages: list[str] = []
+    with env.open() as services:
+        assert resume_point(services, log=messages.append) == (summary.run_id, "staging")
+    assert messages == [f"run #{summary.run_id} had stopped without finishing: marked abandoned"]
+    assert run_statuses(env)[-1][1] == "abandoned"
+
+
+def test_nothing_to_resume_after_every_stage_succeeded_since(env):
+    env.put("orders.csv", "order_id\n1\n")
+    assert run(env).stages[1].status == "failed"
+    put_small_dataset(env)
+    assert_succeeded(run(env))
+    with env.open() as services:
+        assert resume_point(services) is None
