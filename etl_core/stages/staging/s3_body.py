@@ -86,4 +86,3 @@ class ReadAheadBody:
         """Stop reading ahead; the reading thread closes the body (a stalled read ends at its read timeout)."""
         self._stopped.set()
         self._unlink()
-
