@@ -9,6 +9,8 @@ from psycopg2 import sql
 from bench.context import Bench, say
 from bench.measure import run_psql, run_worker
 from bench.measures.data import Dataset
+from bench.measures.reader import ReaderLoop, summarize
+from bench.settings import STAGING_SCHEMA
 from etl_core.sql_files import render_sql, safe_identifier
 from etl_core.stages.staging.sources import SOURCE_FILES
 from etl_core.stages.staging.tables import create_staging_table
@@ -32,8 +34,12 @@ def ours_and_psql(bench: Bench, data: Dataset) -> dict[str, Any]:
     script = psql_load_script(bench, data)
     ours: list[dict[str, Any]] = []
     theirs: list[dict[str, Any]] = []
+    reads: list[float] = []
     for _ in range(bench.options.rounds(3)):  # interleaved, so drift and background work hit both alike
-        measured, result = run_worker("stage", bench.services.spec(stages=["prepare", "staging"]), bench.log)
+        # A reader of the live orders table all along (every round but the first replaces its rows).
+        with ReaderLoop(bench.services.pg_url, STAGING_SCHEMA, "orders") as reader:
+            measured, result = run_worker("stage", bench.services.spec(stages=["prepare", "staging"]), bench.log)
+        reads += reader.latencies
         stage = result["stages"]["staging"]
         # The files load at once: the slowest one bounds the loading, the staging checks follow.
         ours.append({"seconds": stage["seconds"],
@@ -43,11 +49,15 @@ def ours_and_psql(bench: Bench, data: Dataset) -> dict[str, Any]:
         theirs.append({"seconds": measured.wall, "rss_mb": measured.rss_mb, "rows": data.rows})
     out: dict[str, Any] = {"ours": min(ours, key=lambda c: c["seconds"]),
                            "psql": min(theirs, key=lambda c: c["seconds"]),
-                           "samples": {"ours": [c["seconds"] for c in ours], "psql": [c["seconds"] for c in theirs]}}
+                           "samples": {"ours": [c["seconds"] for c in ours], "psql": [c["seconds"] for c in theirs]},
+                           "reader": summarize(reads)}
     best = out["ours"]
     say(f"  staging ours {best['seconds']:.2f}s (slowest file {best['load_seconds']:.2f}s) rss {best['rss_mb']:.0f} MB")
     best = out["psql"]
     say(f"  staging psql \\copy {best['seconds']:.2f}s rss {best['rss_mb']:.0f} MB")
+    rd = out["reader"]
+    say(f"  a reader of {STAGING_SCHEMA}.orders during our loads: {rd['reads']} reads, longest "
+        f"{rd['max_s'] * 1000:.0f} ms, median {rd['median_s'] * 1000:.0f} ms")
     return out
 
 

@@ -23,6 +23,8 @@ EXPORT_CONTENDERS = (("ours", "ours"), ("psql \\copy to file", "psql"), ("pandas
 def report_tables(results: dict[str, Any]) -> list[Table]:
     scales = results["scales"]
     tables = [staging_table(scales), export_table(scales), analytics_table(scales)]
+    if any("reader" in scale["staging"] for scale in scales.values()):
+        tables.insert(1, reader_table(scales))
     if any("runall" in scale for scale in scales.values()):
         tables.append(runall_table(scales))
     if results.get("tui"):
@@ -44,6 +46,16 @@ def staging_table(scales: dict[str, Any]) -> Table:
                          "1.0x" if key == "ours" else ratio(c["seconds"], ours["seconds"], 1), f"{c['rss_mb']:.0f}"])
     return Table("Staging load (3 files)",
                  ["scale", "contender", "seconds", "rows/s", "time vs psql", "time vs ours", "peak RSS MB"], rows)
+
+
+def reader_table(scales: dict[str, Any]) -> Table:
+    rows = []
+    for s, res in scales.items():
+        if rd := res["staging"].get("reader"):
+            rows.append([s, f"{rd['reads']:,}", f"{rd['max_s'] * 1000:.0f}", f"{rd['median_s'] * 1000:.0f}",
+                         f"{(rd['max_s'] - rd['median_s']) * 1000:.0f}"])
+    return Table("A reader during our staging loads (SELECT count(*) on staging.orders in a loop)",
+                 ["scale", "reads", "longest read ms", "median read ms", "held up ms (longest - median)"], rows)
 
 
 def export_table(scales: dict[str, Any]) -> Table:
