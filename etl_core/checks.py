@@ -62,13 +62,8 @@ def run_checks_concurrently(services: Services, config: Config, checks: tuple[Ch
     """Run every check file at once, each on its own connection: the staging checks scan different tables."""
 
     def run_one(query: tuple[str, str | None, str | None]) -> dict[str, tuple[int, str | None]]:
-        with services.transaction("checks") as cur:
-            remove_cancel = cancel.on_cancel(cur.connection.cancel)
-            try:
-                cancel.raise_if_cancelled()
-                return _run_check_file(cur, config, *query)
-            finally:
-                remove_cancel()
+        with services.transaction("checks", cancel) as cur:
+            return _run_check_file(cur, config, *query)
 
     queries = _check_queries(checks)
     found: dict[str, tuple[int, str | None]] = {}

@@ -75,9 +75,9 @@ class Services:
         return conn
 
     @contextmanager
-    def transaction(self, purpose: str) -> Iterator[psycopg2.extensions.cursor]:
-        """A cursor in one transaction on its own connection, closed afterwards."""
-        conn = self.connect(purpose=purpose)
+    def transaction(self, purpose: str, cancel: CancelToken | None = None) -> Iterator[psycopg2.extensions.cursor]:
+        """A cursor in one transaction on its own connection, closed afterwards; `cancel` stops its queries."""
+        conn = self.connect(purpose=purpose, cancel=cancel)
         try:
             with transaction(conn) as cur:
                 yield cur
