@@ -13,12 +13,14 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import boto3
 import pytest
 
+from etl_core.pipeline import run_pipeline
 from faultproxy import FaultProxy
-from support import REGION, Env, config_text, put_small_dataset
+from support import REGION, Env, big_orders, config_text, put_small_dataset
 
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="d2b-test-runtime-"))
 # Fake credentials for moto; real ones must never be used by the tests.
@@ -98,6 +100,20 @@ def tcp_env(make_env: Callable[..., Env], pg15: Any, pg_uri: str) -> Iterator[tu
     env.pg_uri = pg15.uri()
     env.config_path.write_text(env.config_path.read_text().replace(pg_uri, pg15.uri(port=proxy.port)))
     put_small_dataset(env)
+    yield env, proxy
+    proxy.close()
+
+
+@pytest.fixture
+def s3_proxied(env: Env, s3_endpoint: str) -> Iterator[tuple[Env, FaultProxy]]:
+    """`env` after one successful run; then its S3 traffic goes through a fault proxy and orders.csv is 2 MB."""
+    with env.open() as services:
+        summary = run_pipeline(services)
+    assert summary.status == "succeeded", [(s.stage, s.error) for s in summary.stages]
+    parsed = urlparse(s3_endpoint)
+    proxy = FaultProxy(parsed.hostname or "127.0.0.1", parsed.port or 80)
+    env.config_path.write_text(env.config_path.read_text().replace(s3_endpoint, proxy.url))
+    env.put("orders.csv", big_orders())
     yield env, proxy
     proxy.close()
 

@@ -128,6 +128,7 @@ def create_dims(env: Env, *, holidays: tuple[str, ...] = (), products: dict[int,
 
 
 ORDERS_HEADER = "order_id,customer_id,order_date,product_id,unit_price,quantity,total_price\n"
+BIG_ORDERS_ROWS = 60_000  # about 2 MB: several COPY chunks, so a fault lands mid-transfer
 REVIEWS_HEADER = "review,product_id\n"
 SHIPMENTS_HEADER = "shipment_id,order_id,shipment_date,delivery_date\n"
 
@@ -160,3 +161,12 @@ REFUSE_PANDAS = ("import importlib.abc, sys\n"
                  "        if name.split('.')[0] in ('pandas', 'numpy'):\n"
                  "            raise ModuleNotFoundError(f'No module named {name!r}')\n"
                  "sys.meta_path.insert(0, Refuse())\n")
+
+
+def big_orders(rows: int = BIG_ORDERS_ROWS) -> str:
+    """A valid orders.csv of `rows` rows (2 MB by default), for faults that must land mid-transfer."""
+    return ORDERS_HEADER + "".join(f"{i},1,2022-01-{i % 28 + 1:02d},{i % 3 + 1},10,2,20\n" for i in range(1, rows + 1))
+
+
+def orders_count(env: Env) -> int:
+    return env.query(f'SELECT count(*) FROM "{env.user_id}_staging".orders')[0][0]

@@ -9,11 +9,10 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from test_faults_network import big_orders, orders_count
 
 from faultproxy import FaultProxy, Rule
 from helpers import assert_succeeded, run
-from support import put_small_dataset
+from support import big_orders, orders_count, put_small_dataset
 
 
 @pytest.fixture

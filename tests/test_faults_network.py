@@ -6,7 +6,6 @@ The warehouse stalls are made by the fault proxy between the console and a Postg
 
 from __future__ import annotations
 
-import socket
 import time
 from urllib.parse import urlparse
 
@@ -15,37 +14,8 @@ import pytest
 from cli_process import CliProcess
 from faultproxy import FaultProxy, Rule
 from helpers import assert_succeeded, run
-from support import ORDERS_HEADER
-
-BIG_ORDERS_ROWS = 60_000  # about 2 MB: several COPY chunks, so a fault lands mid-transfer
-
-
-def big_orders(rows: int = BIG_ORDERS_ROWS) -> str:
-    return ORDERS_HEADER + "".join(f"{i},1,2022-01-{i % 28 + 1:02d},{i % 3 + 1},10,2,20\n" for i in range(1, rows + 1))
-
-
-def orders_count(env) -> int:
-    return env.query(f'SELECT count(*) FROM "{env.user_id}_staging".orders')[0][0]
-
-
-def our_sessions(env, within_s: float = 10) -> list[tuple]:
-    """Backends of the console still on the warehouse (with any lock they hold) once the server has
-    seen the closes (asynchronous: polled, bounded)."""
-    deadline = time.monotonic() + within_s
-    while True:
-        sessions = env.query("SELECT a.application_name, a.state, l.mode, l.relation::regclass::text "
-                             "FROM pg_stat_activity AS a LEFT JOIN pg_locks AS l ON l.pid = a.pid AND l.granted "
-                             "WHERE a.application_name LIKE 'd2b-console%%'")
-        if not sessions or time.monotonic() > deadline:
-            return sessions
-        time.sleep(0.1)
-
-
-def warehouse_stalls(env, proxy: FaultProxy, application: str, direction: str, after_bytes: int,
-                     times: int = 1) -> Rule:
-    # The startup packet carries the application name, NUL-terminated: match it exactly.
-    return proxy.add(Rule(match=f"{application}\x00", action="stall", direction=direction, after_bytes=after_bytes,
-                          times=times))
+from network_faults import our_sessions, silent_endpoint, warehouse_stalls
+from support import BIG_ORDERS_ROWS, big_orders, orders_count
 
 
 def test_warehouse_that_stops_reading_mid_copy_ends_the_stage_and_the_next_run_works(tcp_env):
@@ -54,7 +24,7 @@ def test_warehouse_that_stops_reading_mid_copy_ends_the_stage_and_the_next_run_w
     assert_succeeded(run(env))
     env.put("orders.csv", big_orders())
     # All three loads match; only orders.csv sends more than 500 kB, then its socket fills up.
-    stall = warehouse_stalls(env, proxy, "d2b-console staging", "up", 500_000, times=3)
+    stall = warehouse_stalls(proxy, "d2b-console staging", "up", 500_000, times=3)
     started = time.monotonic()
     summary = run(env)
     seconds = time.monotonic() - started
@@ -79,7 +49,7 @@ def test_warehouse_that_stops_sending_mid_export_ends_the_stage(tcp_env):
     # A long history of daily rows makes agg_shipments' COPY a few MB, so the stall lands inside it.
     env.execute(f'INSERT INTO "{env.user_id}_analytics".agg_shipments '
                 "SELECT DATE '1000-01-01' + g, g, g FROM generate_series(1, 150000) AS g")
-    stall = warehouse_stalls(env, proxy, "d2b-console export", "down", 1_000_000)
+    stall = warehouse_stalls(proxy, "d2b-console export", "down", 1_000_000)
     summary = run(env, ("export",))
     assert stall.fired.is_set()
     export = summary.stages[0]
@@ -106,21 +76,13 @@ def test_a_long_query_is_not_a_stall(tcp_env):
         conn.close()
 
 
-def test_stalled_s3_read_ends_the_stage_without_retrying(make_env, s3_endpoint):
-    parsed = urlparse(s3_endpoint)
-    proxy = FaultProxy(parsed.hostname, parsed.port)
-    env = make_env()
-    from support import put_small_dataset
-    put_small_dataset(env)
-    env.config_path.write_text(env.config_path.read_text().replace(s3_endpoint, proxy.url))
+def test_stalled_s3_read_ends_the_stage_without_retrying(s3_proxied):
+    env, proxy = s3_proxied
     env.set_timeouts(s3_read_s=2)
-    assert_succeeded(run(env))
-    env.put("orders.csv", big_orders())
     hold = proxy.add(Rule(match=f"GET /{env.bucket}/orders_data/orders.csv", action="hold", after_bytes=300_000,
                           times=10))
     events: list = []
     summary = run(env, ("staging",), sink=events.append)
-    proxy.close()
     staging = summary.stages[0]
     assert staging.status == "failed"
     assert (f"no answer from S3 endpoint {proxy.url} for 2s while reading "
@@ -148,11 +110,6 @@ def test_stalled_s3_upload_ends_the_export(env, s3_endpoint):
     assert (f"no answer from S3 endpoint {proxy.url} for 2s while writing "
             f"s3://{env.bucket}/analytics_export/{env.user_id}/agg_public_holiday.csv") in export.error
     assert env.s3.list_objects_v2(Bucket=env.bucket, Prefix="analytics_export/").get("KeyCount", 0) == 0
-
-
-def silent_endpoint() -> socket.socket:
-    """A port that accepts connections (the kernel's backlog) and never answers."""
-    return socket.create_server(("127.0.0.1", 0), backlog=16)
 
 
 @pytest.mark.parametrize("problem", ["silent", "503"])

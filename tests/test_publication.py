@@ -7,15 +7,13 @@ session holding them, and publishes all or nothing; load tables of failed or kil
 from __future__ import annotations
 
 import threading
-from urllib.parse import urlparse
 
 import psycopg2
 import pytest
-from test_faults_network import big_orders
 
-from faultproxy import FaultProxy, Rule
+from faultproxy import Rule
 from helpers import assert_succeeded, run
-from support import put_dataset, put_small_dataset
+from support import put_dataset
 
 TABLES = ("orders", "reviews", "shipment_deliveries")
 
@@ -37,14 +35,8 @@ def loaded(env):
     return env
 
 
-def test_readers_are_not_blocked_while_the_files_load(make_env, s3_endpoint):
-    parsed = urlparse(s3_endpoint)
-    proxy = FaultProxy(parsed.hostname, parsed.port)
-    env = make_env()
-    put_small_dataset(env)
-    assert_succeeded(run(env))
-    env.config_path.write_text(env.config_path.read_text().replace(s3_endpoint, proxy.url))
-    env.put("orders.csv", big_orders())
+def test_readers_are_not_blocked_while_the_files_load(s3_proxied):
+    env, proxy = s3_proxied
     hold = proxy.add(Rule(match=f"GET /{env.bucket}/orders_data/orders.csv", action="hold", after_bytes=300_000))
     outcome: list = []
     runner = threading.Thread(target=lambda: outcome.append(run(env, ("staging",))))
@@ -63,7 +55,6 @@ def test_readers_are_not_blocked_while_the_files_load(make_env, s3_endpoint):
     finally:
         hold.release.set()
         runner.join(120)
-        proxy.close()
     assert_succeeded(outcome[0])  # the held read dropped and was retried
     assert counts(env)["orders"] == 60_000
     assert load_tables(env) == []

@@ -5,27 +5,12 @@ from __future__ import annotations
 
 import json
 import signal
-from urllib.parse import urlparse
-
-import pytest
-from test_faults_network import big_orders
 
 from cli_process import CliProcess
 from etl_core.pipeline import resume_point
-from faultproxy import FaultProxy, Rule
+from faultproxy import Rule
 from helpers import assert_succeeded, run
 from support import put_small_dataset
-
-
-@pytest.fixture
-def s3_proxied(make_env, s3_endpoint):
-    parsed = urlparse(s3_endpoint)
-    proxy = FaultProxy(parsed.hostname, parsed.port)
-    env = make_env()
-    put_small_dataset(env)
-    env.config_path.write_text(env.config_path.read_text().replace(s3_endpoint, proxy.url))
-    yield env, proxy
-    proxy.close()
 
 
 def run_statuses(env) -> list[tuple[int, str]]:
@@ -33,7 +18,6 @@ def run_statuses(env) -> list[tuple[int, str]]:
 
 
 def kill_mid_staging(env, proxy) -> None:
-    env.put("orders.csv", big_orders())
     hold = proxy.add(Rule(match=f"GET /{env.bucket}/orders_data/orders.csv", action="hold", after_bytes=300_000))
     process = CliProcess(env.config_path, "--run-all")
     assert hold.fired.wait(60), process.finish(5).stderr
@@ -44,7 +28,6 @@ def kill_mid_staging(env, proxy) -> None:
 
 def test_resume_after_kill_9_mid_stage_resumes_that_stage(s3_proxied):
     env, proxy = s3_proxied
-    assert_succeeded(run(env))
     kill_mid_staging(env, proxy)
     killed = run_statuses(env)[-1]
     assert killed[1] == "running"

@@ -9,34 +9,26 @@ from __future__ import annotations
 
 import json
 import signal
-from urllib.parse import urlparse
 
 import psycopg2
 import pytest
-from test_faults_network import big_orders, orders_count, our_sessions, silent_endpoint, warehouse_stalls
 
 from cli_process import CliProcess
-from faultproxy import FaultProxy, Rule
+from faultproxy import Rule
 from helpers import assert_succeeded, run
-from support import put_small_dataset
+from network_faults import our_sessions, silent_endpoint, warehouse_stalls
+from support import big_orders, orders_count
 
 CANCEL_WITHIN_S = 5  # the issue's bound: one Ctrl-C cancels within 5 s in every state
 LONG = {"s3_read_s": 120, "warehouse_stall_s": 120, "lock_wait_s": 60}
 
 
 @pytest.fixture
-def s3_proxied(make_env, s3_endpoint):
-    """A small valid dataset loaded once; then S3 traffic goes through a fault proxy, and orders.csv is big."""
-    parsed = urlparse(s3_endpoint)
-    proxy = FaultProxy(parsed.hostname, parsed.port)
-    env = make_env()
-    put_small_dataset(env)
-    assert_succeeded(run(env))
-    env.config_path.write_text(env.config_path.read_text().replace(s3_endpoint, proxy.url))
+def s3_stalls(s3_proxied):
+    """`s3_proxied` with long timeouts: only a working cancel ends a stalled run quickly."""
+    env, proxy = s3_proxied
     env.set_timeouts(**LONG)
-    env.put("orders.csv", big_orders())
-    yield env, proxy
-    proxy.close()
+    return env, proxy
 
 
 def statuses(stdout: str) -> list[str]:
@@ -52,8 +44,8 @@ def hold_orders_read(env, proxy) -> Rule:
 
 
 @pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
-def test_a_signal_during_a_stalled_s3_read_cancels_records_and_reports(s3_proxied, signum, code):
-    env, proxy = s3_proxied
+def test_a_signal_during_a_stalled_s3_read_cancels_records_and_reports(s3_stalls, signum, code):
+    env, proxy = s3_stalls
     hold = hold_orders_read(env, proxy)
     process = CliProcess(env.config_path, "--run-all", "--json")
     assert hold.fired.wait(60), process.finish(5).stderr
@@ -71,8 +63,8 @@ def test_a_signal_during_a_stalled_s3_read_cancels_records_and_reports(s3_proxie
     assert orders_count(env) == 3
 
 
-def test_ctrl_c_during_a_retry_backoff(s3_proxied):
-    env, proxy = s3_proxied
+def test_ctrl_c_during_a_retry_backoff(s3_stalls):
+    env, proxy = s3_stalls
     env.set_timeouts(**LONG, s3_attempts=1)
     proxy.add(Rule(match=f"GET /{env.bucket}/orders_data/orders.csv", action="503", times=100))
     process = CliProcess(env.config_path, "--run-all")
@@ -91,7 +83,7 @@ def test_ctrl_c_while_a_copy_write_is_blocked_on_a_full_socket(tcp_env):
     env.set_timeouts(**LONG)
     assert_succeeded(run(env))
     env.put("orders.csv", big_orders())
-    stall = warehouse_stalls(env, proxy, "d2b-console staging", "up", 500_000, times=3)
+    stall = warehouse_stalls(proxy, "d2b-console staging", "up", 500_000, times=3)
     process = CliProcess(env.config_path, "--run-all", "--json")
     assert stall.fired.wait(60), process.finish(5).stderr
     process.send(signal.SIGINT)
