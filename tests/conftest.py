@@ -94,7 +94,7 @@ def make_env(pg_uri: str, s3_endpoint: str, s3: Any, tmp_path: Path) -> Callable
 @pytest.fixture
 def tcp_env(make_env: Callable[..., Env], pg15: Any, pg_uri: str) -> Iterator[tuple[Env, FaultProxy]]:
     """An environment whose warehouse is the PostgreSQL 15 on TCP, reached through a fault proxy, with
-    dimensions, a small valid dataset and one successful run."""
+    dimensions and a small valid dataset."""
     proxy = FaultProxy("127.0.0.1", pg15.port)
     env = make_env()
     env.pg_uri = pg15.uri()
