@@ -20,7 +20,7 @@ import pytest
 
 from etl_core.pipeline import run_pipeline
 from faultproxy import FaultProxy
-from support import REGION, Env, big_orders, config_text, put_small_dataset
+from support import REGION, Env, big_orders, config_text, put_small_dataset, tcp_url
 
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="d2b-test-runtime-"))
 # Fake credentials for moto; real ones must never be used by the tests.
@@ -39,18 +39,6 @@ def pg_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = pgserver.get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="stop")
     yield server.get_uri()
     server.cleanup()
-
-
-@pytest.fixture(scope="session")
-def pg15() -> Iterator[Any]:
-    """A Debian PostgreSQL 15 on 127.0.0.1 (see tests/pg15.py), for tests that need a server on TCP."""
-    import pg15 as pg15_module
-
-    if reason := pg15_module.available():
-        pytest.skip(reason)
-    server = pg15_module.Pg15.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -93,12 +81,13 @@ def make_env(pg_uri: str, s3_endpoint: str, s3: Any, tmp_path: Path) -> Callable
 
 @pytest.fixture
 def tcp_env(make_env: Callable[..., Env], pg15: Any, pg_uri: str) -> Iterator[tuple[Env, FaultProxy]]:
-    """An environment whose warehouse is the PostgreSQL 15 on TCP, reached through a fault proxy, with
+    """An environment whose warehouse is the session's PostgreSQL 15 on TCP (the `pg15` fixture of
+    aws_s3_double.fixtures: load it with pytest_plugins), reached through a fault proxy, with
     dimensions and a small valid dataset."""
     proxy = FaultProxy("127.0.0.1", pg15.port)
     env = make_env()
-    env.pg_uri = pg15.uri()
-    env.config_path.write_text(env.config_path.read_text().replace(pg_uri, pg15.uri(port=proxy.port)))
+    env.pg_uri = tcp_url(pg15.port)
+    env.config_path.write_text(env.config_path.read_text().replace(pg_uri, tcp_url(proxy.port)))
     put_small_dataset(env)
     yield env, proxy
     proxy.close()

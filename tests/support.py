@@ -170,3 +170,9 @@ def big_orders(rows: int = BIG_ORDERS_ROWS) -> str:
 
 def orders_count(env: Env) -> int:
     return env.query(f'SELECT count(*) FROM "{env.user_id}_staging".orders')[0][0]
+
+
+def tcp_url(port: int, user: str = "postgres") -> str:
+    """The PostgreSQL 15 test server's `postgres` database on 127.0.0.1 (no SSL: a fault proxy in
+    between then sees the startup packet, with the application name, first)."""
+    return f"postgresql://{user}@127.0.0.1:{port}/postgres?sslmode=disable"

@@ -12,7 +12,9 @@ import pytest
 
 from faultproxy import FaultProxy, Rule
 from helpers import assert_succeeded, run
-from support import big_orders, orders_count, put_small_dataset
+from support import big_orders, orders_count, put_small_dataset, tcp_url
+
+pytest_plugins = ["aws_s3_double.fixtures"]  # the session's PostgreSQL 15 (`pg15`)
 
 
 @pytest.fixture
@@ -27,7 +29,7 @@ def small_tablespace(pg15):
     shutil.chown(folder, "postgres", "postgres")
     name = f"small_{folder.name.rsplit('-', 1)[-1].lower()}"
     role = f"{name}_operator"
-    admin = pg15.uri()
+    admin = tcp_url(pg15.port)
     import psycopg2
 
     conn = psycopg2.connect(admin)
@@ -54,7 +56,7 @@ def small_tablespace(pg15):
 
 def test_a_full_warehouse_disk_mid_load_is_reported_as_disk_full(make_env, pg15, pg_uri, small_tablespace):
     env = make_env()
-    url = pg15.uri(user=small_tablespace)
+    url = tcp_url(pg15.port, user=small_tablespace)
     env.pg_uri = url
     env.config_path.write_text(env.config_path.read_text().replace(pg_uri, url))
     put_small_dataset(env)

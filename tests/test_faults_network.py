@@ -1,7 +1,8 @@
 """Network faults for real: a warehouse or S3 that stops answering, or answers 5xx. No wait is unbounded.
 
 The warehouse stalls are made by the fault proxy between the console and a PostgreSQL 15 on TCP
-(tests/pg15.py): it stops forwarding one connection's bytes, in one direction, without closing.
+(the `pg15` fixture of aws_s3_double.fixtures): it stops forwarding one connection's bytes, in one
+direction, without closing.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from faultproxy import FaultProxy, Rule
 from helpers import assert_succeeded, run
 from network_faults import our_sessions, silent_endpoint, warehouse_stalls
 from support import BIG_ORDERS_ROWS, big_orders, orders_count
+
+pytest_plugins = ["aws_s3_double.fixtures"]  # the session's PostgreSQL 15 (`pg15`)
 
 
 def test_warehouse_that_stops_reading_mid_copy_ends_the_stage_and_the_next_run_works(tcp_env):

@@ -19,6 +19,8 @@ from helpers import assert_succeeded, run
 from network_faults import our_sessions, silent_endpoint, warehouse_stalls
 from support import big_orders, orders_count
 
+pytest_plugins = ["aws_s3_double.fixtures"]  # the session's PostgreSQL 15 (`pg15`)
+
 CANCEL_WITHIN_S = 5  # the bound: one Ctrl-C cancels within 5 s in every state
 LONG = {"s3_read_s": 120, "warehouse_stall_s": 120, "lock_wait_s": 60}
 
