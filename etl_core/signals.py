@@ -1,9 +1,10 @@
 """SIGINT, SIGTERM and SIGHUP as a cancel: the first cancels the running work, a second stops at once.
 
-Any front end can use it (the headless CLI does; the console can too): `CancelSignals` installs
-the handlers in the main thread for the duration of a `with` block. Python runs signal handlers
-only in the main thread, between bytecodes, so the main thread must stay responsive: the CLI
-runs the work on another thread and waits interruptibly.
+The headless CLI uses it: `CancelSignals` installs the handlers in the main thread for the
+duration of a `with` block. Python runs signal handlers only in the main thread, between
+bytecodes, so the main thread must stay responsive: the CLI runs the work on another thread and
+waits interruptibly. The console's asyncio loop handles SIGTERM and SIGHUP itself (tui/app.py),
+cancelling the same token and exiting with the same `EXIT_CODES`.
 """
 
 from __future__ import annotations

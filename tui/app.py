@@ -28,6 +28,7 @@ from etl_core.crash_report import CrashReport, report_crash
 from etl_core.errors import EXIT_CONFIG, EXIT_FAILED, ConfigError
 from etl_core.events import LogLine
 from etl_core.services import Services, open_services
+from etl_core.signals import EXIT_CODES
 from tui.actions import bindings
 from tui.clock import Clock
 from tui.controller import Notice
@@ -39,7 +40,8 @@ from tui.screens.main import MainScreen
 from tui.screens.quitting import QuittingScreen
 from tui.workers import describe
 
-EXIT_SIGNALS = {signal.SIGTERM: 143, signal.SIGHUP: 129}  # 128 + the signal's number, as a shell reports it
+# The headless CLI's exit codes (143, 129); the console cancels through its asyncio loop instead of signal handlers.
+EXIT_SIGNALS = {signum: EXIT_CODES[signum] for signum in (signal.SIGTERM, signal.SIGHUP)}
 RUN_STOP_WAIT_S = 30  # a cancelled stage ends within seconds (bounded waits in the core); never wait forever
 
 
