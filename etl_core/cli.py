@@ -215,6 +215,7 @@ def summary_json(summary: RunSummary, config: Config, exit_code: int) -> dict:
     return {
         "run_id": summary.run_id,
         "status": summary.status,
+        "transfer": config.warehouse.transfer,
         "exit_code": exit_code,
         "user_id": summary.user_id,
         "ingestion_date": summary.ingestion_date,

@@ -21,6 +21,8 @@ WAREHOUSE_URL_ENV = "D2B_WAREHOUSE_URL"
 IDENTIFIER_RE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 BEST_PRODUCT_CHOICES = ("review_count", "review_points")
 ISO_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # date.fromisoformat also takes 20220905 and 2022-W36-1
+CLIENT_TRANSFER, AWS_S3_TRANSFER = "client", "aws_s3"
+TRANSFER_MODES = (CLIENT_TRANSFER, AWS_S3_TRANSFER)
 
 
 @dataclass(frozen=True)
@@ -53,10 +55,17 @@ class WarehouseSettings:
     url: str = field(repr=False)  # "embedded", a postgresql:// URL or a keyword DSN (may hold a password)
     dims_schema: str
     label: str = "embedded Postgres"  # what messages and screens show, built from libpq's parts
+    # "client": every byte passes through the console (COPY FROM STDIN / TO STDOUT); "aws_s3": the
+    # warehouse (RDS/Aurora PostgreSQL) reads and writes S3 itself with its aws_s3 extension.
+    transfer: str = CLIENT_TRANSFER
 
     @property
     def embedded(self) -> bool:
         return self.url == EMBEDDED
+
+    @property
+    def server_side(self) -> bool:
+        return self.transfer == AWS_S3_TRANSFER
 
 
 @dataclass(frozen=True)
@@ -134,6 +143,7 @@ _KNOWN_KEYS: dict[str, set[str]] = {
     "warehouse": {
         "url",
         "dims_schema",
+        "transfer",
     },
     "console": {
         "state_dir",
@@ -234,6 +244,7 @@ def parse_config(raw: dict[str, Any], path: str, *, today: date | None = None) -
     dims = reader.string("warehouse", "dims_schema")
     if not IDENTIFIER_RE.match(dims):
         reader.fail("warehouse", "dims_schema", f"{dims!r} is not a safe identifier")
+    transfer = _transfer_mode(reader, url)
 
     scale = reader.number("console", "demo_scale", default=1)
     if not 0 < scale <= 1000:
@@ -247,11 +258,24 @@ def parse_config(raw: dict[str, Any], path: str, *, today: date | None = None) -
         pipeline=PipelineSettings(user_id, as_of, ingestion, best_by, allow_future),
         source=source,
         export=ExportSettings(export_bucket, export_prefix),
-        warehouse=WarehouseSettings(url, dims, label),
+        warehouse=WarehouseSettings(url, dims, label, transfer),
         console=console,
         warnings=tuple(warnings),
         timeouts=_timeouts(reader),
     )
+
+
+def _transfer_mode(reader: _Reader, url: str) -> str:
+    transfer = reader.string("warehouse", "transfer", default=CLIENT_TRANSFER)
+    if transfer not in TRANSFER_MODES:
+        allowed = ", ".join(f'"{mode}"' for mode in TRANSFER_MODES)
+        reader.fail("warehouse", "transfer", f"{transfer!r} is not one of {allowed} (\"client\": through the console, "
+                    'the default; "aws_s3": the RDS/Aurora warehouse reads and writes S3 itself)')
+    if transfer == AWS_S3_TRANSFER and url == EMBEDDED:
+        reader.fail("warehouse", "transfer", '"aws_s3" needs an RDS or Aurora PostgreSQL warehouse: only those have '
+                    "the aws_s3 extension, and the embedded Postgres is neither. Give the warehouse URL ([warehouse] "
+                    f'url or {WAREHOUSE_URL_ENV}), or use transfer = "client"')
+    return transfer
 
 
 def _timeouts(reader: _Reader) -> TimeoutSettings:

@@ -20,6 +20,7 @@ from etl_core.pipeline import STAGES
 from etl_core.services import Services, open_services
 from etl_core.stages.export import export_targets
 from etl_core.stages.staging.sources import SOURCE_FILES, locate_source
+from etl_core.transfer_aws_s3 import require_ready
 from etl_core.warehouse import schema_exists, table_exists
 
 
@@ -28,7 +29,7 @@ def dry_run_plan(config: Config, log: Callable[[str], None], demo_scale: float |
     plan: dict[str, Any] = {
         "status": "dry run", "exit_code": EXIT_OK, "stages": list(STAGES),
         "warehouse": config.warehouse.label, "s3": "embedded S3" if config.source_embedded else
-        (config.source.endpoint_url or f"AWS S3 ({config.source.region})"),
+        (config.source.endpoint_url or f"AWS S3 ({config.source.region})"), "transfer": config.warehouse.transfer,
         "schemas": [config.staging_schema, config.analytics_schema, config.warehouse.dims_schema],
         "exports": [t.uri for t in export_targets(config)],
     }
@@ -42,13 +43,16 @@ def dry_run_plan(config: Config, log: Callable[[str], None], demo_scale: float |
         return plan
     with open_services(config, log=log, demo_scale=demo_scale, seed=False) as services:
         plan["warehouse"], plan["s3"] = services.warehouse_label, services.s3_label
+        if config.warehouse.server_side:
+            with services.transaction("dry run") as cur:
+                require_ready(cur, services.warehouse_label)
         plan["sources"] = _sources(services)
         plan["would_create"] = _missing(services, demo_scale)
     return plan
 
 
 def print_plan(plan: dict[str, Any], config: Config) -> None:
-    print(f"warehouse {plan['warehouse']}, S3 {plan['s3']}")
+    print(f"warehouse {plan['warehouse']}, S3 {plan['s3']}, transfer {plan['transfer']}")
     for s in plan["sources"]:
         size = f" ({s['bytes']:,} bytes)" if s["bytes"] is not None else " (to be generated)"
         print(f"  source {s['table']:<20} " + (f"s3://{config.source.bucket}/{s['key']}{size}" if s["key"]

@@ -39,9 +39,11 @@ from etl_core.stages.context import StageContext, StageOutput
 from etl_core.stages.export import run_export
 from etl_core.stages.prepare import ensure_schemas, run_prepare
 from etl_core.stages.staging import run_staging
+from etl_core.transfer_aws_s3 import require_ready
 from etl_core.warehouse import fetch_value, transaction
 
 STAGES: tuple[str, ...] = ("prepare", "staging", "analytics", "export")
+TRANSFER_STAGES = ("staging", "export")  # the stages that move data between S3 and the warehouse
 STAGE_FUNCTIONS: dict[str, Callable[[StageContext], StageOutput]] = {
     "prepare": run_prepare,
     "staging": run_staging,
@@ -140,6 +142,9 @@ def run_pipeline(services: Services, stages: Sequence[str] = STAGES, sink: Event
     stages = tuple(stages)
     for stage in stages:
         stages_from(stage)  # validates the name
+    if config.warehouse.server_side and set(stages) & set(TRANSFER_STAGES):
+        with services.transaction("preflight", cancel) as cur:  # before anything is recorded or changed
+            require_ready(cur, services.warehouse_label)
     with run_lock(services) as lock_conn:
         with transaction(lock_conn) as cur:
             try:
@@ -178,7 +183,7 @@ def _run(services: Services, lock_conn: psycopg2.extensions.connection, run_id: 
         emit(LogLine(run_id, None, "INFO", f"run #{run_id}: stages {', '.join(stages)}; user_id "
                      f"{config.pipeline.user_id}; ingestion_date {config.pipeline.ingestion_date}; "
                      f"as_of_date {config.pipeline.as_of_date}; warehouse {services.warehouse_label}; "
-                     f"S3 {services.s3_label}"))
+                     f"S3 {services.s3_label}; transfer {config.warehouse.transfer}"))
         for run in abandoned:
             emit(LogLine(run_id, None, "WARNING", f"run #{run} had stopped without finishing: marked abandoned"))
         results = _run_stages(services, lock_conn, run_id, stages, emit, cancel, confirm_export)

@@ -20,7 +20,7 @@ import psycopg2.errors
 from psycopg2 import sql
 
 from etl_core.copy_format import CSV_EXPORT_OPTIONS, CSV_IMPORT_OPTIONS_WITH_HEADER
-from etl_core.errors import Cancelled, DataError, StageError
+from etl_core.errors import Cancelled, DataError, ServiceUnavailable, StageError
 from etl_core.sql_files import load_sql, safe_identifier
 
 BOOTSTRAP_FILE = "sql/bootstrap/aws_s3_extension.sql"
@@ -42,8 +42,10 @@ class ExportReport:
 class ImportDataError(DataError):
     """The warehouse's COPY refused a value of the object: where it is, and what was wrong."""
 
-    def __init__(self, key: str, line: int | None, column: str | None, value: str | None, problem: str):
+    def __init__(self, key: str, line: int | None, column: str | None, value: str | None, problem: str,
+                 constraint: str | None = None):
         self.key, self.line, self.column, self.value, self.problem = key, line, column, value, problem
+        self.constraint = constraint  # the table's or domain's CHECK that refused the row, if one did
         where = key + (f": line {line}" if line else "") + (f", column {column}" if column else "")
         shown = "" if value is None else f"; value {_shorten(value)!r}"
         super().__init__(f"{where}: {problem}{shown}")
@@ -77,6 +79,13 @@ def preflight(cur: Any) -> list[str]:
             problems.append(f"role {grantee} may not execute {function} (needed to {n['purpose']}): "
                             f"a DBA must run GRANT EXECUTE ON FUNCTION {signature} TO {grantee};")
     return problems
+
+
+def require_ready(cur: Any, warehouse_label: str) -> None:
+    """Raise ServiceUnavailable (exit 3) naming what the DBA must run when `preflight` finds problems."""
+    if problems := preflight(cur):
+        raise ServiceUnavailable(f'warehouse {warehouse_label} cannot do [warehouse] transfer = "aws_s3": '
+                                 + " ".join(problems))
 
 
 # --- import ---------------------------------------------------------------------------------------
@@ -121,7 +130,8 @@ def _import_error(exc: psycopg2.Error, uri: str, key: str, table_name: str) -> E
     copy = _COPY_CONTEXT.match(_OUTER_CONTEXT.split(diag.context or "", maxsplit=1)[0])
     problem = (diag.message_primary or str(exc)).strip()
     if copy and isinstance(exc, (psycopg2.DataError, psycopg2.IntegrityError)):
-        return ImportDataError(key, int(copy.group(1)), copy.group(2) or diag.column_name, copy.group(3), problem)
+        return ImportDataError(key, int(copy.group(1)), copy.group(2) or diag.column_name, copy.group(3), problem,
+                               diag.constraint_name)
     return StageError(f"{uri} could not be imported into {table_name} by aws_s3.table_import_from_s3: {problem}")
 
 

@@ -87,6 +87,8 @@ class ConsoleApp(App[int]):
     def _title_facts(self) -> None:
         pipeline = self.config.pipeline
         facts = [f"user {pipeline.user_id}", f"ingestion {pipeline.ingestion_date}", f"as of {pipeline.as_of_date}"]
+        if self.config.warehouse.server_side:  # not the default: said second, so that it fits at 80 columns
+            facts.insert(1, f"transfer {self.config.warehouse.transfer}")
         if self.services is not None:
             for kind, label in (("S3", self.services.s3_label), ("warehouse", self.services.warehouse_label)):
                 facts.append(label if label.startswith("embedded") else f"{kind} {label}")

@@ -1,6 +1,8 @@
 """Export: each analytics table, `COPY (...) TO STDOUT` streamed to S3 (multipart beyond 8 MB).
 
 The object appears at its key only when the upload completes; any failure aborts the upload.
+With `[warehouse] transfer = "aws_s3"` the warehouse writes the same bytes to the same key itself
+(`aws_s3.query_export_to_s3`, see etl_core/stages/server_export.py).
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from psycopg2 import sql
 
 from etl_core.checks import ANALYTICS_CHECKS, ANALYTICS_TABLES, blocking_failures, run_checks
 from etl_core.config import Config
+from etl_core.copy_format import CSV_EXPORT_OPTIONS
 from etl_core.disk_full import s3_disk_full
 from etl_core.errors import Cancelled, StageError, Stalled
 from etl_core.s3 import MultipartWriter
 from etl_core.sql_files import safe_identifier
 from etl_core.stages.context import StageContext, StageOutput
+from etl_core.stages.server_export import export_on_server
 from etl_core.stages.upload_sweep import sweep_incomplete_uploads
 from etl_core.warehouse import transaction
 
@@ -75,15 +79,20 @@ def run_export(ctx: StageContext) -> StageOutput:
             output.checks = run_checks(cur, config, ANALYTICS_CHECKS)
             if blocking := blocking_failures(output.checks):
                 raise StageError(f"export refused, analytics checks failed: {blocking}; run the analytics stage first")
+            by = " (the warehouse writes it itself: aws_s3.query_export_to_s3)" if config.warehouse.server_side else ""
             for done, target in enumerate(targets):
                 ctx.cancel.raise_if_cancelled()
                 ctx.progress(done, len(targets), "tables", target.table, force=True)
-                conn.activity = f"exporting {config.analytics_schema}.{target.table} to {target.uri}"
-                rows, size = export_table(ctx, cur, target)
+                conn.activity = f"exporting {config.analytics_schema}.{target.table} to {target.uri}{by}"
+                if config.warehouse.server_side:
+                    query = export_query(cur, config.analytics_schema, target.table)
+                    rows, size = export_on_server(ctx, cur, query, target)
+                else:
+                    rows, size = export_table(ctx, cur, target)
                 output.rows += rows
                 output.details[target.table] = {"uri": target.uri, "key": target.key, "rows": rows, "bytes": size}
                 ctx.log(f"exported {config.analytics_schema}.{target.table} ({rows} rows, {size:,} bytes) "
-                        f"to {target.uri}")
+                        f"to {target.uri}{by}")
             ctx.progress(len(targets), len(targets), "tables", "done", force=True)
     finally:
         conn.close()
@@ -91,8 +100,9 @@ def run_export(ctx: StageContext) -> StageOutput:
 
 
 def export_table(ctx: StageContext, cur: Any, target: ExportTarget) -> tuple[int, int]:
+    """Stream the table's CSV through the console into a multipart upload; (rows, bytes)."""
     query = export_query(cur, ctx.config.analytics_schema, target.table)
-    copy = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER true)").format(query).as_string(cur)
+    copy = sql.SQL(f"COPY ({{}}) TO STDOUT WITH ({CSV_EXPORT_OPTIONS})").format(query).as_string(cur)
     writer = MultipartWriter(ctx.services.s3(), target.bucket, target.key, cancel=ctx.cancel)
     try:
         # psycopg2 writes once per row: a 1 MB buffer in front keeps that cost out of the hot path.

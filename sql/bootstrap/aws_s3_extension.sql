@@ -1,6 +1,6 @@
 -- aws_s3 bootstrap: the extension and the grants for the server-side transfer mode on RDS/Aurora
--- ([warehouse] transfer = "aws_s3", coming with the integration of issue 15), in which the
--- warehouse reads the source objects and writes the exports itself.
+-- ([warehouse] transfer = "aws_s3"), in which the warehouse reads the source objects and writes
+-- the exports itself.
 --
 -- Run ONCE per database and operator, by the RDS master user (CREATE EXTENSION aws_s3 needs
 -- rds_superuser), after operator_grants.sql. The instance must also have the two IAM roles

@@ -15,6 +15,7 @@ from etl_core.stages.context import StageContext, StageOutput
 from etl_core.stages.publication import publish
 from etl_core.stages.staging.load import LoadResult, load_with_retries
 from etl_core.stages.staging.progress import StagingProgress
+from etl_core.stages.staging.server_load import ensure_iso_date_domain, load_on_server
 from etl_core.stages.staging.sources import SOURCE_FILES, locate_source
 from etl_core.stages.staging.tables import drop_tables, leftover_load_tables, load_table_name, swap_in
 from etl_core.stages.together import run_together
@@ -28,19 +29,25 @@ def run_staging(ctx: StageContext) -> StageOutput:
                for source in SOURCE_FILES]
     schema = ctx.config.staging_schema
     drop_leftovers(ctx)
+    server_side = ctx.config.warehouse.server_side
+    if server_side:
+        with ctx.services.transaction("staging", ctx.cancel) as cur:
+            ensure_iso_date_domain(cur, schema)
+    load = load_on_server if server_side else load_with_retries
+    how = " (the warehouse reads it itself: aws_s3.table_import_from_s3)" if server_side else ""
     ctx = ctx.for_threads()
     for found in located:  # logged here, in file order: the threads start in any order
         for ignored in found.ignored:
             ctx.warn(f"s3://{bucket}/{ignored} is ignored: {found.key} is loaded instead (when both spellings "
                      "exist the first one wins); delete the one you do not mean")
-        ctx.log(f"loading s3://{bucket}/{found.key} ({found.size:,} bytes) into {schema}.{found.source.table}")
+        ctx.log(f"loading s3://{bucket}/{found.key} ({found.size:,} bytes) into {schema}.{found.source.table}{how}")
     progress = StagingProgress(ctx, sum(found.size for found in located))
     loading = [load_table_name(found.source.table, ctx.run_id) for found in located]
     # Each file loads into its own table, committed but read by nobody; then one short
     # transaction swaps all three in, or none.
     try:
         loaded = run_together(
-            [partial(load_with_retries, ctx, found.source, found.key, found.size, table, progress)
+            [partial(load, ctx, found.source, found.key, found.size, table, progress)
              for found, table in zip(located, loading, strict=True)],
             ctx.cancel, "staging")
         publish(ctx.services, f"the staging tables of {schema}", [f"{schema}.{r.table}" for r in loaded],
