@@ -132,6 +132,9 @@ SHIPMENTS = "shipment_id,order_id,shipment_date,delivery_date"
     pytest.param("orders.csv", f"{ORDERS}\n1,1,2022-02-30,1,100,2,200\n",
                  "orders_data/orders.csv: line 2, column order_date (field 3): date/time field value out of range; "
                  "value '2022-02-30'", id="not a real day"),
+    pytest.param("shipment_deliveries.csv", f"{SHIPMENTS}\n1,1,2022-01-05,2022-01-07\n2,2,2022-01-05,2022-04-31\n",
+                 "orders_data/shipment_deliveries.csv: line 3, column delivery_date (field 4): date/time field value "
+                 "out of range; value '2022-04-31'", id="not a real day, second date column"),
     pytest.param("orders.csv", f"{ORDERS}\n1,1,2022-01-03,1,100,2,200\n2,1,3000-01-01,1,100,2,200\n",
                  "orders_data/orders.csv: line 3, column order_date (field 3): value breaks the rule "
                  "order_date_in_range; value '3000-01-01'", id="date out of the table's range"),

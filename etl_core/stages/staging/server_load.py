@@ -172,7 +172,27 @@ def dates_as_date(cur: Any, schema: str, table: str, dates: list[DateColumn], ke
         name = exc.diag.constraint_name or ""
         column = next(d for d in dates if any(c == name for c, _ in d.constraints))
         raise _breaks_rule(cur, target, dates, column, name, constraints[name], key, source, file_columns) from None
+    except (psycopg2.errors.DatetimeFieldOverflow, psycopg2.errors.InvalidDatetimeFormat) as exc:
+        cur.execute("ROLLBACK TO SAVEPOINT dates_as_date")  # ISO-shaped, but no such day: 2022-02-30
+        problem = (exc.diag.message_primary or str(exc)).strip()
+        raise _no_such_day(cur, target, dates, problem, key, source, file_columns) from None
     cur.execute("RELEASE SAVEPOINT dates_as_date")
+
+
+def _no_such_day(cur: Any, target: sql.Composed, dates: list[DateColumn], problem: str, key: str,
+                 source: SourceFile, file_columns: list[str]) -> DataError:
+    """The first row (in file order) holding the value the conversion refused, in whichever date column."""
+    quoted = re.search(r': "(.*)"$', problem, re.DOTALL)
+    value = quoted.group(1) if quoted else ""
+    found = []
+    for date in dates:
+        cur.execute(sql.SQL("SELECT n FROM (SELECT row_number() OVER (ORDER BY ctid) AS n, {column} FROM {target}) "
+                            "AS rows WHERE {column} = %s ORDER BY n LIMIT 1").format(
+            column=safe_identifier(date.name), target=target), (value,))
+        found += [(n, date.name) for (n,) in cur.fetchall()]
+    line, column = (min(found)[0] + 1, min(found)[1]) if found else (None, None)  # +1: the header line
+    return _at(key, source, problem.removesuffix(quoted.group(0)) if quoted else problem, line, column,
+               file_columns, value if found else None)
 
 
 def _breaks_rule(cur: Any, target: sql.Composed, dates: list[DateColumn], column: DateColumn, name: str,
