@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -22,6 +23,7 @@ from urllib.parse import urlparse
 import psycopg2
 import pytest
 
+from cli_process import CliProcess
 from etl_core.config import load_config
 from etl_core.errors import ConfigError
 from etl_core.events import CancelToken, RunSummary
@@ -303,13 +305,25 @@ def proxied_aws_env(make_env, make_aws_s3_database, pg_uri, s3_endpoint) -> Any:
     proxy.close()
 
 
-def test_a_cancel_during_an_import_ends_the_server_call_and_publishes_nothing(proxied_aws_env, pg15):
-    env, proxy = proxied_aws_env
+def hold_the_orders_import(env: Env, proxy: FaultProxy) -> tuple[dict[str, tuple[int, str]], Rule]:
+    """After a good load: staging's checksum, and a hold on the database's read of a 2 MB orders.csv."""
     succeeded(run(env, ("prepare", "staging")))
     before = staging_checksum(env)
     env.put("orders.csv", ORDERS + "\n" + "".join(f"{i},1,2022-01-{i % 28 + 1:02d},1,10,2,20\n"
                                                   for i in range(1, 60_001)))
-    hold = proxy.add(Rule(match=f"GET /{env.bucket}/orders_data/orders.csv", action="hold", after_bytes=100_000))
+    return before, proxy.add(Rule(match=f"GET /{env.bucket}/orders_data/orders.csv", action="hold",
+                                  after_bytes=100_000))
+
+
+def assert_nothing_left_running(env: Env) -> None:
+    assert load_tables(env) == []
+    assert env.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                     "AND query LIKE %s AND pid <> pg_backend_pid()", ("%table_import_from_s3%",)) == [(0,)]
+
+
+def test_a_cancel_during_an_import_ends_the_server_call_and_publishes_nothing(proxied_aws_env, pg15):
+    env, proxy = proxied_aws_env
+    before, hold = hold_the_orders_import(env, proxy)
     cancel = CancelToken()
     outcome: dict[str, Any] = {}
     worker = threading.Thread(target=lambda: outcome.update(summary=run(env, ("staging",), cancel)), daemon=True)
@@ -328,8 +342,25 @@ def test_a_cancel_during_an_import_ends_the_server_call_and_publishes_nothing(pr
     assert summary.status == "cancelled", [(s.stage, s.error) for s in summary.stages]
     assert seconds < 30
     assert staging_checksum(env) == before
-    assert load_tables(env) == []
-    assert env.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                     "AND query LIKE %s AND pid <> pg_backend_pid()", ("%table_import_from_s3%",)) == [(0,)]
+    assert_nothing_left_running(env)
     assert env.query(f'SELECT status FROM "{env.user_id}_staging".console_runs WHERE run_id = %s',
                      (summary.run_id,)) == [("cancelled",)]
+
+
+def test_sigterm_during_an_import_exits_143_and_records_the_run_cancelled(proxied_aws_env, pg15, tmp_path):
+    env, proxy = proxied_aws_env
+    before, hold = hold_the_orders_import(env, proxy)
+    process = CliProcess(env.config_path, "--stage", "staging", "--json", cwd=tmp_path)
+    try:
+        assert hold.fired.wait(60), "the import never reached the held S3 read"
+        process.send(signal.SIGTERM)
+        result = process.finish(timeout=60)
+    finally:
+        hold.release.set()
+        process.kill()
+
+    assert result.code == 143, result.stderr
+    outcome = json.loads(result.stdout)
+    assert outcome["status"] == "cancelled" and outcome["transfer"] == "aws_s3"
+    assert staging_checksum(env) == before
+    assert_nothing_left_running(env)
