@@ -1,8 +1,7 @@
 """The CSV dialect of the warehouse's COPY, in one place for both transfer modes.
 
 Client mode streams through `COPY ... FROM STDIN` / `COPY (...) TO STDOUT`; the aws_s3 mode hands
-the same options to the warehouse's own COPY, so both read and write the same bytes. (Client mode
-still spells them inline in etl_core/stages/; the integration of the aws_s3 mode moves it here.)
+the same options to the warehouse's own COPY, so both read and write the same bytes.
 """
 
 from __future__ import annotations
