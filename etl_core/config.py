@@ -244,7 +244,7 @@ def parse_config(raw: dict[str, Any], path: str, *, today: date | None = None) -
     dims = reader.string("warehouse", "dims_schema")
     if not IDENTIFIER_RE.match(dims):
         reader.fail("warehouse", "dims_schema", f"{dims!r} is not a safe identifier")
-    transfer = _transfer_mode(reader, url)
+    transfer = _transfer_mode(reader, url, endpoint)
 
     scale = reader.number("console", "demo_scale", default=1)
     if not 0 < scale <= 1000:
@@ -265,7 +265,7 @@ def parse_config(raw: dict[str, Any], path: str, *, today: date | None = None) -
     )
 
 
-def _transfer_mode(reader: _Reader, url: str) -> str:
+def _transfer_mode(reader: _Reader, url: str, s3_endpoint: str) -> str:
     transfer = reader.string("warehouse", "transfer", default=CLIENT_TRANSFER)
     if transfer not in TRANSFER_MODES:
         allowed = ", ".join(f'"{mode}"' for mode in TRANSFER_MODES)
@@ -275,6 +275,10 @@ def _transfer_mode(reader: _Reader, url: str) -> str:
         reader.fail("warehouse", "transfer", '"aws_s3" needs an RDS or Aurora PostgreSQL warehouse: only those have '
                     "the aws_s3 extension, and the embedded Postgres is neither. Give the warehouse URL ([warehouse] "
                     f'url or {WAREHOUSE_URL_ENV}), or use transfer = "client"')
+    if transfer == AWS_S3_TRANSFER and s3_endpoint == EMBEDDED:
+        reader.fail("warehouse", "transfer", '"aws_s3" has the warehouse read and write S3 itself, and it cannot '
+                    'reach the embedded S3 on this machine: set [source] endpoint_url = "" (AWS S3), or use '
+                    'transfer = "client"')
     return transfer
 
 

@@ -264,6 +264,13 @@ def test_aws_s3_with_the_embedded_warehouse_exits_2_saying_why(env, tmp_path):
         del os.environ["D2B_WAREHOUSE_URL"]
 
 
+def test_aws_s3_with_the_embedded_s3_exits_2_saying_why(env, s3_endpoint):
+    text = env.config_path.read_text().replace(f'endpoint_url = "{s3_endpoint}"', 'endpoint_url = "embedded"')
+    env.config_path.write_text(text.replace("\n[console]", 'transfer = "aws_s3"\n\n[console]'))
+    with pytest.raises(ConfigError, match="it cannot reach the embedded S3 on this machine"):
+        load_config(str(env.config_path))
+
+
 def test_client_is_the_default_and_documented(env):
     assert load_config(str(env.config_path)).warehouse.transfer == "client"  # the key left out
     assert load_config(str(REPO / "etl_core" / "default_config.toml")).warehouse.transfer == "client"
