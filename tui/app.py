@@ -12,9 +12,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import ClassVar
 
@@ -43,6 +45,8 @@ from tui.workers import describe
 # The headless CLI's exit codes (143, 129); the console cancels through its asyncio loop instead of signal handlers.
 EXIT_SIGNALS = {signum: EXIT_CODES[signum] for signum in (signal.SIGTERM, signal.SIGHUP)}
 RUN_STOP_WAIT_S = 30  # a cancelled stage ends within seconds (bounded waits in the core); never wait forever
+# Textual's shutdown writes to the terminal; with the terminal gone (SIGHUP) that write can block forever.
+EXIT_GRACE_S = 5
 
 
 class ConsoleApp(App[int]):
@@ -241,6 +245,9 @@ class ConsoleApp(App[int]):
             if services is not None:
                 services.close()
             self.post_message(ShutDownDone(code))
+            if not self.is_headless:  # the run is recorded and the services stopped: nothing is lost by leaving
+                time.sleep(EXIT_GRACE_S)
+                _leave_now(code, self.farewell)
 
         threading.Thread(target=work, name="shut down", daemon=True).start()
 
@@ -279,6 +286,15 @@ def run_console(args: argparse.Namespace) -> int:
         print("d2b-console: --demo-scale must be between 0 (excluded) and 1000", file=sys.stderr)
         return EXIT_CONFIG
     return run_app(ConsoleApp(config, demo_scale=demo_scale))
+
+
+def _leave_now(code: int, farewell: str) -> None:
+    """Exit at once, past a Textual shutdown stuck on a terminal that is gone."""
+    try:
+        os.write(2, f"{farewell}\n".encode())
+    except OSError:
+        pass  # the terminal is gone: nobody to tell
+    os._exit(code)
 
 
 def run_app(app: ConsoleApp) -> int:

@@ -123,6 +123,30 @@ def test_a_signal_during_a_run_cancels_it_records_it_and_exits(env, tmp_path, si
         terminal.close()
 
 
+def _gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1].startswith("Z")  # exited, not yet reaped
+    except FileNotFoundError:
+        return True
+
+
+def test_the_terminal_going_away_mid_run_ends_the_console(env, tmp_path):
+    """tmux killed (a closed window, a dropped SSH session): the console must not outlive its terminal."""
+    terminal = Terminal(_workdir(tmp_path, env.config_path.read_text()))
+    try:
+        terminal.wait_for(lambda s: "connected:" in s, "the console to connect")
+        terminal.keys("r")
+        terminal.wait_for(lambda s: "Export preview" in s, "the run to wait at the export preview")
+        pid = terminal.console_pid()
+    finally:
+        terminal.close()
+    deadline = time.monotonic() + 60
+    while not _gone(pid):
+        assert time.monotonic() < deadline, "d2b-console is still running 60 s after its terminal went away"
+        time.sleep(0.2)  # polling another process, bounded by the deadline
+    assert _running_run(env) == [(1, "cancelled")]
+
+
 def test_sigterm_stops_the_embedded_services(tmp_path):
     """The shipped config (embedded Postgres and S3, state in ./.d2b-state), with a tiny demo dataset."""
     config = (Path(__file__).parents[2] / "config.toml").read_text()
