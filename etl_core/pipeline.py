@@ -248,10 +248,16 @@ def _run_stages(services: Services, lock_conn, run_id: int, stages: tuple[str, .
         _record(lock_conn, emit, run_id, history.record_stage, config, run_id, running)
         ctx = StageContext(config, services, run_id, stage, emit, cancel)
         output, status, error = StageOutput(), "succeeded", None
+        waited = 0.0  # at the export preview: the operator's time, not the stage's
         try:
             cancel.raise_if_cancelled()
-            if stage == "export" and confirm_export is not None and not confirm_export():
-                raise ExportDeclined("the export was cancelled at the export preview; nothing was written")
+            if stage == "export" and confirm_export is not None:
+                asked = time.monotonic()
+                confirmed = confirm_export()
+                waited = time.monotonic() - asked
+                ctx.log(f"export {'confirmed' if confirmed else 'declined'} at the export preview after {waited:.1f}s")
+                if not confirmed:
+                    raise ExportDeclined("the export was cancelled at the export preview; nothing was written")
             output = STAGE_FUNCTIONS[stage](ctx)
             if blocking := blocking_failures(output.checks):
                 status, error = "failed", f"checks failed: {blocking}"
@@ -270,7 +276,7 @@ def _run_stages(services: Services, lock_conn, run_id: int, stages: tuple[str, .
             ctx.log(f"check {check.name} [{check.severity}]: {check.detail}", level)
         if error:
             ctx.log(error, "ERROR" if status == "failed" else "WARNING")
-        result = StageResult(stage, status, started_at, time.monotonic() - started, output.rows,
+        result = StageResult(stage, status, started_at, time.monotonic() - started - waited, output.rows,
                              redact(error) if error else None, tuple(output.checks), output.details)
         _record(lock_conn, emit, run_id, history.record_stage, config, run_id, result)
         emit(StageFinished(run_id, result))

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import threading
+
+from etl_core.events import LogLine
 from helpers import assert_succeeded, run
 from support import create_dims, put_dataset
 
@@ -116,3 +120,21 @@ def test_the_writer_keeps_its_own_copy_of_each_write(s3, make_env):
     writer.complete()
     assert writer.bytes_written == len(expected)
     assert s3.get_object(Bucket=env.bucket, Key="out/reused.csv")["Body"].read() == expected
+
+
+def test_time_at_the_export_preview_is_the_operators_not_the_stages(make_env):
+    env = make_env()
+    create_dims(env, products={1: "alpha"})
+    put_dataset(env, [(1, 1, "2022-03-01", 1, 10, 1)], [(5, 1)], [])
+    waited = threading.Event()
+
+    def confirm_after_a_while() -> bool:
+        waited.wait(3)  # an operator reading the preview for three seconds
+        return True
+
+    lines: list[LogLine] = []
+    summary = run(env, confirm_export=confirm_after_a_while,
+                  sink=lambda e: lines.append(e) if isinstance(e, LogLine) else None)
+    assert_succeeded(summary)
+    assert summary.duration_s - sum(s.duration_s for s in summary.stages) >= 3  # in the run, not in the export
+    assert any(re.fullmatch(r"export confirmed at the export preview after 3\.\ds", line.message) for line in lines)
