@@ -46,4 +46,10 @@ echo "mypy (etl_core, tui, bench)" >&2
 .venv/bin/mypy
 
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
+# A base folder of this run's own: pytest resets /tmp/pytest-of-$USER to 0700 whenever another
+# session starts, which locks the embedded Postgres' OS user out of a running session's data folders.
+case " $* " in
+  *" --basetemp"*) ;;
+  *) set -- --basetemp="$(mktemp -d -t d2b-tests.XXXXXX)/pytest" "$@" ;;
+esac
 exec .venv/bin/python -m pytest "$@"
