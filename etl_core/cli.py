@@ -20,7 +20,7 @@ from etl_core.background import BackgroundCall
 from etl_core.config import Config, load_config
 from etl_core.crash_report import report_crash
 from etl_core.dry_run import dry_run_plan, print_plan
-from etl_core.errors import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Cancelled, D2BError
+from etl_core.errors import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Cancelled, ConfigError, D2BError
 from etl_core.events import (
     CancelToken,
     Event,
@@ -154,6 +154,8 @@ def _run(args: argparse.Namespace, reporter: ProgressReporter, cancel: CancelTok
             return code
     except D2BError as exc:
         code = signals.exit_code if isinstance(exc, Cancelled) else exc.exit_code
+        for warning in exc.warnings if isinstance(exc, ConfigError) else ():
+            reporter.line("WARNING", warning)
         reporter.line("ERROR", str(exc))
         _emit_json({"status": "error", "exit_code": code, "error": redact(str(exc))}, args.json)
         return code

@@ -187,7 +187,14 @@ def load_config(path: str | None = None, *, today: date | None = None) -> Config
 def parse_config(raw: dict[str, Any], path: str, *, today: date | None = None) -> Config:
     reader = _Reader(raw, path)
     warnings = reader.unknown_keys()
+    try:
+        return _parse(reader, path, warnings, today)
+    except ConfigError as exc:
+        exc.warnings = warnings
+        raise
 
+
+def _parse(reader: _Reader, path: str, warnings: list[str], today: date | None) -> Config:
     user_id = reader.string("pipeline", "user_id")
     if not IDENTIFIER_RE.match(user_id):
         reader.fail("pipeline", "user_id", f"{user_id!r} is not a safe identifier: use lowercase letters, digits "

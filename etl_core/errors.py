@@ -24,6 +24,7 @@ class ConfigError(D2BError):
 
     def __init__(self, path: str, key: str, problem: str):
         self.path, self.key, self.problem = path, key, problem
+        self.warnings: list[str] = []  # the file's unknown keys: a missing key is often a misspelt one
         super().__init__(f"{path}: [{key}] {problem}")
 
 

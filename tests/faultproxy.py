@@ -8,7 +8,8 @@ Actions:
 - "stall": stop forwarding (and reading) in one `direction` ("down": server to client, "up": client to
   server) after `after_bytes` went that way, without closing, until released; the other direction
   keeps flowing. A stalled "up" fills the client's socket, a stalled "down" the server's;
-- "503" / "501" / "507": answer that HTTP status (SlowDown / NotImplemented / InsufficientStorage)
+- "503" / "501" / "507" / "403": answer that HTTP status (SlowDown / NotImplemented / InsufficientStorage /
+  AccessDenied)
   instead of forwarding.
 Each rule fires `times` times, then passes.
 """
@@ -25,13 +26,14 @@ ANSWERS = {
     "503": (b"503 Slow Down", b"SlowDown"),
     "501": (b"501 Not Implemented", b"NotImplemented"),
     "507": (b"507 Insufficient Storage", b"InsufficientStorage"),
+    "403": (b"403 Forbidden", b"AccessDenied"),
 }
 
 
 @dataclass
 class Rule:
     match: str                     # substring of the request line (or of a Postgres startup packet)
-    action: str                    # "cut", "hold", "stall", "503", "501" or "507"
+    action: str                    # "cut", "hold", "stall" or a status of ANSWERS
     after_bytes: int = 0           # bytes forwarded (in `direction`) before the action
     times: int = 1                 # how many connections (requests) it applies to
     direction: str = "down"        # for "stall": "down" (server to client) or "up" (client to server)

@@ -68,6 +68,7 @@ def test_missing_config_key_and_unknown_key(tmp_path):
     result = cli(["--dry-run", "--config", str(tmp_path / "extra.toml")], tmp_path)
     assert result.returncode == 2
     assert "[warehouse.dims_schema] is missing" in result.stderr
+    assert f"{tmp_path / 'extra.toml'}: unknown key pipeline.colour is ignored" in result.stderr
 
 
 def test_unreachable_warehouse_exits_3_without_the_password(make_env, tmp_path):

@@ -80,7 +80,9 @@ def test_a_disk_that_fills_up_mid_run_fails_the_stage_and_the_data_survives(pg_e
         summary = run(pg_env, sink=fill_during_the_load)
         assert summary.status == "failed" and summary.stages[1].status == "failed", summary.stages
         assert fillers
-        print(f"the stage's error: {summary.stages[1].error}")
+        error = summary.stages[1].error
+        assert error.startswith(f"the warehouse embedded Postgres (data in {pg}) is out of disk space: "), error
+        assert "No space left on device" in error and "the previous data is intact" in error
         refused = run_all(pg_env, tmp_path)  # still full
         assert_start_refused(refused, f"the embedded Postgres in {pg} could not start: the disk holding it is full")
         assert "move it aside" not in refused.stderr

@@ -183,7 +183,7 @@ def test_second_run_refuses_at_once_naming_the_first_and_the_lock_dies_with_it(p
     assert orders_count(env) == BIG_ORDERS_ROWS
 
 
-def test_export_denied_exits_1_with_no_partial_object(env, s3):
+def test_export_to_a_missing_bucket_exits_1_with_no_partial_object(env, s3):
     env.config_path.write_text(env.config_path.read_text().replace('bucket = ""', 'bucket = "missing-export-bucket"'))
     process = start_cli(env, "--run-all", "--json")
     out, err = process.communicate(timeout=120)
@@ -192,6 +192,26 @@ def test_export_denied_exits_1_with_no_partial_object(env, s3):
     assert summary["stages"][-1]["status"] == "failed"
     assert "missing-export-bucket" in summary["stages"][-1]["error"]
     assert summary["analytics"]["agg_shipments"]["tt_late_shipments"] == 1
+    assert s3.list_objects_v2(Bucket=env.bucket, Prefix="analytics_export/").get("KeyCount", 0) == 0
+
+
+def test_export_denied_exits_1_with_no_partial_object(env, s3, s3_endpoint):
+    parsed = urlparse(s3_endpoint)
+    proxy = FaultProxy(parsed.hostname, parsed.port)
+    try:
+        env.config_path.write_text(env.config_path.read_text().replace(s3_endpoint, proxy.url))
+        denied = proxy.add(Rule(match=f"PUT /{env.bucket}/analytics_export/", action="403", times=100))
+        process = start_cli(env, "--run-all", "--json")
+        out, err = process.communicate(timeout=120)
+    finally:
+        proxy.close()
+    assert process.returncode == 1, err
+    assert denied.fired.is_set()
+    export = json.loads(out)["stages"][-1]
+    assert export["status"] == "failed"
+    assert f"s3://{env.bucket}/analytics_export/" in export["error"] and "AccessDenied" in export["error"], export
+    assert "Traceback" not in err
+    assert json.loads(out)["analytics"]["agg_shipments"]["tt_late_shipments"] == 1
     assert s3.list_objects_v2(Bucket=env.bucket, Prefix="analytics_export/").get("KeyCount", 0) == 0
 
 

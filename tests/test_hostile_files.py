@@ -8,6 +8,7 @@ import bz2
 import gzip
 import io
 import json
+import lzma
 import os
 import subprocess
 import sys
@@ -48,6 +49,18 @@ CORPUS: dict[str, tuple[bytes, str]] = {
             "'PK\\x03\\x04')")),
     "bzip2": (bz2.compress(GOOD.encode()), ("the object is a bzip2-compressed file, not CSV text (it starts with "
               "'BZh'); decompress it (bunzip2)")),
+    "xz": (lzma.compress(GOOD.encode()), ("the object is an xz-compressed file, not CSV text (it starts with "
+           "'\\xfd7zXZ\\x00'); decompress it (unxz) and upload the .csv")),
+    # The formats Python cannot write: their magic bytes in front of the text are what the console sees first.
+    "zstd": (b"\x28\xb5\x2f\xfd" + GOOD.encode(), ("the object is a zstd-compressed file, not CSV text (it starts "
+             "with '(\\xb5/\\xfd'); decompress it (unzstd) and upload the .csv")),
+    "7z": (b"7z\xbc\xaf\x27\x1c" + GOOD.encode(), ("the object is a 7-Zip archive, not CSV text (it starts with "
+           "'7z\\xbc\\xaf\\'\\x1c'); extract the .csv and upload it")),
+    "Parquet": (b"PAR1" + GOOD.encode(), ("the object is a Parquet file, not CSV text (it starts with 'PAR1'); "
+                "export it as CSV and upload that")),
+    ".xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + GOOD.encode(), ("the object is an old Excel (.xls) or other "
+             "OLE file, not CSV text (it starts with '\\xd0\\xcf\\x11\\xe0'); save the sheet as CSV (UTF-8) and "
+             "upload that")),
     "UTF-16": (GOOD.encode("utf-16"), ("the object is UTF-16 text, not CSV text (it starts with '\\xff\\xfe'); "
                "save it as UTF-8")),
     "other binary": (bytes(range(256)) * 64, "the object holds binary data, not CSV text (a NUL byte at byte 1)"),

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from urllib.parse import urlparse
 
+import pytest
+
 from faultproxy import FaultProxy, Rule
 from helpers import assert_succeeded, run
 
@@ -31,12 +33,14 @@ def test_the_sweep_aborts_only_incomplete_uploads_of_the_keys_about_to_be_writte
     assert warnings == [f"aborted 1 incomplete upload(s) of s3://{env.bucket}/{ours} left by an earlier run"]
 
 
-def test_a_server_without_list_multipart_uploads_gives_a_warning_and_the_export_succeeds(env, s3_endpoint):
+@pytest.mark.parametrize("refusal", [("501", "NotImplemented"), ("403", "AccessDenied")], ids=lambda r: r[0])
+def test_a_server_refusing_list_multipart_uploads_gives_a_warning_and_the_export_succeeds(env, s3_endpoint, refusal):
+    status, code = refusal
     parsed = urlparse(s3_endpoint)
     proxy = FaultProxy(parsed.hostname, parsed.port)
     try:
         env.config_path.write_text(env.config_path.read_text().replace(s3_endpoint, proxy.url))
-        refusal = proxy.add(Rule(match=f"GET /{env.bucket}?uploads", action="501", times=100))
+        refusal = proxy.add(Rule(match=f"GET /{env.bucket}?uploads", action=status, times=100))
         events: list = []
         summary = run(env, sink=events.append)
     finally:
@@ -45,7 +49,7 @@ def test_a_server_without_list_multipart_uploads_gives_a_warning_and_the_export_
     assert refusal.hits == 1  # one refusal is enough: the other keys are not asked
     warnings = [e.message for e in events if getattr(e, "level", "") == "WARNING"]
     assert len(warnings) == 1
-    assert "could not clean up incomplete uploads of" in warnings[0] and "S3 answered 501 NotImplemented" in warnings[0]
+    assert "could not clean up incomplete uploads of" in warnings[0] and f"S3 answered {status} {code}" in warnings[0]
     assert "only housekeeping: the export goes on" in warnings[0]
     keys = {o["Key"] for o in env.s3.list_objects_v2(Bucket=env.bucket, Prefix="analytics_export/")["Contents"]}
     assert keys == {f"analytics_export/{env.user_id}/{table}.csv" for table in EXPORTED}

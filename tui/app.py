@@ -279,6 +279,8 @@ def run_console(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as exc:
+        for warning in exc.warnings:
+            print(f"d2b-console: warning: {warning}", file=sys.stderr)
         print(f"d2b-console: bad configuration: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     demo_scale = getattr(args, "demo_scale", None)
