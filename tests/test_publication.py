@@ -85,6 +85,27 @@ def test_a_held_lock_makes_the_publication_wait_a_bounded_time_and_name_the_hold
     assert load_tables(env) == []
 
 
+def test_a_held_lock_makes_the_analytics_publication_wait_a_bounded_time_and_name_the_holder(loaded):
+    env = loaded
+    analytics = f'"{env.user_id}_analytics"'
+    before = env.query(f"SELECT count(*) FROM {analytics}.agg_shipments")[0][0]
+    holder = psycopg2.connect(env.pg_uri, application_name="a nightly backup")
+    try:
+        with holder.cursor() as cur:  # SHARE mode lets readers in but no row replacement, until it ends
+            cur.execute(f"LOCK TABLE {analytics}.agg_shipments IN SHARE MODE")
+            cur.execute("SELECT pg_backend_pid()")
+            holder_pid = cur.fetchone()[0]
+        summary = run(env, ("analytics",))
+    finally:
+        holder.close()
+    error = summary.stages[0].error
+    assert summary.stages[0].status == "failed"
+    assert f"publishing the analytics rows of {env.user_id}_analytics waited 0.5s for its locks" in error, error
+    assert f"held by pid {holder_pid} (application 'a nightly backup', user " in error and "ShareLock" in error
+    assert "gave up after 3 attempts: nothing was published and the previous data is unchanged" in error
+    assert env.query(f"SELECT count(*) FROM {analytics}.agg_shipments")[0][0] == before
+
+
 def test_a_failure_inside_the_publication_publishes_nothing(loaded):
     env = loaded
     # A view on the last table makes its swap fail, after the other two were swapped in the transaction.
