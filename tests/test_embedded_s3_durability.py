@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -144,7 +145,8 @@ def test_a_full_store_fails_the_export_naming_it_and_keeps_the_previous_objects(
         assert summary["status"] == "failed" and summary["exports"] == []
         export = summary["stages"][-1]
         assert export["stage"] == "export" and export["status"] == "failed"
-        assert f"the embedded S3 store {store} is full (No space left on device" in export["error"]
+        assert re.search(rf"the embedded S3 store {re.escape(str(store))} is full \(No space left on device; "
+                         r"\d+ KB free\): s3://\S+ was not stored", export["error"]), export["error"]
         assert "free space on that disk" in export["error"] and "Traceback" not in full.stderr
         kept = open_and_list_exports(folder)
         filler.unlink()
