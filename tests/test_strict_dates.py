@@ -126,3 +126,14 @@ def test_the_fast_proof_clears_clean_lines_and_nothing_doubtful():
                       b"\n-1,1,2022-01-05,\n")
     for doubtful in doubtful_lines:
         assert guard._proven_lines(doubtful) is None, doubtful
+
+
+def test_the_fast_proof_clears_lines_whose_nullable_dates_are_all_empty():
+    """A shipment not sent yet has both dates empty (most demo rows): the proof must clear it, or the exact
+    check reads the whole file record by record (2 MB/s instead of 70 at scale 100)."""
+    guard = DateGuard("k", "t", ["shipment_id", "order_id", "shipment_date", "delivery_date"],
+                      {"shipment_date": True, "delivery_date": True})
+    lines = b"\n" + b"".join(b"%d,%d,%s\n" % (i, i, (b",", b"2022-01-05,", b"2022-01-05,2022-01-09")[i % 3])
+                             for i in range(999))
+    assert guard._proven_lines(lines) == 999
+    assert guard._proven_lines(b"\n1,1,,\n2,2,,-1\n") is None
