@@ -72,6 +72,7 @@ class WarehouseSettings:
 class ConsoleSettings:
     state_dir: Path
     demo_scale: float
+    query_timeout_s: float = 30.0  # statement timeout of the SQL pane, previews and profiles
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,7 @@ _KNOWN_KEYS: dict[str, set[str]] = {
     "console": {
         "state_dir",
         "demo_scale",
+        "query_timeout_s",
     },
     "timeouts": {
         "connect_s",
@@ -256,9 +258,13 @@ def _parse(reader: _Reader, path: str, warnings: list[str], today: date | None) 
     scale = reader.number("console", "demo_scale", default=1)
     if not 0 < scale <= 1000:
         reader.fail("console", "demo_scale", "must be a number between 0 (excluded) and 1000")
+    query_timeout = reader.number("console", "query_timeout_s", default=30)
+    if not 0 < query_timeout <= 86400:
+        reader.fail("console", "query_timeout_s", "must be a number of seconds between 0 (excluded) and 86400")
     console = ConsoleSettings(
         state_dir=Path(reader.string("console", "state_dir", default=".d2b-state")).expanduser().absolute(),
         demo_scale=float(scale),
+        query_timeout_s=float(query_timeout),
     )
     return Config(
         path=path,

@@ -1,7 +1,8 @@
 """The one registry of console actions: it feeds the key bindings, the help screen and the command palette.
 
-Each action names a method `action_<name>` on the app (scope "app") or on the main screen
-(scope "main"), its key, a short label (footer) and a description (help screen, palette).
+Each action names a method `action_<name>` on the app (scope "app"), the main screen (scope
+"main"), the SQL pane (scope "query") or a results viewer (scope "results"), its key, a short
+label (footer) and a description (help screen, palette).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from dataclasses import dataclass
 from textual.binding import Binding, BindingType
 
 KEY_NAMES = {"question_mark": "?", "f1": "F1", "f5": "F5", "ctrl+p": "Ctrl+P", "enter": "Enter", "escape": "Esc",
-             "tab": "Tab", "slash": "/", "end": "End"}
+             "tab": "Tab", "slash": "/", "end": "End", "colon": ":", "ctrl+j": "Ctrl+J", "ctrl+g": "Ctrl+G",
+             "ctrl+r": "Ctrl+R", "left_square_bracket": "[", "right_square_bracket": "]", "backslash": "\\"}
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,8 @@ class ActionSpec:
     group: str
     footer: bool = True
     priority: bool = False
-    scope: str = "main"  # "app": bound on the app (every screen); "main": on the main screen
+    scope: str = "main"  # "app": bound on the app (every screen); "main": on the main screen; "query": on the
+    # SQL pane; "results": on a results viewer (a preview or a query result, when it has the focus)
     rank: int = 99       # the footer shows the lowest ranks that fit (and always help and quit)
 
     @property
@@ -82,6 +85,35 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Log", rank=12),
     ActionSpec("open_log", "o", "Full log", "Open the last run's full log file in $PAGER (the console comes back "
                "when you quit it)", "Log", rank=10),
+    # Inspect: the SQL pane (scope "query": the query screen), any result or preview (scope "results": the viewer)
+    ActionSpec("open_query", "colon", "SQL", "Open the read-only SQL pane over the warehouse (the text is kept "
+               "between visits)", "Inspect"),
+    ActionSpec("insert_name", "i", "Insert name", "On a table or column of the warehouse tree: insert its name into "
+               "the SQL pane", "Inspect", footer=False),
+    ActionSpec("run_query", "ctrl+j", "Run", "Run the statement under the cursor (or the selection), read-only, "
+               "with the statement timeout", "Inspect", scope="query", priority=True),
+    ActionSpec("cancel_query", "ctrl+g", "Cancel", "Cancel the running query (Esc too)", "Inspect", scope="query",
+               priority=True),
+    ActionSpec("close_query", "escape", "Back", "Cancel the running query; when none runs, back to the main screen",
+               "Inspect", scope="query"),
+    ActionSpec("query_history", "ctrl+r", "History", "Recall a query from the history (kept in the state folder)",
+               "Inspect", scope="query", priority=True),
+    ActionSpec("sort_ascending", "left_square_bracket", "Sort ↑", "Sort by the selected column, ascending (on the "
+               "server for tables and query results)", "Inspect", scope="results"),
+    ActionSpec("sort_descending", "right_square_bracket", "Sort ↓", "Sort by the selected column, descending",
+               "Inspect", scope="results"),
+    ActionSpec("filter", "slash", "Filter", "Rows where the selected column equals the selected value, or a typed "
+               "condition (on the server for tables and query results)", "Inspect", scope="results"),
+    ActionSpec("clear_filters", "backslash", "Unfilter", "Remove every filter of this result or preview", "Inspect",
+               scope="results", footer=False),
+    ActionSpec("profile", "F", "Profile", "Profile the selected column: nulls, distinct, min, max, the ten most "
+               "frequent values (SQL over the whole table; pandas over an S3 sample)", "Inspect", scope="results"),
+    ActionSpec("copy_cell", "y", "Copy", "Copy the selected cell to the clipboard (through the terminal)", "Inspect",
+               scope="results"),
+    ActionSpec("copy_row", "Y", "Copy row", "Copy the selected row to the clipboard as one CSV line", "Inspect",
+               scope="results", footer=False),
+    ActionSpec("save_csv", "S", "Save CSV", "Save every row of the table or query result to a local CSV file "
+               "(streamed with COPY, with progress; asks before overwriting)", "Inspect", scope="results"),
     # App
     ActionSpec("help", "question_mark,f1", "Help", "This list of keys", "App", scope="app"),
     ActionSpec("command_palette", "ctrl+p", "Palette", "Search every action by name", "App", footer=False,
@@ -95,6 +127,6 @@ WIDGET_ACTIONS = frozenset({"preview_selected", "next_match", "previous_match", 
 
 
 def bindings(scope: str) -> list[BindingType]:
-    """The BINDINGS of the app ("app") or of the main screen ("main"), generated from the registry."""
+    """The BINDINGS of the app, the main screen, the SQL pane or a results viewer, generated from the registry."""
     return [Binding(a.key, a.name, a.label, show=a.footer, priority=a.priority)
             for a in ACTIONS if a.name not in WIDGET_ACTIONS and a.scope == scope]

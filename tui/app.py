@@ -34,6 +34,7 @@ from etl_core.signals import EXIT_CODES
 from tui.actions import bindings
 from tui.clock import Clock
 from tui.controller import Notice
+from tui.inspect.workbench import Workbench
 from tui.messages import BackgroundError, LogBatch, ServicesFailed, ServicesReady, ShutDownDone
 from tui.palette import ActionsProvider
 from tui.screens.confirm import ConfirmScreen
@@ -61,6 +62,7 @@ class ConsoleApp(App[int]):
         self.config = config
         self.clock = clock or Clock()
         self.services: Services | None = services
+        self.workbench: Workbench | None = None  # data inspection's sessions, once connected
         self._owns_services = services is None
         self._quitting = False
         self.demo_scale = demo_scale
@@ -144,6 +146,7 @@ class ConsoleApp(App[int]):
         services = self.services
         if services is not None and services.problems and self._owns_services:
             self.services = None
+            self._close_workbench()
             services.close()
         if self.services is None and not self._quitting:
             self.main.connecting()
@@ -187,6 +190,9 @@ class ConsoleApp(App[int]):
                      if service not in services.problems]
         if reachable:
             self.ui_log(f"connected: {', '.join(reachable)}")
+        if self.workbench is None or self.workbench.services is not services:
+            self._close_workbench()
+            self.workbench = Workbench(services)
         self.main.connect(services)
 
     def on_services_failed(self, message: ServicesFailed) -> None:
@@ -237,11 +243,14 @@ class ConsoleApp(App[int]):
             controller.token.cancel()
         services = self.services if self._owns_services else None
         self.services = None
+        workbench, self.workbench = self.workbench, None
         if what:
             self.push_screen(QuittingScreen(reason, what))
 
         def work() -> None:
             run_done.wait(RUN_STOP_WAIT_S)
+            if workbench is not None:  # a running query is cancelled, its connections closed
+                workbench.close()
             if services is not None:
                 services.close()
             self.post_message(ShutDownDone(code))
@@ -262,9 +271,15 @@ class ConsoleApp(App[int]):
         token = self.main.controller.token
         if token is not None:
             token.cancel()
+        self._close_workbench()
         if self._owns_services and self.services is not None:
             services, self.services = self.services, None
             services.close()
+
+    def _close_workbench(self) -> None:
+        workbench, self.workbench = self.workbench, None
+        if workbench is not None:
+            workbench.close()
 
     def _handle_exception(self, error: Exception) -> None:
         # Textual's one funnel for an unhandled exception: keep its exit, replace its traceback on the

@@ -14,6 +14,7 @@ from textual.message import Message
 from etl_core.browse import ExportPreview, Preview, SchemaInfo
 from etl_core.events import Event, LogLine, RunSummary, StageProgress
 from etl_core.history import RunRecord, StageRecord
+from etl_core.inspect.catalog import TableDescription
 from etl_core.s3 import S3Entry
 from etl_core.services import Services
 
@@ -45,6 +46,20 @@ class LakeListFailed(Message, bubble=False):
 @dataclass
 class WarehouseListed(Message, bubble=False):
     schemas: list[SchemaInfo]
+
+
+@dataclass
+class ColumnsListed(Message, bubble=False):
+    """A table's columns (types, nullability, primary key), for the warehouse tree node `node_id`."""
+
+    node_id: int
+    table: TableDescription
+
+
+@dataclass
+class ColumnsListFailed(Message, bubble=False):
+    node_id: int
+    error: str
 
 
 @dataclass

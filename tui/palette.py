@@ -6,6 +6,7 @@ from functools import partial
 
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.dom import DOMNode
 
 from tui.actions import ACTIONS, WIDGET_ACTIONS, ActionSpec
 
@@ -21,7 +22,15 @@ class ActionsProvider(Provider):
             yield spec, title
 
     def _run(self, spec: ActionSpec) -> None:
-        namespace = self.app if spec.scope == "app" else self.app.screen_stack[0]  # the main screen
+        namespace: DOMNode = self.app if spec.scope == "app" else self.app.screen_stack[0]  # the main screen
+        if spec.scope in ("query", "results"):
+            from tui.inspect.palette_target import action_target
+
+            found = action_target(self.app, spec.scope)
+            if isinstance(found, str):
+                self.app.notify(found, severity="warning")
+                return
+            namespace = found
         self.app.call_later(self.app.run_action, spec.name, namespace)
 
     async def discover(self) -> Hits:

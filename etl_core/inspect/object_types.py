@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 
 from psycopg2 import sql
 
+from etl_core.errors import D2BError
 from etl_core.inspect.object_sample import ObjectSample
 from etl_core.inspect.sql_lexer import Token, tokenize
 from etl_core.services import Services
@@ -42,7 +43,7 @@ class ExpectedColumn:
 @dataclass(frozen=True)
 class ColumnTypes:
     column: str
-    pandas_dtype: str  # what pandas infers from the sample: int64, float64, object...
+    pandas_dtype: str  # what pandas infers from the sample: int64, float64, object...; "" without pandas
     expected_type: str | None  # the staging column's type; None when the table has no such column
     nullable: bool | None
     bad_values: int  # sampled values of this column that would not load
@@ -93,22 +94,37 @@ def parse_create_table(ddl: str) -> tuple[ExpectedColumn, ...]:
 
 def check_object_types(services: Services, sample: ObjectSample) -> ObjectTypes:
     source = source_for(sample.key)
-    frame = sample.frame
+    dtypes, dtype_note = _inferred_dtypes(sample)
     if source is None:
-        unchecked = tuple(ColumnTypes(str(c), str(frame[c].dtype), None, None, 0) for c in frame.columns)
-        return ObjectTypes(sample.uri, None, sample.scope, unchecked, (), 0,
-                           "not a source file of the pipeline: no staging table to compare with")
+        unchecked = tuple(ColumnTypes(str(c), dtype, None, None, 0) for c, dtype in zip(sample.header, dtypes,
+                                                                                        strict=False))
+        note = "not a source file of the pipeline: no staging table to compare with"
+        return ObjectTypes(sample.uri, None, sample.scope, unchecked, (), 0, _notes(note, dtype_note))
     expected = {c.name: c for c in expected_columns(source)}
     header = [name.strip().lower() for name in sample.header]
     bad, note = _bad_values(services, sample, header, expected)
     counts = {name: sum(1 for b in bad if b.column == name) for name in header}
     columns: list[ColumnTypes] = []
-    for name, original in zip(header, frame.columns, strict=False):
+    for name, dtype in zip(header, dtypes, strict=False):
         column = expected.get(name)
-        columns.append(ColumnTypes(name, str(frame[original].dtype), column.type_name if column else None,
+        columns.append(ColumnTypes(name, dtype, column.type_name if column else None,
                                    column.nullable if column else None, counts[name]))
     return ObjectTypes(sample.uri, source.table, sample.scope, tuple(columns), tuple(bad[:MAX_BAD_VALUES]), len(bad),
-                       note)
+                       _notes(note, dtype_note))
+
+
+def _inferred_dtypes(sample: ObjectSample) -> tuple[list[str], str]:
+    """pandas' dtype of each column of the header; without pandas (an optional extra) "" for each, and why."""
+    try:
+        frame = sample.frame
+    except D2BError:
+        return ["" for _name in sample.header], "no inferred types: pandas is not installed " \
+                                                 "(pip install 'd2b-console[profile]')"
+    return [str(frame[c].dtype) for c in frame.columns], ""
+
+
+def _notes(*notes: str) -> str:
+    return " · ".join(note for note in notes if note)
 
 
 def _bad_values(services: Services, sample: ObjectSample, header: list[str],
@@ -118,6 +134,8 @@ def _bad_values(services: Services, sample: ObjectSample, header: list[str],
     for index, column in checked:
         bad += [BadValue(r.line, column.name, None, "empty, but the column is NOT NULL (an empty field loads as NULL)")
                 for r in sample.records if not column.nullable and _field(r.values, index) is None]
+    if "warehouse" in services.problems:  # the lake stays usable without it (open_services(each=True))
+        return _by_line(bad), "values not checked against the column types: the warehouse is not reachable"
     with services.transaction("inspect") as cur:
         cur.execute("SET TRANSACTION READ ONLY")
         cur.execute("SET LOCAL statement_timeout = %s", (CHECK_TIMEOUT,))

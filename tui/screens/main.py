@@ -2,9 +2,10 @@
 
 Left, the browse column (data lake, warehouse); right, the work column (pipeline, then the
 bottom switcher: log, preview). Below 110 columns the browse column gives way (`b` shows it in
-place of the work column); above, `b` hides it. Issue 13's inspection panes (the `:` SQL editor,
-the paged results viewer) belong in `tui/widgets/bottom/` as further panes of the bottom
-switcher, with their actions in `tui/actions.py` (scope "main").
+place of the work column); above, `b` hides it. A table or a CSV object previews in the paged
+results viewer (`tui/widgets/inspect/`, a further pane of the switcher); what is not rows
+(compressed, binary, ragged) in the plain preview pane. Inspection's actions are handed to
+`MainInspection` (tui/screens/inspect_actions.py); the `:` SQL pane is a screen of its own.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from tui.screens.cell import CellScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.export_preview import ExportPreviewScreen
 from tui.screens.history import HistoryScreen
+from tui.screens.inspect_actions import MainInspection
 from tui.widgets.bottom.log_pane import LogPane
 from tui.widgets.bottom.log_view import LogView
 from tui.widgets.bottom.preview_pane import PreviewPane, PreviewTable
@@ -54,6 +56,7 @@ from tui.widgets.browse.lake_tree import LakeTree
 from tui.widgets.browse.warehouse_tree import WarehouseTree
 from tui.widgets.chrome.key_bar import KeyBar
 from tui.widgets.chrome.title_bar import TitleBar
+from tui.widgets.inspect.results_viewer import ResultsViewer
 from tui.widgets.run.stage_table import StageTable
 from tui.workers import describe, in_thread
 
@@ -75,6 +78,8 @@ class MainScreen(Screen[None]):
         self.controller = RunController(clock)
         self._bridge: EventBridge | None = None
         self._export_screen: ExportPreviewScreen | None = None
+        self._preview = "preview"  # the bottom switcher's preview: "preview" (plain) or "data-preview" (rows)
+        self.inspection = MainInspection(self)
 
     @property
     def console_app(self) -> ConsoleApp:
@@ -96,6 +101,7 @@ class MainScreen(Screen[None]):
                 with ContentSwitcher(id="bottom", initial="log"):
                     yield LogPane(self.clock, id="log")
                     yield PreviewPane(id="preview")
+                    yield ResultsViewer(id="data-preview")
         yield KeyBar("main", id="keys")
 
     @property
@@ -146,8 +152,8 @@ class MainScreen(Screen[None]):
         self.pipeline.border_subtitle = Text(self.clock.scrub(text))
 
     def show_bottom(self, pane: str) -> None:
-        """"log" or "preview"; in the narrow layout this also leaves the trees."""
-        self.bottom.current = pane
+        """"log" or "preview" (the one last shown); in the narrow layout this also leaves the trees."""
+        self.bottom.current = self._preview if pane == "preview" else pane
         self.remove_class("-toggled") if self.has_class("-narrow") else None
 
     # services -------------------------------------------------------------------------------
@@ -181,20 +187,32 @@ class MainScreen(Screen[None]):
     @on(Tree.NodeSelected, "#lake")
     def _lake_selected(self, event: Tree.NodeSelected) -> None:
         item = event.node.data
-        if item is not None and item.kind == "object" and (services := self.console_app.need_services("s3")):
-            self._preview(f"s3://{item.bucket}/{item.key}", lambda: browse.preview_object(services, item.bucket,
-                                                                                          item.key))
+        if item is not None and item.kind == "object":
+            self.inspection.inspect_object(item.bucket, item.key)
 
     @on(Tree.NodeSelected, "#warehouse")
     def _warehouse_selected(self, event: Tree.NodeSelected) -> None:
         item = event.node.data
-        if item is not None and item.kind == "table" and (services := self.console_app.need_services("warehouse")):
-            self._preview(f"{item.schema}.{item.table}", lambda: browse.preview_table(services, item.schema,
-                                                                                      item.table))
+        if item is not None and item.kind == "table":
+            self.inspection.inspect_table(item.schema, item.table)
 
-    def _preview(self, title: str, job: Callable[[], Preview]) -> None:
+    def show_preview(self, data: bool) -> None:
+        """The preview in the bottom pane: the results viewer (`data`), or the plain pane (what is not rows)."""
+        self._preview = "data-preview" if data else "preview"
         self.show_bottom("preview")
-        self.preview_pane.load(title, job)
+
+    @property
+    def data_preview(self) -> ResultsViewer:
+        return self.query_one("#data-preview", ResultsViewer)
+
+    def on_results_viewer_done(self, message: ResultsViewer.Done) -> None:
+        self.inspection.viewer_done(message)
+
+    def action_open_query(self) -> None:
+        self.inspection.open_query()
+
+    def action_insert_name(self) -> None:
+        self.inspection.insert_name()
 
     @on(DataTable.CellSelected, "#preview-table")
     def _cell_selected(self, _event: DataTable.CellSelected) -> None:
@@ -242,7 +260,11 @@ class MainScreen(Screen[None]):
 
     def action_focus_log(self) -> None:
         self.show_bottom(self.bottom.current or "log")
-        (self.log_view if self.bottom.current == "log" else self.query_one(PreviewTable)).focus()
+        current = self.bottom.current
+        if current == "log":
+            self.log_view.focus()
+        else:
+            (self.data_preview.grid if current == "data-preview" else self.query_one(PreviewTable)).focus()
 
     # the log --------------------------------------------------------------------------------
     def action_log_stage(self) -> None:

@@ -1,6 +1,8 @@
 """The warehouse pane: the operator's schemas and the dimension schema, with tables and row counts.
 
 The tree lists itself in a thread worker (WarehouseListed comes back to it) on `refresh_listing`.
+Expanding a table lists its columns with type, nullability and primary key (SQLAlchemy's
+Inspector, through the core's Catalog, in a worker; ColumnsListed comes back).
 """
 
 from __future__ import annotations
@@ -8,22 +10,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual.widgets import Tree
+from textual.widgets.tree import NodeID, TreeNode, UnknownNodeID
 
 from etl_core import browse
 from etl_core.browse import SchemaInfo
+from etl_core.inspect.catalog import Catalog, TableDescription
 from etl_core.services import Services
 from tui.format import count
-from tui.messages import WarehouseListed
+from tui.messages import ColumnsListed, ColumnsListFailed, WarehouseListed
 from tui.widgets.browse.fitted_tree import FittedTree
 from tui.workers import in_thread
 
 
 @dataclass
 class WarehouseItem:
-    kind: str  # schema, table, note
+    kind: str  # schema, table, column, note
     schema: str = ""
     table: str = ""
     rows: int = 0
+    column: str = ""
+    loaded: bool = False  # a table whose columns are listed
 
 
 class WarehouseTree(FittedTree[WarehouseItem]):
@@ -33,9 +40,12 @@ class WarehouseTree(FittedTree[WarehouseItem]):
         self.guide_depth = 3
         self._collapsed: set[str] = set()
         self.services: Services | None = None
+        self.catalog: Catalog | None = None
+        self.auto_expand = False  # Enter previews a table; space (or a click on the arrow) lists its columns
 
     def connect(self, services: Services) -> None:
         self.services = services
+        self.catalog = Catalog(services)
         self.refresh_listing()
 
     def refresh_listing(self) -> None:
@@ -76,8 +86,8 @@ class WarehouseTree(FittedTree[WarehouseItem]):
             node = self.root.add(label, WarehouseItem("schema", schema.name),
                                  expand=schema.name not in self._collapsed)
             for table in schema.tables:
-                node.add_leaf(Text.assemble(table.name, ("  " + count(table.rows, "rows"), "cyan")),
-                              WarehouseItem("table", schema.name, table.name, table.rows))
+                node.add(Text.assemble(table.name, ("  " + count(table.rows, "rows"), "cyan")),
+                         WarehouseItem("table", schema.name, table.name, table.rows), allow_expand=True)
         if cursor >= 0:
             self.cursor_line = min(cursor, max(0, self.last_line))
 
@@ -89,3 +99,50 @@ class WarehouseTree(FittedTree[WarehouseItem]):
                 if table.data and table.data.kind == "table":
                     found[f"{table.data.schema}.{table.data.table}"] = table.data.rows
         return found
+
+    # columns ------------------------------------------------------------------------------------
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[WarehouseItem]) -> None:
+        item, catalog = event.node.data, self.catalog
+        if item is None or item.kind != "table" or item.loaded or catalog is None:
+            return
+        item.loaded = True
+        node_id, schema, table = event.node.id, item.schema, item.table
+        event.node.add_leaf(Text("listing columns …", style="italic dim"), WarehouseItem("note"))
+        in_thread(self, f"columns of {schema}.{table}", lambda: catalog.describe(schema, table),
+                  lambda described: ColumnsListed(node_id, described), group="warehouse-columns",
+                  failed=lambda error: ColumnsListFailed(node_id, error))
+
+    def _node(self, node_id: int) -> TreeNode[WarehouseItem] | None:
+        try:
+            return self.get_node_by_id(NodeID(node_id))
+        except UnknownNodeID:  # the tree was rebuilt meanwhile
+            return None
+
+    def on_columns_listed(self, message: ColumnsListed) -> None:
+        node = self._node(message.node_id)
+        if node is None:
+            return
+        node.remove_children()
+        for label, item in column_leaves(message.table):
+            node.add_leaf(label, item)
+
+    def on_columns_list_failed(self, message: ColumnsListFailed) -> None:
+        node = self._node(message.node_id)
+        if node is None:
+            return
+        node.remove_children()
+        node.add_leaf(Text(f"cannot list the columns: {message.error}", style="red"), WarehouseItem("note"))
+        if node.data is not None:
+            node.data.loaded = False  # collapsing and expanding again retries
+
+
+def column_leaves(table: TableDescription) -> list[tuple[Text, WarehouseItem]]:
+    """"order_id  integer  PK", "order_date  date  null": one leaf per column, in table order."""
+    leaves = []
+    for column in table.columns:
+        label = Text.assemble(column.name, ("  " + column.type_name, "cyan"))
+        if column.primary_key:
+            label.append("  PK", style="bold yellow")
+        label.append("  null" if column.nullable else "  not null", style="dim")
+        leaves.append((label, WarehouseItem("column", table.schema, table.table, column=column.name)))
+    return leaves

@@ -1,0 +1,188 @@
+"""The read-only SQL pane (`:`): an SQL editor over the warehouse, the result paged below it.
+
+ctrl+j runs the statement under the cursor (or the selection) on the pane's own read-only
+session, recorded in the query history; the result pages through the results viewer. ctrl+g or
+Esc cancels a running query; Esc otherwise goes back, keeping the text. An error is said below
+the editor and its place is selected in the text. The screen is installed once, so the text and
+the last result stay between visits.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from etl_core.errors import Cancelled
+from etl_core.inspect.paging import Page
+from etl_core.inspect.result_view import ResultView
+from etl_core.inspect.session import Column
+from etl_core.inspect.sql_lexer import line_column
+from etl_core.inspect.statement import QueryError
+from tui.actions import bindings
+from tui.inspect.sources import FirstPage, Opened, QuerySource, heads
+from tui.inspect.workbench import Workbench
+from tui.screens.query_history import QueryHistoryScreen
+from tui.widgets.inspect.results_viewer import ResultsViewer
+from tui.widgets.inspect.sql_editor import SqlEditor
+from tui.workers import describe
+
+SCREEN_NAME = "query"
+PLACEHOLDER = "-- read-only SQL over the warehouse; ctrl+j runs the statement under the cursor\n"
+HINT = "ctrl+j runs · ctrl+g cancels · ctrl+r history · Tab to the result · Esc back"
+
+
+class QueryScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = bindings("query")
+
+    def __init__(self, workbench: Workbench) -> None:
+        super().__init__()
+        self.workbench = workbench
+        self.running = False
+        self._offset = 0  # where the running statement starts in the editor's text
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="query-title")
+        yield SqlEditor(PLACEHOLDER, id="query-editor")
+        yield Static(id="query-status")
+        yield ResultsViewer(id="query-results")
+        yield Footer()
+
+    @property
+    def editor(self) -> SqlEditor:
+        return self.query_one(SqlEditor)
+
+    @property
+    def results(self) -> ResultsViewer:
+        return self.query_one(ResultsViewer)
+
+    def on_mount(self) -> None:
+        self._describe_warehouse()
+        self.editor.move_cursor(self.editor.document.end)
+        self.editor.focus()
+
+    def use(self, workbench: Workbench) -> None:
+        """The sessions of services opened again (F5 on the main screen); the text stays."""
+        if workbench is not self.workbench:
+            self.workbench = workbench
+            self._describe_warehouse()
+
+    def _unreachable(self) -> Text | None:
+        """What the pane says while the warehouse cannot be reached (open_services recorded why)."""
+        problem = self.workbench.services.problems.get("warehouse")
+        if problem is None:
+            return None
+        return Text.assemble(("the warehouse is not reachable: ", "bold red"), (problem, "red"),
+                             ("\nnothing can run here until it is: Esc, then F5 on the main screen retries", "dim"))
+
+    def _describe_warehouse(self) -> None:
+        session, services = self.workbench.queries, self.workbench.services
+        self.query_one("#query-title", Static).update(Text.assemble(
+            ("SQL", "bold"), f" · read-only · {services.warehouse_label} · statement timeout "
+            f"{session.statement_timeout_s:g} s"))
+        self._status(self._unreachable() or Text(HINT, style="dim"))
+
+    def _status(self, text: Text) -> None:
+        self.query_one("#query-status", Static).update(text)
+
+    def insert(self, text: str) -> None:
+        """Put `text` at the cursor (a name from the warehouse tree)."""
+        self.editor.insert(text)
+        self.editor.focus()
+
+    # --- running -----------------------------------------------------------------------------
+
+    def action_run_query(self) -> None:
+        if self.running:
+            self.notify("a query is running: ctrl+g cancels it", severity="warning")
+            return
+        if (unreachable := self._unreachable()) is not None:
+            self._status(unreachable)
+            return
+        found = self.editor.statement()
+        if found is None or not found[0].strip():
+            self._status(Text("nothing to run: type a query (SELECT, WITH, VALUES, TABLE or EXPLAIN)", style="yellow"))
+            return
+        text, self._offset = found
+        self.running = True
+        self._status(Text("running … (ctrl+g or Esc cancels)", style="italic"))
+        session, workbench = self.workbench.queries, self.workbench
+
+        def opener(first: FirstPage) -> Opened:
+            def first_page(columns: tuple[Column, ...], page: Page) -> None:
+                first(heads(columns), page)
+
+            result = session.run(text, first_page)
+            return QuerySource(workbench, ResultView(result.text)).opened(result)
+
+        self.results.load(QuerySource(workbench, ResultView(text)), opener=opener)
+
+    def on_results_viewer_done(self, message: ResultsViewer.Done) -> None:
+        message.stop()
+        if not self.running:
+            return  # a sort or filter of the result: the viewer says how it went
+        self.running = False
+        opened, exc = message.opened, message.exc
+        if opened is not None and opened.result is not None:
+            result = opened.result
+            message.viewer.source = QuerySource(self.workbench, ResultView(result.text))
+            self._status(Text.assemble((f"{result.total_rows:,} rows", "bold green"),
+                                       f" · first page {result.first_page_s:.2f} s · all {result.duration_s:.2f} s",
+                                       ("   Tab: the result ([ ] sort, / filter, F profile, y copy, S save)",
+                                        "dim")))
+            return
+        if isinstance(exc, Cancelled):
+            self._status(Text(f"cancelled: {describe(exc)}", style="yellow"))
+            return
+        said = message.error
+        if isinstance(exc, QueryError) and exc.position is not None:
+            at = self._offset + exc.position.offset  # the statement's place in the editor's whole text
+            self.editor.mark(at)
+            self.editor.focus()
+            place = line_column(self.editor.text, at)
+            said = "\n".join([f"{exc.message} (line {place.line}, column {place.column})",
+                              *(text for text in (exc.detail, exc.hint and f"hint: {exc.hint}") if text)])
+        self._status(Text.assemble(("error: ", "bold red"), (said, "red")))
+
+    def action_cancel_query(self) -> None:
+        if not self.running:
+            self.notify("no query is running")
+            return
+        self._status(Text("cancelling …", style="yellow"))
+        self.run_worker(self.workbench.queries.cancel, name="cancel query", group="query-cancel", thread=True,
+                        exit_on_error=False)
+
+    def action_close_query(self) -> None:
+        if self.running:
+            self.action_cancel_query()
+            return
+        self.app.pop_screen()
+
+    def action_query_history(self) -> None:
+        def picked(text: str | None) -> None:
+            if text is not None:
+                self.editor.text = text
+                self.editor.move_cursor(self.editor.document.end)
+                self.editor.focus()
+
+        self.app.push_screen(QueryHistoryScreen(self.workbench.history.entries()), picked)
+
+
+def open_query_screen(app: App, workbench: Workbench, insert: str | None = None) -> QueryScreen:
+    """Show the SQL pane (installed on first use), inserting `insert` at its cursor."""
+    if not app.is_screen_installed(SCREEN_NAME):
+        app.install_screen(QueryScreen(workbench), SCREEN_NAME)
+    installed = app.get_screen(SCREEN_NAME)
+    if not isinstance(installed, QueryScreen):
+        raise TypeError(f"the screen named {SCREEN_NAME!r} is not the SQL pane")
+    screen: QueryScreen = installed
+    screen.use(workbench)
+    if app.screen is not screen:
+        app.push_screen(SCREEN_NAME)
+    if insert:
+        app.call_after_refresh(screen.insert, insert)
+    return screen
