@@ -63,3 +63,42 @@ def screen_text_of(app: ConsoleApp) -> str:
     for line, text in re.findall(r'clip-path="url\(#[\w-]+-line-(\d+)\)">([^<]*)</text>', app.export_screenshot()):
         lines[int(line)] = lines.get(int(line), "") + html.unescape(text).replace("\xa0", " ")
     return "\n".join(lines[n] for n in sorted(lines))
+
+
+async def preview_table(pilot, app: ConsoleApp, schema: str, table: str) -> ResultsViewer:
+    """Enter on `schema.table` in the warehouse tree; the data preview once it has opened."""
+    tree = app.main.warehouse
+    node = next(t for s in tree.root.children for t in s.children
+                if t.data is not None and (t.data.schema, t.data.table) == (schema, table))
+    tree.focus()
+    tree.move_cursor(node)
+    await pilot.press("enter")
+    viewer = app.main.data_preview
+    await viewer_ready(pilot, viewer, f"the preview of {schema}.{table}")
+    return viewer
+
+
+async def preview_object(pilot, app: ConsoleApp, key: str) -> ResultsViewer:
+    """Expand orders_data/ in the lake tree and press Enter on `key`; the data preview once it has opened."""
+    lake = app.main.lake
+    prefix = next(c for c in lake.root.children[0].children if c.data.key == "orders_data/")
+    if not prefix.data.loaded:
+        prefix.expand()
+        await settle(pilot)
+    node = next(c for c in prefix.children if c.data.key == key)
+    lake.focus()
+    lake.move_cursor(node)
+    await pilot.press("enter")
+    viewer = app.main.data_preview
+    await viewer_ready(pilot, viewer, f"the preview of {key}")
+    return viewer
+
+
+async def reloaded(pilot, viewer: ResultsViewer, *keys: str) -> None:
+    """Press `keys` in the focused viewer and wait for the new result it opens."""
+    generation = viewer.generation
+    for key in keys:
+        await pilot.press(key)
+    await wait_until(pilot, lambda: viewer.generation > generation and (viewer.opened is not None or viewer.error),
+                     what="the reloaded result", timeout=60)
+    await settle(pilot)

@@ -16,15 +16,20 @@ from tui.palette import ActionsProvider
 from tui.screens.help import HelpScreen
 from tui.screens.history import HistoryScreen
 from tui.screens.main import MainScreen
+from tui.screens.query import QueryScreen
+from tui.widgets.inspect.results_viewer import ResultsViewer
 from tui_helpers import SIZE, make_app, screen_text, settle, wait_until
 
 
 def test_bindings_come_from_the_registry():
-    keys = {b.key: b.action for b in [*ConsoleApp.BINDINGS, *MainScreen.BINDINGS]}
-    assert keys == {a.key: a.name for a in ACTIONS if a.name not in WIDGET_ACTIONS}
-    assert len(bindings("app")) + len(bindings("main")) == len(keys)
+    owners = {"app": ConsoleApp, "main": MainScreen, "query": QueryScreen, "results": ResultsViewer}
+    for scope, owner in owners.items():
+        # the viewer also opens a cell with v / Enter, the registry's show_cell of the main screen
+        keys = {b.key: b.action for b in owner.BINDINGS if not (scope == "results" and b.action == "show_cell")}
+        assert keys == {a.key: a.name for a in ACTIONS if a.scope == scope and a.name not in WIDGET_ACTIONS}
+        assert len(bindings(scope)) == len(keys)
     for spec in ACTIONS:  # every action has a method where it is bound (or is one of Textual's own)
-        owner = ConsoleApp if spec.scope == "app" else MainScreen
+        owner = owners[spec.scope]
         assert spec.name in WIDGET_ACTIONS or hasattr(owner, f"action_{spec.name}"), spec.name
 
 

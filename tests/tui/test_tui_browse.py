@@ -30,14 +30,14 @@ async def test_browse_lake_and_warehouse_and_preview(env):
         lake.move_cursor(orders)
         await pilot.press("enter")
         await settle(pilot)
-        assert app.main.bottom.current == "preview"
-        preview = app.main.preview_pane
-        assert preview.columns[:3] == ["order_id", "customer_id", "order_date"]
-        assert preview.rows[0][:3] == ["1", "1", "2022-01-03"] and len(preview.rows) == 3
-        assert preview.preview.caption.startswith("showing 3 of 3 rows")
+        assert app.main.bottom.current == "data-preview"
+        preview = app.main.data_preview
+        assert [c.name for c in preview.grid.columns][:3] == ["order_id", "customer_id", "order_date"]
+        assert preview.grid.row(0)[:3] == ("1", "1", "2022-01-03") and preview.grid.total_rows == 3
+        assert "rows 1–3 of 3" in preview.caption.render().plain
         # a cell opens in full
-        preview.table.focus()
-        preview.table.move_cursor(row=1, column=2)
+        preview.grid.focus()
+        preview.grid.move_cursor(1, 2)
         await pilot.press("v")
         await pilot.pause()
         assert isinstance(app.screen, CellScreen) and app.screen.text == "2022-05-02"
@@ -56,5 +56,5 @@ async def test_browse_lake_and_warehouse_and_preview(env):
         app.main.warehouse.move_cursor(node)
         await pilot.press("enter")
         await settle(pilot)
-        assert app.main.preview_pane.preview.caption == "showing 25 of 25 rows"
-        assert app.main.preview_pane.rows[0] == ["1", "customer 1", "100001"]
+        assert "rows 1–25 of 25" in preview.caption.render().plain
+        assert preview.grid.row(0) == (1, "customer 1", 100001)

@@ -1,4 +1,4 @@
-"""The `:` SQL pane against the real warehouse: a query and its paged result, a refused write, cancel, errors, history."""
+"""The `:` SQL pane on the real warehouse: a query and its paged result, a refused write, cancel, errors, history."""
 
 from __future__ import annotations
 

@@ -1,0 +1,106 @@
+"""Table and S3 previews through the results viewer: key order, paging 100,000 rows, sort and filter on the server."""
+
+from __future__ import annotations
+
+from inspect_helpers import (
+    BIG_ROWS,
+    make_big_table,
+    preview_object,
+    preview_table,
+    reloaded,
+    screen_text_of,
+    shown_rows,
+)
+from tui.screens.filter_prompt import FilterPrompt
+from tui.widgets.inspect.results_grid import KEEP_PAGES
+from tui_helpers import BAD_ORDERS, SIZE, make_app, settle, wait_until
+
+
+async def test_a_table_previews_in_key_order_and_pages_through_100000_rows(env):
+    schema = make_big_table(env)  # inserted in descending id order: the heap order is not the key order
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        viewer = await preview_table(pilot, app, schema, "events")
+        grid = viewer.grid
+        assert grid.total_rows == BIG_ROWS
+        assert [(c.name, c.type_name, c.key) for c in grid.columns][:2] == [("id", "integer", True),
+                                                                           ("kind", "text", False)]
+        assert shown_rows(viewer, 0, 3) == env.query(f'SELECT * FROM "{schema}".events ORDER BY id LIMIT 3')
+        shown = screen_text_of(app)
+        assert "of 100,000" in shown and "ordered by id (primary key)" in shown, shown
+        grid.focus()
+        for _ in range(30):  # page down across several pages of the held cursor
+            await pilot.press("pagedown")
+        await wait_until(pilot, lambda: grid.row(grid.cursor_row) is not None, what="the page under the cursor")
+        assert grid.cursor_row > 600 and grid.row(grid.cursor_row)[0] == grid.cursor_row + 1
+        await pilot.press("end")
+        await wait_until(pilot, lambda: grid.row(BIG_ROWS - 1) is not None, what="the last page")
+        assert grid.row(BIG_ROWS - 1)[0] == BIG_ROWS
+        assert f"rows {BIG_ROWS - grid.size.height + 3:,}–{BIG_ROWS:,} of {BIG_ROWS:,}" in screen_text_of(app)
+        # memory stays bounded: a few pages in the grid, a window of pages in the core
+        assert len(grid.held_pages) <= KEEP_PAGES
+        assert len(viewer.opened.rows.cached_pages) <= viewer.opened.rows.window_pages
+
+
+async def test_sort_and_filter_run_on_the_server(env):
+    schema = make_big_table(env)
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        viewer = await preview_table(pilot, app, schema, "events")
+        viewer.grid.focus()
+        viewer.grid.move_cursor(0, 2)  # amount
+        await reloaded(pilot, viewer, "right_square_bracket")
+        expected = env.query(f'SELECT * FROM "{schema}".events ORDER BY amount DESC, id LIMIT 5')
+        assert shown_rows(viewer, 0, 5) == expected and viewer.grid.total_rows == BIG_ROWS
+        assert "amount descending" in screen_text_of(app)
+        await reloaded(pilot, viewer, "left_square_bracket")
+        assert shown_rows(viewer, 0, 5) == env.query(f'SELECT * FROM "{schema}".events ORDER BY amount, id LIMIT 5')
+        # / then Enter: rows where the selected cell's column equals its value (here amount = 0)
+        viewer.grid.move_cursor(0, 1)  # kind of the first row
+        kind = viewer.grid.row(0)[1]
+        await pilot.press("slash")
+        await wait_until(pilot, lambda: isinstance(app.screen, FilterPrompt), what="the filter prompt")
+        await reloaded(pilot, viewer, "enter")
+        expected = env.query(f'SELECT * FROM "{schema}".events WHERE kind = %s ORDER BY amount, id', (kind,))
+        assert viewer.grid.total_rows == len(expected) and shown_rows(viewer, 0, 5) == expected[:5]
+        # a typed condition on top of it
+        await pilot.press("slash")
+        await wait_until(pilot, lambda: isinstance(app.screen, FilterPrompt), what="the filter prompt")
+        await pilot.press(*"note IS NULL AND amount > 900")
+        await reloaded(pilot, viewer, "enter")
+        expected = env.query(f'SELECT * FROM "{schema}".events WHERE kind = %s AND note IS NULL AND amount > 900 '
+                             "ORDER BY amount, id", (kind,))
+        assert 0 < viewer.grid.total_rows == len(expected) and shown_rows(viewer, 0, 5) == expected[:5]
+        assert "where kind = " in screen_text_of(app)
+        # a condition that is not one expression is refused with its place; the view stays as it was
+        total = viewer.grid.total_rows
+        await pilot.press("slash")
+        await wait_until(pilot, lambda: isinstance(app.screen, FilterPrompt), what="the filter prompt")
+        await pilot.press(*"1=1) OR (1=1")
+        await reloaded(pilot, viewer, "enter")
+        assert viewer.error and viewer.grid.total_rows == 0 and total > 0
+        # \ removes every filter
+        await reloaded(pilot, viewer, "backslash")
+        assert viewer.grid.total_rows == BIG_ROWS
+
+
+async def test_an_s3_object_shows_pandas_and_staging_types_and_flags_values_that_would_not_load(env):
+    env.put("orders.csv", BAD_ORDERS)
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        viewer = await preview_object(pilot, app, "orders_data/orders.csv")
+        heads = {c.name: c for c in viewer.grid.columns}
+        assert heads["order_id"].type_name == "int64 → integer"
+        assert heads["order_date"].type_name.endswith("→ date") and heads["order_date"].bad_values == 1
+        assert viewer.grid.bad_cells == {(1, 2): viewer.grid.bad_cells[(1, 2)]}  # row 2, order_date
+        shown = screen_text_of(app)
+        assert "1 sampled value would not load" in shown and "'2022-13-45'" in shown, shown
+        assert "int64 → integer" in shown
+        # sort in memory over the sample, numbers as numbers
+        viewer.grid.focus()
+        viewer.grid.move_cursor(0, 4)  # unit_price: 100, 50, 10
+        await reloaded(pilot, viewer, "left_square_bracket")
+        assert [row[4] for row in shown_rows(viewer, 0, 3)] == ["10", "50", "100"]
