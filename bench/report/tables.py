@@ -124,4 +124,13 @@ def tui_table(tui: dict[str, Any]) -> Table:
         rows.append([f"longest event-loop stall, scale-{st['scale']:g} staging load", f"{st['max_ms']:.0f} ms", notes])
     elif "stall_error" in tui:
         rows.append(["event-loop stall", "error", tui["stall_error"]])
+    if "results_stall" in tui:
+        rs = tui["results_stall"]
+        notes = (f"p99 {rs['p99_ms']:.0f} ms, {rs['over_100ms']} ticks > 100 ms; {rs['actions']} scroll actions "
+                 f"in {rs['scroll_s']:.1f} s (page downs, end, home, random rows, scrollbar jumps); query "
+                 f"{rs['query_s']:.1f} s; {rs['held_pages']} pages held")
+        rows.append([f"longest event-loop stall, scrolling a {rs['rows']:,}-row result", f"{rs['max_ms']:.0f} ms",
+                     notes])
+    elif "results_stall_error" in tui:
+        rows.append(["results viewer stall", "error", tui["results_stall_error"]])
     return Table("TUI", ["measure", "value", "notes"], rows)

@@ -92,4 +92,8 @@ def tui_verdicts(tui: dict[str, Any]) -> list[Verdict]:
     if "stall" in tui:
         x = tui["stall"]["max_ms"]
         out.append(["no event-loop stall > 100 ms during a load", f"{x:.0f} ms", verdict(x <= TARGETS["tui_stall_ms"])])
+    if "results_stall" in tui:
+        x = tui["results_stall"]["max_ms"]
+        out.append(["no event-loop stall > 100 ms scrolling a 1,000,000-row result", f"{x:.0f} ms",
+                    verdict(x <= TARGETS["tui_stall_ms"])])
     return out

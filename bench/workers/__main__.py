@@ -16,6 +16,7 @@ WORKERS = {
     "pandas_export": "bench.workers.pandas_io:export",
     "tui_paint": "bench.workers.console:first_paint",
     "tui_stall": "bench.workers.console:load_stall",
+    "tui_results_stall": "bench.workers.results_viewer:results_stall",
 }
 
 

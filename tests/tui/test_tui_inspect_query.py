@@ -97,3 +97,17 @@ async def test_the_history_recalls_a_past_query_into_the_editor(env):
         await pilot.press("down", "enter")  # newest first: the second entry is the first query
         await pilot.pause()
         assert app.screen is screen and screen.editor.text == "SELECT 'first' AS q"
+
+
+async def test_values_and_names_from_the_warehouse_are_shown_literally_at_80_by_24(env):
+    app = make_app(env)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = await open_query_pane(pilot, app)
+        await run_in_pane(pilot, screen, "SELECT '[red]x[/red]' AS \"[b]h\", E'a\\x1b[31mb\\nc' AS esc, "
+                                         "'[link=https://e.x]y[/link]' AS l")
+        assert screen.results.grid.row(0) == ("[red]x[/red]", "a\x1b[31mb\nc", "[link=https://e.x]y[/link]")
+        shown = screen_text_of(app)
+        # markup as text; the escape and the line break as their pictures, so they cannot move the screen
+        assert "[red]x[/red]" in shown and "[b]h" in shown and "a␛[31mb⏎c" in shown, shown
+        assert "ctrl+j" in shown.lower() or "^j" in shown, shown  # the keys are still on screen at 80x24

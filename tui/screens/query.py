@@ -24,6 +24,7 @@ from etl_core.inspect.session import Column
 from etl_core.inspect.sql_lexer import line_column
 from etl_core.inspect.statement import QueryError
 from tui.actions import bindings
+from tui.format import count
 from tui.inspect.sources import FirstPage, Opened, QuerySource, heads
 from tui.inspect.workbench import Workbench
 from tui.screens.query_history import QueryHistoryScreen
@@ -130,7 +131,7 @@ class QueryScreen(Screen[None]):
         if opened is not None and opened.result is not None:
             result = opened.result
             message.viewer.source = QuerySource(self.workbench, ResultView(result.text))
-            self._status(Text.assemble((f"{result.total_rows:,} rows", "bold green"),
+            self._status(Text.assemble((count(result.total_rows, "rows"), "bold green"),
                                        f" · first page {result.first_page_s:.2f} s · all {result.duration_s:.2f} s",
                                        ("   Tab: the result ([ ] sort, / filter, F profile, y copy, S save)",
                                         "dim")))

@@ -29,6 +29,7 @@ from tui.inspect.sources import ColumnHead
 
 HEADER_LINES = 2  # the column names, then their types
 KEEP_PAGES = 12
+KEPT_LINES = 400  # drawn rows kept (a few screens)
 PADDING = 1  # blank cells either side of a value
 _CONTROL = {code: chr(0x2400 + code) for code in range(32)} | {0x7F: "\u2421"}
 
@@ -40,6 +41,8 @@ def plain(text: str) -> str:
 
 def fit(text: str, width: int) -> str:
     """`text` in exactly `width` cells: padded, or cut with an ellipsis."""
+    if text.isascii():  # one cell a character: the common case, and ten times cheaper
+        return text.ljust(width) if len(text) <= width else text[:width - 1] + "…"
     if cell_len(text) <= width:
         return set_cell_size(text, width)
     return set_cell_size(text, width - 1) + "…"
@@ -102,6 +105,8 @@ class ResultsGrid(ScrollView, can_focus=True):
         self._widths: list[int] = []
         self._offsets: list[int] = []  # x of each column's first cell
         self._styles: dict[str, Style] = {}
+        self._base = Style()
+        self._lines: dict[int, Strip] = {}  # drawn rows, cleared when the rows, pages or styles change
 
     # --- content -----------------------------------------------------------------------------
 
@@ -112,6 +117,7 @@ class ResultsGrid(ScrollView, can_focus=True):
         self.bad_cells = bad_cells or {}
         self._pages.clear()
         self._asked.clear()
+        self._lines.clear()
         self._pages[0] = first_page
         self._widths = [self._width(i, first_page) for i in range(len(columns))]
         self._offsets = []
@@ -135,6 +141,7 @@ class ResultsGrid(ScrollView, can_focus=True):
         self._asked.discard(number)
         self._pages[number] = rows
         self._pages.move_to_end(number)
+        self._lines.clear()  # rows drawn as "…" are in this page
         while len(self._pages) > self.keep_pages:
             self._pages.popitem(last=False)
         self.refresh()
@@ -174,22 +181,26 @@ class ResultsGrid(ScrollView, can_focus=True):
     # --- drawing -----------------------------------------------------------------------------
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        self._styles = {name: self.get_component_rich_style(f"results-grid--{name}")
-                        for name in ("header", "type", "key", "odd", "cursor", "cursor-row", "missing", "null", "bad")}
+        styles = {name: self.get_component_rich_style(f"results-grid--{name}")
+                  for name in ("header", "type", "key", "odd", "cursor", "cursor-row", "missing", "null", "bad")}
+        base = self.rich_style  # computed once a frame: the property walks the styles each time
+        if styles != self._styles or base != self._base:  # focus, theme: every row is drawn again
+            self._lines.clear()
+        self._styles, self._base = styles, base
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         if not self.columns:
-            return Strip.blank(self.size.width, self.rich_style)
+            return Strip.blank(self.size.width, self._base)
         scroll_x, width = int(self.scroll_offset.x), self.size.width
         if y < HEADER_LINES:
             strip = self._header_line(y)
         else:
             index = int(self.scroll_offset.y) + y - HEADER_LINES
             if index >= self.total_rows:
-                return Strip.blank(width, self.rich_style)
+                return Strip.blank(width, self._base)
             strip = self._row_line(index)
-        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, self.rich_style)
+        return strip.crop_extend(scroll_x, scroll_x + width, self._base)
 
     def _header_line(self, y: int) -> Strip:
         segments = []
@@ -205,10 +216,14 @@ class ResultsGrid(ScrollView, can_focus=True):
         return Strip(segments)
 
     def _row_line(self, index: int) -> Strip:
+        """The whole width of row `index`; kept for the rows off the cursor, so scrolling draws only new rows."""
+        cursor = index == self.cursor_row
+        if not cursor and (kept := self._lines.get(index)) is not None:
+            return kept
         row = self.row(index)
         if row is None:
             self._want(index // self.page_size)
-        base = self.rich_style + (self._styles["odd"] if index % 2 else Style())
+        base = self._base + self._styles["odd"] if index % 2 else self._base
         if index == self.cursor_row:
             base += self._styles["cursor-row"]
         segments = []
@@ -227,7 +242,12 @@ class ResultsGrid(ScrollView, can_focus=True):
                 style = style + self._styles["cursor"]
             segments.append(Segment(" " * PADDING + fit(text, width) + " " * PADDING, style))
             segments.append(Segment("│", base + self._styles["missing"]))
-        return Strip(segments)
+        strip = Strip(segments)
+        if not cursor and row is not None:
+            if len(self._lines) >= KEPT_LINES:
+                self._lines.clear()
+            self._lines[index] = strip
+        return strip
 
     def _want(self, page: int) -> None:
         if page not in self._asked:
@@ -242,6 +262,7 @@ class ResultsGrid(ScrollView, can_focus=True):
         row = max(0, min(self.total_rows - 1, row))
         column = max(0, min(len(self.columns) - 1, column))
         changed = (row, column) != (self.cursor_row, self.cursor_column)
+        self._lines.pop(self.cursor_row, None)  # drawn as the cursor row: drawn again without it
         self.cursor_row, self.cursor_column = row, column
         self._scroll_to_cursor()
         self.refresh()

@@ -20,6 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Static
 
 from etl_core.inspect.paging import Page, rows_caption
@@ -30,6 +31,8 @@ from tui.format import cell_text
 from tui.inspect.sources import ColumnHead, DataSource, FirstPage, Opened
 from tui.widgets.inspect.results_grid import ResultsGrid
 from tui.workers import describe
+
+CAPTION_DELAY_S = 0.05
 
 
 @dataclass
@@ -96,6 +99,7 @@ class ResultsViewer(Vertical):
         self._wanted: list[int] = []
         self._fetching: int | None = None
         self._keep_column = 0
+        self._caption_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text("no result yet", style="dim"), classes="results-caption")
@@ -139,6 +143,9 @@ class ResultsViewer(Vertical):
 
     def _begin(self, source: DataSource | None) -> int:
         self.generation += 1
+        if self._caption_timer is not None:
+            self._caption_timer.stop()
+            self._caption_timer = None
         self._close_opened()
         self.source, self.error, self._first = source, "", None
         self._wanted, self._fetching = [], None
@@ -157,7 +164,7 @@ class ResultsViewer(Vertical):
         total = message.page.total_rows if message.page.total_rows is not None else len(message.page.rows)
         self.grid.show(message.columns, total, max(1, len(message.page.rows)), message.page.rows)
         self.grid.move_cursor(0, self._keep_column)
-        self._update_caption()
+        self.refresh_caption()
 
     def on_source_opened(self, message: SourceOpened) -> None:
         opened = message.opened
@@ -173,7 +180,7 @@ class ResultsViewer(Vertical):
             first_rows = rows.page(0).rows if 0 in rows.cached_pages else []  # the held first page, in memory
             self.grid.show(opened.columns, rows.total_rows, rows.page_size, first_rows, opened.bad_cells)
             self.grid.move_cursor(0, self._keep_column)
-        self._update_caption()
+        self.refresh_caption()
         self.post_message(self.Done(self, opened))
 
     def on_source_failed(self, message: SourceFailed) -> None:
@@ -235,9 +242,15 @@ class ResultsViewer(Vertical):
         self._update_caption()
 
     def _say(self, text: Text) -> None:
-        self.caption.update(text)
+        self.caption.update(text, layout=False)  # the caption's height is fixed: no layout a keystroke
 
     def _update_caption(self) -> None:
+        """Soon, once for a burst of moves: a caption update lays the viewer out again (a key repeat is 30 a second)."""
+        if self._caption_timer is None:
+            self._caption_timer = self.set_timer(CAPTION_DELAY_S, self._show_caption)
+
+    def _show_caption(self) -> None:
+        self._caption_timer = None
         grid = self.grid
         if self.source is None:
             return
@@ -257,7 +270,10 @@ class ResultsViewer(Vertical):
         self._say(text)
 
     def refresh_caption(self) -> None:
-        self._update_caption()
+        """Now, and no update pending."""
+        if self._caption_timer is not None:
+            self._caption_timer.stop()
+        self._show_caption()
 
     # --- what is selected --------------------------------------------------------------------
 
