@@ -87,7 +87,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "when you quit it)", "Log", rank=10),
     # Inspect: the SQL pane (scope "query": the query screen), any result or preview (scope "results": the viewer)
     ActionSpec("open_query", "colon", "SQL", "Open the read-only SQL pane over the warehouse (the text is kept "
-               "between visits)", "Inspect"),
+               "between visits)", "Inspect", rank=5),  # after Export: still on an 80-column footer
     ActionSpec("insert_name", "i", "Insert name", "On a table or column of the warehouse tree: insert its name into "
                "the SQL pane", "Inspect", footer=False),
     ActionSpec("run_query", "ctrl+j", "Run", "Run the statement under the cursor (or the selection), read-only, "
@@ -99,21 +99,22 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("query_history", "ctrl+r", "History", "Recall a query from the history (kept in the state folder)",
                "Inspect", scope="query", priority=True),
     ActionSpec("sort_ascending", "left_square_bracket", "Sort ↑", "Sort by the selected column, ascending (on the "
-               "server for tables and query results)", "Inspect", scope="results"),
+               "server for tables and query results)", "Inspect", scope="results", rank=1),
     ActionSpec("sort_descending", "right_square_bracket", "Sort ↓", "Sort by the selected column, descending",
-               "Inspect", scope="results"),
+               "Inspect", scope="results", rank=2),
     ActionSpec("filter", "slash", "Filter", "Rows where the selected column equals the selected value, or a typed "
-               "condition (on the server for tables and query results)", "Inspect", scope="results"),
+               "condition (on the server for tables and query results)", "Inspect", scope="results", rank=3),
     ActionSpec("clear_filters", "backslash", "Unfilter", "Remove every filter of this result or preview", "Inspect",
                scope="results", footer=False),
     ActionSpec("profile", "F", "Profile", "Profile the selected column: nulls, distinct, min, max, the ten most "
-               "frequent values (SQL over the whole table; pandas over an S3 sample)", "Inspect", scope="results"),
+               "frequent values (SQL over the whole table; pandas over an S3 sample)", "Inspect", scope="results",
+               rank=4),
     ActionSpec("copy_cell", "y", "Copy", "Copy the selected cell to the clipboard (through the terminal)", "Inspect",
-               scope="results"),
+               scope="results", rank=5),
     ActionSpec("copy_row", "Y", "Copy row", "Copy the selected row to the clipboard as one CSV line", "Inspect",
                scope="results", footer=False),
     ActionSpec("save_csv", "S", "Save CSV", "Save every row of the table or query result to a local CSV file "
-               "(streamed with COPY, with progress; asks before overwriting)", "Inspect", scope="results"),
+               "(streamed with COPY, with progress; asks before overwriting)", "Inspect", scope="results", rank=6),
     # App
     ActionSpec("help", "question_mark,f1", "Help", "This list of keys", "App", scope="app"),
     ActionSpec("command_palette", "ctrl+p", "Palette", "Search every action by name", "App", footer=False,

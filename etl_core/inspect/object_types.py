@@ -21,6 +21,7 @@ from etl_core.sql_files import load_sql
 from etl_core.stages.staging.sources import SOURCE_FILES, SourceFile
 
 MAX_BAD_VALUES = 100
+NO_PANDAS = "no inferred types: pandas is not installed (pip install 'd2b-console[profile]')"
 CHECK_TIMEOUT = "30s"
 _COLUMN_STOP_WORDS = {"not", "null", "constraint", "check", "default", "primary", "references", "unique",
                       "generated", "collate"}
@@ -118,8 +119,7 @@ def _inferred_dtypes(sample: ObjectSample) -> tuple[list[str], str]:
     try:
         frame = sample.frame
     except D2BError:
-        return ["" for _name in sample.header], "no inferred types: pandas is not installed " \
-                                                 "(pip install 'd2b-console[profile]')"
+        return ["" for _name in sample.header], NO_PANDAS
     return [str(frame[c].dtype) for c in frame.columns], ""
 
 

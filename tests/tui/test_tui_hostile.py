@@ -10,6 +10,7 @@ import bz2
 import gzip
 
 from tui.screens.history import HistoryScreen
+from tui.widgets.inspect.results_viewer import ResultsViewer
 from tui_helpers import GOOD_ORDERS, SIZE, make_app, screen_text, settle
 
 HEADER = "order_id,customer_id,order_date,product_id,unit_price,quantity,total_price\n"
@@ -20,7 +21,8 @@ RAGGED = "a,b\n1,2\n3,4,5\n6\n"
 
 
 async def preview_key(pilot, app, key: str):
-    """Expand orders_data/ in the lake tree, press Enter on `key`, wait for the preview."""
+    """Expand orders_data/ in the lake tree, press Enter on `key`, wait for the preview (rows: the results
+    viewer; what is not rows of one width: the plain preview pane)."""
     lake = app.main.lake
     prefix = next(c for c in lake.root.children[0].children if c.data.key == "orders_data/")
     if not prefix.is_expanded:
@@ -32,7 +34,7 @@ async def preview_key(pilot, app, key: str):
     await pilot.press("enter")
     await settle(pilot)
     await pilot.pause()
-    return app.main.preview_pane
+    return app.main.data_preview if app.main.bottom.current == "data-preview" else app.main.preview_pane
 
 
 async def test_markup_in_a_staging_error_reaches_notification_log_and_history_literally(env):
@@ -62,19 +64,19 @@ async def test_markup_in_keys_headers_and_cells_is_shown_literally(env):
     app = make_app(env)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        pane = await preview_key(pilot, app, "orders_data/hostile.csv")
-        assert pane.columns == ["id", "[red]name", "note"]
-        assert pane.rows == [["1", "[/x]", "[link=https://example.com]click[/link]"], ["2", "[red]hello", "[bold]b[/]"]]
-        cells = [pane.table.get_cell_at((row, col)) for row in range(2) for col in range(3)]
-        assert [getattr(c, "plain", c) for c in cells] == ["1", "[/x]", "[link=https://example.com]click[/link]",
-                                                            "2", "[red]hello", "[bold]b[/]"]
+        viewer = await preview_key(pilot, app, "orders_data/hostile.csv")
+        assert isinstance(viewer, ResultsViewer)
+        assert [c.name for c in viewer.grid.columns] == ["id", "[red]name", "note"]
+        assert [viewer.grid.row(i) for i in range(2)] == [("1", "[/x]", "[link=https://example.com]click[/link]"),
+                                                          ("2", "[red]hello", "[bold]b[/]")]
         shown = screen_text(app)
-        assert "[red]name" in shown and "[red]hello" in shown and "[/x]" in shown, shown
-        # the key itself: in the tree, in the preview's title, and its content
-        pane = await preview_key(pilot, app, HOSTILE_KEY)
-        assert pane.columns == ["[b]col"] and pane.rows == [["[/b]"]]
+        for text in ("[red]name", "[red]hello", "[/x]", "[bold]b[/]", "[link=https://example.com]click"):
+            assert text in shown, (text, shown)
+        # the key itself: in the tree, in the viewer's caption, and its content
+        viewer = await preview_key(pilot, app, HOSTILE_KEY)
+        assert [c.name for c in viewer.grid.columns] == ["[b]col"] and viewer.grid.row(0) == ("[/b]",)
         shown = screen_text(app)
-        assert "[red]x [link=y][b].csv" in shown, shown  # the tree's label and the preview's title
+        assert "[red]x [link=y][b].csv" in shown, shown  # the tree's label and the caption
 
 
 async def test_ragged_rows_are_padded_and_flagged(env):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 from inspect_helpers import (
     BIG_ROWS,
     make_big_table,
@@ -11,7 +15,9 @@ from inspect_helpers import (
     screen_text_of,
     shown_rows,
 )
+from support import REFUSE_PANDAS
 from tui.screens.filter_prompt import FilterPrompt
+from tui.widgets.chrome.key_bar import KeyBar
 from tui.widgets.inspect.results_grid import KEEP_PAGES
 from tui_helpers import BAD_ORDERS, SIZE, make_app, settle, wait_until
 
@@ -105,3 +111,51 @@ async def test_an_s3_object_shows_pandas_and_staging_types_and_flags_values_that
         viewer.grid.move_cursor(0, 4)  # unit_price: 100, 50, 10
         await reloaded(pilot, viewer, "left_square_bracket")
         assert [row[4] for row in shown_rows(viewer, 0, 3)] == ["10", "50", "100"]
+
+
+async def test_the_key_bar_offers_the_viewers_keys_while_it_has_the_focus(env):
+    app = make_app(env)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        keys = app.main.query_one(KeyBar)
+        names = [spec.name for spec in keys.shown(120)]
+        assert names[:6] == ["run_all", "cancel_run", "retry_failed", "toggle_browse", "export_preview", "open_query"]
+        assert ": queries the warehouse" in screen_text_of(app)  # at 80 columns the key bar has no room for it
+        await pilot.press("b")  # the trees, hidden below 110 columns
+        viewer = await preview_object(pilot, app, "orders_data/orders.csv")
+        viewer.grid.focus()
+        await pilot.pause()
+        names = [spec.name for spec in keys.shown(80)]
+        assert names[:3] == ["sort_ascending", "sort_descending", "filter"] and "search_log" not in names
+        footer = screen_text_of(app).splitlines()[-1]
+        assert "[  Sort ↑" in footer and "/  Filter" in footer and "Search" not in footer, footer
+        await pilot.press("3")  # the pipeline: the main screen's keys again, `/` searches the log
+        await pilot.pause()
+        assert "search_log" in [spec.name for spec in keys.ranked] and "filter" not in [s.name for s in keys.ranked]
+
+
+def test_on_the_lean_install_an_s3_preview_types_and_checks_its_values_without_pandas(env, tmp_path):
+    """pandas is an extra (d2b-console[profile]): without it the preview still shows rows, the staging types
+    and the values that would not load; only pandas' inferred types are missing, and the caption says why."""
+    env.put("orders.csv", BAD_ORDERS)
+    code = REFUSE_PANDAS + (
+        "import json\n"
+        "from etl_core.config import load_config\n"
+        "from etl_core.services import open_services\n"
+        "from tui.inspect.sources import SampleSource\n"
+        "from tui.inspect.workbench import Workbench\n"
+        f"with open_services(load_config({str(env.config_path)!r})) as services:\n"
+        "    workbench = Workbench(services)\n"
+        f"    source = SampleSource(workbench, {env.bucket!r}, 'orders_data/orders.csv', sort=(4, False))\n"
+        "    opened = source.open()\n"
+        "    print(json.dumps({'heads': [c.type_name for c in opened.columns], 'rows': opened.rows.total_rows,\n"
+        "                      'unit_prices': [row[4] for row in opened.rows.page(0).rows],\n"
+        "                      'bad': sorted(map(list, opened.bad_cells)), 'warning': opened.warning}))\n"
+        "    workbench.close()\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["heads"][:3] == ["→ integer", "→ integer", "→ date"]
+    assert shown["rows"] == 3 and shown["unit_prices"] == ["10", "50", "100"]  # sorted as numbers, no pandas
+    assert len(shown["bad"]) == 1 and "would not load into orders" in shown["warning"]
+    assert "pandas is not installed (pip install 'd2b-console[profile]')" in shown["warning"]

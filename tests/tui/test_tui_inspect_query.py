@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from inspect_helpers import BIG_ROWS, make_big_table, open_query_pane, run_in_pane, screen_text_of, shown_rows
+from inspect_helpers import (
+    BIG_ROWS,
+    make_big_table,
+    open_query_pane,
+    preview_object,
+    run_in_pane,
+    screen_text_of,
+    shown_rows,
+)
 from tui.screens.query_history import QueryHistoryScreen
-from tui_helpers import SIZE, make_app, settle, wait_until
+from tui_helpers import GOOD_ORDERS, SIZE, make_app, settle, wait_until
 
 
 async def test_a_query_runs_with_ctrl_j_and_its_result_pages_below(env):
@@ -111,3 +119,28 @@ async def test_values_and_names_from_the_warehouse_are_shown_literally_at_80_by_
         # markup as text; the escape and the line break as their pictures, so they cannot move the screen
         assert "[red]x[/red]" in shown and "[b]h" in shown and "a␛[31mb⏎c" in shown, shown
         assert "ctrl+j" in shown.lower() or "^j" in shown, shown  # the keys are still on screen at 80x24
+
+
+async def test_with_the_warehouse_unreachable_the_pane_says_so_runs_nothing_and_the_lake_still_previews(make_env):
+    env = make_env()
+    env.put("orders.csv", GOOD_ORDERS)
+    env.rewrite_config(url="postgresql://nobody@127.0.0.1:9/nowhere")
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.services is not None and set(app.services.problems) == {"warehouse"}
+        screen = await open_query_pane(pilot, app)
+        shown = screen_text_of(app)
+        assert "the warehouse is not reachable:" in shown and "127.0.0.1" in shown, shown
+        await run_in_pane(pilot, screen, "SELECT 1", wait=False)
+        await settle(pilot)
+        assert not screen.running and screen.results.source is None  # nothing was tried
+        assert "the warehouse is not reachable:" in screen_text_of(app)
+        assert app.workbench is not None and app.workbench.history.entries() == []
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is app.main, what="the main screen")
+        # S3 does not need the warehouse: the object previews, its values simply not checked
+        viewer = await preview_object(pilot, app, "orders_data/orders.csv")
+        assert viewer.grid.total_rows == 3 and viewer.grid.row(0)[:3] == ("1", "1", "2022-01-03")
+        assert "values not checked against the column types: the warehouse is not reachable" in viewer.opened.warning
+        assert app.is_running

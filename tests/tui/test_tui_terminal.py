@@ -205,3 +205,22 @@ def test_a_crash_prints_one_line_naming_the_report_and_exits_1(env, tmp_path):
         assert len(reports) == 1 and str(reports[0]) in said
     finally:
         terminal.close()
+
+
+def test_a_query_runs_through_the_sql_pane_with_colon_and_ctrl_j(env, tmp_path):
+    terminal = Terminal(_workdir(tmp_path, env.config_path.read_text()))
+    try:
+        terminal.wait_for(lambda s: "connected:" in s, "the console to connect")
+        terminal.keys(":")
+        terminal.wait_for(lambda s: "read-only" in s and "ctrl+j runs" in s, "the SQL pane")
+        terminal.keys("-l", "SELECT 6 * 7 AS answer, '[b]x[/b]' AS literal")
+        terminal.keys("C-j")  # sent right after the text: the pane runs what was typed, all of it
+        screen = terminal.wait_for(lambda s: "rows 1–1 of 1" in s, "the result")
+        assert "answer" in screen and "42" in screen and "[b]x[/b]" in screen, screen
+        assert "1 row ·" in screen and all(len(line) <= 80 for line in screen.splitlines()), screen
+        terminal.keys("Escape")
+        terminal.wait_for(lambda s: "Pipeline (3)" in s, "the main screen")
+        terminal.keys("q")
+        assert terminal.exit_code() == 0
+    finally:
+        terminal.close()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from etl_core.content_kind import sniff
 from etl_core.errors import D2BError
 from etl_core.inspect.object_sample import ObjectSample, read_sample
 from etl_core.inspect.object_types import ObjectTypes, check_object_types
@@ -25,8 +26,6 @@ from etl_core.inspect.save_csv import SaveOptions, SaveResult, save_result_csv, 
 from etl_core.inspect.session import Column, QueryResult
 from etl_core.inspect.table_view import Equals, Filter, TableView, open_view
 from tui.inspect.workbench import Workbench
-
-COMPRESSED_MAGIC = (b"\x1f\x8b", b"BZh", b"PK\x03\x04", b"\x28\xb5\x2f\xfd", b"\xfd7zXZ")
 
 
 class NotTabular(D2BError):
@@ -214,9 +213,8 @@ class SampleSource:
 
     def open(self, on_first_page: FirstPage | None = None) -> Opened:
         sample = self.read()
-        head = sample.data[:4096]
-        if head.startswith(COMPRESSED_MAGIC) or b"\x00" in head:
-            raise NotTabular(f"{self.title} is not CSV text")
+        if (kind := sniff(sample.data)) is not None:
+            raise NotTabular(f"{self.title} is not CSV text ({kind})")
         names = [str(name) for name in sample.header]
         if any(len(r.values) != len(names) for r in sample.records):
             raise NotTabular(f"{self.title} has rows of another width than its header")

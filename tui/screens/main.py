@@ -13,12 +13,11 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
@@ -26,7 +25,7 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Tree
 
 from etl_core import browse
-from etl_core.browse import ExportPreview, Preview
+from etl_core.browse import ExportPreview
 from etl_core.events import LogLine, RunStarted
 from etl_core.pipeline import STAGES, resume_point
 from etl_core.services import Services
@@ -108,6 +107,11 @@ class MainScreen(Screen[None]):
     def title_bar(self) -> TitleBar:
         return self.query_one(TitleBar)
 
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """The key bar offers a results viewer's keys while it has the focus."""
+        in_viewer = any(isinstance(node, ResultsViewer) for node in event.widget.ancestors_with_self)
+        self.query_one(KeyBar).show_scopes(*(("results", "main") if in_viewer else ("main",)))
+
     @property
     def lake(self) -> LakeTree:
         return self.query_one("#lake", LakeTree)
@@ -140,7 +144,7 @@ class MainScreen(Screen[None]):
         self.lake.border_title = "Data lake (1)"
         self.warehouse.border_title = "Warehouse (2)"
         self.pipeline.border_title = "Pipeline (3)"
-        self._status("r runs every stage · ? lists every key")
+        self._status("r runs every stage · : queries the warehouse · ? lists every key")
         self.lake.set_message("connecting to S3 …")
         self.warehouse.set_message("connecting to the warehouse …")
         self.pipeline.focus()

@@ -47,7 +47,7 @@ class QueryScreen(Screen[None]):
         self._offset = 0  # where the running statement starts in the editor's text
 
     def compose(self) -> ComposeResult:
-        yield Static(id="query-title")
+        yield Static(id="query-title", markup=False)
         yield SqlEditor(PLACEHOLDER, id="query-editor")
         yield Static(id="query-status")
         yield ResultsViewer(id="query-results")
@@ -82,9 +82,9 @@ class QueryScreen(Screen[None]):
 
     def _describe_warehouse(self) -> None:
         session, services = self.workbench.queries, self.workbench.services
-        self.query_one("#query-title", Static).update(Text.assemble(
-            ("SQL", "bold"), f" · read-only · {services.warehouse_label} · statement timeout "
-            f"{session.statement_timeout_s:g} s"))
+        title = Text.assemble(("SQL", "bold"), f" · read-only · statement timeout {session.statement_timeout_s:g} s · "
+                              f"{services.warehouse_label}", no_wrap=True, overflow="ellipsis")
+        self.query_one("#query-title", Static).update(title)
         self._status(self._unreachable() or Text(HINT, style="dim"))
 
     def _status(self, text: Text) -> None:
@@ -98,6 +98,11 @@ class QueryScreen(Screen[None]):
     # --- running -----------------------------------------------------------------------------
 
     def action_run_query(self) -> None:
+        # ctrl+j is a priority binding: it is seen before the editor has handled the keys typed just
+        # before it (a paste, a fast typist), so read the statement once the editor's queue reaches here.
+        self.editor.call_later(self._run_statement)
+
+    def _run_statement(self) -> None:
         if self.running:
             self.notify("a query is running: ctrl+g cancels it", severity="warning")
             return

@@ -1,7 +1,9 @@
 """The footer of the main screen: the most important keys that fit, and always `?` help and `q` quit.
 
 Built from the action registry (tui/actions.py): actions with a footer rank, lowest first; the
-rest are in the help screen and the palette.
+rest are in the help screen and the palette. The main screen widens it to the keys of the widget
+that has the focus (a results viewer: sort, filter, profile, copy, save come first), as Textual's
+footer would.
 """
 
 from __future__ import annotations
@@ -19,12 +21,31 @@ def _item(spec: ActionSpec) -> Text:
     return Text.assemble((f" {spec.short_key} ", "bold reverse"), f" {spec.label} ")
 
 
+def ranked(scopes: tuple[str, ...]) -> list[ActionSpec]:
+    """The footer actions of `scopes` (and the app's), the first scope's first; a key an earlier scope binds
+    is not offered again (on a results viewer `/` filters: the log search is not what it does there)."""
+    found: list[ActionSpec] = []
+    keys: set[str] = set()
+    for scope in (*scopes, "app"):
+        own = [a for a in ACTIONS if a.scope == scope]
+        found += sorted((a for a in own if a.footer and a.name not in PINNED and a.key not in keys),
+                        key=lambda a: a.rank)
+        keys |= {a.key for a in own}
+    return found
+
+
 class KeyBar(Widget):
     def __init__(self, scope: str = "main", **kwargs) -> None:
         super().__init__(**kwargs)
-        ranked = [a for a in ACTIONS if a.footer and a.name not in PINNED and a.scope in (scope, "app")]
-        self.ranked = sorted(ranked, key=lambda a: a.rank)
+        self.ranked = ranked((scope,))
         self.pinned = [next(a for a in ACTIONS if a.name == name) for name in PINNED]
+
+    def show_scopes(self, *scopes: str) -> None:
+        """Offer the keys of `scopes` (the focused widget's first) from now on."""
+        wanted = ranked(scopes)
+        if wanted != self.ranked:
+            self.ranked = wanted
+            self.refresh()
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return 1
