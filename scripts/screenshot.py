@@ -1,8 +1,9 @@
-"""Regenerate the console's pictures in docs/images/: the main screen after a run, at 120×40 and at 80×24.
+"""Regenerate the console's pictures in docs/images/: the main screen after a run, at 120×40 and at 80×24,
+and the `:` SQL pane with a query's result (120×40).
 
 It runs the console headless (Textual's run_test) on the embedded default, in a state folder of its
 own under the temp folder, presses `r`, then `y` at the export preview, waits for the run to end
-and saves SVG screenshots (Textual's `save_screenshot`). Run it from the repository's root:
+and saves SVG screenshots (Textual's `save_screenshot`); then opens the SQL pane and runs a query. Run it from the repository's root:
 
     .venv/bin/python scripts/screenshot.py
 """
@@ -19,10 +20,14 @@ from pathlib import Path
 from etl_core.config import load_config
 from tui.app import ConsoleApp
 from tui.screens.export_preview import ExportPreviewScreen
+from tui.screens.query import QueryScreen
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT / "docs" / "images"
 SIZES = {"console.svg": (120, 40), "console-80x24.svg": (80, 24)}
+SQL_PICTURE = ("console-sql.svg", (120, 40))
+SQL_QUERY = ("SELECT product_id, count(*) AS orders, sum(quantity) AS items\n"
+             "FROM demo1234_staging.orders\nGROUP BY 1 ORDER BY 2 DESC")
 TIMEOUT_S = 300
 
 
@@ -52,6 +57,24 @@ async def shoot(config_path: Path) -> None:
             await pilot.pause(0.5)
             app.save_screenshot(filename=name, path=str(IMAGES))
             print(f"wrote {IMAGES / name}", file=sys.stderr)
+        await _sql_pane(pilot, app)
+
+
+async def _sql_pane(pilot, app: ConsoleApp) -> None:
+    name, size = SQL_PICTURE
+    await pilot.resize_terminal(*size)
+    await pilot.press("colon")
+    await _until(pilot, lambda: isinstance(app.screen, QueryScreen), "the SQL pane")
+    screen = app.screen
+    assert isinstance(screen, QueryScreen)
+    screen.editor.text = SQL_QUERY
+    screen.editor.move_cursor(screen.editor.document.end)
+    await pilot.press("ctrl+j")
+    await _until(pilot, lambda: screen.results.opened is not None and not screen.running, "the query's result")
+    app.clear_notifications()
+    await pilot.pause(0.5)
+    app.save_screenshot(filename=name, path=str(IMAGES))
+    print(f"wrote {IMAGES / name}", file=sys.stderr)
 
 
 def main() -> None:
