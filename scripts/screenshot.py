@@ -3,7 +3,8 @@ and the `:` SQL pane with a query's result (120×40).
 
 It runs the console headless (Textual's run_test) on the embedded default, in a state folder of its
 own under the temp folder, presses `r`, then `y` at the export preview, waits for the run to end
-and saves SVG screenshots (Textual's `save_screenshot`); then opens the SQL pane and runs a query. Run it from the repository's root:
+and saves SVG screenshots (Textual's `save_screenshot`); then opens the SQL pane and runs a query.
+Run it from the repository's root:
 
     .venv/bin/python scripts/screenshot.py
 """
