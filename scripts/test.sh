@@ -14,7 +14,7 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/pip install -q --upgrade pip
-.venv/bin/pip install -q -e ".[test,profile,bench]"
+.venv/bin/pip install -q -e ".[test,profile,bench,sql]"
 
 if [ -f .ci/install-iac-tools.sh ]; then
   eval "$(bash .ci/install-iac-tools.sh "$PWD/.venv-iac")"

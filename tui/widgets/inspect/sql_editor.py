@@ -15,7 +15,7 @@ from etl_core.inspect.sql_lexer import SqlTextError, statement_at
 
 
 def sql_language() -> str | None:
-    """"sql" when the tree-sitter grammar is installed (a dependency), else plain text."""
+    """"sql" when the tree-sitter grammar is installed (the `sql` extra), else plain text."""
     return "sql" if "sql" in TextArea().available_languages else None
 
 
