@@ -2,8 +2,7 @@
 
 `SELECT count(*)` in a loop on its own connection, every read's latency kept. The longest read
 minus the median is the time a reader waited for the publication's locks. Reads that find no
-table (before a first load is published) are only counted: their latency is not a count's, and
-would pull the median down.
+table (before a first load is published) are only counted.
 """
 
 from __future__ import annotations
