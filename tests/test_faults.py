@@ -115,7 +115,9 @@ def test_warehouse_connection_killed_during_analytics_then_resume(env):
     killed, kill_during_analytics = _kill_at_first_progress(env, "analytics")
     summary = run(env, sink=kill_during_analytics)
     assert killed and summary.stages[2].status == "failed"
-    assert "terminat" in summary.stages[2].error
+    # libpq reports the kill as the server's notice or, when the socket closes first (a loaded machine), as a close.
+    assert any(said in summary.stages[2].error for said in ("terminat", "server closed the connection")), \
+        summary.stages[2].error
     for table in ("agg_public_holiday", "agg_shipments", "best_performing_product"):
         assert env.query(f'SELECT count(*) FROM "{env.user_id}_analytics".{table}') == [(0,)]
     with env.open() as services:
