@@ -173,7 +173,9 @@ class MainScreen(Screen[None]):
         if "warehouse" in services.problems:
             self.warehouse.set_message(f"not connected: {services.problems['warehouse']} (F5 retries)", "red")
         else:
-            self.warehouse.connect(services)
+            workbench = self.console_app.workbench
+            assert workbench is not None, "the app makes the inspection workbench before it connects the panes"
+            self.warehouse.connect(services, workbench.catalog)
             self._load_last_run(services)
 
     def connecting(self) -> None:

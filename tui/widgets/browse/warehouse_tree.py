@@ -43,9 +43,10 @@ class WarehouseTree(FittedTree[WarehouseItem]):
         self.catalog: Catalog | None = None
         self.auto_expand = False  # Enter previews a table; space (or a click on the arrow) lists its columns
 
-    def connect(self, services: Services) -> None:
+    def connect(self, services: Services, catalog: Catalog) -> None:
+        """List the warehouse; `catalog` (the inspection workbench's) lists a table's columns."""
         self.services = services
-        self.catalog = Catalog(services)
+        self.catalog = catalog
         self.refresh_listing()
 
     def refresh_listing(self) -> None:
