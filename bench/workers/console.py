@@ -18,6 +18,14 @@ from tui.app import ConsoleApp
 TICK_S = 0.01  # the timer whose lateness is the stall
 
 
+def stall_summary(late: list[float]) -> dict[str, Any]:
+    """The longest and p99 lateness of the tick timer (ms) and how many ticks were over 100 ms late."""
+    late = sorted(late)
+    return {"max_ms": 1000 * late[-1] if late else None,
+            "p99_ms": 1000 * late[int(0.99 * (len(late) - 1))] if late else None,
+            "over_100ms": sum(1 for x in late if x > 0.1)}
+
+
 class _PaintProbe(ConsoleApp):
     # A relative CSS_PATH resolves next to the subclass's module: point it at the console's stylesheet.
     CSS_PATH = str(Path(inspect.getfile(ConsoleApp)).parent / ConsoleApp.CSS_PATH)
@@ -63,10 +71,7 @@ def load_stall(spec: dict[str, Any]) -> None:
         result = asyncio.run(_load_stall(ConsoleApp(config, services=services), late))
     finally:
         services.close()
-    late.sort()
-    result.update({"max_ms": 1000 * max(late) if late else None,
-                   "p99_ms": 1000 * late[int(0.99 * (len(late) - 1))] if late else None,
-                   "over_100ms": sum(1 for x in late if x > 0.1)})
+    result.update(stall_summary(late))
     emit(result)
 
 

@@ -14,13 +14,13 @@ import time
 from typing import Any
 
 from bench.workers.config import bench_config
+from bench.workers.console import TICK_S, stall_summary
 from bench.workers.protocol import emit
 from etl_core.inspect.benchmark import ONE_MILLION_ROWS
 from etl_core.services import open_services
 from tui.app import ConsoleApp
 from tui.screens.query import open_query_screen
 
-TICK_S = 0.01
 PAGE_DOWNS = 150
 JUMPS = 40
 SEED = 13
@@ -34,10 +34,7 @@ def results_stall(spec: dict[str, Any]) -> None:
         result = asyncio.run(_scroll(ConsoleApp(config, services=services), late))
     finally:
         services.close()
-    late.sort()
-    result.update({"max_ms": 1000 * late[-1] if late else None,
-                   "p99_ms": 1000 * late[int(0.99 * (len(late) - 1))] if late else None,
-                   "over_100ms": sum(1 for x in late if x > 0.1), "ticks": len(late)})
+    result.update(stall_summary(late), ticks=len(late))
     emit(result)
 
 
