@@ -6,6 +6,8 @@ name is not unique once tests/tui/conftest.py is loaded too.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -161,6 +163,13 @@ REFUSE_PANDAS = ("import importlib.abc, sys\n"
                  "        if name.split('.')[0] in ('pandas', 'numpy'):\n"
                  "            raise ModuleNotFoundError(f'No module named {name!r}')\n"
                  "sys.meta_path.insert(0, Refuse())\n")
+
+
+def run_without_pandas(code: str, cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run `code` in a fresh interpreter where pandas and numpy cannot be imported."""
+    return subprocess.run([sys.executable, "-c", REFUSE_PANDAS + code], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout)
+
 
 
 def big_orders(rows: int = BIG_ORDERS_ROWS) -> str:

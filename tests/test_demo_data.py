@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import pytest
 from etl_core import demo_data
 from etl_core.pipeline import run_pipeline
 from etl_core.stages.staging.sources import SOURCE_FILES
-from support import REFUSE_PANDAS
+from support import run_without_pandas
 
 REPO = Path(__file__).resolve().parents[1]
 SCALE = 0.2  # 2,000 orders, 1,440 reviews
@@ -76,9 +74,9 @@ def test_dataset_loads_through_staging(env):
 def test_run_all_on_the_embedded_default_needs_no_pandas_or_numpy(tmp_path):
     """The README's first command on a lean install: pandas is only in extras."""
     (tmp_path / "config.toml").write_text((REPO / "config.toml").read_text())
-    code = REFUSE_PANDAS + ("from tui.launcher import main\n"
-                            "sys.exit(main(['--run-all', '--json', '--demo-scale', '0.2']))\n")
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    code = ("from tui.launcher import main\n"
+            "sys.exit(main(['--run-all', '--json', '--demo-scale', '0.2']))\n")
+    result = run_without_pandas(code, tmp_path, timeout=300)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["status"] == "succeeded"

@@ -14,7 +14,7 @@ from pathlib import Path
 import etl_core
 from etl_core.cli import build_parser
 from etl_core.pipeline import STAGES
-from support import REFUSE_PANDAS
+from support import run_without_pandas
 
 REPO = Path(__file__).resolve().parents[1]
 COMPLETION = REPO / "scripts" / "d2b-console-completion.bash"
@@ -142,13 +142,13 @@ def test_every_library_the_shipped_code_imports_is_declared():
 
 
 def test_an_s3_sample_profile_without_pandas_names_the_extra(tmp_path):
-    code = REFUSE_PANDAS + (
+    code = (
         "from etl_core.errors import D2BError\n"
         "from etl_core.inspect.object_sample import ObjectSample\n"
         "try:\n"
         "    ObjectSample('bucket', 'orders.csv', 6, b'a\\n1\\n', False).frame\n"
         "except D2BError as exc:\n"
         "    print(exc)\n")
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    result = run_without_pandas(code, tmp_path, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "profiling an S3 sample needs pandas: pip install 'd2b-console[profile]'"

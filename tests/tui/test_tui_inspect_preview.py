@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 from inspect_helpers import (
     BIG_ROWS,
@@ -15,7 +13,7 @@ from inspect_helpers import (
     screen_text_of,
     shown_rows,
 )
-from support import REFUSE_PANDAS
+from support import run_without_pandas
 from tui.screens.filter_prompt import FilterPrompt
 from tui.widgets.chrome.key_bar import KeyBar
 from tui.widgets.inspect.results_grid import KEEP_PAGES
@@ -138,7 +136,7 @@ def test_on_the_lean_install_an_s3_preview_types_and_checks_its_values_without_p
     """pandas is an extra (d2b-console[profile]): without it the preview still shows rows, the staging types
     and the values that would not load; only pandas' inferred types are missing, and the caption says why."""
     env.put("orders.csv", BAD_ORDERS)
-    code = REFUSE_PANDAS + (
+    code = (
         "import json\n"
         "from etl_core.config import load_config\n"
         "from etl_core.services import open_services\n"
@@ -152,7 +150,7 @@ def test_on_the_lean_install_an_s3_preview_types_and_checks_its_values_without_p
         "                      'unit_prices': [row[4] for row in opened.rows.page(0).rows],\n"
         "                      'bad': sorted(map(list, opened.bad_cells)), 'warning': opened.warning}))\n"
         "    workbench.close()\n")
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    result = run_without_pandas(code, tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
     shown = json.loads(result.stdout)
     assert shown["heads"][:3] == ["→ integer", "→ integer", "→ date"]
