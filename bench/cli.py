@@ -18,13 +18,22 @@ from bench.runner import run
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="d2b-console benchmark: the pipeline measured against the "
-                                                 "physical limit and the usual approach.")
+    parser = argparse.ArgumentParser(
+        description="d2b-console benchmark: the pipeline measured against the physical limit and the usual approach."
+    )
     parser.add_argument("--scales", type=float, nargs="+", default=[1, 10, 100])
-    parser.add_argument("--repeat", type=int, default=0,
-                        help="best of N for our stages and psql (default 3; 5 for the one-million-row export)")
-    parser.add_argument("--pandas-multi-max-scale", type=float, default=10,
-                        help='pandas to_sql(method="multi") only up to this scale; above it "not measured"')
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=0,
+        help="best of N for our stages and psql (default 3; 5 for the one-million-row export)",
+    )
+    parser.add_argument(
+        "--pandas-multi-max-scale",
+        type=float,
+        default=10,
+        help='pandas to_sql(method="multi") only up to this scale; above it "not measured"',
+    )
     parser.add_argument("--skip-runall", action="store_true")
     parser.add_argument("--skip-tui", action="store_true")
     parser.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
@@ -47,8 +56,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def measure(args: argparse.Namespace, command: str) -> dict[str, Any]:
     started = time.perf_counter()
-    results = run(Options(scales=args.scales, repeat=args.repeat, pandas_multi_max_scale=args.pandas_multi_max_scale,
-                          skip_runall=args.skip_runall, skip_tui=args.skip_tui, keep=args.keep))
+    results = run(
+        Options(
+            scales=args.scales,
+            repeat=args.repeat,
+            pandas_multi_max_scale=args.pandas_multi_max_scale,
+            skip_runall=args.skip_runall,
+            skip_tui=args.skip_tui,
+            keep=args.keep,
+        )
+    )
     results["machine"] = describe_machine()
     results["command"] = command
     results["measured_at"] = time.strftime("%Y-%m-%d %H:%M %Z")

@@ -25,8 +25,14 @@ class Measured:
     result: dict[str, Any] | None  # what a worker printed after RESULT_PREFIX
 
 
-def run_measured(cmd: list[str], *, log: Path, env: dict[str, str] | None = None, cwd: Path | None = None,
-                 stdin_text: str | None = None) -> Measured:
+def run_measured(
+    cmd: list[str],
+    *,
+    log: Path,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    stdin_text: str | None = None,
+) -> Measured:
     """Run cmd with its stderr appended to log; its wall time, peak RSS and printed result."""
     full_env = {**os.environ, **AWS_ENV, **(env or {})}
     with tempfile.TemporaryDirectory(prefix="bench-measure-") as scratch:
@@ -38,20 +44,31 @@ def run_measured(cmd: list[str], *, log: Path, env: dict[str, str] | None = None
         launched = time.time()
         started = time.perf_counter()
         with open(out_path, "wb") as out, open(log, "ab") as err:
-            proc = subprocess.run(timed, env=full_env, cwd=cwd, stdout=out, stderr=err,
-                                  input=stdin_text.encode() if stdin_text is not None else None,
-                                  stdin=subprocess.DEVNULL if stdin_text is None else None)
+            proc = subprocess.run(
+                timed,
+                env=full_env,
+                cwd=cwd,
+                stdout=out,
+                stderr=err,
+                input=stdin_text.encode() if stdin_text is not None else None,
+                stdin=subprocess.DEVNULL if stdin_text is None else None,
+            )
         wall = time.perf_counter() - started
         stdout = out_path.read_text(errors="replace")
         rss_kb = [int(word) for word in rss_path.read_text().split() if word.isdigit()]
-    return Measured(wall=wall, rss_mb=rss_kb[-1] / 1024 if rss_kb else 0.0, rc=proc.returncode,
-                    launched=launched, result=_printed_result(stdout))
+    return Measured(
+        wall=wall,
+        rss_mb=rss_kb[-1] / 1024 if rss_kb else 0.0,
+        rc=proc.returncode,
+        launched=launched,
+        result=_printed_result(stdout),
+    )
 
 
 def _printed_result(stdout: str) -> dict[str, Any] | None:
     for line in stdout.splitlines():
         if line.startswith(RESULT_PREFIX):
-            return json.loads(line[len(RESULT_PREFIX):])
+            return json.loads(line[len(RESULT_PREFIX) :])
     return None
 
 

@@ -49,8 +49,10 @@ class BenchServices:
         self.s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
         with self.cursor() as cur:
             demo_data.create_demo_dimensions(cur, DIMS)
-            cur.execute("SELECT version(), current_setting('shared_buffers'), current_setting('wal_level'), "
-                        "current_setting('max_wal_size'), current_setting('synchronous_commit')")
+            cur.execute(
+                "SELECT version(), current_setting('shared_buffers'), current_setting('wal_level'), "
+                "current_setting('max_wal_size'), current_setting('synchronous_commit')"
+            )
             self.postgres_settings = tuple(cur.fetchone() or ())
             for schema in CONTENDER_SCHEMAS:
                 cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(safe_identifier(schema)))

@@ -21,8 +21,15 @@ BIG_EXPORT_SCHEMA = f"{BIG_EXPORT_USER_ID}_analytics"
 CONTENDER_SCHEMAS = ("bench_psql", "bench_pandas", "bench_pandas_multi", BIG_EXPORT_SCHEMA)
 CANDIDATE_INDEXES = (("orders", "product_id"), ("shipment_deliveries", "order_id"))
 
-_PG_BIN = (Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
-           / "pgserver" / "pginstall" / "bin")
+_PG_BIN = (
+    Path(sys.prefix)
+    / "lib"
+    / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    / "site-packages"
+    / "pgserver"
+    / "pginstall"
+    / "bin"
+)
 PSQL = str(_PG_BIN / "psql") if (_PG_BIN / "psql").exists() else "psql"
 TIME = "/usr/bin/time"  # GNU time (apt-get install time)
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": REGION}

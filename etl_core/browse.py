@@ -82,8 +82,9 @@ def list_s3(services: Services, bucket: str, prefix: str = "") -> list[S3Entry]:
     return list_level(services.s3(), bucket, prefix)
 
 
-def preview_object(services: Services, bucket: str, key: str, max_bytes: int = PREVIEW_BYTES,
-                   max_rows: int = PREVIEW_ROWS) -> Preview:
+def preview_object(
+    services: Services, bucket: str, key: str, max_bytes: int = PREVIEW_BYTES, max_rows: int = PREVIEW_ROWS
+) -> Preview:
     """Parse the first rows of a CSV object from a ranged read of its first bytes."""
     data, size = read_head(services.s3(), bucket, key, max_bytes)
     title = f"s3://{bucket}/{key}"
@@ -119,7 +120,9 @@ def list_warehouse(services: Services) -> list[SchemaInfo]:
         cur.execute(
             "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'p', 'v') AND c.relname NOT LIKE '%%\\_\\_load' "
-            "ORDER BY n.nspname, c.relname", (wanted,))
+            "ORDER BY n.nspname, c.relname",
+            (wanted,),
+        )
         found: dict[str, list[str]] = {}
         for schema, table in cur.fetchall():
             found.setdefault(schema, []).append(table)
@@ -129,8 +132,9 @@ def list_warehouse(services: Services) -> list[SchemaInfo]:
         for schema in wanted:
             tables = []
             for table in found.get(schema, []):
-                cur.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(safe_identifier(schema),
-                                                                         safe_identifier(table)))
+                cur.execute(
+                    sql.SQL("SELECT count(*) FROM {}.{}").format(safe_identifier(schema), safe_identifier(table))
+                )
                 tables.append(TableInfo(schema, table, fetch_value(cur)))
             result.append(SchemaInfo(schema, tables, schema in existing))
         return result
@@ -141,8 +145,9 @@ def preview_table(services: Services, schema: str, table: str, limit: int = PREV
     with services.transaction("browse") as cur:
         cur.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(safe_identifier(schema), safe_identifier(table)))
         total = fetch_value(cur)
-        cur.execute(sql.SQL("SELECT * FROM {}.{} LIMIT %s").format(safe_identifier(schema), safe_identifier(table)),
-                    (limit,))
+        cur.execute(
+            sql.SQL("SELECT * FROM {}.{} LIMIT %s").format(safe_identifier(schema), safe_identifier(table)), (limit,)
+        )
         columns = column_names(cur)
         rows = [list(r) for r in cur.fetchall()]
     return Preview(f"{schema}.{table}", columns, rows, total)
@@ -156,16 +161,25 @@ def preview_export(services: Services, limit: int = PREVIEW_ROWS) -> list[Export
         previews = []
         for target in export_targets(config):
             table_checks = [c for c in checks if c.name.startswith(target.table)]
-            cur.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(
-                safe_identifier(config.analytics_schema), safe_identifier(target.table)))
+            cur.execute(
+                sql.SQL("SELECT count(*) FROM {}.{}").format(
+                    safe_identifier(config.analytics_schema), safe_identifier(target.table)
+                )
+            )
             total = fetch_value(cur)
-            cur.execute(sql.SQL("{} LIMIT %s").format(export_query(cur, config.analytics_schema, target.table)),
-                        (limit,))
+            cur.execute(
+                sql.SQL("{} LIMIT %s").format(export_query(cur, config.analytics_schema, target.table)), (limit,)
+            )
             columns = column_names(cur)
             rows = [list(r) for r in cur.fetchall()]
-            previews.append(ExportPreview(target.table, target.uri,
-                                          Preview(f"{config.analytics_schema}.{target.table}", columns, rows, total),
-                                          table_checks))
+            previews.append(
+                ExportPreview(
+                    target.table,
+                    target.uri,
+                    Preview(f"{config.analytics_schema}.{target.table}", columns, rows, total),
+                    table_checks,
+                )
+            )
         return previews
 
 
@@ -173,8 +187,11 @@ def missing_export_tables(services: Services) -> list[str]:
     """The analytics tables the export reads that do not exist yet ("schema.table"); empty: ready to preview."""
     config = services.config
     with services.transaction("browse") as cur:
-        return [f"{config.analytics_schema}.{target.table}" for target in export_targets(config)
-                if not table_exists(cur, config.analytics_schema, target.table)]
+        return [
+            f"{config.analytics_schema}.{target.table}"
+            for target in export_targets(config)
+            if not table_exists(cur, config.analytics_schema, target.table)
+        ]
 
 
 def recent_runs(services: Services, limit: int = 50) -> list[history.RunRecord]:
@@ -187,6 +204,19 @@ def run_stages(services: Services, run_id: int) -> list[history.StageRecord]:
         return history.list_stage_runs(cur, services.config, run_id)
 
 
-__all__ = ["ANALYTICS_TABLES", "ExportPreview", "Preview", "S3Entry", "SchemaInfo", "TableInfo", "list_s3",
-           "list_warehouse", "missing_export_tables", "preview_export", "preview_object", "preview_table",
-           "recent_runs", "run_stages"]
+__all__ = [
+    "ANALYTICS_TABLES",
+    "ExportPreview",
+    "Preview",
+    "S3Entry",
+    "SchemaInfo",
+    "TableInfo",
+    "list_s3",
+    "list_warehouse",
+    "missing_export_tables",
+    "preview_export",
+    "preview_object",
+    "preview_table",
+    "recent_runs",
+    "run_stages",
+]

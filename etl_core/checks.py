@@ -38,8 +38,13 @@ STAGING_CHECKS = (
 )
 
 ANALYTICS_CHECKS = tuple(
-    Check(f"{table}_has_run_row", "analytics_row_present.sql", "ERROR",
-          f"{table} has one row for the run's ingestion_date", table=table)
+    Check(
+        f"{table}_has_run_row",
+        "analytics_row_present.sql",
+        "ERROR",
+        f"{table} has one row for the run's ingestion_date",
+        table=table,
+    )
     for table in ANALYTICS_TABLES
 )
 
@@ -57,8 +62,9 @@ def run_checks(cur: Any, config: Config, checks: tuple[Check, ...]) -> list[Chec
     return _grade(checks, found)
 
 
-def run_checks_concurrently(services: Services, config: Config, checks: tuple[Check, ...],
-                            cancel: CancelToken) -> list[CheckOutcome]:
+def run_checks_concurrently(
+    services: Services, config: Config, checks: tuple[Check, ...], cancel: CancelToken
+) -> list[CheckOutcome]:
     """Run every check file at once, each on its own connection: the staging checks scan different tables."""
 
     def run_one(query: tuple[str, str | None, str | None]) -> dict[str, tuple[int, str | None]]:
@@ -78,11 +84,13 @@ def _check_queries(checks: tuple[Check, ...]) -> list[tuple[str, str | None, str
     return list(dict.fromkeys((c.sql_file, c.table, c.name if c.table else None) for c in checks))
 
 
-def _run_check_file(cur: Any, config: Config, sql_file: str, table: str | None,
-                    name: str | None) -> dict[str, tuple[int, str | None]]:
-    cur.execute(render_sql(f"checks/{sql_file}", **config.sql_schemas, **({"table": table} if table else {})),
-                {"ingestion_date": config.pipeline.ingestion_date, "staging_schema": config.staging_schema,
-                 "check_name": name})
+def _run_check_file(
+    cur: Any, config: Config, sql_file: str, table: str | None, name: str | None
+) -> dict[str, tuple[int, str | None]]:
+    cur.execute(
+        render_sql(f"checks/{sql_file}", **config.sql_schemas, **({"table": table} if table else {})),
+        {"ingestion_date": config.pipeline.ingestion_date, "staging_schema": config.staging_schema, "check_name": name},
+    )
     return {row[0]: (row[1], row[2]) for row in cur.fetchall()}
 
 

@@ -57,19 +57,34 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--run-all", action="store_true", help="run every stage in order, headless")
-    parser.add_argument("--stage", action="append", choices=STAGES, metavar="STAGE",
-                        help=f"run only this stage, headless (repeatable; one of {', '.join(STAGES)})")
-    parser.add_argument("--resume", action="store_true",
-                        help="headless: rerun from the stage where the last run failed, then the rest")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="check the config and reach S3 and the warehouse, print the plan, change nothing")
-    parser.add_argument("--config", metavar="PATH",
-                        help="config file (default: ./config.toml, else the packaged default)")
-    parser.add_argument("--json", action="store_true",
-                        help="with a headless run: print the run summary as JSON on stdout")
-    parser.add_argument("--demo-scale", type=float, metavar="N",
-                        help="embedded S3 only: size of the demo dataset generated when the bucket is empty "
-                             "(1 = 10,000 orders, 100 = one million)")
+    parser.add_argument(
+        "--stage",
+        action="append",
+        choices=STAGES,
+        metavar="STAGE",
+        help=f"run only this stage, headless (repeatable; one of {', '.join(STAGES)})",
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="headless: rerun from the stage where the last run failed, then the rest"
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check the config and reach S3 and the warehouse, print the plan, change nothing",
+    )
+    parser.add_argument(
+        "--config", metavar="PATH", help="config file (default: ./config.toml, else the packaged default)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="with a headless run: print the run summary as JSON on stdout"
+    )
+    parser.add_argument(
+        "--demo-scale",
+        type=float,
+        metavar="N",
+        help="embedded S3 only: size of the demo dataset generated when the bucket is empty "
+        "(1 = 10,000 orders, 100 = one million)",
+    )
     parser.add_argument("--version", action="version", version=f"d2b-console {__version__}")
     return parser
 
@@ -89,11 +104,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def usage_problem(args: argparse.Namespace) -> str | None:
     """Why these options contradict each other (exit 2), or None."""
-    modes = [flag for flag, given in (("--run-all", args.run_all), ("--stage", args.stage), ("--resume", args.resume),
-                                      ("--dry-run", args.dry_run)) if given]
+    modes = [
+        flag
+        for flag, given in (
+            ("--run-all", args.run_all),
+            ("--stage", args.stage),
+            ("--resume", args.resume),
+            ("--dry-run", args.dry_run),
+        )
+        if given
+    ]
     if len(modes) > 1:
-        return (f"{' and '.join(modes)} cannot be combined: --run-all runs every stage, --stage only the stages it "
-                "names, --resume from where the last run failed, --dry-run none; give one of them")
+        return (
+            f"{' and '.join(modes)} cannot be combined: --run-all runs every stage, --stage only the stages it "
+            "names, --resume from where the last run failed, --dry-run none; give one of them"
+        )
     if args.json and not modes:
         return "--json goes with --run-all, --stage, --resume or --dry-run"
     if args.demo_scale is not None and not 0 < args.demo_scale <= 1000:
@@ -106,8 +131,12 @@ def run_headless(args: argparse.Namespace) -> int:
     if problem := usage_problem(args):
         return _usage_error(problem, args.json)
     cancel = CancelToken()
-    signals = CancelSignals(cancel, on_first=lambda signum: reporter.line(
-        "WARNING", f"{DESCRIPTIONS[signum]}: cancelling the running stage (press Ctrl-C again to stop at once)"))
+    signals = CancelSignals(
+        cancel,
+        on_first=lambda signum: reporter.line(
+            "WARNING", f"{DESCRIPTIONS[signum]}: cancelling the running stage (press Ctrl-C again to stop at once)"
+        ),
+    )
     opened: list[Services] = []
     restore_hook = drop_copy_noise()
     try:
@@ -125,16 +154,24 @@ def run_headless(args: argparse.Namespace) -> int:
         reporter.close()
 
 
-def _run(args: argparse.Namespace, reporter: ProgressReporter, cancel: CancelToken, signals: CancelSignals,
-         opened: list[Services]) -> int:
+def _run(
+    args: argparse.Namespace,
+    reporter: ProgressReporter,
+    cancel: CancelToken,
+    signals: CancelSignals,
+    opened: list[Services],
+) -> int:
     config: Config | None = None
     try:
         config = load_config(args.config)
         for warning in config.warnings:
             reporter.line("WARNING", warning)
         if args.demo_scale is not None and not config.source_embedded:
-            return _usage_error(f"--demo-scale applies only to the embedded S3, and {config.path} sets [source] "
-                                f"endpoint_url = {config.source.endpoint_url!r}", args.json)
+            return _usage_error(
+                f"--demo-scale applies only to the embedded S3, and {config.path} sets [source] "
+                f"endpoint_url = {config.source.endpoint_url!r}",
+                args.json,
+            )
         if args.dry_run:
             return _dry_run(config, reporter, args.demo_scale, args.json)
         with open_services(config, log=lambda m: reporter.line("INFO", m), demo_scale=args.demo_scale) as services:
@@ -172,11 +209,15 @@ def _usage_error(problem: str, as_json: bool) -> int:
     return EXIT_CONFIG
 
 
-def _stop_at_once(stop: StopNow, code: int, opened: list[Services], reporter: ProgressReporter,
-                  as_json: bool) -> NoReturn:
+def _stop_at_once(
+    stop: StopNow, code: int, opened: list[Services], reporter: ProgressReporter, as_json: bool
+) -> NoReturn:
     """A second signal: report, stop the embedded services (briefly), and exit without waiting for the work."""
-    reporter.line("ERROR", f"{stop} again: stopping at once; the warehouse rolls back the running stage's "
-                           "transaction, and the next run marks this one abandoned")
+    reporter.line(
+        "ERROR",
+        f"{stop} again: stopping at once; the warehouse rolls back the running stage's "
+        "transaction, and the next run marks this one abandoned",
+    )
     _emit_json({"status": "interrupted", "exit_code": code}, as_json)
     for services in opened:
         with contextlib.suppress(Exception):  # stopping at once: what cannot stop quickly is left to the next start
@@ -226,8 +267,15 @@ def summary_json(summary: RunSummary, config: Config, exit_code: int) -> dict:
         "duration_s": round(summary.duration_s, 3),
         "log_file": summary.log_file,
         "stages": [
-            {"stage": s.stage, "status": s.status, "rows": s.rows, "duration_s": round(s.duration_s, 3),
-             "error": s.error, "checks": [c.__dict__ for c in s.checks], "details": s.details}
+            {
+                "stage": s.stage,
+                "status": s.status,
+                "rows": s.rows,
+                "duration_s": round(s.duration_s, 3),
+                "error": s.error,
+                "checks": [c.__dict__ for c in s.checks],
+                "details": s.details,
+            }
             for s in summary.stages
         ],
         "analytics": analytics,
@@ -268,9 +316,14 @@ class ProgressReporter:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
             self.console = Console(file=stream, highlight=False)
-            self._progress = Progress(TextColumn("{task.description:<28}"), BarColumn(),
-                                      TextColumn("{task.percentage:>5.1f}%"), TimeElapsedColumn(),
-                                      console=self.console, transient=True)
+            self._progress = Progress(
+                TextColumn("{task.description:<28}"),
+                BarColumn(),
+                TextColumn("{task.percentage:>5.1f}%"),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
 
     def line(self, level: str, message: str) -> None:
         message = redact(message)
@@ -305,20 +358,29 @@ class ProgressReporter:
 
     def _on_progress(self, event: StageProgress) -> None:
         if self.rich and self._task is not None:
-            self._progress.update(self._task, completed=event.done, total=event.total,
-                                  description=f"{event.stage}: {event.message}"[:28])
+            self._progress.update(
+                self._task, completed=event.done, total=event.total, description=f"{event.stage}: {event.message}"[:28]
+            )
         elif event.total:
             pct = int(100 * event.done / event.total) // 25 * 25  # plain output: a line per quarter
             key = f"{event.stage}:{event.message}"
             if self._last_plain_pct.get(key) != pct:
                 self._last_plain_pct[key] = pct
                 with contextlib.suppress(OSError):  # the terminal is gone (SIGHUP)
-                    print(f"PROGRESS [{event.stage}] {event.message} {pct}% "
-                          f"({event.done:,}/{event.total:,} {event.unit})", file=self.stream, flush=True)
+                    print(
+                        f"PROGRESS [{event.stage}] {event.message} {pct}% "
+                        f"({event.done:,}/{event.total:,} {event.unit})",
+                        file=self.stream,
+                        flush=True,
+                    )
 
     def summary(self, summary: RunSummary, config: Config, to: TextIO) -> None:
-        out = [(f"run #{summary.run_id} {summary.status.upper()} in {summary.duration_s:.1f}s "
-                f"(user_id {summary.user_id}, ingestion_date {summary.ingestion_date})")]
+        out = [
+            (
+                f"run #{summary.run_id} {summary.status.upper()} in {summary.duration_s:.1f}s "
+                f"(user_id {summary.user_id}, ingestion_date {summary.ingestion_date})"
+            )
+        ]
         out.append(f"  {'stage':<10} {'status':<10} {'rows':>10} {'seconds':>8}")
         for s in summary.stages:
             out.append(f"  {s.stage:<10} {s.status:<10} {s.rows:>10,} {s.duration_s:>8.2f}")

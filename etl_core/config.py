@@ -79,11 +79,11 @@ class ConsoleSettings:
 class TimeoutSettings:
     """Bounds of every network wait (seconds); see the README's configuration reference."""
 
-    connect_s: float = 10.0          # connecting to the warehouse or to S3
-    s3_read_s: float = 20.0          # an S3 request or object read that receives nothing this long fails
-    s3_attempts: int = 3             # tries of one S3 request on a transient error (botocore's retries)
+    connect_s: float = 10.0  # connecting to the warehouse or to S3
+    s3_read_s: float = 20.0  # an S3 request or object read that receives nothing this long fails
+    s3_attempts: int = 3  # tries of one S3 request on a transient error (botocore's retries)
     warehouse_stall_s: float = 60.0  # a warehouse call that makes no progress this long ends the stage
-    lock_wait_s: float = 5.0         # each attempt of a publication waits at most this long for its locks
+    lock_wait_s: float = 5.0  # each attempt of a publication waits at most this long for its locks
 
 
 @dataclass(frozen=True)
@@ -108,8 +108,7 @@ class Config:
     @property
     def sql_schemas(self) -> dict[str, str]:
         """The schema names the `{staging}`, `{analytics}` and `{dims}` placeholders of sql/ stand for."""
-        return {"staging": self.staging_schema, "analytics": self.analytics_schema,
-                "dims": self.warehouse.dims_schema}
+        return {"staging": self.staging_schema, "analytics": self.analytics_schema, "dims": self.warehouse.dims_schema}
 
     @property
     def source_embedded(self) -> bool:
@@ -175,8 +174,9 @@ def load_config(path: str | None = None, *, today: date | None = None) -> Config
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(path, "-", "the config file does not exist; pass --config PATH or create ./config.toml"
-                          ) from None
+        raise ConfigError(
+            path, "-", "the config file does not exist; pass --config PATH or create ./config.toml"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(path, "-", f"cannot read the file ({exc.__class__.__name__}: {exc})") from None
     try:
@@ -199,8 +199,12 @@ def parse_config(raw: dict[str, Any], path: str, *, today: date | None = None) -
 def _parse(reader: _Reader, path: str, warnings: list[str], today: date | None) -> Config:
     user_id = reader.string("pipeline", "user_id")
     if not IDENTIFIER_RE.match(user_id):
-        reader.fail("pipeline", "user_id", f"{user_id!r} is not a safe identifier: use lowercase letters, digits "
-                    "and _, starting with a letter (at most 41 characters)")
+        reader.fail(
+            "pipeline",
+            "user_id",
+            f"{user_id!r} is not a safe identifier: use lowercase letters, digits "
+            "and _, starting with a letter (at most 41 characters)",
+        )
     as_of = reader.iso_date("pipeline", "as_of_date")
     today = today or date.today()
     ingestion_text = reader.raw_value("pipeline", "ingestion_date")
@@ -208,8 +212,12 @@ def _parse(reader: _Reader, path: str, warnings: list[str], today: date | None) 
     ingestion = today if is_today else reader.iso_date("pipeline", "ingestion_date")
     allow_future = reader.boolean("pipeline", "allow_future_ingestion_date", default=False)
     if ingestion > today + timedelta(days=1) and not allow_future:
-        reader.fail("pipeline", "ingestion_date", f"{ingestion} is more than a day in the future (today is {today}); "
-                    "fix it, or set allow_future_ingestion_date = true in [pipeline] if that is intended")
+        reader.fail(
+            "pipeline",
+            "ingestion_date",
+            f"{ingestion} is more than a day in the future (today is {today}); "
+            "fix it, or set allow_future_ingestion_date = true in [pipeline] if that is intended",
+        )
     best_by = reader.string("pipeline", "best_product_by")
     if best_by not in BEST_PRODUCT_CHOICES:
         reader.fail("pipeline", "best_product_by", f"{best_by!r} is not one of {', '.join(BEST_PRODUCT_CHOICES)}")
@@ -234,8 +242,12 @@ def _parse(reader: _Reader, path: str, warnings: list[str], today: date | None) 
     export_prefix_template = reader.string("export", "prefix", allow_empty=True)
     if "{user_id}" not in export_prefix_template:
         # Two operators exporting the same table must never write (or sweep) the same keys.
-        reader.fail("export", "prefix", f"{export_prefix_template!r} must contain {{user_id}}, so that every "
-                    "operator writes its own keys (e.g. \"analytics_export/{user_id}/\")")
+        reader.fail(
+            "export",
+            "prefix",
+            f"{export_prefix_template!r} must contain {{user_id}}, so that every "
+            'operator writes its own keys (e.g. "analytics_export/{user_id}/")',
+        )
     try:
         export_prefix = _as_prefix(export_prefix_template.format(user_id=user_id))
     except (KeyError, IndexError, ValueError):
@@ -282,23 +294,37 @@ def _transfer_mode(reader: _Reader, url: str, s3_endpoint: str) -> str:
     transfer = reader.string("warehouse", "transfer", default=CLIENT_TRANSFER)
     if transfer not in TRANSFER_MODES:
         allowed = ", ".join(f'"{mode}"' for mode in TRANSFER_MODES)
-        reader.fail("warehouse", "transfer", f"{transfer!r} is not one of {allowed} (\"client\": through the console, "
-                    'the default; "aws_s3": the RDS/Aurora warehouse reads and writes S3 itself)')
+        reader.fail(
+            "warehouse",
+            "transfer",
+            f'{transfer!r} is not one of {allowed} ("client": through the console, '
+            'the default; "aws_s3": the RDS/Aurora warehouse reads and writes S3 itself)',
+        )
     if transfer == AWS_S3_TRANSFER and url == EMBEDDED:
-        reader.fail("warehouse", "transfer", '"aws_s3" needs an RDS or Aurora PostgreSQL warehouse: only those have '
-                    "the aws_s3 extension, and the embedded Postgres is neither. Give the warehouse URL ([warehouse] "
-                    f'url or {WAREHOUSE_URL_ENV}), or use transfer = "client"')
+        reader.fail(
+            "warehouse",
+            "transfer",
+            '"aws_s3" needs an RDS or Aurora PostgreSQL warehouse: only those have '
+            "the aws_s3 extension, and the embedded Postgres is neither. Give the warehouse URL ([warehouse] "
+            f'url or {WAREHOUSE_URL_ENV}), or use transfer = "client"',
+        )
     if transfer == AWS_S3_TRANSFER and s3_endpoint == EMBEDDED:
-        reader.fail("warehouse", "transfer", '"aws_s3" has the warehouse read and write S3 itself, and it cannot '
-                    'reach the embedded S3 on this machine: set [source] endpoint_url = "" (AWS S3), or use '
-                    'transfer = "client"')
+        reader.fail(
+            "warehouse",
+            "transfer",
+            '"aws_s3" has the warehouse read and write S3 itself, and it cannot '
+            'reach the embedded S3 on this machine: set [source] endpoint_url = "" (AWS S3), or use '
+            'transfer = "client"',
+        )
     return transfer
 
 
 def _timeouts(reader: _Reader) -> TimeoutSettings:
     defaults = TimeoutSettings()
-    seconds = {key: reader.number("timeouts", key, default=getattr(defaults, key))
-               for key in ("connect_s", "s3_read_s", "warehouse_stall_s", "lock_wait_s")}
+    seconds = {
+        key: reader.number("timeouts", key, default=getattr(defaults, key))
+        for key in ("connect_s", "s3_read_s", "warehouse_stall_s", "lock_wait_s")
+    }
     for key, value in seconds.items():
         if not 0 < value <= 3600:
             reader.fail("timeouts", key, f"{value!r} must be a number of seconds above 0 and at most 3600")
@@ -377,10 +403,14 @@ class _Reader:
         value = self._get(section, key)
         if isinstance(value, date):  # tomllib reads an unquoted 2022-09-05 (or a datetime) as a date
             literal = "datetime" if isinstance(value, datetime) else "date"
-            self.fail(section, key, f"is a TOML {literal} literal ({value.isoformat()}); write the day as a quoted "
-                      f"ISO date string, like {key} = \"{value.isoformat()[:10]}\"")
+            self.fail(
+                section,
+                key,
+                f"is a TOML {literal} literal ({value.isoformat()}); write the day as a quoted "
+                f'ISO date string, like {key} = "{value.isoformat()[:10]}"',
+            )
         if not isinstance(value, str):
-            self.fail(section, key, f"must be an ISO date string like \"2022-09-05\", not {type(value).__name__}")
+            self.fail(section, key, f'must be an ISO date string like "2022-09-05", not {type(value).__name__}')
         text = value.strip()
         if ISO_DATE_RE.fullmatch(text):
             with contextlib.suppress(ValueError):  # 2022-02-30: refused below

@@ -26,17 +26,26 @@ class ContentKind:
 
 KINDS = (
     ContentKind("gzip-compressed", "a gzip-compressed file", "decompress it (gunzip) and upload the .csv", b"\x1f\x8b"),
-    ContentKind("zip archive", "a zip archive (or an .xlsx workbook)",
-                "extract the .csv (or export the sheet) and upload it", b"PK\x03\x04"),
+    ContentKind(
+        "zip archive",
+        "a zip archive (or an .xlsx workbook)",
+        "extract the .csv (or export the sheet) and upload it",
+        b"PK\x03\x04",
+    ),
     ContentKind("empty zip archive", "an empty zip archive", "upload the .csv itself", b"PK\x05\x06"),
     ContentKind("bzip2-compressed", "a bzip2-compressed file", "decompress it (bunzip2) and upload the .csv", b"BZh"),
     ContentKind("xz-compressed", "an xz-compressed file", "decompress it (unxz) and upload the .csv", b"\xfd7zXZ\x00"),
-    ContentKind("zstd-compressed", "a zstd-compressed file", "decompress it (unzstd) and upload the .csv",
-                b"\x28\xb5\x2f\xfd"),
+    ContentKind(
+        "zstd-compressed", "a zstd-compressed file", "decompress it (unzstd) and upload the .csv", b"\x28\xb5\x2f\xfd"
+    ),
     ContentKind("7-Zip archive", "a 7-Zip archive", "extract the .csv and upload it", b"7z\xbc\xaf\x27\x1c"),
     ContentKind("Parquet file", "a Parquet file", "export it as CSV and upload that", b"PAR1"),
-    ContentKind("OLE file (old Excel)", "an old Excel (.xls) or other OLE file",
-                "save the sheet as CSV (UTF-8) and upload that", b"\xd0\xcf\x11\xe0"),
+    ContentKind(
+        "OLE file (old Excel)",
+        "an old Excel (.xls) or other OLE file",
+        "save the sheet as CSV (UTF-8) and upload that",
+        b"\xd0\xcf\x11\xe0",
+    ),
     ContentKind("UTF-16 text", "UTF-16 text", "save it as UTF-8 and upload it again", b"\xff\xfe"),
     ContentKind("UTF-16 text", "UTF-16 text", "save it as UTF-8 and upload it again", b"\xfe\xff"),
 )

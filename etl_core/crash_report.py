@@ -25,27 +25,31 @@ CRASH_FOLDER = "crash"
 @dataclass(frozen=True)
 class CrashReport:
     path: Path | None  # None when no folder could be written (the line then says so)
-    error: str         # "KeyError: 'x'", redacted
+    error: str  # "KeyError: 'x'", redacted
 
     @property
     def operator_line(self) -> str:
         where = f"the details are in {self.path}" if self.path else "no crash report could be written"
-        return (f"d2b-console stopped on an unexpected error ({self.error}); {where}. "
-                "This is a bug: please report it with that file")
+        return (
+            f"d2b-console stopped on an unexpected error ({self.error}); {where}. "
+            "This is a bug: please report it with that file"
+        )
 
 
 def report_crash(exc: BaseException, state_dir: Path | None, context: str) -> CrashReport:
     """Write the redacted traceback of `exc` under `<state_dir>/crash/` (else the temp folder)."""
     error = redact(f"{exc.__class__.__name__}: {exc}".strip().rstrip(":"))
-    text = "\n".join([
-        f"d2b-console {__version__} crash report",
-        f"when: {datetime.now(UTC).isoformat(timespec='seconds')}",
-        f"where: {context}",
-        f"command: {redact(' '.join(sys.argv))}",
-        f"python: {platform.python_version()} on {platform.platform()}",
-        "",
-        redact("".join(traceback.format_exception(exc))),
-    ])
+    text = "\n".join(
+        [
+            f"d2b-console {__version__} crash report",
+            f"when: {datetime.now(UTC).isoformat(timespec='seconds')}",
+            f"where: {context}",
+            f"command: {redact(' '.join(sys.argv))}",
+            f"python: {platform.python_version()} on {platform.platform()}",
+            "",
+            redact("".join(traceback.format_exception(exc))),
+        ]
+    )
     name = f"crash-{datetime.now(UTC):%Y%m%d-%H%M%S}-{os.getpid()}.txt"
     for folder in _candidate_folders(state_dir):
         try:

@@ -34,10 +34,27 @@ REVIEW_WEIGHTS = {1: 0.1, 2: 0.1, 3: 0.2, 4: 0.3, 5: 0.3}
 # Fixed-date public holidays (month, day) plus movable ones; some fall on weekends, as in real calendars.
 FIXED_HOLIDAYS = [(1, 1), (5, 1), (6, 12), (10, 1), (12, 25), (12, 26)]
 MOVABLE_HOLIDAYS = [
-    date(2020, 4, 10), date(2020, 4, 13), date(2020, 5, 24), date(2020, 7, 31),
-    date(2021, 4, 2), date(2021, 4, 5), date(2021, 5, 13), date(2021, 7, 20), date(2021, 12, 27), date(2021, 12, 28),
-    date(2022, 1, 3), date(2022, 4, 15), date(2022, 4, 18), date(2022, 5, 2), date(2022, 5, 3), date(2022, 6, 13),
-    date(2022, 7, 11), date(2023, 4, 7), date(2023, 4, 10), date(2023, 4, 21), date(2023, 6, 28),
+    date(2020, 4, 10),
+    date(2020, 4, 13),
+    date(2020, 5, 24),
+    date(2020, 7, 31),
+    date(2021, 4, 2),
+    date(2021, 4, 5),
+    date(2021, 5, 13),
+    date(2021, 7, 20),
+    date(2021, 12, 27),
+    date(2021, 12, 28),
+    date(2022, 1, 3),
+    date(2022, 4, 15),
+    date(2022, 4, 18),
+    date(2022, 5, 2),
+    date(2022, 5, 3),
+    date(2022, 6, 13),
+    date(2022, 7, 11),
+    date(2023, 4, 7),
+    date(2023, 4, 10),
+    date(2023, 4, 21),
+    date(2023, 6, 28),
 ]
 
 
@@ -102,8 +119,9 @@ def review_chunks(scale: float, seed: int = 7) -> Iterator[str]:
         yield "".join(f"{review},{product}\n" for review, product in zip(reviews, chosen, strict=True))
 
 
-def upload_demo_dataset(client: Any, bucket: str, prefix: str, scale: float,
-                        log: Callable[[str], None] = lambda _m: None) -> list[DemoFile]:
+def upload_demo_dataset(
+    client: Any, bucket: str, prefix: str, scale: float, log: Callable[[str], None] = lambda _m: None
+) -> list[DemoFile]:
     """Generate the three source files at `scale` and upload them under `prefix`."""
     sources = {source.table: source for source in SOURCE_FILES}
     writers = {table: MultipartWriter(client, bucket, prefix + source.names[0]) for table, source in sources.items()}
@@ -143,8 +161,13 @@ def dim_dates_rows(first: date = DIM_DATES_FROM, last: date = DIM_DATES_TO) -> I
 
 
 CATEGORIES = ["electronics", "books", "kitchen", "toys", "garden"]
-REGIONS = [("Nigeria", "South West", "Lagos"), ("Nigeria", "North Central", "Abuja"),
-           ("Ghana", "Greater Accra", "Accra"), ("Kenya", "Nairobi", "Nairobi"), ("Nigeria", "South South", "Rivers")]
+REGIONS = [
+    ("Nigeria", "South West", "Lagos"),
+    ("Nigeria", "North Central", "Abuja"),
+    ("Ghana", "Greater Accra", "Accra"),
+    ("Kenya", "Nairobi", "Nairobi"),
+    ("Nigeria", "South South", "Rivers"),
+]
 
 
 def create_demo_dimensions(cur: Any, dims_schema: str) -> None:
@@ -158,8 +181,9 @@ def create_demo_dimensions(cur: Any, dims_schema: str) -> None:
     tables = {
         "dim_dates": list(dim_dates_rows()),
         "dim_products": [(p, CATEGORIES[p % len(CATEGORIES)], f"product {p:02d}") for p in range(1, PRODUCTS + 1)],
-        "dim_addresses": [(100000 + c, *REGIONS[c % len(REGIONS)], f"{c} Market Street")
-                          for c in range(1, CUSTOMERS + 1)],
+        "dim_addresses": [
+            (100000 + c, *REGIONS[c % len(REGIONS)], f"{c} Market Street") for c in range(1, CUSTOMERS + 1)
+        ],
         "dim_customers": [(c, f"customer {c:02d}", 100000 + c) for c in range(1, CUSTOMERS + 1)],
     }
     for table, rows in tables.items():

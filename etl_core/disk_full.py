@@ -34,8 +34,10 @@ def warehouse_disk_full(exc: BaseException, services: Services) -> DiskFull | No
     where = services.warehouse_label
     if services.config.warehouse.embedded:
         where += f" (data in {services.config.console.state_dir / 'pg'})"
-    return DiskFull(f"the warehouse {where} is out of disk space: {message}; the stage's transaction was rolled "
-                    "back and the previous data is intact. Free space on the warehouse's disk, then resume")
+    return DiskFull(
+        f"the warehouse {where} is out of disk space: {message}; the stage's transaction was rolled "
+        "back and the previous data is intact. Free space on the warehouse's disk, then resume"
+    )
 
 
 def s3_disk_full(exc: BaseException, endpoint_label: str, uri: str) -> DiskFull | None:
@@ -48,6 +50,8 @@ def s3_disk_full(exc: BaseException, endpoint_label: str, uri: str) -> DiskFull 
     if not (status == 507 or error.get("Code") in S3_FULL_CODES or NO_SPACE in message):
         return None
     detail = f": {redact(message)}" if message else ""
-    return DiskFull(f"S3 endpoint {endpoint_label} is out of space and could not store {uri} "
-                    f"({error.get('Code') or status}{detail}); no partial object was left. Free space on the "
-                    "S3 server's disk, then resume")
+    return DiskFull(
+        f"S3 endpoint {endpoint_label} is out of space and could not store {uri} "
+        f"({error.get('Code') or status}{detail}); no partial object was left. Free space on the "
+        "S3 server's disk, then resume"
+    )

@@ -27,19 +27,28 @@ from etl_core.warehouse import schema_exists, table_exists
 def dry_run_plan(config: Config, log: Callable[[str], None], demo_scale: float | None) -> dict[str, Any]:
     """What a run of every stage would read, write and create; a JSON-ready dict."""
     plan: dict[str, Any] = {
-        "status": "dry run", "exit_code": EXIT_OK, "stages": list(STAGES),
-        "warehouse": config.warehouse.label, "s3": "embedded S3" if config.source_embedded else
-        (config.source.endpoint_url or f"AWS S3 ({config.source.region})"), "transfer": config.warehouse.transfer,
+        "status": "dry run",
+        "exit_code": EXIT_OK,
+        "stages": list(STAGES),
+        "warehouse": config.warehouse.label,
+        "s3": "embedded S3"
+        if config.source_embedded
+        else (config.source.endpoint_url or f"AWS S3 ({config.source.region})"),
+        "transfer": config.warehouse.transfer,
         "schemas": [config.staging_schema, config.analytics_schema, config.warehouse.dims_schema],
         "exports": [t.uri for t in export_targets(config)],
     }
     check_state_folder(config.console.state_dir)  # a run would need it: the same refusal (exit 2) as a run
     fresh = _embedded_parts_to_create(config)
     if fresh:  # nothing exists to reach yet: the plan comes from the config alone
-        plan["sources"] = [{"table": s.table, "key": config.source.prefix + s.names[0], "bytes": None}
-                           for s in SOURCE_FILES] if config.source_embedded else []
-        plan["would_create"] = fresh + _seeding(config, demo_scale, buckets=True, data=config.source_embedded,
-                                                dims=config.warehouse.embedded)
+        plan["sources"] = (
+            [{"table": s.table, "key": config.source.prefix + s.names[0], "bytes": None} for s in SOURCE_FILES]
+            if config.source_embedded
+            else []
+        )
+        plan["would_create"] = fresh + _seeding(
+            config, demo_scale, buckets=True, data=config.source_embedded, dims=config.warehouse.embedded
+        )
         return plan
     with open_services(config, log=log, demo_scale=demo_scale, seed=False) as services:
         plan["warehouse"], plan["s3"] = services.warehouse_label, services.s3_label
@@ -55,8 +64,9 @@ def print_plan(plan: dict[str, Any], config: Config) -> None:
     print(f"warehouse {plan['warehouse']}, S3 {plan['s3']}, transfer {plan['transfer']}")
     for s in plan["sources"]:
         size = f" ({s['bytes']:,} bytes)" if s["bytes"] is not None else " (to be generated)"
-        print(f"  source {s['table']:<20} " + (f"s3://{config.source.bucket}/{s['key']}{size}" if s["key"]
-                                               else "MISSING"))
+        print(
+            f"  source {s['table']:<20} " + (f"s3://{config.source.bucket}/{s['key']}{size}" if s["key"] else "MISSING")
+        )
     for uri in plan["exports"]:
         print(f"  export {uri}")
     for thing in plan["would_create"]:
@@ -66,8 +76,12 @@ def print_plan(plan: dict[str, Any], config: Config) -> None:
 def _embedded_parts_to_create(config: Config) -> list[str]:
     if not config.needs_embedded:
         return []
-    embedded = EmbeddedServices(config.console.state_dir, want_postgres=config.warehouse.embedded,
-                                want_s3=config.source_embedded, region=config.source.region)
+    embedded = EmbeddedServices(
+        config.console.state_dir,
+        want_postgres=config.warehouse.embedded,
+        want_s3=config.source_embedded,
+        region=config.source.region,
+    )
     return embedded.not_created()
 
 
@@ -78,8 +92,10 @@ def _seeding(config: Config, demo_scale: float | None, *, buckets: bool, data: b
         names = sorted({config.source.bucket, config.export.bucket})
         things.append(f"the bucket(s) {', '.join(names)} in the embedded S3")
     if data:
-        things.append(f"the demo dataset at scale {demo_scale or config.console.demo_scale:g} under "
-                      f"s3://{config.source.bucket}/{config.source.prefix}")
+        things.append(
+            f"the demo dataset at scale {demo_scale or config.console.demo_scale:g} under "
+            f"s3://{config.source.bucket}/{config.source.prefix}"
+        )
     if dims:
         things.append(f"the demo dimensions in {config.warehouse.dims_schema}")
     return things
@@ -112,8 +128,11 @@ def _missing(services: Services, demo_scale: float | None) -> list[str]:
     with services.transaction("dry run") as cur:
         if config.warehouse.embedded and not table_exists(cur, config.warehouse.dims_schema, "dim_dates"):
             things += _seeding(config, demo_scale, buckets=False, data=False, dims=True)
-        things += [f"the schema {schema} and its tables (prepare stage)"
-                   for schema in (config.staging_schema, config.analytics_schema) if not schema_exists(cur, schema)]
+        things += [
+            f"the schema {schema} and its tables (prepare stage)"
+            for schema in (config.staging_schema, config.analytics_schema)
+            if not schema_exists(cur, schema)
+        ]
     return things
 
 

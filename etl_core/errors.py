@@ -7,8 +7,8 @@ EXIT_FAILED = 1
 EXIT_CONFIG = 2
 EXIT_UNREACHABLE = 3
 EXIT_INTERRUPTED = 130  # SIGINT (Ctrl-C) or the console's cancel
-EXIT_HANGUP = 129       # SIGHUP: the terminal closed
-EXIT_TERMINATED = 143   # SIGTERM: a scheduler, `kill`, a service manager stopping us
+EXIT_HANGUP = 129  # SIGHUP: the terminal closed
+EXIT_TERMINATED = 143  # SIGTERM: a scheduler, `kill`, a service manager stopping us
 
 
 class D2BError(Exception):

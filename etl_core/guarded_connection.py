@@ -33,15 +33,15 @@ class GuardedConnection(psycopg2.extensions.connection):
     def __init__(self, dsn: str, *args: Any, **kwargs: Any):
         super().__init__(dsn, *args, **kwargs)
         self.label = "the warehouse"  # the endpoint as messages show it (masked)
-        self.activity = "working"     # what it is doing, for messages: "loading orders_data/orders.csv"
+        self.activity = "working"  # what it is doing, for messages: "loading orders_data/orders.csv"
         self.backend_pid = self.get_backend_pid()
         # Our own handle on the socket: shutting it down is safe from any thread, and it can never
         # hit another socket that reused libpq's descriptor after a close.
         self._socket = socket.socket(fileno=os.dup(self.fileno()))
         self._lock = threading.Condition()
-        self._call = 0                # number of the current (or last) call
+        self._call = 0  # number of the current (or last) call
         self._in_call = False
-        self._away = 0                # > 0 while the call waits on our own code (an S3 read or write)
+        self._away = 0  # > 0 while the call waits on our own code (an S3 read or write)
         self._last_progress = 0.0
         self._ended: str | None = None  # "cancelled", or the message of a stall
         self._cancel: CancelToken | None = None
@@ -85,8 +85,9 @@ class GuardedConnection(psycopg2.extensions.connection):
         try:
             yield
         except psycopg2.Error as exc:
-            if self._ended is not None or (isinstance(exc, psycopg2.errors.QueryCanceled)
-                                           and self._cancel is not None and self._cancel.cancelled):
+            if self._ended is not None or (
+                isinstance(exc, psycopg2.errors.QueryCanceled) and self._cancel is not None and self._cancel.cancelled
+            ):
                 raise self._ended_error() from None
             raise
         finally:

@@ -57,8 +57,9 @@ def _stage_runs(config: Config) -> sql.Composed:
 
 
 def history_exists(cur: Any, config: Config) -> bool:
-    return table_exists(cur, config.staging_schema, "console_runs") and \
-        table_exists(cur, config.staging_schema, "console_stage_runs")
+    return table_exists(cur, config.staging_schema, "console_runs") and table_exists(
+        cur, config.staging_schema, "console_stage_runs"
+    )
 
 
 def ensure_history_tables(cur: Any, config: Config) -> None:
@@ -67,43 +68,66 @@ def ensure_history_tables(cur: Any, config: Config) -> None:
 
 def mark_abandoned(cur: Any, config: Config) -> list[int]:
     """Runs still 'running' belong to a dead process (the caller holds the run lock): mark them abandoned."""
-    cur.execute(sql.SQL(
-        "UPDATE {} SET status = 'abandoned', finished_at = now(), "
-        "error = coalesce(error, 'the process stopped before the run finished') "
-        "WHERE status = 'running' RETURNING run_id").format(_runs(config)))
+    cur.execute(
+        sql.SQL(
+            "UPDATE {} SET status = 'abandoned', finished_at = now(), "
+            "error = coalesce(error, 'the process stopped before the run finished') "
+            "WHERE status = 'running' RETURNING run_id"
+        ).format(_runs(config))
+    )
     abandoned = [row[0] for row in cur.fetchall()]
     if abandoned:
-        cur.execute(sql.SQL("UPDATE {} SET status = 'abandoned' WHERE status = 'running' AND run_id = ANY(%s)")
-                    .format(_stage_runs(config)), (abandoned,))
+        cur.execute(
+            sql.SQL("UPDATE {} SET status = 'abandoned' WHERE status = 'running' AND run_id = ANY(%s)").format(
+                _stage_runs(config)
+            ),
+            (abandoned,),
+        )
     return abandoned
 
 
 def start_run(cur: Any, config: Config, stages: tuple[str, ...]) -> tuple[int, datetime]:
-    cur.execute(sql.SQL(
-        "INSERT INTO {} (stages, ingestion_date, host, pid) VALUES (%s, %s, %s, %s) RETURNING run_id, started_at"
-    ).format(_runs(config)), (",".join(stages), config.pipeline.ingestion_date, socket.gethostname(), os.getpid()))
+    cur.execute(
+        sql.SQL(
+            "INSERT INTO {} (stages, ingestion_date, host, pid) VALUES (%s, %s, %s, %s) RETURNING run_id, started_at"
+        ).format(_runs(config)),
+        (",".join(stages), config.pipeline.ingestion_date, socket.gethostname(), os.getpid()),
+    )
     run_id, started = cur.fetchone()
     return run_id, started
 
 
 def record_stage(cur: Any, config: Config, run_id: int, result: StageResult) -> None:
-    cur.execute(sql.SQL(
-        "INSERT INTO {} (run_id, stage, status, started_at, duration_s, rows, error, checks, details) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-        "ON CONFLICT (run_id, stage) DO UPDATE SET status = EXCLUDED.status, started_at = EXCLUDED.started_at, "
-        "duration_s = EXCLUDED.duration_s, rows = EXCLUDED.rows, error = EXCLUDED.error, "
-        "checks = EXCLUDED.checks, details = EXCLUDED.details").format(_stage_runs(config)),
-        (run_id, result.stage, result.status, result.started_at, result.duration_s, result.rows,
-         redact(result.error) if result.error else None,
-         json.dumps([c.__dict__ for c in result.checks]),
-         redact(json.dumps(result.details, default=str))))
+    cur.execute(
+        sql.SQL(
+            "INSERT INTO {} (run_id, stage, status, started_at, duration_s, rows, error, checks, details) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (run_id, stage) DO UPDATE SET status = EXCLUDED.status, started_at = EXCLUDED.started_at, "
+            "duration_s = EXCLUDED.duration_s, rows = EXCLUDED.rows, error = EXCLUDED.error, "
+            "checks = EXCLUDED.checks, details = EXCLUDED.details"
+        ).format(_stage_runs(config)),
+        (
+            run_id,
+            result.stage,
+            result.status,
+            result.started_at,
+            result.duration_s,
+            result.rows,
+            redact(result.error) if result.error else None,
+            json.dumps([c.__dict__ for c in result.checks]),
+            redact(json.dumps(result.details, default=str)),
+        ),
+    )
 
 
 def finish_run(cur: Any, config: Config, run_id: int, status: str, error: str | None) -> None:
     """Record how a run ended; only once: a run already finished keeps its outcome."""
-    cur.execute(sql.SQL("UPDATE {} SET status = %s, finished_at = now(), error = %s "
-                        "WHERE run_id = %s AND status = 'running'")
-                .format(_runs(config)), (status, redact(error) if error else None, run_id))
+    cur.execute(
+        sql.SQL(
+            "UPDATE {} SET status = %s, finished_at = now(), error = %s WHERE run_id = %s AND status = 'running'"
+        ).format(_runs(config)),
+        (status, redact(error) if error else None, run_id),
+    )
 
 
 def running_run(cur: Any, config: Config) -> RunRecord | None:
@@ -115,18 +139,26 @@ def running_run(cur: Any, config: Config) -> RunRecord | None:
 def list_runs(cur: Any, config: Config, limit: int = 50) -> list[RunRecord]:
     if not table_exists(cur, config.staging_schema, "console_runs"):
         return []
-    cur.execute(sql.SQL(
-        "SELECT run_id, started_at, finished_at, status, stages, ingestion_date, host, pid, error "
-        "FROM {} ORDER BY run_id DESC LIMIT %s").format(_runs(config)), (limit,))
+    cur.execute(
+        sql.SQL(
+            "SELECT run_id, started_at, finished_at, status, stages, ingestion_date, host, pid, error "
+            "FROM {} ORDER BY run_id DESC LIMIT %s"
+        ).format(_runs(config)),
+        (limit,),
+    )
     return [RunRecord(*row) for row in cur.fetchall()]
 
 
 def list_stage_runs(cur: Any, config: Config, run_id: int) -> list[StageRecord]:
     if not table_exists(cur, config.staging_schema, "console_stage_runs"):
         return []
-    cur.execute(sql.SQL(
-        "SELECT run_id, stage, status, started_at, duration_s, rows, error, checks, details FROM {} "
-        "WHERE run_id = %s ORDER BY started_at NULLS LAST, stage").format(_stage_runs(config)), (run_id,))
+    cur.execute(
+        sql.SQL(
+            "SELECT run_id, stage, status, started_at, duration_s, rows, error, checks, details FROM {} "
+            "WHERE run_id = %s ORDER BY started_at NULLS LAST, stage"
+        ).format(_stage_runs(config)),
+        (run_id,),
+    )
     return [StageRecord(*row) for row in cur.fetchall()]
 
 
@@ -139,21 +171,31 @@ def resume_point(cur: Any, config: Config, stages: tuple[str, ...]) -> tuple[int
     """
     if not table_exists(cur, config.staging_schema, "console_runs"):
         return None
-    cur.execute(sql.SQL("SELECT run_id, stages FROM {} WHERE status IN ('failed', 'cancelled', 'abandoned') "
-                        "ORDER BY run_id DESC LIMIT 1").format(_runs(config)))
+    cur.execute(
+        sql.SQL(
+            "SELECT run_id, stages FROM {} WHERE status IN ('failed', 'cancelled', 'abandoned') "
+            "ORDER BY run_id DESC LIMIT 1"
+        ).format(_runs(config))
+    )
     newest = cur.fetchone()
     if newest is None:
         return None
     run_id, asked = newest[0], newest[1].split(",")
-    cur.execute(sql.SQL("SELECT stage FROM {} WHERE run_id = %s AND status = 'succeeded'").format(_stage_runs(config)),
-                (run_id,))
+    cur.execute(
+        sql.SQL("SELECT stage FROM {} WHERE run_id = %s AND status = 'succeeded'").format(_stage_runs(config)),
+        (run_id,),
+    )
     succeeded = {stage for (stage,) in cur.fetchall()}
     first = next((stage for stage in stages if stage in asked and stage not in succeeded), None)
     if first is None:
         return None
-    for stage in stages[stages.index(first):]:
-        cur.execute(sql.SQL("SELECT 1 FROM {} WHERE stage = %s AND status = 'succeeded' AND run_id > %s LIMIT 1")
-                    .format(_stage_runs(config)), (stage, run_id))
+    for stage in stages[stages.index(first) :]:
+        cur.execute(
+            sql.SQL("SELECT 1 FROM {} WHERE stage = %s AND status = 'succeeded' AND run_id > %s LIMIT 1").format(
+                _stage_runs(config)
+            ),
+            (stage, run_id),
+        )
         if cur.fetchone() is None:
             return run_id, stage
     return None

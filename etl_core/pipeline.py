@@ -56,7 +56,7 @@ def stages_from(stage: str) -> tuple[str, ...]:
     """The stage and every stage after it (what a resume runs)."""
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
-    return STAGES[STAGES.index(stage):]
+    return STAGES[STAGES.index(stage) :]
 
 
 def resume_point(services: Services, log: Callable[[str], None] = lambda _m: None) -> tuple[int, str] | None:
@@ -82,19 +82,24 @@ def run_lock(services: Services) -> Iterator[psycopg2.extensions.connection]:
     conn = services.connect(autocommit=True, purpose="run lock")
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))",
-                        (f"d2b-console:{config.pipeline.user_id}",))
+            cur.execute(
+                "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (f"d2b-console:{config.pipeline.user_id}",)
+            )
             if not fetch_value(cur):
                 holder = "another d2b-console process"
                 try:
                     running = history.running_run(cur, config)
                     if running:
-                        holder = (f"run #{running.run_id} (pid {running.pid} on {running.host}, started "
-                                  f"{running.started_at:%Y-%m-%d %H:%M:%S %Z}, stages {running.stages})")
+                        holder = (
+                            f"run #{running.run_id} (pid {running.pid} on {running.host}, started "
+                            f"{running.started_at:%Y-%m-%d %H:%M:%S %Z}, stages {running.stages})"
+                        )
                 except psycopg2.Error:
                     pass
-                raise RunLocked(f"{holder} is running for user_id {config.pipeline.user_id} on "
-                                f"{services.warehouse_label}; wait for it to finish, then retry")
+                raise RunLocked(
+                    f"{holder} is running for user_id {config.pipeline.user_id} on "
+                    f"{services.warehouse_label}; wait for it to finish, then retry"
+                )
         yield conn
     finally:
         conn.close()
@@ -123,15 +128,22 @@ class _RunLog:
                 line += f": {redact(r.error)}"
             self._file.write(line + "\n")
             for check in r.checks:
-                self._file.write(f"{stamp} {'INFO' if check.passed else check.severity:<7} [{r.stage}] "
-                                 f"check {check.name}: {redact(check.detail)}\n")
+                self._file.write(
+                    f"{stamp} {'INFO' if check.passed else check.severity:<7} [{r.stage}] "
+                    f"check {check.name}: {redact(check.detail)}\n"
+                )
 
     def close(self) -> None:
         self._file.close()
 
 
-def run_pipeline(services: Services, stages: Sequence[str] = STAGES, sink: EventSink = discard,
-                 cancel: CancelToken | None = None, confirm_export: Callable[[], bool] | None = None) -> RunSummary:
+def run_pipeline(
+    services: Services,
+    stages: Sequence[str] = STAGES,
+    sink: EventSink = discard,
+    cancel: CancelToken | None = None,
+    confirm_export: Callable[[], bool] | None = None,
+) -> RunSummary:
     """Run `stages` in order; a failed or cancelled stage skips the rest. Never raises for stage errors.
 
     `confirm_export` (the console's export preview) is asked, once the export stage has started, whether
@@ -168,9 +180,17 @@ def _how_it_stopped(exc: BaseException, services: Services) -> tuple[str, str]:
     return "failed", str(exc) if isinstance(exc, D2BError) else _describe_unexpected(exc, services)
 
 
-def _run(services: Services, lock_conn: psycopg2.extensions.connection, run_id: int, started_at: datetime,
-         stages: tuple[str, ...], abandoned: list[int], sink: EventSink, cancel: CancelToken,
-         confirm_export: Callable[[], bool] | None) -> RunSummary:
+def _run(
+    services: Services,
+    lock_conn: psycopg2.extensions.connection,
+    run_id: int,
+    started_at: datetime,
+    stages: tuple[str, ...],
+    abandoned: list[int],
+    sink: EventSink,
+    cancel: CancelToken,
+    confirm_export: Callable[[], bool] | None,
+) -> RunSummary:
     config = services.config
     run_log = _RunLog(run_log_path(config, run_id))
 
@@ -180,19 +200,41 @@ def _run(services: Services, lock_conn: psycopg2.extensions.connection, run_id: 
 
     try:
         emit(RunStarted(run_id, stages))
-        emit(LogLine(run_id, None, "INFO", f"run #{run_id}: stages {', '.join(stages)}; user_id "
-                     f"{config.pipeline.user_id}; ingestion_date {config.pipeline.ingestion_date}; "
-                     f"as_of_date {config.pipeline.as_of_date}; warehouse {services.warehouse_label}; "
-                     f"S3 {services.s3_label}; transfer {config.warehouse.transfer}"))
+        emit(
+            LogLine(
+                run_id,
+                None,
+                "INFO",
+                f"run #{run_id}: stages {', '.join(stages)}; user_id "
+                f"{config.pipeline.user_id}; ingestion_date {config.pipeline.ingestion_date}; "
+                f"as_of_date {config.pipeline.as_of_date}; warehouse {services.warehouse_label}; "
+                f"S3 {services.s3_label}; transfer {config.warehouse.transfer}",
+            )
+        )
         for run in abandoned:
             emit(LogLine(run_id, None, "WARNING", f"run #{run} had stopped without finishing: marked abandoned"))
         results = _run_stages(services, lock_conn, run_id, stages, emit, cancel, confirm_export)
-        summary = RunSummary(run_id, _run_status(results), started_at, (utc_now() - started_at).total_seconds(),
-                             config.pipeline.user_id, config.pipeline.ingestion_date.isoformat(),
-                             tuple(results), str(run_log.path))
+        summary = RunSummary(
+            run_id,
+            _run_status(results),
+            started_at,
+            (utc_now() - started_at).total_seconds(),
+            config.pipeline.user_id,
+            config.pipeline.ingestion_date.isoformat(),
+            tuple(results),
+            str(run_log.path),
+        )
         failed = summary.failed_stage
-        _record(lock_conn, emit, run_id, history.finish_run, config, run_id, summary.status,
-                failed.error if failed else None)
+        _record(
+            lock_conn,
+            emit,
+            run_id,
+            history.finish_run,
+            config,
+            run_id,
+            summary.status,
+            failed.error if failed else None,
+        )
         emit(RunFinished(run_id, summary))
         return summary
     finally:
@@ -201,17 +243,24 @@ def _run(services: Services, lock_conn: psycopg2.extensions.connection, run_id: 
 
 def run_log_path(config: Config, run_id: int) -> Path:
     """<state>/logs/<user_id>@<warehouse>/run-NNNNN.log: run ids count per warehouse and user_id, so logs never mix."""
-    warehouse = "embedded" if config.warehouse.embedded else re.sub(
-        r"[^A-Za-z0-9.-]+", "_", config.warehouse.label.removeprefix("postgresql://").split("@")[-1]).strip("_")
+    warehouse = (
+        "embedded"
+        if config.warehouse.embedded
+        else re.sub(r"[^A-Za-z0-9.-]+", "_", config.warehouse.label.removeprefix("postgresql://").split("@")[-1]).strip(
+            "_"
+        )
+    )
     return config.console.state_dir / "logs" / f"{config.pipeline.user_id}@{warehouse[:100]}" / f"run-{run_id:05d}.log"
 
 
 def _missing_rights(exc: psycopg2.Error, services: Services) -> StageError:
     config = services.config
-    return StageError(f"the warehouse user may not create what a run needs on {services.warehouse_label} "
-                      f"({redact(exc.diag.message_primary or str(exc))}); ask a DBA to run the bootstrap grants "
-                      f"(sql/bootstrap/operator_grants.sql, see terraform/README.md), which create the schemas "
-                      f"{config.staging_schema} and {config.analytics_schema} for this user; nothing was run")
+    return StageError(
+        f"the warehouse user may not create what a run needs on {services.warehouse_label} "
+        f"({redact(exc.diag.message_primary or str(exc))}); ask a DBA to run the bootstrap grants "
+        f"(sql/bootstrap/operator_grants.sql, see terraform/README.md), which create the schemas "
+        f"{config.staging_schema} and {config.analytics_schema} for this user; nothing was run"
+    )
 
 
 def _run_status(results: list[StageResult]) -> str:
@@ -231,8 +280,15 @@ def _record(conn: psycopg2.extensions.connection, emit: EventSink, run_id: int, 
         emit(LogLine(run_id, None, "WARNING", f"could not record run history: {redact(str(exc)).strip()}"))
 
 
-def _run_stages(services: Services, lock_conn, run_id: int, stages: tuple[str, ...], emit: EventSink,
-                cancel: CancelToken, confirm_export: Callable[[], bool] | None = None) -> list[StageResult]:
+def _run_stages(
+    services: Services,
+    lock_conn,
+    run_id: int,
+    stages: tuple[str, ...],
+    emit: EventSink,
+    cancel: CancelToken,
+    confirm_export: Callable[[], bool] | None = None,
+) -> list[StageResult]:
     config = services.config
     results: list[StageResult] = []
     for stage in stages:
@@ -276,8 +332,16 @@ def _run_stages(services: Services, lock_conn, run_id: int, stages: tuple[str, .
             ctx.log(f"check {check.name} [{check.severity}]: {check.detail}", level)
         if error:
             ctx.log(error, "ERROR" if status == "failed" else "WARNING")
-        result = StageResult(stage, status, started_at, time.monotonic() - started - waited, output.rows,
-                             redact(error) if error else None, tuple(output.checks), output.details)
+        result = StageResult(
+            stage,
+            status,
+            started_at,
+            time.monotonic() - started - waited,
+            output.rows,
+            redact(error) if error else None,
+            tuple(output.checks),
+            output.details,
+        )
         _record(lock_conn, emit, run_id, history.record_stage, config, run_id, result)
         emit(StageFinished(run_id, result))
         results.append(result)
@@ -289,8 +353,10 @@ def _describe_unexpected(exc: BaseException, services: Services) -> str:
         return str(full)
     if isinstance(exc, psycopg2.OperationalError):
         first_line = redact(str(exc)).strip().splitlines()[0] if str(exc).strip() else exc
-        return (f"the warehouse connection failed: {first_line}; "
-                "the stage's transaction was rolled back; resume from this stage when the warehouse is back")
+        return (
+            f"the warehouse connection failed: {first_line}; "
+            "the stage's transaction was rolled back; resume from this stage when the warehouse is back"
+        )
     if isinstance(exc, psycopg2.Error):
         return f"warehouse error: {redact((exc.diag.message_primary or str(exc)).strip())}"
     return f"unexpected error ({exc.__class__.__name__}: {redact(str(exc))})"

@@ -33,9 +33,15 @@ DEFAULT_TIMEOUTS = TimeoutSettings()
 PART_SIZE = 8 * 1024 * 1024  # multipart part size: above S3's 5 MB minimum, small enough to keep memory flat
 
 
-def make_s3_client(region: str, endpoint_url: str | None, *, anonymous: bool = False,
-                   access_key: str | None = None, secret_key: str | None = None,
-                   timeouts: TimeoutSettings = DEFAULT_TIMEOUTS) -> Any:
+def make_s3_client(
+    region: str,
+    endpoint_url: str | None,
+    *,
+    anonymous: bool = False,
+    access_key: str | None = None,
+    secret_key: str | None = None,
+    timeouts: TimeoutSettings = DEFAULT_TIMEOUTS,
+) -> Any:
     """A boto3 S3 client; anonymous clients send unsigned requests and never consult local credentials.
 
     Every request is bounded: `connect_s` to connect, `s3_read_s` without a byte (also while
@@ -127,8 +133,11 @@ def read_head(client: Any, bucket: str, key: str, max_bytes: int) -> tuple[bytes
 
 def startup_timeouts(timeouts: TimeoutSettings) -> TimeoutSettings:
     """Tighter bounds for the reachability check at start: a silent or failing S3 is reported within 15 s."""
-    return TimeoutSettings(connect_s=min(timeouts.connect_s, 4), s3_read_s=min(timeouts.s3_read_s, 4),
-                           s3_attempts=min(timeouts.s3_attempts, 2))
+    return TimeoutSettings(
+        connect_s=min(timeouts.connect_s, 4),
+        s3_read_s=min(timeouts.s3_read_s, 4),
+        s3_attempts=min(timeouts.s3_attempts, 2),
+    )
 
 
 def check_bucket(client: Any, bucket: str, endpoint_label: str) -> None:
@@ -138,9 +147,10 @@ def check_bucket(client: Any, bucket: str, endpoint_label: str) -> None:
         client.head_bucket(Bucket=bucket)
     except (EndpointConnectionError, BotoCoreError) as exc:
         timeouts = client.meta.config
-        problem = {ReadTimeoutError: f"did not answer within {timeouts.read_timeout:g}s",
-                   ConnectTimeoutError: f"accepted no connection within {timeouts.connect_timeout:g}s",
-                   }.get(type(exc), f"could not be reached ({exc.__class__.__name__})")
+        problem = {
+            ReadTimeoutError: f"did not answer within {timeouts.read_timeout:g}s",
+            ConnectTimeoutError: f"accepted no connection within {timeouts.connect_timeout:g}s",
+        }.get(type(exc), f"could not be reached ({exc.__class__.__name__})")
         raise ServiceUnavailable(
             f"S3 endpoint {endpoint_label} {problem}; check [source] endpoint_url and your network, then retry"
         ) from None
@@ -154,8 +164,9 @@ def check_bucket(client: Any, bucket: str, endpoint_label: str) -> None:
                 "the service is failing: retry when it is healthy"
             ) from None
         if code in ("404", "NoSuchBucket", "NotFound"):
-            raise StageError(f"bucket s3://{bucket} does not exist at {endpoint_label}; check [source] bucket"
-                             ) from None
+            raise StageError(
+                f"bucket s3://{bucket} does not exist at {endpoint_label}; check [source] bucket"
+            ) from None
         if code in ("403", "AccessDenied"):
             return  # a public bucket may deny HeadBucket to anonymous users yet allow GetObject
         raise
@@ -171,8 +182,9 @@ class MultipartWriter:
     `cancel`, so a stalled request never blocks a cancel.
     """
 
-    def __init__(self, client: Any, bucket: str, key: str, content_type: str = "text/csv",
-                 cancel: CancelToken | None = None):
+    def __init__(
+        self, client: Any, bucket: str, key: str, content_type: str = "text/csv", cancel: CancelToken | None = None
+    ):
         self.client, self.bucket, self.key = client, bucket, key
         self._content_type = content_type
         self._cancel = cancel or CancelToken()
@@ -206,8 +218,12 @@ class MultipartWriter:
         self._wait_for_part()
         self._cancel.raise_if_cancelled()
         if self.upload_id is None:
-            self.upload_id = self._request("create-upload", lambda: self.client.create_multipart_upload(
-                Bucket=self.bucket, Key=self.key, ContentType=self._content_type))["UploadId"]
+            self.upload_id = self._request(
+                "create-upload",
+                lambda: self.client.create_multipart_upload(
+                    Bucket=self.bucket, Key=self.key, ContentType=self._content_type
+                ),
+            )["UploadId"]
         number = len(self._parts) + 1
         self._in_flight = BackgroundCall(lambda: self._upload_part(number, body), "s3-part")
 
@@ -226,15 +242,23 @@ class MultipartWriter:
         """Make the object visible at its key, all at once."""
         if self.upload_id is None:
             body = self._take_buffer()
-            self._request("put", lambda: self.client.put_object(Bucket=self.bucket, Key=self.key, Body=body,
-                                                                ContentType=self._content_type))
+            self._request(
+                "put",
+                lambda: self.client.put_object(
+                    Bucket=self.bucket, Key=self.key, Body=body, ContentType=self._content_type
+                ),
+            )
             return
         if self._buffer:
             self._start_part(self._take_buffer())
         self._wait_for_part()
         parts = sorted(self._parts, key=lambda p: p["PartNumber"])
-        self._request("complete", lambda: self.client.complete_multipart_upload(
-            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, MultipartUpload={"Parts": parts}))
+        self._request(
+            "complete",
+            lambda: self.client.complete_multipart_upload(
+                Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, MultipartUpload={"Parts": parts}
+            ),
+        )
 
     def abort(self) -> None:
         self._buffer.clear()

@@ -18,8 +18,7 @@ def bucket_name_problem(name: str) -> str | None:
     if not 3 <= len(name) <= 63:
         return f"has {len(name)} characters; a bucket name has 3 to 63"
     if not _BUCKET_CHARACTERS.match(name):
-        return ("may use only lowercase letters, digits, '.' and '-', and must begin and end with a letter "
-                "or a digit")
+        return "may use only lowercase letters, digits, '.' and '-', and must begin and end with a letter or a digit"
     if ".." in name:
         return "has two adjacent periods"
     if _is_ip_address(name):

@@ -36,9 +36,14 @@ class Services:
         self.problems: dict[str, str] = {}  # "s3" or "warehouse": why it cannot be used (open_services(each=True))
         timeouts = config.timeouts
         self.watchdog = StallWatchdog(
-            timeouts.warehouse_stall_s, connect_timeout_s=timeouts.connect_s,
-            connect_probe=lambda: psycopg2.connect(warehouse_dsn, connect_timeout=max(1, round(timeouts.connect_s)),
-                                                   application_name="d2b-console watchdog"))
+            timeouts.warehouse_stall_s,
+            connect_timeout_s=timeouts.connect_s,
+            connect_probe=lambda: psycopg2.connect(
+                warehouse_dsn,
+                connect_timeout=max(1, round(timeouts.connect_s)),
+                application_name="d2b-console watchdog",
+            ),
+        )
 
     def s3(self) -> Any:
         """A shared boto3 client (boto3 clients are thread-safe)."""
@@ -47,26 +52,45 @@ class Services:
                 if self.embedded is not None and self.config.source_embedded:
                     self._s3_client = self.embedded.s3_client()
                 else:
-                    self._s3_client = make_s3_client(self.config.source.region, self.s3_endpoint,
-                                                     anonymous=self.config.source.anonymous,
-                                                     timeouts=self.config.timeouts)
+                    self._s3_client = make_s3_client(
+                        self.config.source.region,
+                        self.s3_endpoint,
+                        anonymous=self.config.source.anonymous,
+                        timeouts=self.config.timeouts,
+                    )
             return self._s3_client
 
     def s3_startup_client(self) -> Any:
         """A client with the tighter start-up bounds, for the reachability check of an external S3."""
         if self.embedded is not None and self.config.source_embedded:
             return self.s3()
-        return make_s3_client(self.config.source.region, self.s3_endpoint, anonymous=self.config.source.anonymous,
-                              timeouts=startup_timeouts(self.config.timeouts))
+        return make_s3_client(
+            self.config.source.region,
+            self.s3_endpoint,
+            anonymous=self.config.source.anonymous,
+            timeouts=startup_timeouts(self.config.timeouts),
+        )
 
-    def connect(self, *, autocommit: bool = False, purpose: str = "", cancel: CancelToken | None = None,
-                activity: str | None = None) -> GuardedConnection:
+    def connect(
+        self,
+        *,
+        autocommit: bool = False,
+        purpose: str = "",
+        cancel: CancelToken | None = None,
+        activity: str | None = None,
+    ) -> GuardedConnection:
         """A warehouse connection watched for stalls; `cancel` stops its running call; `activity` is what
         a stall message says it was doing (default: the purpose)."""
         name = "d2b-console" + (f" {purpose}" if purpose else "")
         timeouts = self.config.timeouts
-        conn = connect(self._warehouse_dsn, self.warehouse_label, autocommit=autocommit, application_name=name,
-                       connect_timeout_s=timeouts.connect_s, stall_s=timeouts.warehouse_stall_s)
+        conn = connect(
+            self._warehouse_dsn,
+            self.warehouse_label,
+            autocommit=autocommit,
+            application_name=name,
+            connect_timeout_s=timeouts.connect_s,
+            stall_s=timeouts.warehouse_stall_s,
+        )
         conn.activity = activity or f"working on the {purpose or 'console'} connection"
         if cancel is not None:
             conn.bind_cancel(cancel)
@@ -97,8 +121,14 @@ class Services:
         self.close()
 
 
-def open_services(config: Config, log: Callable[[str], None] = lambda _m: None,
-                  demo_scale: float | None = None, *, each: bool = False, seed: bool = True) -> Services:
+def open_services(
+    config: Config,
+    log: Callable[[str], None] = lambda _m: None,
+    demo_scale: float | None = None,
+    *,
+    each: bool = False,
+    seed: bool = True,
+) -> Services:
     """Start what is embedded, check that everything is reachable, seed demo data where embedded.
 
     With `each` (the console), an S3 or a warehouse that cannot be reached is recorded in
@@ -169,4 +199,3 @@ def _seed_embedded_dimensions(services: Services, log: Callable[[str], None]) ->
 
             log(f"embedded warehouse: creating demo dimensions in {dims}")
             demo_data.create_demo_dimensions(cur, dims)
-

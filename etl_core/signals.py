@@ -19,8 +19,11 @@ from etl_core.events import CancelToken
 
 CANCEL_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 EXIT_CODES = {signal.SIGINT: EXIT_INTERRUPTED, signal.SIGTERM: EXIT_TERMINATED, signal.SIGHUP: EXIT_HANGUP}
-DESCRIPTIONS = {signal.SIGINT: "interrupt (Ctrl-C)", signal.SIGTERM: "SIGTERM (asked to stop)",
-                signal.SIGHUP: "SIGHUP (the terminal closed)"}
+DESCRIPTIONS = {
+    signal.SIGINT: "interrupt (Ctrl-C)",
+    signal.SIGTERM: "SIGTERM (asked to stop)",
+    signal.SIGHUP: "SIGHUP (the terminal closed)",
+}
 
 
 class StopNow(BaseException):

@@ -46,6 +46,7 @@ class StallWatchdog:
 
     def terminate(self, pid: int) -> None:
         """End one of our backends on the server, in the background (best effort)."""
+
         def run() -> None:
             probe = self._connect_probe()
             try:

@@ -42,8 +42,15 @@ class ExportReport:
 class ImportDataError(DataError):
     """The warehouse's COPY refused a value of the object: where it is, and what was wrong."""
 
-    def __init__(self, key: str, line: int | None, column: str | None, value: str | None, problem: str,
-                 constraint: str | None = None):
+    def __init__(
+        self,
+        key: str,
+        line: int | None,
+        column: str | None,
+        value: str | None,
+        problem: str,
+        constraint: str | None = None,
+    ):
         self.key, self.line, self.column, self.value, self.problem = key, line, column, value, problem
         self.constraint = constraint  # the table's or domain's CHECK that refused the row, if one did
         where = key + (f": line {line}" if line else "") + (f", column {column}" if column else "")
@@ -53,6 +60,7 @@ class ImportDataError(DataError):
 
 # --- preflight ------------------------------------------------------------------------------------
 
+
 def preflight(cur: Any) -> list[str]:
     """Problems that stop the aws_s3 mode here, each a sentence naming what the DBA must run ([] = ok)."""
     cur.execute(load_sql("aws_s3/preflight.sql"))
@@ -61,31 +69,41 @@ def preflight(cur: Any) -> list[str]:
     role, database, version = needed[0]["role_name"], needed[0]["database_name"], needed[0]["aws_s3_version"]
     grantee = sql.Identifier(role).as_string(cur)
     if version is None:
-        return [(f"the aws_s3 extension is not installed in database {database!r}, so the warehouse cannot read "
-                 f"or write S3 itself: a DBA (on RDS the master user) must run CREATE EXTENSION aws_s3 CASCADE; "
-                 f"in that database, then the grants of {BOOTSTRAP_FILE} for role {grantee}. It exists only on "
-                 'Amazon RDS and Aurora PostgreSQL; elsewhere use [warehouse] transfer = "client"')]
-    problems = [f"role {grantee} may not use the schema {schema}: a DBA must run GRANT USAGE ON SCHEMA {schema} "
-                f"TO {grantee};"
-                for schema in dict.fromkeys(n["schema_name"] for n in needed if not n["schema_usage"])]
+        return [
+            (
+                f"the aws_s3 extension is not installed in database {database!r}, so the warehouse cannot read "
+                f"or write S3 itself: a DBA (on RDS the master user) must run CREATE EXTENSION aws_s3 CASCADE; "
+                f"in that database, then the grants of {BOOTSTRAP_FILE} for role {grantee}. It exists only on "
+                'Amazon RDS and Aurora PostgreSQL; elsewhere use [warehouse] transfer = "client"'
+            )
+        ]
+    problems = [
+        f"role {grantee} may not use the schema {schema}: a DBA must run GRANT USAGE ON SCHEMA {schema} TO {grantee};"
+        for schema in dict.fromkeys(n["schema_name"] for n in needed if not n["schema_usage"])
+    ]
     for n in needed:
         function = f"{n['schema_name']}.{n['function_name']}"
         if n["found_types"] is None:
-            problems.append(f"the aws_s3 extension {version} in database {database!r} has no {function} of the "
-                            f"documented form (needed to {n['purpose']}): a DBA must run ALTER EXTENSION aws_s3 "
-                            "UPDATE; (exports need RDS for PostgreSQL 10.14, 11.9, 12.4, 13.1 or later)")
+            problems.append(
+                f"the aws_s3 extension {version} in database {database!r} has no {function} of the "
+                f"documented form (needed to {n['purpose']}): a DBA must run ALTER EXTENSION aws_s3 "
+                "UPDATE; (exports need RDS for PostgreSQL 10.14, 11.9, 12.4, 13.1 or later)"
+            )
         elif not n["executable"]:
             signature = f"{function}({', '.join(t.removeprefix('pg_catalog.') for t in n['found_types'])})"
-            problems.append(f"role {grantee} may not execute {function} (needed to {n['purpose']}): "
-                            f"a DBA must run GRANT EXECUTE ON FUNCTION {signature} TO {grantee};")
+            problems.append(
+                f"role {grantee} may not execute {function} (needed to {n['purpose']}): "
+                f"a DBA must run GRANT EXECUTE ON FUNCTION {signature} TO {grantee};"
+            )
     return problems
 
 
 def require_ready(cur: Any, warehouse_label: str) -> None:
     """Raise ServiceUnavailable (exit 3) naming what the DBA must run when `preflight` finds problems."""
     if problems := preflight(cur):
-        raise ServiceUnavailable(f'warehouse {warehouse_label} cannot do [warehouse] transfer = "aws_s3": '
-                                 + " ".join(problems))
+        raise ServiceUnavailable(
+            f'warehouse {warehouse_label} cannot do [warehouse] transfer = "aws_s3": ' + " ".join(problems)
+        )
 
 
 # --- import ---------------------------------------------------------------------------------------
@@ -99,8 +117,17 @@ _COPY_CONTEXT = re.compile(r'^COPY \S+, line (\d+)(?:, column (\w+))?(?:: "(.*)"
 _OUTER_CONTEXT = re.compile(r"\n(?:SQL statement |SQL function |PL/\w+ function )")
 
 
-def import_object(cur: Any, schema: str, table: str, columns_in_file_order: Sequence[str], bucket: str, key: str,
-                  region: str, *, csv_options: str = CSV_IMPORT_OPTIONS_WITH_HEADER) -> int:
+def import_object(
+    cur: Any,
+    schema: str,
+    table: str,
+    columns_in_file_order: Sequence[str],
+    bucket: str,
+    key: str,
+    region: str,
+    *,
+    csv_options: str = CSV_IMPORT_OPTIONS_WITH_HEADER,
+) -> int:
     """Append the object's rows to `schema.table` (filling the columns in the file's order); the row count.
 
     The count comes from the function's report, or, when that does not parse, from counting the
@@ -109,8 +136,14 @@ def import_object(cur: Any, schema: str, table: str, columns_in_file_order: Sequ
     StageError; the caller's transaction is then aborted and must be rolled back.
     """
     table_name = f"{_checked(schema)}.{_checked(table)}"
-    params = {"table_name": table_name, "column_list": ",".join(_checked(c) for c in columns_in_file_order),
-              "options": csv_options, "bucket": bucket, "key": key, "region": region}
+    params = {
+        "table_name": table_name,
+        "column_list": ",".join(_checked(c) for c in columns_in_file_order),
+        "options": csv_options,
+        "bucket": bucket,
+        "key": key,
+        "region": region,
+    }
     try:
         cur.execute(load_sql("aws_s3/table_import_from_s3.sql"), params)
         report = cur.fetchone()[0]
@@ -130,8 +163,9 @@ def _import_error(exc: psycopg2.Error, uri: str, key: str, table_name: str) -> E
     copy = _COPY_CONTEXT.match(_OUTER_CONTEXT.split(diag.context or "", maxsplit=1)[0])
     problem = (diag.message_primary or str(exc)).strip()
     if copy and isinstance(exc, (psycopg2.DataError, psycopg2.IntegrityError)):
-        return ImportDataError(key, int(copy.group(1)), copy.group(2) or diag.column_name, copy.group(3), problem,
-                               diag.constraint_name)
+        return ImportDataError(
+            key, int(copy.group(1)), copy.group(2) or diag.column_name, copy.group(3), problem, diag.constraint_name
+        )
     return StageError(f"{uri} could not be imported into {table_name} by aws_s3.table_import_from_s3: {problem}")
 
 
@@ -142,10 +176,11 @@ def _checked(identifier: str) -> str:
 
 
 def _shorten(value: str, limit: int = 80) -> str:
-    return value if len(value) <= limit else value[:limit - 3] + "..."
+    return value if len(value) <= limit else value[: limit - 3] + "..."
 
 
 # --- export ---------------------------------------------------------------------------------------
+
 
 def export_query(cur: Any, query_sql: str | sql.Composable, bucket: str, key: str, region: str) -> ExportReport:
     """Write the query's result to s3://bucket/key as client mode's CSV (header, FORMAT csv).

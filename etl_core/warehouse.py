@@ -20,18 +20,34 @@ def tcp_options(stall_s: float) -> dict[str, int]:
     """libpq's TCP settings that let the kernel notice a dead peer within about `stall_s` (ignored on a
     Unix socket). They cannot see a peer that acknowledges and never answers: the stall watchdog does."""
     seconds = max(1, int(stall_s))
-    return {"keepalives": 1, "keepalives_idle": max(1, seconds // 2), "keepalives_interval": max(1, seconds // 6),
-            "keepalives_count": 3, "tcp_user_timeout": seconds * 1000}
+    return {
+        "keepalives": 1,
+        "keepalives_idle": max(1, seconds // 2),
+        "keepalives_interval": max(1, seconds // 6),
+        "keepalives_count": 3,
+        "tcp_user_timeout": seconds * 1000,
+    }
 
 
-def connect(dsn: str, label: str, *, autocommit: bool = False, application_name: str = "d2b-console",
-            connect_timeout_s: float = CONNECT_TIMEOUT_S, stall_s: float | None = None) -> GuardedConnection:
+def connect(
+    dsn: str,
+    label: str,
+    *,
+    autocommit: bool = False,
+    application_name: str = "d2b-console",
+    connect_timeout_s: float = CONNECT_TIMEOUT_S,
+    stall_s: float | None = None,
+) -> GuardedConnection:
     """Open a connection, or raise ServiceUnavailable naming the (masked) endpoint."""
     options: dict[str, Any] = dict(tcp_options(stall_s)) if stall_s else {}
     try:
-        conn = psycopg2.connect(dsn, connection_factory=GuardedConnection,
-                                connect_timeout=max(1, round(connect_timeout_s)),
-                                application_name=application_name, **options)
+        conn = psycopg2.connect(
+            dsn,
+            connection_factory=GuardedConnection,
+            connect_timeout=max(1, round(connect_timeout_s)),
+            application_name=application_name,
+            **options,
+        )
     except psycopg2.OperationalError as exc:
         first_line = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__)
         raise ServiceUnavailable(

@@ -38,8 +38,9 @@ def warehouse_label(text: str) -> str:
         raise _invalid(f"the scheme {scheme.group(1)!r} is not supported; use postgresql://")
     if scheme and text.partition("?")[0].count("@") > 1:
         # libpq would split the password at its first '@' and show the rest as the host or database.
-        raise _invalid("it has more than one '@' before the host; write an '@' in the password as %40 "
-                       "(':' as %3A, '/' as %2F)")
+        raise _invalid(
+            "it has more than one '@' before the host; write an '@' in the password as %40 (':' as %3A, '/' as %2F)"
+        )
     try:
         options = parse_dsn(text)
     except psycopg2.ProgrammingError as exc:

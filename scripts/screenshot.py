@@ -27,8 +27,10 @@ ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT / "docs" / "images"
 SIZES = {"console.svg": (120, 40), "console-80x24.svg": (80, 24)}
 SQL_PICTURE = ("console-sql.svg", (120, 40))
-SQL_QUERY = ("SELECT product_id, count(*) AS orders, sum(quantity) AS items\n"
-             "FROM demo1234_staging.orders\nGROUP BY 1 ORDER BY 2 DESC")
+SQL_QUERY = (
+    "SELECT product_id, count(*) AS orders, sum(quantity) AS items\n"
+    "FROM demo1234_staging.orders\nGROUP BY 1 ORDER BY 2 DESC"
+)
 TIMEOUT_S = 300
 
 
@@ -44,13 +46,17 @@ async def shoot(config_path: Path) -> None:
     app = ConsoleApp(load_config(str(config_path)))
     first, *others = SIZES.items()
     async with app.run_test(size=first[1]) as pilot:
-        await _until(pilot, lambda: app.services is not None and app.main.controller.run_id is None,
-                     "the embedded services")
+        await _until(
+            pilot, lambda: app.services is not None and app.main.controller.run_id is None, "the embedded services"
+        )
         await pilot.press("r")
         await _until(pilot, lambda: isinstance(app.screen, ExportPreviewScreen), "the export preview")
         await pilot.press("y")
-        await _until(pilot, lambda: not app.main.controller.running and app.main.controller.last_summary is not None,
-                     "the run to end")
+        await _until(
+            pilot,
+            lambda: not app.main.controller.running and app.main.controller.last_summary is not None,
+            "the run to end",
+        )
         await pilot.pause(1)  # the trees' listings after the export
         for name, size in [first, *others]:
             await pilot.resize_terminal(*size)

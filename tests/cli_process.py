@@ -28,14 +28,21 @@ class Finished:
 class CliProcess:
     def __init__(self, config: Path, *args: str, cwd: Path | None = None, env: dict | None = None):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tui.launcher", "--config", str(config), *args], cwd=cwd,
-            env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            [sys.executable, "-m", "tui.launcher", "--config", str(config), *args],
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.lines: list[str] = []
         self._changed = threading.Condition()
         self._stdout: list[str] = []
         self.signalled_at = time.monotonic()
-        self._readers = [threading.Thread(target=self._follow_stderr, daemon=True),
-                         threading.Thread(target=lambda: self._stdout.append(self.process.stdout.read()), daemon=True)]
+        self._readers = [
+            threading.Thread(target=self._follow_stderr, daemon=True),
+            threading.Thread(target=lambda: self._stdout.append(self.process.stdout.read()), daemon=True),
+        ]
         for reader in self._readers:
             reader.start()
 
@@ -51,8 +58,10 @@ class CliProcess:
     def wait_for(self, text: str, timeout: float = 120) -> str:
         """The first stderr line containing `text`; fails the test if it does not come in time."""
         with self._changed:
-            found = self._changed.wait_for(lambda: next((ln for ln in self.lines if text in ln), None)
-                                           or (self.lines and self.lines[-1] == ""), timeout)
+            found = self._changed.wait_for(
+                lambda: next((ln for ln in self.lines if text in ln), None) or (self.lines and self.lines[-1] == ""),
+                timeout,
+            )
         match = next((ln for ln in self.lines if text in ln), None)
         assert match, f"no stderr line with {text!r} (found={found!r}):\n{''.join(self.lines)}"
         return match

@@ -24,8 +24,14 @@ from support import REGION, Env, big_orders, config_text, put_small_dataset, tcp
 
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="d2b-test-runtime-"))
 # Fake credentials for moto; real ones must never be used by the tests.
-os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                   "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "eu-central-1"})
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "eu-central-1",
+    }
+)
 os.environ.pop("D2B_WAREHOUSE_URL", None)
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
@@ -72,8 +78,17 @@ def make_env(pg_uri: str, s3_endpoint: str, s3: Any, tmp_path: Path) -> Callable
         folder = tmp_path / f"env{n}"
         folder.mkdir()
         path = folder / "config.toml"
-        path.write_text(config_text(user_id=user_id, bucket=bucket, endpoint=s3_endpoint, warehouse_url=pg_uri,
-                                    state_dir=folder / "state", dims_schema=dims_schema, **overrides))
+        path.write_text(
+            config_text(
+                user_id=user_id,
+                bucket=bucket,
+                endpoint=s3_endpoint,
+                warehouse_url=pg_uri,
+                state_dir=folder / "state",
+                dims_schema=dims_schema,
+                **overrides,
+            )
+        )
         return Env(path, user_id, bucket, dims_schema, pg_uri, s3)
 
     return make

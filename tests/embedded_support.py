@@ -37,15 +37,28 @@ def launch(cwd: Path, *args: str, env: dict | None = None, prefix: tuple[str, ..
 
     It leads a process group of its own, as a shell's foreground job does.
     """
-    return subprocess.Popen([*prefix, sys.executable, "-m", "tui.launcher", *args], cwd=cwd,
-                            env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, process_group=0)
+    return subprocess.Popen(
+        [*prefix, sys.executable, "-m", "tui.launcher", *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        process_group=0,
+    )
 
 
-def console(cwd: Path, *args: str, env: dict | None = None, prefix: tuple[str, ...] = (),
-            timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([*prefix, sys.executable, "-m", "tui.launcher", *args], cwd=cwd,
-                          env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout)
+def console(
+    cwd: Path, *args: str, env: dict | None = None, prefix: tuple[str, ...] = (), timeout: float = 300
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "tui.launcher", *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def wait_for_line(process: subprocess.Popen, marker: str, timeout: float = 120) -> list[str]:
@@ -113,8 +126,11 @@ def postmaster_pid(datadir: Path) -> int:
 def tmpfs(mount_point: Path, size: str) -> Iterator[Path]:
     """A small tmpfs at `mount_point` (a full disk on demand), unmounted at the end."""
     mount_point.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", f"d2b-test-{uuid.uuid4().hex[:8]}",
-                             str(mount_point)], capture_output=True, text=True)
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", f"d2b-test-{uuid.uuid4().hex[:8]}", str(mount_point)],
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({result.stderr.strip()}): the full-disk case needs one")
     try:

@@ -32,11 +32,11 @@ ANSWERS = {
 
 @dataclass
 class Rule:
-    match: str                     # substring of the request line (or of a Postgres startup packet)
-    action: str                    # "cut", "hold", "stall" or a status of ANSWERS
-    after_bytes: int = 0           # bytes forwarded (in `direction`) before the action
-    times: int = 1                 # how many connections (requests) it applies to
-    direction: str = "down"        # for "stall": "down" (server to client) or "up" (client to server)
+    match: str  # substring of the request line (or of a Postgres startup packet)
+    action: str  # "cut", "hold", "stall" or a status of ANSWERS
+    after_bytes: int = 0  # bytes forwarded (in `direction`) before the action
+    times: int = 1  # how many connections (requests) it applies to
+    direction: str = "down"  # for "stall": "down" (server to client) or "up" (client to server)
     fired: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     hits: int = 0
@@ -119,9 +119,13 @@ class FaultProxy:
                             # Then close: the rest of a request body must not reach the server as a request.
                             self._answer(client, *ANSWERS[rule.action])
                             return
-                    if rule and rule.action == "stall" and rule.direction == "up" \
-                            and sent["up"] + len(data) > rule.after_bytes:
-                        upstream.sendall(data[:max(0, rule.after_bytes - sent["up"])])
+                    if (
+                        rule
+                        and rule.action == "stall"
+                        and rule.direction == "up"
+                        and sent["up"] + len(data) > rule.after_bytes
+                    ):
+                        upstream.sendall(data[: max(0, rule.after_bytes - sent["up"])])
                         sent["up"] = rule.after_bytes
                         rule.fired.set()
                         stalled.add(client)  # its socket fills up: the client's writes block
@@ -134,7 +138,7 @@ class FaultProxy:
                         return
                     down_rule = rule if rule and (rule.action != "stall" or rule.direction == "down") else None
                     if down_rule and sent["down"] + len(data) > down_rule.after_bytes:
-                        client.sendall(data[:max(0, down_rule.after_bytes - sent["down"])])
+                        client.sendall(data[: max(0, down_rule.after_bytes - sent["down"])])
                         sent["down"] = down_rule.after_bytes
                         down_rule.fired.set()
                         if down_rule.action == "stall":
@@ -154,5 +158,7 @@ class FaultProxy:
     @staticmethod
     def _answer(client: socket.socket, status: bytes, code: bytes) -> None:
         body = b"<Error><Code>" + code + b"</Code><Message>injected</Message></Error>"
-        client.sendall(b"HTTP/1.1 " + status + b"\r\nContent-Type: application/xml\r\nConnection: close\r\n"
-                       b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        client.sendall(
+            b"HTTP/1.1 " + status + b"\r\nContent-Type: application/xml\r\nConnection: close\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+        )

@@ -14,19 +14,21 @@ def our_sessions(env, within_s: float = 10) -> list[tuple]:
     seen the closes (asynchronous: polled, bounded)."""
     deadline = time.monotonic() + within_s
     while True:
-        sessions = env.query("SELECT a.application_name, a.state, l.mode, l.relation::regclass::text "
-                             "FROM pg_stat_activity AS a LEFT JOIN pg_locks AS l ON l.pid = a.pid AND l.granted "
-                             "WHERE a.application_name LIKE 'd2b-console%%'")
+        sessions = env.query(
+            "SELECT a.application_name, a.state, l.mode, l.relation::regclass::text "
+            "FROM pg_stat_activity AS a LEFT JOIN pg_locks AS l ON l.pid = a.pid AND l.granted "
+            "WHERE a.application_name LIKE 'd2b-console%%'"
+        )
         if not sessions or time.monotonic() > deadline:
             return sessions
         time.sleep(0.1)
 
 
-def warehouse_stalls(proxy: FaultProxy, application: str, direction: str, after_bytes: int,
-                     times: int = 1) -> Rule:
+def warehouse_stalls(proxy: FaultProxy, application: str, direction: str, after_bytes: int, times: int = 1) -> Rule:
     # The startup packet carries the application name, NUL-terminated: match it exactly.
-    return proxy.add(Rule(match=f"{application}\x00", action="stall", direction=direction, after_bytes=after_bytes,
-                          times=times))
+    return proxy.add(
+        Rule(match=f"{application}\x00", action="stall", direction=direction, after_bytes=after_bytes, times=times)
+    )
 
 
 def silent_endpoint() -> socket.socket:

@@ -19,8 +19,9 @@ def address_forms(pg_uri: str, password: str = PASSWORD) -> dict[str, str]:
         "query parameter": f"postgresql://postgres@/postgres?host={host}&password={encoded}",
         "keyword DSN, quoted": f"host={host} dbname=postgres user=postgres password='{password}'",
         "keyword DSN, bare": f"password={password} host={host} dbname=postgres user=postgres",
-        "userinfo, every character encoded": "postgresql://postgres:" + "".join(f"%{b:02X}" for b in password.encode())
-                                             + f"@/postgres?host={host}",
+        "userinfo, every character encoded": "postgresql://postgres:"
+        + "".join(f"%{b:02X}" for b in password.encode())
+        + f"@/postgres?host={host}",
     }
 
 

@@ -22,10 +22,21 @@ REGION = "eu-central-1"
 INGESTION_DATE = date(2022, 9, 6)
 
 
-def config_text(*, user_id: str, bucket: str, endpoint: str, warehouse_url: str, state_dir: Path,
-                dims_schema: str = "if_common", best_product_by: str = "review_count",
-                as_of_date: str = "2022-09-05", ingestion_date: str = INGESTION_DATE.isoformat(),
-                export_bucket: str = "", anonymous: bool = False, allow_empty_files: bool = True) -> str:
+def config_text(
+    *,
+    user_id: str,
+    bucket: str,
+    endpoint: str,
+    warehouse_url: str,
+    state_dir: Path,
+    dims_schema: str = "if_common",
+    best_product_by: str = "review_count",
+    as_of_date: str = "2022-09-05",
+    ingestion_date: str = INGESTION_DATE.isoformat(),
+    export_bucket: str = "",
+    anonymous: bool = False,
+    allow_empty_files: bool = True,
+) -> str:
     # Empty files are allowed by default: hand-made datasets often have no shipments on purpose; the
     # check that refuses them (the shipped default) has its own tests.
     return f"""
@@ -98,18 +109,26 @@ class Env:
     def rewrite_config(self, **changes: Any) -> None:
         text = self.config_path.read_text()
         for key, value in changes.items():
-            lines = [(f'{key} = "{value}"' if line.split("=")[0].strip() == key else line)
-                     for line in text.splitlines()]
+            lines = [
+                (f'{key} = "{value}"' if line.split("=")[0].strip() == key else line) for line in text.splitlines()
+            ]
             text = "\n".join(lines) + "\n"
         self.config_path.write_text(text)
 
 
-def create_dims(env: Env, *, holidays: tuple[str, ...] = (), products: dict[int, str] | None = None,
-                first: str = "2020-01-01", last: str = "2023-12-31") -> None:
+def create_dims(
+    env: Env,
+    *,
+    holidays: tuple[str, ...] = (),
+    products: dict[int, str] | None = None,
+    first: str = "2020-01-01",
+    last: str = "2023-12-31",
+) -> None:
     """Hand-made dimensions: every day in [first, last], weekends and `holidays` not working days."""
     products = products or {p: f"product {p}" for p in range(1, 26)}
     schema = env.dims_schema
-    env.execute(f"""
+    env.execute(
+        f"""
         DROP SCHEMA IF EXISTS "{schema}" CASCADE;
         CREATE SCHEMA "{schema}";
         CREATE TABLE "{schema}".dim_dates (calendar_dt date PRIMARY KEY, year_num int, month_of_the_year_num int,
@@ -124,7 +143,9 @@ def create_dims(env: Env, *, holidays: tuple[str, ...] = (), products: dict[int,
         CREATE TABLE "{schema}".dim_addresses (postal_code int PRIMARY KEY, country varchar, region varchar,
             state varchar, address varchar);
         INSERT INTO "{schema}".dim_customers SELECT c, 'customer ' || c, 100000 + c FROM generate_series(1, 25) c;
-    """, {"holidays": list(holidays), "first": first, "last": last})
+    """,
+        {"holidays": list(holidays), "first": first, "last": last},
+    )
     for product_id, name in products.items():
         env.execute(f'INSERT INTO "{schema}".dim_products VALUES (%s, %s, %s)', (product_id, "category", name))
 
@@ -138,11 +159,12 @@ SHIPMENTS_HEADER = "shipment_id,order_id,shipment_date,delivery_date\n"
 def put_dataset(env: Env, orders: list[tuple], reviews: list[tuple], shipments: list[tuple]) -> None:
     """Upload the three files from tuples: orders (id, customer, date, product, price, qty),
     reviews (stars, product), shipments (id, order_id, shipment_date or None, delivery_date or None)."""
-    env.put("orders.csv", ORDERS_HEADER + "".join(
-        f"{o},{c},{d},{p},{u},{q},{u * q}\n" for o, c, d, p, u, q in orders))
+    env.put("orders.csv", ORDERS_HEADER + "".join(f"{o},{c},{d},{p},{u},{q},{u * q}\n" for o, c, d, p, u, q in orders))
     env.put("reviews.csv", REVIEWS_HEADER + "".join(f"{r},{p}\n" for r, p in reviews))
-    env.put("shipment_deliveries.csv", SHIPMENTS_HEADER + "".join(
-        f"{s},{o},{sd or ''},{dd or ''}\n" for s, o, sd, dd in shipments))
+    env.put(
+        "shipment_deliveries.csv",
+        SHIPMENTS_HEADER + "".join(f"{s},{o},{sd or ''},{dd or ''}\n" for s, o, sd, dd in shipments),
+    )
 
 
 def put_small_dataset(env: Env) -> None:
@@ -157,19 +179,21 @@ def put_small_dataset(env: Env) -> None:
 
 
 # Python code that makes pandas and numpy unimportable, as on the lean default install (they are extras).
-REFUSE_PANDAS = ("import importlib.abc, sys\n"
-                 "class Refuse(importlib.abc.MetaPathFinder):\n"
-                 "    def find_spec(self, name, path=None, target=None):\n"
-                 "        if name.split('.')[0] in ('pandas', 'numpy'):\n"
-                 "            raise ModuleNotFoundError(f'No module named {name!r}')\n"
-                 "sys.meta_path.insert(0, Refuse())\n")
+REFUSE_PANDAS = (
+    "import importlib.abc, sys\n"
+    "class Refuse(importlib.abc.MetaPathFinder):\n"
+    "    def find_spec(self, name, path=None, target=None):\n"
+    "        if name.split('.')[0] in ('pandas', 'numpy'):\n"
+    "            raise ModuleNotFoundError(f'No module named {name!r}')\n"
+    "sys.meta_path.insert(0, Refuse())\n"
+)
 
 
 def run_without_pandas(code: str, cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
     """Run `code` in a fresh interpreter where pandas and numpy cannot be imported."""
-    return subprocess.run([sys.executable, "-c", REFUSE_PANDAS + code], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout)
-
+    return subprocess.run(
+        [sys.executable, "-c", REFUSE_PANDAS + code], cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def big_orders(rows: int = BIG_ORDERS_ROWS) -> str:

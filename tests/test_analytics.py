@@ -13,8 +13,9 @@ from support import create_dims, put_dataset
 def test_public_holidays_per_month_in_the_rolling_year(make_env):
     # as_of 2022-09-06 (Tue): the window is 2021-09-06 < order_date <= 2022-09-06.
     env = make_env(as_of_date="2022-09-06")
-    create_dims(env, holidays=("2021-09-06", "2021-09-07", "2021-12-25", "2022-01-03", "2022-05-02",
-                               "2022-09-06", "2022-09-07"))
+    create_dims(
+        env, holidays=("2021-09-06", "2021-09-07", "2021-12-25", "2022-01-03", "2022-05-02", "2022-09-06", "2022-09-07")
+    )
     orders = [
         (1, 1, "2021-09-06", 1, 10, 1),  # holiday Monday on the window's open edge: excluded
         (2, 1, "2021-09-07", 1, 10, 1),  # holiday Tuesday just inside: sep
@@ -36,18 +37,27 @@ def test_public_holidays_per_month_in_the_rolling_year(make_env):
 def test_late_and_undelivered_shipments(make_env):
     env = make_env()  # as_of 2022-09-05
     create_dims(env)
-    orders = [(i, 1, d, 1, 10, 1) for i, d in [
-        (1, "2022-01-01"), (2, "2022-01-01"), (3, "2022-01-01"), (4, "2022-01-01"),
-        (5, "2022-08-21"), (6, "2022-08-22"), (7, "2022-01-01")]]
+    orders = [
+        (i, 1, d, 1, 10, 1)
+        for i, d in [
+            (1, "2022-01-01"),
+            (2, "2022-01-01"),
+            (3, "2022-01-01"),
+            (4, "2022-01-01"),
+            (5, "2022-08-21"),
+            (6, "2022-08-22"),
+            (7, "2022-01-01"),
+        ]
+    ]
     shipments = [
-        (101, 1, "2022-01-07", None),          # shipped exactly 6 days later, not delivered: late
-        (102, 2, "2022-01-06", None),          # 5 days: not late
+        (101, 1, "2022-01-07", None),  # shipped exactly 6 days later, not delivered: late
+        (102, 2, "2022-01-06", None),  # 5 days: not late
         (103, 3, "2022-01-08", "2022-01-09"),  # 7 days but delivered: not late
-        (104, 4, "2022-01-08", None),          # 7 days, not delivered: late
-        (105, 5, None, None),                  # order + 15 days = as_of_date: undelivered
-        (106, 6, None, None),                  # order + 15 days = as_of_date + 1: not yet
-        (107, 7, None, "2022-01-10"),          # delivered without a shipment date: neither
-        (108, 999, None, None),                # no such order: matched on order_id, so not counted
+        (104, 4, "2022-01-08", None),  # 7 days, not delivered: late
+        (105, 5, None, None),  # order + 15 days = as_of_date: undelivered
+        (106, 6, None, None),  # order + 15 days = as_of_date + 1: not yet
+        (107, 7, None, "2022-01-10"),  # delivered without a shipment date: neither
+        (108, 999, None, None),  # no such order: matched on order_id, so not counted
     ]
     put_dataset(env, orders, reviews=[(5, 1)], shipments=shipments)
     summary = run(env, ("prepare", "staging", "analytics"))
@@ -61,17 +71,20 @@ def test_late_and_undelivered_shipments(make_env):
 def _best_product_dataset(env):
     create_dims(env, holidays=("2022-03-01",), products={1: "alpha", 2: "beta", 3: "gamma"})
     orders = [
-        (1, 1, "2022-03-01", 1, 10, 1), (2, 1, "2022-03-01", 1, 10, 1),
-        (3, 1, "2022-03-02", 1, 10, 1), (4, 1, "2022-03-02", 1, 10, 1),
-        (5, 1, "2022-03-03", 1, 10, 1), (6, 1, "2022-03-04", 2, 10, 1),
+        (1, 1, "2022-03-01", 1, 10, 1),
+        (2, 1, "2022-03-01", 1, 10, 1),
+        (3, 1, "2022-03-02", 1, 10, 1),
+        (4, 1, "2022-03-02", 1, 10, 1),
+        (5, 1, "2022-03-03", 1, 10, 1),
+        (6, 1, "2022-03-04", 2, 10, 1),
     ]
     shipments = [
         (1, 1, "2022-03-03", "2022-03-04"),  # 2 days: early
-        (2, 2, "2022-03-07", None),          # 6 days, not delivered: late
+        (2, 2, "2022-03-07", None),  # 6 days, not delivered: late
         (3, 3, "2022-03-10", "2022-03-11"),  # 8 days but delivered: neither
-        (4, 4, None, None),                  # not shipped: neither
-        (5, 5, "2022-03-04", None),          # 1 day: early
-        (6, 6, "2022-03-05", None),          # product 2
+        (4, 4, None, None),  # not shipped: neither
+        (5, 5, "2022-03-04", None),  # 1 day: early
+        (6, 6, "2022-03-05", None),  # product 2
     ]
     # product 1: 4 reviews worth 5 points; product 2: 3 reviews worth 15 points.
     reviews = [(1, 1), (1, 1), (1, 1), (2, 1), (5, 2), (5, 2), (5, 2)]
@@ -83,9 +96,17 @@ def test_best_product_by_review_count(make_env):
     _best_product_dataset(env)
     assert_succeeded(run(env, ("prepare", "staging", "analytics")))
     assert row(env, "best_performing_product") == (
-        "alpha", date(2022, 3, 1), True, 5,  # most ordered day: 03-01 and 03-02 tie at 2, the earliest wins
-        75.0, 25.0, 0.0, 0.0, 0.0,
-        66.67, 33.33,
+        "alpha",
+        date(2022, 3, 1),
+        True,
+        5,  # most ordered day: 03-01 and 03-02 tie at 2, the earliest wins
+        75.0,
+        25.0,
+        0.0,
+        0.0,
+        0.0,
+        66.67,
+        33.33,
     )
 
 
@@ -95,19 +116,33 @@ def test_best_product_by_review_points(make_env):
     assert_succeeded(run(env, ("prepare", "staging", "analytics")))
     # beta: one order on 2022-03-04 (a Friday, working day); its only shipment is early.
     assert row(env, "best_performing_product") == (
-        "beta", date(2022, 3, 4), False, 15, 0.0, 0.0, 0.0, 0.0, 100.0, 100.0, 0.0)
+        "beta",
+        date(2022, 3, 4),
+        False,
+        15,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        100.0,
+        100.0,
+        0.0,
+    )
 
 
-@pytest.mark.parametrize("best_by, reviews, expected_name", [
-    # count tie (2 each): more points wins
-    ("review_count", [(1, 1), (1, 1), (5, 2), (4, 2)], "beta"),
-    # count and points tie (2 reviews, 6 points): lower product_id wins
-    ("review_count", [(3, 3), (3, 3), (4, 2), (2, 2)], "beta"),
-    # points tie (10 each): more reviews wins
-    ("review_points", [(5, 1), (5, 1), (4, 2), (3, 2), (3, 2)], "beta"),
-    # points and count tie: lower product_id wins
-    ("review_points", [(5, 3), (5, 3), (5, 2), (5, 2)], "beta"),
-])
+@pytest.mark.parametrize(
+    "best_by, reviews, expected_name",
+    [
+        # count tie (2 each): more points wins
+        ("review_count", [(1, 1), (1, 1), (5, 2), (4, 2)], "beta"),
+        # count and points tie (2 reviews, 6 points): lower product_id wins
+        ("review_count", [(3, 3), (3, 3), (4, 2), (2, 2)], "beta"),
+        # points tie (10 each): more reviews wins
+        ("review_points", [(5, 1), (5, 1), (4, 2), (3, 2), (3, 2)], "beta"),
+        # points and count tie: lower product_id wins
+        ("review_points", [(5, 3), (5, 3), (5, 2), (5, 2)], "beta"),
+    ],
+)
 def test_best_product_ties(make_env, best_by, reviews, expected_name):
     env = make_env(best_product_by=best_by)
     create_dims(env, products={1: "alpha", 2: "beta", 3: "gamma"})
@@ -125,7 +160,18 @@ def test_best_product_without_early_or_late_shipments_and_on_a_sunday(make_env):
     put_dataset(env, orders, [(5, 1), (5, 1), (4, 1)], shipments)
     assert_succeeded(run(env, ("prepare", "staging", "analytics")))
     assert row(env, "best_performing_product") == (
-        "alpha", date(2022, 1, 2), False, 14, 0.0, 0.0, 0.0, 33.33, 66.67, 0.0, 0.0)
+        "alpha",
+        date(2022, 1, 2),
+        False,
+        14,
+        0.0,
+        0.0,
+        0.0,
+        33.33,
+        66.67,
+        0.0,
+        0.0,
+    )
 
 
 def test_rerun_same_day_replaces_the_row_and_new_day_adds_one(make_env):
@@ -153,8 +199,12 @@ def test_one_failing_table_leaves_all_three_as_they_were(make_env):
     assert_succeeded(run(env))
     tables = ("agg_public_holiday", "agg_shipments", "best_performing_product")
     before = {t: env.query(f'SELECT * FROM "{env.user_id}_analytics".{t} ORDER BY 1') for t in tables}
-    put_dataset(env, [(1, 1, "2022-03-01", 1, 10, 1), (2, 1, "2022-01-03", 1, 10, 1)], [(5, 1)],
-                [(1, 1, None, None), (2, 2, "2022-01-20", None)])
+    put_dataset(
+        env,
+        [(1, 1, "2022-03-01", 1, 10, 1), (2, 1, "2022-01-03", 1, 10, 1)],
+        [(5, 1)],
+        [(1, 1, None, None), (2, 2, "2022-01-20", None)],
+    )
     assert_succeeded(run(env, ("staging",)))
     env.execute(f'DROP TABLE "{env.dims_schema}".dim_products')  # only best_performing_product reads it
     summary = run(env, ("analytics",))

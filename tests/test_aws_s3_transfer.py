@@ -59,14 +59,17 @@ def create_shipments_table(dsn: str, table: str = "shipment_deliveries", rows: s
 def table_rows(dsn: str, table: str = "shipment_deliveries") -> list[tuple]:
     conn = connect(dsn)
     with conn, conn.cursor() as cur:
-        cur.execute(f"SELECT shipment_id, order_id, shipment_date::text, delivery_date::text "
-                    f"FROM staging.{table} ORDER BY shipment_id")
+        cur.execute(
+            f"SELECT shipment_id, order_id, shipment_date::text, delivery_date::text "
+            f"FROM staging.{table} ORDER BY shipment_id"
+        )
         rows = cur.fetchall()
     conn.close()
     return rows
 
 
 # --- preflight ----------------------------------------------------------------------------------------
+
 
 def test_preflight_without_the_extension_names_create_extension(make_aws_s3_database):
     dsn = make_aws_s3_database(extension=False)
@@ -90,9 +93,11 @@ def test_preflight_passes_for_a_superuser_and_names_a_missing_function_form(aws_
         cur.execute(f"ALTER EXTENSION aws_s3 DROP FUNCTION {export_form}")
         cur.execute(f"DROP FUNCTION {export_form}")
         assert preflight(cur) == [
-            (f"the aws_s3 extension 1.1 in database '{urlparse(aws_s3_dsn).path.lstrip('/')}' has no "
-             "aws_s3.query_export_to_s3 of the documented form (needed to export): a DBA must run "
-             "ALTER EXTENSION aws_s3 UPDATE; (exports need RDS for PostgreSQL 10.14, 11.9, 12.4, 13.1 or later)"),
+            (
+                f"the aws_s3 extension 1.1 in database '{urlparse(aws_s3_dsn).path.lstrip('/')}' has no "
+                "aws_s3.query_export_to_s3 of the documented form (needed to export): a DBA must run "
+                "ALTER EXTENSION aws_s3 UPDATE; (exports need RDS for PostgreSQL 10.14, 11.9, 12.4, 13.1 or later)"
+            ),
         ]
     conn.close()
 
@@ -108,17 +113,25 @@ def test_preflight_names_each_missing_grant_and_the_bootstrap_grants_exactly_tho
     conn = connect(operator_dsn)
     with conn.cursor() as cur:
         assert preflight(cur) == [
-            (f'role "{role}" may not use the schema aws_commons: a DBA must run '
-             f'GRANT USAGE ON SCHEMA aws_commons TO "{role}";'),
+            (
+                f'role "{role}" may not use the schema aws_commons: a DBA must run '
+                f'GRANT USAGE ON SCHEMA aws_commons TO "{role}";'
+            ),
             f'role "{role}" may not use the schema aws_s3: a DBA must run GRANT USAGE ON SCHEMA aws_s3 TO "{role}";',
-            (f'role "{role}" may not execute aws_commons.create_s3_uri (needed to name the S3 objects): '
-             f'a DBA must run GRANT EXECUTE ON FUNCTION aws_commons.create_s3_uri(text, text, text) TO "{role}";'),
-            (f'role "{role}" may not execute aws_s3.table_import_from_s3 (needed to import): a DBA must run '
-             f'GRANT EXECUTE ON FUNCTION aws_s3.table_import_from_s3(text, text, text, aws_commons._s3_uri_1) '
-             f'TO "{role}";'),
-            (f'role "{role}" may not execute aws_s3.query_export_to_s3 (needed to export): a DBA must run '
-             f'GRANT EXECUTE ON FUNCTION aws_s3.query_export_to_s3(text, aws_commons._s3_uri_1, text, text) '
-             f'TO "{role}";'),
+            (
+                f'role "{role}" may not execute aws_commons.create_s3_uri (needed to name the S3 objects): '
+                f'a DBA must run GRANT EXECUTE ON FUNCTION aws_commons.create_s3_uri(text, text, text) TO "{role}";'
+            ),
+            (
+                f'role "{role}" may not execute aws_s3.table_import_from_s3 (needed to import): a DBA must run '
+                f"GRANT EXECUTE ON FUNCTION aws_s3.table_import_from_s3(text, text, text, aws_commons._s3_uri_1) "
+                f'TO "{role}";'
+            ),
+            (
+                f'role "{role}" may not execute aws_s3.query_export_to_s3 (needed to export): a DBA must run '
+                f"GRANT EXECUTE ON FUNCTION aws_s3.query_export_to_s3(text, aws_commons._s3_uri_1, text, text) "
+                f'TO "{role}";'
+            ),
         ]
         conn.rollback()
         with pytest.raises(Exception, match="permission denied for schema aws_"):
@@ -144,46 +157,77 @@ def test_preflight_names_each_missing_grant_and_the_bootstrap_grants_exactly_tho
 
 # --- import -------------------------------------------------------------------------------------------
 
+
 def test_import_reads_what_client_mode_reads(aws_s3_dsn, bucket, s3):
     # Columns in another order than the table's, a UTF-8 BOM, CRLF line ends, quoted fields, empty dates.
-    data = (b"order_id,shipment_id,delivery_date,shipment_date\r\n"
-            b'10,1,2022-01-07,2022-01-05\r\n"11",2,,\r\n12,3,,"2022-06-08"\r\n')
+    data = (
+        b"order_id,shipment_id,delivery_date,shipment_date\r\n"
+        b'10,1,2022-01-07,2022-01-05\r\n"11",2,,\r\n12,3,,"2022-06-08"\r\n'
+    )
     s3.put_object(Bucket=bucket, Key="orders_data/shipment_deliveries.csv", Body=b"\xef\xbb\xbf" + data)
     create_shipments_table(aws_s3_dsn)
     create_shipments_table(aws_s3_dsn, "client_mode")
 
     conn = connect(aws_s3_dsn)
     with conn, conn.cursor() as cur:
-        rows = import_object(cur, "staging", "shipment_deliveries", SHIPMENT_COLUMNS_IN_FILE, bucket,
-                             "orders_data/shipment_deliveries.csv", REGION)
+        rows = import_object(
+            cur,
+            "staging",
+            "shipment_deliveries",
+            SHIPMENT_COLUMNS_IN_FILE,
+            bucket,
+            "orders_data/shipment_deliveries.csv",
+            REGION,
+        )
         # Client mode: the console strips the header line and streams the rest into COPY FROM STDIN.
-        cur.copy_expert(f"COPY staging.client_mode ({', '.join(SHIPMENT_COLUMNS_IN_FILE)}) FROM STDIN "
-                        f"WITH ({CSV_IMPORT_OPTIONS})", io.BytesIO(data.split(b"\n", 1)[1]))
+        cur.copy_expert(
+            f"COPY staging.client_mode ({', '.join(SHIPMENT_COLUMNS_IN_FILE)}) FROM STDIN WITH ({CSV_IMPORT_OPTIONS})",
+            io.BytesIO(data.split(b"\n", 1)[1]),
+        )
     conn.close()
 
     assert rows == 3
-    assert table_rows(aws_s3_dsn) == [(1, 10, "2022-01-05", "2022-01-07"), (2, 11, None, None),
-                                      (3, 12, "2022-06-08", None)]
+    assert table_rows(aws_s3_dsn) == [
+        (1, 10, "2022-01-05", "2022-01-07"),
+        (2, 11, None, None),
+        (3, 12, "2022-06-08", None),
+    ]
     assert table_rows(aws_s3_dsn, "client_mode") == table_rows(aws_s3_dsn)
 
 
 def test_a_bad_value_names_key_line_column_and_value_and_changes_nothing(aws_s3_dsn, bucket, s3):
-    s3.put_object(Bucket=bucket, Key="orders_data/shipment_deliveries.csv",
-                  Body=b"order_id,shipment_id,delivery_date,shipment_date\n10,1,,2022-01-05\n11,2,,2022-13-45\n")
+    s3.put_object(
+        Bucket=bucket,
+        Key="orders_data/shipment_deliveries.csv",
+        Body=b"order_id,shipment_id,delivery_date,shipment_date\n10,1,,2022-01-05\n11,2,,2022-13-45\n",
+    )
     create_shipments_table(aws_s3_dsn, rows="(99, 9, NULL, NULL)")
 
     conn = connect(aws_s3_dsn)
     with pytest.raises(ImportDataError) as raised, conn.cursor() as cur:
-        import_object(cur, "staging", "shipment_deliveries", SHIPMENT_COLUMNS_IN_FILE, bucket,
-                      "orders_data/shipment_deliveries.csv", REGION)
+        import_object(
+            cur,
+            "staging",
+            "shipment_deliveries",
+            SHIPMENT_COLUMNS_IN_FILE,
+            bucket,
+            "orders_data/shipment_deliveries.csv",
+            REGION,
+        )
     conn.rollback()
     conn.close()
 
     error = raised.value
     assert (error.key, error.line, error.column, error.value) == (
-        "orders_data/shipment_deliveries.csv", 3, "shipment_date", "2022-13-45")
-    assert str(error) == ('orders_data/shipment_deliveries.csv: line 3, column shipment_date: '
-                          'date/time field value out of range: "2022-13-45"; value \'2022-13-45\'')
+        "orders_data/shipment_deliveries.csv",
+        3,
+        "shipment_date",
+        "2022-13-45",
+    )
+    assert str(error) == (
+        "orders_data/shipment_deliveries.csv: line 3, column shipment_date: "
+        "date/time field value out of range: \"2022-13-45\"; value '2022-13-45'"
+    )
     assert table_rows(aws_s3_dsn) == [(99, 9, None, None)]
 
 
@@ -196,11 +240,13 @@ def test_a_missing_object_is_a_stage_error_naming_it(aws_s3_dsn, bucket):
     assert type(raised.value).__name__ == "StageError"
     assert str(raised.value).startswith(
         f"s3://{bucket}/nope.csv could not be imported into staging.shipment_deliveries by "
-        "aws_s3.table_import_from_s3: ")
+        "aws_s3.table_import_from_s3: "
+    )
     assert "NoSuchKey" in str(raised.value)
 
 
 # --- export -------------------------------------------------------------------------------------------
+
 
 def test_export_is_byte_identical_to_client_mode(aws_s3_dsn, bucket, s3):
     conn = connect(aws_s3_dsn)
@@ -228,6 +274,7 @@ newline', false, 0, 0, ''),
 
 
 # --- cancel -------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def proxied_database(make_aws_s3_database, s3_endpoint) -> Any:
@@ -317,13 +364,20 @@ def _cancel_while_held(dsn: str, hold: Rule, how: str, work: Callable[[Any], Any
 def test_cancel_stops_an_import_held_by_s3(proxied_database, bucket, s3, pg15, how):
     dsn, proxy = proxied_database
     body = b"order_id,shipment_id,delivery_date,shipment_date\n" + b"".join(
-        b"%d,%d,,2022-01-05\n" % (n, n) for n in range(1, 20001))
+        b"%d,%d,,2022-01-05\n" % (n, n) for n in range(1, 20001)
+    )
     s3.put_object(Bucket=bucket, Key="big.csv", Body=body)
     create_shipments_table(dsn, rows="(99, 9, NULL, NULL)")
     hold = proxy.add(Rule(match=f"GET /{bucket}/big.csv", action="hold", after_bytes=100_000))
 
-    outcome = _cancel_while_held(dsn, hold, how, lambda cur: import_object(
-        cur, "staging", "shipment_deliveries", SHIPMENT_COLUMNS_IN_FILE, bucket, "big.csv", REGION))
+    outcome = _cancel_while_held(
+        dsn,
+        hold,
+        how,
+        lambda cur: import_object(
+            cur, "staging", "shipment_deliveries", SHIPMENT_COLUMNS_IN_FILE, bucket, "big.csv", REGION
+        ),
+    )
 
     assert isinstance(outcome.get("error"), Cancelled), outcome
     assert table_rows(dsn) == [(99, 9, None, None)]

@@ -49,10 +49,21 @@ def test_a_failed_target_reads_fail():
 
 
 def test_run_bench_script_rerenders_a_saved_run():
-    result = subprocess.run([sys.executable, "bench/run_bench.py", "--report-from", str(DATA / "bench-results.json"),
-                             "--no-write"], cwd=REPO, capture_output=True, text=True, timeout=60,
-                            env={**os.environ, "COLUMNS": "200"})
+    result = subprocess.run(
+        [sys.executable, "bench/run_bench.py", "--report-from", str(DATA / "bench-results.json"), "--no-write"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     assert result.returncode == 0, result.stderr
-    for title in ("Staging load (3 files)", "Export", "Analytics stage", "d2b-console --run-all (embedded default)",
-                  "TUI", "Targets (issue #5)"):
+    for title in (
+        "Staging load (3 files)",
+        "Export",
+        "Analytics stage",
+        "d2b-console --run-all (embedded default)",
+        "TUI",
+        "Targets (issue #5)",
+    ):
         assert title in result.stdout

@@ -16,11 +16,13 @@ from support import create_dims, put_dataset
 REPO = Path(__file__).resolve().parents[1]
 
 
-def cli(args: list[str], cwd: Path, env: dict | None = None, python: str = sys.executable,
-        timeout: float = 300) -> subprocess.CompletedProcess:
+def cli(
+    args: list[str], cwd: Path, env: dict | None = None, python: str = sys.executable, timeout: float = 300
+) -> subprocess.CompletedProcess:
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([python, "-m", "tui.launcher", *args], cwd=cwd, env=full_env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [python, "-m", "tui.launcher", *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_run_all_json_summary_and_exit_code_zero(env, tmp_path):
@@ -29,11 +31,20 @@ def test_run_all_json_summary_and_exit_code_zero(env, tmp_path):
     summary = json.loads(result.stdout)
     assert summary["status"] == "succeeded" and summary["exit_code"] == 0
     assert [(s["stage"], s["status"]) for s in summary["stages"]] == [
-        ("prepare", "succeeded"), ("staging", "succeeded"), ("analytics", "succeeded"), ("export", "succeeded")]
-    assert summary["analytics"]["agg_shipments"] == {"ingestion_date": "2022-09-06", "tt_late_shipments": 1,
-                                                     "tt_undelivered_items": 1}
-    assert summary["exports"] == [f"s3://{env.bucket}/analytics_export/{env.user_id}/{t}.csv"
-                                  for t in ("agg_public_holiday", "agg_shipments", "best_performing_product")]
+        ("prepare", "succeeded"),
+        ("staging", "succeeded"),
+        ("analytics", "succeeded"),
+        ("export", "succeeded"),
+    ]
+    assert summary["analytics"]["agg_shipments"] == {
+        "ingestion_date": "2022-09-06",
+        "tt_late_shipments": 1,
+        "tt_undelivered_items": 1,
+    }
+    assert summary["exports"] == [
+        f"s3://{env.bucket}/analytics_export/{env.user_id}/{t}.csv"
+        for t in ("agg_public_holiday", "agg_shipments", "best_performing_product")
+    ]
     assert "[staging] succeeded" in result.stderr  # human progress goes to stderr
 
 
@@ -62,8 +73,11 @@ def test_bad_config_exits_2_naming_file_and_key(tmp_path):
 
 
 def test_missing_config_key_and_unknown_key(tmp_path):
-    text = (REPO / "config.toml").read_text().replace('as_of_date = "2022-09-05"',
-                                                      'as_of_date = "2022-09-05"\ncolour = "blue"')
+    text = (
+        (REPO / "config.toml")
+        .read_text()
+        .replace('as_of_date = "2022-09-05"', 'as_of_date = "2022-09-05"\ncolour = "blue"')
+    )
     (tmp_path / "extra.toml").write_text(text.replace('dims_schema = "if_common"', ""))
     result = cli(["--dry-run", "--config", str(tmp_path / "extra.toml")], tmp_path)
     assert result.returncode == 2
@@ -73,8 +87,12 @@ def test_missing_config_key_and_unknown_key(tmp_path):
 
 def test_unreachable_warehouse_exits_3_without_the_password(make_env, tmp_path):
     env = make_env()
-    result = cli(["--run-all", "--json", "--config", str(env.config_path)], tmp_path,
-                 env={"D2B_WAREHOUSE_URL": "postgresql://operator:s3cr3t-pw@127.0.0.1:1/warehouse"}, timeout=60)
+    result = cli(
+        ["--run-all", "--json", "--config", str(env.config_path)],
+        tmp_path,
+        env={"D2B_WAREHOUSE_URL": "postgresql://operator:s3cr3t-pw@127.0.0.1:1/warehouse"},
+        timeout=60,
+    )
     assert result.returncode == 3
     assert "127.0.0.1:1" in result.stderr and "operator:***@" in result.stderr
     assert "s3cr3t-pw" not in result.stderr + result.stdout
@@ -85,6 +103,7 @@ def test_unreachable_s3_exits_3(make_env, tmp_path):
     env = make_env()
     text = env.config_path.read_text()
     import re
+
     env.config_path.write_text(re.sub(r'endpoint_url = "[^"]*"', 'endpoint_url = "http://127.0.0.1:1"', text))
     result = cli(["--run-all", "--config", str(env.config_path)], tmp_path, timeout=120)
     assert result.returncode == 3, result.stderr
@@ -92,11 +111,13 @@ def test_unreachable_s3_exits_3(make_env, tmp_path):
 
 
 def test_headless_entry_never_imports_textual(env, tmp_path):
-    code = ("import sys, etl_core, etl_core.cli, etl_core.pipeline, etl_core.browse, tui, tui.launcher\n"
-            "assert 'textual' not in sys.modules\n"
-            f"rc = tui.launcher.main(['--run-all', '--config', {str(env.config_path)!r}])\n"
-            "print('textual loaded' if 'textual' in sys.modules else 'textual not loaded')\n"
-            "sys.exit(rc)\n")
+    code = (
+        "import sys, etl_core, etl_core.cli, etl_core.pipeline, etl_core.browse, tui, tui.launcher\n"
+        "assert 'textual' not in sys.modules\n"
+        f"rc = tui.launcher.main(['--run-all', '--config', {str(env.config_path)!r}])\n"
+        "print('textual loaded' if 'textual' in sys.modules else 'textual not loaded')\n"
+        "sys.exit(rc)\n"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("textual not loaded")
@@ -128,8 +149,10 @@ def test_embedded_default_run_all_twice_and_objects_persist(tmp_path):
     second = cli(["--run-all", "--json"], tmp_path)
     assert second.returncode == 0, second.stderr
     exports = json.loads(second.stdout)["exports"]
-    assert exports == [f"s3://d2b-internal-assessment-bucket/analytics_export/demo1234/{t}.csv"
-                       for t in ("agg_public_holiday", "agg_shipments", "best_performing_product")]
+    assert exports == [
+        f"s3://d2b-internal-assessment-bucket/analytics_export/demo1234/{t}.csv"
+        for t in ("agg_public_holiday", "agg_shipments", "best_performing_product")
+    ]
     # The objects are in the state folder's S3 store: a fresh server has them.
     from etl_core.embedded.supervisor import EmbeddedServices
 
@@ -165,23 +188,42 @@ def test_non_editable_install_runs_with_packaged_sql(tmp_path):
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = str(venv / "bin" / "python")
     # Reuse the already-installed dependencies; install only this project, non-editable, from a copy.
-    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    site = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     Path(site, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     wheels = tmp_path / "wheels"
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(REPO)],
-                           capture_output=True, text=True, timeout=300)
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert build.returncode == 0, build.stderr
     wheel = next(wheels.glob("d2b_console-*.whl"))
-    install = subprocess.run([python, "-m", "pip", "install", "--no-deps", "-q", str(wheel)],
-                             capture_output=True, text=True, timeout=300)
+    install = subprocess.run(
+        [python, "-m", "pip", "install", "--no-deps", "-q", str(wheel)], capture_output=True, text=True, timeout=300
+    )
     assert install.returncode == 0, install.stderr
-    where = subprocess.run([python, "-c", "import etl_core, sql; print(etl_core.__file__); print(sql.__file__)"],
-                           cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    where = subprocess.run(
+        [python, "-c", "import etl_core, sql; print(etl_core.__file__); print(sql.__file__)"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert str(venv) in where and str(REPO) not in where
     workdir = tmp_path / "work"
     workdir.mkdir()
-    result = subprocess.run([str(venv / "bin" / "d2b-console"), "--run-all", "--json"], cwd=workdir,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(venv / "bin" / "d2b-console"), "--run-all", "--json"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["status"] == "succeeded"

@@ -38,20 +38,23 @@ SOURCE_BUCKET = 'bucket = "d2b-internal-assessment-bucket"'
 EXPORT_BUCKET = 'bucket = ""                       # "": the source bucket'
 
 
-@pytest.mark.parametrize("name, reason", [
-    ("a..b", "has two adjacent periods"),
-    ("192.168.1.1", "is formatted as an IP address"),
-    ("ab", "has 2 characters; a bucket name has 3 to 63"),
-    ("x" * 64, "has 64 characters"),
-    ("My-Bucket", "may use only lowercase letters, digits, '.' and '-'"),
-    ("-lake", "must begin and end with a letter or a digit"),
-    ("lake.", "must begin and end with a letter or a digit"),
-    ("lake_1", "may use only lowercase letters"),
-    ("xn--lake", "starts with 'xn--', which S3 reserves"),
-    ("sthree-lake", "starts with 'sthree-'"),
-    ("lake-s3alias", "ends with '-s3alias', which S3 reserves"),
-    ("lake--ol-s3", "ends with '--ol-s3'"),
-])
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        ("a..b", "has two adjacent periods"),
+        ("192.168.1.1", "is formatted as an IP address"),
+        ("ab", "has 2 characters; a bucket name has 3 to 63"),
+        ("x" * 64, "has 64 characters"),
+        ("My-Bucket", "may use only lowercase letters, digits, '.' and '-'"),
+        ("-lake", "must begin and end with a letter or a digit"),
+        ("lake.", "must begin and end with a letter or a digit"),
+        ("lake_1", "may use only lowercase letters"),
+        ("xn--lake", "starts with 'xn--', which S3 reserves"),
+        ("sthree-lake", "starts with 'sthree-'"),
+        ("lake-s3alias", "ends with '-s3alias', which S3 reserves"),
+        ("lake--ol-s3", "ends with '--ol-s3'"),
+    ],
+)
 @pytest.mark.parametrize("section", ["source", "export"])
 def test_bucket_names_follow_s3_rules_in_both_sections(tmp_path, section, name, reason):
     old = SOURCE_BUCKET if section == "source" else EXPORT_BUCKET
@@ -68,8 +71,10 @@ def test_valid_bucket_names_are_accepted(tmp_path, name):
 
 
 @pytest.mark.parametrize("key", ["as_of_date", "ingestion_date"])
-@pytest.mark.parametrize("literal, kind", [("2022-09-05", "date"), ("2022-09-05T10:30:00", "datetime"),
-                                           ("2022-09-05 10:30:00+02:00", "datetime")])
+@pytest.mark.parametrize(
+    "literal, kind",
+    [("2022-09-05", "date"), ("2022-09-05T10:30:00", "datetime"), ("2022-09-05 10:30:00+02:00", "datetime")],
+)
 def test_toml_date_and_datetime_literals_are_refused_with_the_reason(tmp_path, key, literal, kind):
     old = {"as_of_date": 'as_of_date = "2022-09-05"', "ingestion_date": 'ingestion_date = "today"'}[key]
     path = config_file(tmp_path, (old, f"{key} = {literal}"))
@@ -77,8 +82,10 @@ def test_toml_date_and_datetime_literals_are_refused_with_the_reason(tmp_path, k
     assert f'write the day as a quoted ISO date string, like {key} = "2022-09-05"' in refused(path)
 
 
-@pytest.mark.parametrize("text", ["20220905", "2022-9-5", "2022-W36-1", "2022-249", "05/09/2022", "2022-02-30",
-                                  "2022-09-05T00:00", "yesterday", ""])
+@pytest.mark.parametrize(
+    "text",
+    ["20220905", "2022-9-5", "2022-W36-1", "2022-249", "05/09/2022", "2022-02-30", "2022-09-05T00:00", "yesterday", ""],
+)
 def test_date_keys_are_exactly_iso_strings(tmp_path, text):
     path = config_file(tmp_path, ('as_of_date = "2022-09-05"', f'as_of_date = "{text}"'))
     message = refused(path)
@@ -90,50 +97,74 @@ def test_an_ingestion_date_more_than_a_day_ahead_needs_the_explicit_setting(tmp_
     future = config_file(tmp_path, ('ingestion_date = "today"', 'ingestion_date = "2999-01-01"'))
     assert refused(future) == (
         f"{future}: [pipeline.ingestion_date] 2999-01-01 is more than a day in the future (today is 2022-09-06); "
-        "fix it, or set allow_future_ingestion_date = true in [pipeline] if that is intended")
+        "fix it, or set allow_future_ingestion_date = true in [pipeline] if that is intended"
+    )
     tomorrow = config_file(tmp_path, ('ingestion_date = "today"', 'ingestion_date = "2022-09-07"'))
     assert load_config(tomorrow, today=TODAY).pipeline.ingestion_date == date(2022, 9, 7)  # a time zone ahead
-    allowed = config_file(tmp_path, ('ingestion_date = "today"', 'ingestion_date = "2999-01-01"'),
-                          ("allow_future_ingestion_date = false", "allow_future_ingestion_date = true"))
+    allowed = config_file(
+        tmp_path,
+        ('ingestion_date = "today"', 'ingestion_date = "2999-01-01"'),
+        ("allow_future_ingestion_date = false", "allow_future_ingestion_date = true"),
+    )
     config = load_config(allowed, today=TODAY)
     assert config.pipeline.ingestion_date == date(2999, 1, 1) and config.warnings == ()
     wrong_type = config_file(tmp_path, ("allow_future_ingestion_date = false", 'allow_future_ingestion_date = "yes"'))
     assert "[pipeline.allow_future_ingestion_date] must be true or false" in refused(wrong_type)
 
 
-@pytest.mark.parametrize("region, endpoint, reason", [
-    ("eu/central-1", "embedded", "may use only lowercase letters, digits and '-'"),
-    ("eu central 1", "http://127.0.0.1:9000", "may use only lowercase letters"),
-    ("EU-CENTRAL-1", "", "may use only lowercase letters"),
-    ("local", "", "is not an AWS region name like eu-central-1"),
-    ("eu-central", "", "is not an AWS region name"),
-])
+@pytest.mark.parametrize(
+    "region, endpoint, reason",
+    [
+        ("eu/central-1", "embedded", "may use only lowercase letters, digits and '-'"),
+        ("eu central 1", "http://127.0.0.1:9000", "may use only lowercase letters"),
+        ("EU-CENTRAL-1", "", "may use only lowercase letters"),
+        ("local", "", "is not an AWS region name like eu-central-1"),
+        ("eu-central", "", "is not an AWS region name"),
+    ],
+)
 def test_region_names_are_checked(tmp_path, region, endpoint, reason):
-    path = config_file(tmp_path, ('region = "eu-central-1"', f'region = "{region}"'),
-                       ('endpoint_url = "embedded"', f'endpoint_url = "{endpoint}"'))
+    path = config_file(
+        tmp_path,
+        ('region = "eu-central-1"', f'region = "{region}"'),
+        ('endpoint_url = "embedded"', f'endpoint_url = "{endpoint}"'),
+    )
     message = refused(path)
     assert message.startswith(f"{path}: [source.region] {region!r} ") and reason in message
 
 
-@pytest.mark.parametrize("region, endpoint", [("eu-central-1", ""), ("us-gov-west-1", ""), ("garage", "http://s3:9000")])
+@pytest.mark.parametrize(
+    "region, endpoint", [("eu-central-1", ""), ("us-gov-west-1", ""), ("garage", "http://s3:9000")]
+)
 def test_valid_regions_are_accepted(tmp_path, region, endpoint):
-    path = config_file(tmp_path, ('region = "eu-central-1"', f'region = "{region}"'),
-                       ('endpoint_url = "embedded"', f'endpoint_url = "{endpoint}"'))
+    path = config_file(
+        tmp_path,
+        ('region = "eu-central-1"', f'region = "{region}"'),
+        ('endpoint_url = "embedded"', f'endpoint_url = "{endpoint}"'),
+    )
     assert load_config(path, today=TODAY).source.region == region
 
 
 def cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tui.launcher", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=60, env={k: v for k, v in os.environ.items() if k != "D2B_WAREHOUSE_URL"})
+    return subprocess.run(
+        [sys.executable, "-m", "tui.launcher", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "D2B_WAREHOUSE_URL"},
+    )
 
 
 def test_a_bad_export_bucket_stops_the_run_before_staging(env, tmp_path):
-    env.config_path.write_text(env.config_path.read_text().replace('[export]\nbucket = ""',
-                                                                   '[export]\nbucket = "exports..2022"'))
+    env.config_path.write_text(
+        env.config_path.read_text().replace('[export]\nbucket = ""', '[export]\nbucket = "exports..2022"')
+    )
     result = cli(["--run-all", "--config", str(env.config_path)], tmp_path)
     assert result.returncode == 2
-    assert result.stderr.strip() == (f"ERROR   {env.config_path}: [export.bucket] 'exports..2022' is not a valid S3 "
-                                      "bucket name: it has two adjacent periods")
+    assert result.stderr.strip() == (
+        f"ERROR   {env.config_path}: [export.bucket] 'exports..2022' is not a valid S3 "
+        "bucket name: it has two adjacent periods"
+    )
     assert env.query("SELECT count(*) FROM pg_namespace WHERE nspname = %s", (f"{env.user_id}_staging",)) == [(0,)]
 
 

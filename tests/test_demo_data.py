@@ -26,8 +26,11 @@ def _read(env, name: str) -> list[dict[str, str]]:
 
 def test_dataset_has_the_source_files_shape(env):
     files = demo_data.upload_demo_dataset(env.s3, env.bucket, "orders_data/", SCALE)
-    assert {f.key_name: f.rows for f in files} == {"orders.csv": 2000, "reviews.csv": 1440,
-                                                   "shipment_deliveries.csv": 2000}
+    assert {f.key_name: f.rows for f in files} == {
+        "orders.csv": 2000,
+        "reviews.csv": 1440,
+        "shipment_deliveries.csv": 2000,
+    }
     tables = {source.names[0]: source for source in SOURCE_FILES}
     rows = {name: _read(env, name) for name in tables}
     for name, source in tables.items():
@@ -74,8 +77,7 @@ def test_dataset_loads_through_staging(env):
 def test_run_all_on_the_embedded_default_needs_no_pandas_or_numpy(tmp_path):
     """The README's first command on a lean install: pandas is only in extras."""
     (tmp_path / "config.toml").write_text((REPO / "config.toml").read_text())
-    code = ("from tui.launcher import main\n"
-            "sys.exit(main(['--run-all', '--json', '--demo-scale', '0.2']))\n")
+    code = "from tui.launcher import main\nsys.exit(main(['--run-all', '--json', '--demo-scale', '0.2']))\n"
     result = run_without_pandas(code, tmp_path, timeout=300)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)

@@ -21,8 +21,9 @@ pytest_plugins = ["aws_s3_double.fixtures"]  # the session's PostgreSQL 15 (`pg1
 def small_tablespace(pg15):
     """A 3 MB tmpfs as a tablespace, the default of a role of its own: its tables fill a small disk."""
     folder = Path(tempfile.mkdtemp(prefix="faults-net-tmpfs-"))
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m,mode=0700", "tmpfs", str(folder)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=3m,mode=0700", "tmpfs", str(folder)], capture_output=True, text=True
+    )
     if mounted.returncode != 0:
         folder.rmdir()
         pytest.skip(f"mounting a tmpfs is not permitted here: {mounted.stderr.strip()}")
@@ -43,8 +44,10 @@ def small_tablespace(pg15):
     finally:
         with conn.cursor() as cur:
             cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (role,))
-            cur.execute("SELECT nspname FROM pg_namespace WHERE nspowner = (SELECT oid FROM pg_roles "
-                        "WHERE rolname = %s)", (role,))
+            cur.execute(
+                "SELECT nspname FROM pg_namespace WHERE nspowner = (SELECT oid FROM pg_roles WHERE rolname = %s)",
+                (role,),
+            )
             for (schema,) in cur.fetchall():
                 cur.execute(f'DROP SCHEMA "{schema}" CASCADE')
             cur.execute(f"DROP TABLESPACE {name}")

@@ -14,8 +14,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 def cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k != "D2B_WAREHOUSE_URL"}
-    return subprocess.run([sys.executable, "-m", "tui.launcher", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, env=clean)
+    return subprocess.run(
+        [sys.executable, "-m", "tui.launcher", *args], cwd=cwd, capture_output=True, text=True, timeout=120, env=clean
+    )
 
 
 def test_a_dry_run_on_a_fresh_embedded_folder_creates_nothing_and_says_what_would_be(tmp_path):
@@ -25,12 +26,17 @@ def test_a_dry_run_on_a_fresh_embedded_folder_creates_nothing_and_says_what_woul
     plan = json.loads(result.stdout)
     state = tmp_path / ".d2b-state"
     assert plan["would_create"] == [
-        f"the embedded Postgres in {state / 'pg'}", f"the embedded S3 store in {state / 's3'}",
+        f"the embedded Postgres in {state / 'pg'}",
+        f"the embedded S3 store in {state / 's3'}",
         "the bucket(s) d2b-internal-assessment-bucket in the embedded S3",
         "the demo dataset at scale 2 under s3://d2b-internal-assessment-bucket/orders_data/",
-        "the demo dimensions in if_common"]
-    assert [s["key"] for s in plan["sources"]] == ["orders_data/orders.csv", "orders_data/reviews.csv",
-                                                   "orders_data/shipment_deliveries.csv"]
+        "the demo dimensions in if_common",
+    ]
+    assert [s["key"] for s in plan["sources"]] == [
+        "orders_data/orders.csv",
+        "orders_data/reviews.csv",
+        "orders_data/shipment_deliveries.csv",
+    ]
     assert not state.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["config.toml"]
     human = cli(["--dry-run"], tmp_path)
     assert human.returncode == 0 and f"would create the embedded Postgres in {state / 'pg'}" in human.stdout
@@ -42,12 +48,16 @@ def test_a_dry_run_against_real_services_reads_and_names_what_is_missing(env, tm
     result = cli(["--dry-run", "--json", "--config", str(env.config_path)], tmp_path)
     assert result.returncode == 0, result.stderr
     plan = json.loads(result.stdout)
-    assert plan["would_create"] == [f"the schema {env.user_id}_staging and its tables (prepare stage)",
-                                    f"the schema {env.user_id}_analytics and its tables (prepare stage)"]
+    assert plan["would_create"] == [
+        f"the schema {env.user_id}_staging and its tables (prepare stage)",
+        f"the schema {env.user_id}_analytics and its tables (prepare stage)",
+    ]
     shipments = plan["sources"][2]
     assert shipments["key"] == "orders_data/shipment_deliveries.csv"
     assert shipments["ignored"] == ["orders_data/shipments_deliveries.csv"]
-    schemas = env.query("SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s)",
-                        ([f"{env.user_id}_staging", f"{env.user_id}_analytics"],))
+    schemas = env.query(
+        "SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s)",
+        ([f"{env.user_id}_staging", f"{env.user_id}_analytics"],),
+    )
     assert schemas == []  # nothing was created: no schema, so no history either
     assert not env.config.console.state_dir.exists() or not any(env.config.console.state_dir.iterdir())

@@ -33,8 +33,10 @@ def test_postgres_and_s3_stop_within_10s_when_their_owner_is_killed(tmp_path, si
     assert owner.poll() is None and is_alive(postgres) and is_alive(s3_server)
     owner.send_signal(sig)
     owner.wait(30)
-    wait_until(lambda: not (datadir / "postmaster.pid").exists()
-               and not is_alive(postgres) and not is_alive(s3_server), timeout=10)  # fails after 10 s
+    wait_until(
+        lambda: not (datadir / "postmaster.pid").exists() and not is_alive(postgres) and not is_alive(s3_server),
+        timeout=10,
+    )  # fails after 10 s
     # The folder is free again, and nothing was lost: the next run starts at once and succeeds.
     result = console(folder, "--run-all", "--json")
     assert result.returncode == 0, result.stderr

@@ -44,8 +44,12 @@ def assert_start_refused(result, *words: str) -> None:
 def test_initdb_on_a_full_disk_says_so_and_leaves_nothing_behind(pg_env, tmp_path):
     with tmpfs(datadir(pg_env), "8m") as pg:
         result = run_all(pg_env, tmp_path)
-        assert_start_refused(result, f"the embedded Postgres in {pg} could not be created: the disk holding it is "
-                                     "full", "No space left on device", "Nothing was left behind")
+        assert_start_refused(
+            result,
+            f"the embedded Postgres in {pg} could not be created: the disk holding it is full",
+            "No space left on device",
+            "Nothing was left behind",
+        )
         assert "move it aside" not in result.stderr
         assert list(pg.iterdir()) == []
 
@@ -56,8 +60,11 @@ def test_a_full_disk_at_start_keeps_the_data_and_the_next_start_after_freeing_sp
         assert first.returncode == 0, first.stderr
         filler = fill_disk(pg)
         refused = run_all(pg_env, tmp_path)
-        assert_start_refused(refused, f"the embedded Postgres in {pg} could not start: the disk holding it is full",
-                             "The data folder is intact: do not move or delete it")
+        assert_start_refused(
+            refused,
+            f"the embedded Postgres in {pg} could not start: the disk holding it is full",
+            "The data folder is intact: do not move or delete it",
+        )
         assert "move it aside" not in refused.stderr
         filler.unlink()
         again = run_all(pg_env, tmp_path)

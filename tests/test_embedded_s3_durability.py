@@ -53,32 +53,43 @@ def embedded_s3(state_dir: Path) -> Iterator[Any]:
 def kill_s3_child_in(state_dir: Path) -> None:
     """SIGKILL the S3 server this process started for `state_dir` (no clean stop of any kind)."""
     store = str(state_dir / "s3")
-    (pid,) = [c for c in children(os.getpid()) if "etl_core.embedded.s3_server" in command_line(c)
-              and store in command_line(c)]
+    (pid,) = [
+        c
+        for c in children(os.getpid())
+        if "etl_core.embedded.s3_server" in command_line(c) and store in command_line(c)
+    ]
     os.kill(pid, signal.SIGKILL)
     wait_until(lambda: not is_alive(pid), timeout=10)  # dead; its parent reaps it and learns why
 
 
 def listing(client, bucket: str) -> list[tuple]:
-    return [(o["Key"], o["LastModified"], o["ETag"], o["Size"])
-            for o in client.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    return [
+        (o["Key"], o["LastModified"], o["ETag"], o["Size"])
+        for o in client.list_objects_v2(Bucket=bucket).get("Contents", [])
+    ]
 
 
 def export_objects(client) -> dict[str, datetime]:
     prefix = "analytics_export/demo1234/"
-    return {o["Key"].removeprefix(prefix): o["LastModified"]
-            for o in client.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])}
+    return {
+        o["Key"].removeprefix(prefix): o["LastModified"]
+        for o in client.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])
+    }
 
 
 def upload_in_parts(client, bucket: str, key: str, parts: list[bytes], order: list[int]) -> dict:
     upload = client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
     etags = {}
     for number in order:
-        etags[number] = client.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=number,
-                                           Body=parts[number - 1])["ETag"]
+        etags[number] = client.upload_part(
+            Bucket=bucket, Key=key, UploadId=upload, PartNumber=number, Body=parts[number - 1]
+        )["ETag"]
     return client.complete_multipart_upload(
-        Bucket=bucket, Key=key, UploadId=upload,
-        MultipartUpload={"Parts": [{"PartNumber": n, "ETag": etags[n]} for n in sorted(etags)]})
+        Bucket=bucket,
+        Key=key,
+        UploadId=upload,
+        MultipartUpload={"Parts": [{"PartNumber": n, "ETag": etags[n]} for n in sorted(etags)]},
+    )
 
 
 def test_every_change_survives_a_kill_9_of_the_server_with_its_own_metadata(tmp_path):
@@ -105,12 +116,20 @@ def test_every_change_survives_a_kill_9_of_the_server_with_its_own_metadata(tmp_
     for _restart in range(2):
         with embedded_s3(state) as s3:
             assert listing(s3, "keep") == before
-            assert [k for k, *_ in before] == ["../../escape?", "a.csv", "copy of a.csv", "in-order.bin",
-                                                "out-of-order.bin"]
+            assert [k for k, *_ in before] == [
+                "../../escape?",
+                "a.csv",
+                "copy of a.csv",
+                "in-order.bin",
+                "out-of-order.bin",
+            ]
             assert [(b["Name"], b["CreationDate"]) for b in s3.list_buckets()["Buckets"]] == buckets
             again = s3.head_object(Bucket="keep", Key="a.csv")
             assert (again["ContentType"], again["Metadata"], again["LastModified"]) == (
-                "text/csv", {"run": "7"}, head["LastModified"])
+                "text/csv",
+                {"run": "7"},
+                head["LastModified"],
+            )
             for key in ("in-order.bin", "out-of-order.bin"):
                 assert s3.get_object(Bucket="keep", Key=key)["Body"].read() == b"".join(parts)
     assert not list((state / "s3").rglob("uploads/*"))
@@ -145,8 +164,11 @@ def test_a_full_store_fails_the_export_naming_it_and_keeps_the_previous_objects(
         assert summary["status"] == "failed" and summary["exports"] == []
         export = summary["stages"][-1]
         assert export["stage"] == "export" and export["status"] == "failed"
-        assert re.search(rf"the embedded S3 store {re.escape(str(store))} is full \(No space left on device; "
-                         r"\d+ KB free\): s3://\S+ was not stored", export["error"]), export["error"]
+        assert re.search(
+            rf"the embedded S3 store {re.escape(str(store))} is full \(No space left on device; "
+            r"\d+ KB free\): s3://\S+ was not stored",
+            export["error"],
+        ), export["error"]
         assert "free space on that disk" in export["error"] and "Traceback" not in full.stderr
         kept = open_and_list_exports(folder)
         filler.unlink()

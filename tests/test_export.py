@@ -29,9 +29,11 @@ def test_exported_csvs_match_expected_text_and_keep_every_day(make_env):
     assert_succeeded(summary)
 
     assert read_export(env, "agg_public_holiday") == [
-        ("ingestion_date,tt_order_hol_jan,tt_order_hol_feb,tt_order_hol_mar,tt_order_hol_apr,tt_order_hol_may,"
-         "tt_order_hol_jun,tt_order_hol_jul,tt_order_hol_aug,tt_order_hol_sep,tt_order_hol_oct,tt_order_hol_nov,"
-         "tt_order_hol_dec"),
+        (
+            "ingestion_date,tt_order_hol_jan,tt_order_hol_feb,tt_order_hol_mar,tt_order_hol_apr,tt_order_hol_may,"
+            "tt_order_hol_jun,tt_order_hol_jul,tt_order_hol_aug,tt_order_hol_sep,tt_order_hol_oct,tt_order_hol_nov,"
+            "tt_order_hol_dec"
+        ),
         "2022-09-05,1,0,0,0,0,0,0,0,0,0,0,0",
         "2022-09-06,1,0,0,0,0,0,0,0,0,0,0,0",
     ]
@@ -40,9 +42,11 @@ def test_exported_csvs_match_expected_text_and_keep_every_day(make_env):
         "2022-09-05,1,1",
         "2022-09-06,1,1",
     ]
-    header = ("ingestion_date,product_name,most_ordered_day,is_public_holiday,tt_review_points,pct_one_star_review,"
-              "pct_two_star_review,pct_three_star_review,pct_four_star_review,pct_five_star_review,"
-              "pct_early_shipments,pct_late_shipments")
+    header = (
+        "ingestion_date,product_name,most_ordered_day,is_public_holiday,tt_review_points,pct_one_star_review,"
+        "pct_two_star_review,pct_three_star_review,pct_four_star_review,pct_five_star_review,"
+        "pct_early_shipments,pct_late_shipments"
+    )
     assert read_export(env, "best_performing_product") == [
         header,
         "2022-09-05,alpha,2022-01-03,true,14,0,0,0,33.33,66.67,50,50",
@@ -51,7 +55,8 @@ def test_exported_csvs_match_expected_text_and_keep_every_day(make_env):
     export = summary.stages[-1]
     assert sorted(d["uri"] for d in export.details.values()) == [
         f"s3://{env.bucket}/analytics_export/{env.user_id}/{t}.csv"
-        for t in ("agg_public_holiday", "agg_shipments", "best_performing_product")]
+        for t in ("agg_public_holiday", "agg_shipments", "best_performing_product")
+    ]
 
 
 def test_false_holiday_flag_is_exported_as_false(make_env):
@@ -93,7 +98,7 @@ def test_large_objects_go_up_in_parts_and_an_aborted_upload_leaves_nothing(s3, m
     body = line * (2 * PART_SIZE // len(line) + 10)  # a bit over two parts
     writer = MultipartWriter(s3, env.bucket, "out/big.csv")
     for start in range(0, len(body), 65536):
-        writer.write(body[start:start + 65536])
+        writer.write(body[start : start + 65536])
     assert writer.upload_id is not None
     assert s3.list_objects_v2(Bucket=env.bucket, Prefix="out/").get("KeyCount", 0) == 0  # not visible yet
     writer.complete()
@@ -133,8 +138,9 @@ def test_time_at_the_export_preview_is_the_operators_not_the_stages(make_env):
         return True
 
     lines: list[LogLine] = []
-    summary = run(env, confirm_export=confirm_after_a_while,
-                  sink=lambda e: lines.append(e) if isinstance(e, LogLine) else None)
+    summary = run(
+        env, confirm_export=confirm_after_a_while, sink=lambda e: lines.append(e) if isinstance(e, LogLine) else None
+    )
     assert_succeeded(summary)
     assert summary.duration_s - sum(s.duration_s for s in summary.stages) >= 3  # in the run, not in the export
     assert any(re.fullmatch(r"export confirmed at the export preview after 3\.\ds", line.message) for line in lines)

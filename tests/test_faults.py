@@ -79,8 +79,7 @@ def test_after_the_retry_budget_a_clear_error_and_the_table_keeps_its_rows(proxi
 
 
 def _terminate(env, application_name: str) -> None:
-    env.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
-              (application_name,))
+    env.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s", (application_name,))
 
 
 def _kill_at_first_progress(env, stage: str):
@@ -116,29 +115,38 @@ def test_warehouse_connection_killed_during_analytics_then_resume(env):
     summary = run(env, sink=kill_during_analytics)
     assert killed and summary.stages[2].status == "failed"
     # libpq reports the kill as the server's notice or, when the socket closes first (a loaded machine), as a close.
-    assert any(said in summary.stages[2].error for said in ("terminat", "server closed the connection")), \
+    assert any(said in summary.stages[2].error for said in ("terminat", "server closed the connection")), (
         summary.stages[2].error
+    )
     for table in ("agg_public_holiday", "agg_shipments", "best_performing_product"):
         assert env.query(f'SELECT count(*) FROM "{env.user_id}_analytics".{table}') == [(0,)]
     with env.open() as services:
         from etl_core.pipeline import resume_point
+
         assert resume_point(services)[1] == "analytics"
     assert_succeeded(run(env, ("analytics", "export")))
 
 
 def start_cli(env, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "tui.launcher", "--config", str(env.config_path), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui.launcher", "--config", str(env.config_path), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def history(env) -> list[tuple]:
     return env.query(f'SELECT run_id, status FROM "{env.user_id}_staging".console_runs ORDER BY run_id')
 
 
-@pytest.mark.parametrize("where, match, after_bytes", [
-    ("staging", "GET /{bucket}/orders_data/orders.csv", 300_000),  # mid-object
-    ("export", "PUT /{bucket}/analytics_export/", 0),  # the first export's upload
-])
+@pytest.mark.parametrize(
+    "where, match, after_bytes",
+    [
+        ("staging", "GET /{bucket}/orders_data/orders.csv", 300_000),  # mid-object
+        ("export", "PUT /{bucket}/analytics_export/", 0),  # the first export's upload
+    ],
+)
 def test_process_killed_mid_stage_next_run_recovers(proxied, where, match, after_bytes):
     env, proxy = proxied
     rule = proxy.add(Rule(match=match.format(bucket=env.bucket), action="hold", after_bytes=after_bytes))
@@ -220,23 +228,39 @@ def test_export_denied_exits_1_with_no_partial_object(env, s3, s3_endpoint):
 def test_embedded_state_survives_sigkill_of_its_owner(tmp_path):
     repo = Path(__file__).resolve().parents[1]
     (tmp_path / "config.toml").write_text((repo / "config.toml").read_text())
-    owner = subprocess.Popen([sys.executable, "-c", (
-        "import time, psycopg2\n"
-        "from etl_core.config import load_config\n"
-        "from etl_core.services import open_services\n"
-        "s = open_services(load_config('config.toml'))\n"
-        "s.s3().put_object(Bucket='d2b-internal-assessment-bucket', Key='notes/a.txt', Body=b'kept')\n"
-        "c = s.connect(); c.cursor().execute('CREATE TABLE public.marker (x int)'); c.commit()\n"
-        "print('READY', flush=True)\n"
-        "time.sleep(120)\n")], cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    owner = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import time, psycopg2\n"
+                "from etl_core.config import load_config\n"
+                "from etl_core.services import open_services\n"
+                "s = open_services(load_config('config.toml'))\n"
+                "s.s3().put_object(Bucket='d2b-internal-assessment-bucket', Key='notes/a.txt', Body=b'kept')\n"
+                "c = s.connect(); c.cursor().execute('CREATE TABLE public.marker (x int)'); c.commit()\n"
+                "print('READY', flush=True)\n"
+                "time.sleep(120)\n"
+            ),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert owner.stdout.readline().strip() == "READY"
     owner.send_signal(signal.SIGKILL)
     owner.wait(10)
-    result = subprocess.run([sys.executable, "-m", "tui.launcher", "--run-all", "--json"], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        [sys.executable, "-m", "tui.launcher", "--run-all", "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stderr
     from etl_core.config import load_config
     from etl_core.services import open_services
+
     os.chdir(tmp_path)
     with open_services(load_config("config.toml")) as services:
         body = services.s3().get_object(Bucket="d2b-internal-assessment-bucket", Key="notes/a.txt")["Body"].read()
@@ -255,8 +279,9 @@ def test_damaged_embedded_postgres_says_what_to_do(tmp_path):
     (tmp_path / "config.toml").write_text((repo / "config.toml").read_text())
     (tmp_path / ".d2b-state" / "pg").mkdir(parents=True)
     (tmp_path / ".d2b-state" / "pg" / "PG_VERSION").write_text("garbage\n")
-    result = subprocess.run([sys.executable, "-m", "tui.launcher", "--run-all"], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "tui.launcher", "--run-all"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 3
     assert "could not start" in result.stderr and "move it aside" in result.stderr
     assert "Traceback" not in result.stderr

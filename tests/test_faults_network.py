@@ -46,19 +46,25 @@ def test_warehouse_that_stops_sending_mid_export_ends_the_stage(tcp_env):
     env.set_timeouts(warehouse_stall_s=2)
     assert_succeeded(run(env))
     # A long history of daily rows makes agg_shipments' COPY a few MB, so the stall lands inside it.
-    env.execute(f'INSERT INTO "{env.user_id}_analytics".agg_shipments '
-                "SELECT DATE '1000-01-01' + g, g, g FROM generate_series(1, 150000) AS g")
+    env.execute(
+        f'INSERT INTO "{env.user_id}_analytics".agg_shipments '
+        "SELECT DATE '1000-01-01' + g, g, g FROM generate_series(1, 150000) AS g"
+    )
     stall = warehouse_stalls(proxy, "d2b-console export", "down", 1_000_000)
     summary = run(env, ("export",))
     assert stall.fired.is_set()
     export = summary.stages[0]
     assert export.status == "failed", export
-    assert (f"for 2s while exporting {env.user_id}_analytics.agg_shipments to "
-            f"s3://{env.bucket}/analytics_export/{env.user_id}/agg_shipments.csv") in export.error
+    assert (
+        f"for 2s while exporting {env.user_id}_analytics.agg_shipments to "
+        f"s3://{env.bucket}/analytics_export/{env.user_id}/agg_shipments.csv"
+    ) in export.error
     assert our_sessions(env) == []
     keys = {o["Key"] for o in env.s3.list_objects_v2(Bucket=env.bucket, Prefix="analytics_export/")["Contents"]}
-    assert keys == {f"analytics_export/{env.user_id}/{t}.csv" for t in
-                    ("agg_public_holiday", "agg_shipments", "best_performing_product")}  # the first run's
+    assert keys == {
+        f"analytics_export/{env.user_id}/{t}.csv"
+        for t in ("agg_public_holiday", "agg_shipments", "best_performing_product")
+    }  # the first run's
     body = env.s3.get_object(Bucket=env.bucket, Key=f"analytics_export/{env.user_id}/agg_shipments.csv")["Body"]
     assert len(body.read().splitlines()) == 2  # the object of the first run, not a partial new one
 
@@ -78,14 +84,16 @@ def test_a_long_query_is_not_a_stall(tcp_env):
 def test_stalled_s3_read_ends_the_stage_without_retrying(s3_proxied):
     env, proxy = s3_proxied
     env.set_timeouts(s3_read_s=2)
-    hold = proxy.add(Rule(match=f"GET /{env.bucket}/orders_data/orders.csv", action="hold", after_bytes=300_000,
-                          times=10))
+    hold = proxy.add(
+        Rule(match=f"GET /{env.bucket}/orders_data/orders.csv", action="hold", after_bytes=300_000, times=10)
+    )
     events: list = []
     summary = run(env, ("staging",), sink=events.append)
     staging = summary.stages[0]
     assert staging.status == "failed"
-    assert (f"no answer from S3 endpoint {proxy.url} for 2s while reading "
-            f"s3://{env.bucket}/orders_data/orders.csv") in staging.error
+    assert (
+        f"no answer from S3 endpoint {proxy.url} for 2s while reading s3://{env.bucket}/orders_data/orders.csv"
+    ) in staging.error
     assert "keep their previous rows" in staging.error
     assert hold.hits == 1  # a silent S3 is not retried: the stage ends
     assert not [e for e in events if "retrying" in getattr(e, "message", "")]
@@ -97,8 +105,9 @@ def test_stalled_s3_upload_ends_the_export(env, s3_endpoint):
     proxy = FaultProxy(parsed.hostname, parsed.port)
     env.config_path.write_text(env.config_path.read_text().replace(s3_endpoint, proxy.url))
     env.set_timeouts(s3_read_s=2, s3_attempts=2)
-    stall = proxy.add(Rule(match=f"PUT /{env.bucket}/analytics_export/", action="stall", direction="up",
-                           after_bytes=100, times=10))
+    stall = proxy.add(
+        Rule(match=f"PUT /{env.bucket}/analytics_export/", action="stall", direction="up", after_bytes=100, times=10)
+    )
     try:
         summary = run(env)
     finally:
@@ -106,8 +115,10 @@ def test_stalled_s3_upload_ends_the_export(env, s3_endpoint):
     assert stall.hits == 2  # s3_read_s for each of the s3_attempts of the request, then the stage fails
     export = summary.stages[-1]
     assert export.status == "failed"
-    assert (f"no answer from S3 endpoint {proxy.url} for 2s while writing "
-            f"s3://{env.bucket}/analytics_export/{env.user_id}/agg_public_holiday.csv") in export.error
+    assert (
+        f"no answer from S3 endpoint {proxy.url} for 2s while writing "
+        f"s3://{env.bucket}/analytics_export/{env.user_id}/agg_public_holiday.csv"
+    ) in export.error
     assert env.s3.list_objects_v2(Bucket=env.bucket, Prefix="analytics_export/").get("KeyCount", 0) == 0
 
 

@@ -20,10 +20,12 @@ def incomplete_uploads(env) -> set[str]:
 
 def test_the_sweep_aborts_only_incomplete_uploads_of_the_keys_about_to_be_written(env):
     ours = f"analytics_export/{env.user_id}/agg_shipments.csv"
-    others = {f"analytics_export/{env.user_id}/agg_shipments.csv.tmp",  # same prefix, another key
-              f"analytics_export/{env.user_id}/notes/draft.csv",
-              "analytics_export/someone_else/agg_shipments.csv",      # another operator's live upload
-              "unrelated/big-backup.tar"}
+    others = {
+        f"analytics_export/{env.user_id}/agg_shipments.csv.tmp",  # same prefix, another key
+        f"analytics_export/{env.user_id}/notes/draft.csv",
+        "analytics_export/someone_else/agg_shipments.csv",  # another operator's live upload
+        "unrelated/big-backup.tar",
+    }
     for key in {ours, *others}:
         env.s3.create_multipart_upload(Bucket=env.bucket, Key=key)
     events: list = []
@@ -56,10 +58,16 @@ def test_a_server_refusing_list_multipart_uploads_gives_a_warning_and_the_export
 
 
 def test_an_export_prefix_without_user_id_is_a_config_error(env, tmp_path):
-    env.config_path.write_text(env.config_path.read_text().replace('prefix = "analytics_export/{user_id}/"',
-                                                                   'prefix = "analytics_export/"'))
-    result = subprocess.run([sys.executable, "-m", "tui.launcher", "--run-all", "--config", str(env.config_path)],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    env.config_path.write_text(
+        env.config_path.read_text().replace('prefix = "analytics_export/{user_id}/"', 'prefix = "analytics_export/"')
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "tui.launcher", "--run-all", "--config", str(env.config_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2, result.stderr
     assert f"{env.config_path}: [export.prefix] 'analytics_export/' must contain {{user_id}}" in result.stderr
     assert "Traceback" not in result.stderr

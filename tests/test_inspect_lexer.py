@@ -21,31 +21,34 @@ from etl_core.sql_files import load_sql
 
 
 def words(text: str) -> list[str]:
-    return [text[s.start:s.end] for s in split_statements(text)]
+    return [text[s.start : s.end] for s in split_statements(text)]
 
 
-@pytest.mark.parametrize("text, statements", [
-    ("SELECT 1", ["SELECT 1"]),
-    ("SELECT 1;", ["SELECT 1"]),
-    ("  -- a note\n  SELECT 1 ; -- trailing note", ["SELECT 1"]),
-    ("SELECT 1; DROP TABLE x", ["SELECT 1", "DROP TABLE x"]),
-    ("SELECT ';'", ["SELECT ';'"]),
-    ("SELECT 'it''s; fine'", ["SELECT 'it''s; fine'"]),
-    ("SELECT E'\\';' ; DROP TABLE x", ["SELECT E'\\';'", "DROP TABLE x"]),
-    ("SELECT '\\'; DROP TABLE x", ["SELECT '\\'", "DROP TABLE x"]),  # no backslash escapes in standard strings
-    ("SELECT $$;$$", ["SELECT $$;$$"]),
-    ("SELECT $a$ $$ ; $a$; DROP TABLE x", ["SELECT $a$ $$ ; $a$", "DROP TABLE x"]),
-    ("SELECT $a$;$b$;$a$", ["SELECT $a$;$b$;$a$"]),
-    ("SELECT x$$; DROP TABLE x", ["SELECT x$$", "DROP TABLE x"]),  # x$$ is an identifier, not a dollar quote
-    ("SELECT $1; SELECT 2", ["SELECT $1", "SELECT 2"]),
-    ('SELECT "a;b""c;"', ['SELECT "a;b""c;"']),
-    ("SELECT U&'d\\0061t;a'", ["SELECT U&'d\\0061t;a'"]),
-    ("SELECT /* ; /* nested ; */ still ; */ 1", ["SELECT /* ; /* nested ; */ still ; */ 1"]),
-    ("SELECT 1 --; DROP TABLE x\n; SELECT 2", ["SELECT 1", "SELECT 2"]),
-    (";;  ;", []),
-    ("", []),
-    ("(SELECT 1)", ["(SELECT 1)"]),
-])
+@pytest.mark.parametrize(
+    "text, statements",
+    [
+        ("SELECT 1", ["SELECT 1"]),
+        ("SELECT 1;", ["SELECT 1"]),
+        ("  -- a note\n  SELECT 1 ; -- trailing note", ["SELECT 1"]),
+        ("SELECT 1; DROP TABLE x", ["SELECT 1", "DROP TABLE x"]),
+        ("SELECT ';'", ["SELECT ';'"]),
+        ("SELECT 'it''s; fine'", ["SELECT 'it''s; fine'"]),
+        ("SELECT E'\\';' ; DROP TABLE x", ["SELECT E'\\';'", "DROP TABLE x"]),
+        ("SELECT '\\'; DROP TABLE x", ["SELECT '\\'", "DROP TABLE x"]),  # no backslash escapes in standard strings
+        ("SELECT $$;$$", ["SELECT $$;$$"]),
+        ("SELECT $a$ $$ ; $a$; DROP TABLE x", ["SELECT $a$ $$ ; $a$", "DROP TABLE x"]),
+        ("SELECT $a$;$b$;$a$", ["SELECT $a$;$b$;$a$"]),
+        ("SELECT x$$; DROP TABLE x", ["SELECT x$$", "DROP TABLE x"]),  # x$$ is an identifier, not a dollar quote
+        ("SELECT $1; SELECT 2", ["SELECT $1", "SELECT 2"]),
+        ('SELECT "a;b""c;"', ['SELECT "a;b""c;"']),
+        ("SELECT U&'d\\0061t;a'", ["SELECT U&'d\\0061t;a'"]),
+        ("SELECT /* ; /* nested ; */ still ; */ 1", ["SELECT /* ; /* nested ; */ still ; */ 1"]),
+        ("SELECT 1 --; DROP TABLE x\n; SELECT 2", ["SELECT 1", "SELECT 2"]),
+        (";;  ;", []),
+        ("", []),
+        ("(SELECT 1)", ["(SELECT 1)"]),
+    ],
+)
 def test_statements_are_split_only_at_semicolons_outside_literals_and_comments(text, statements):
     assert words(text) == statements
 
@@ -58,13 +61,16 @@ def test_first_words_and_the_statement_under_the_cursor():
     assert statement_at(text, text.index(";") + 1) == spans[0]  # between two statements: the one before
 
 
-@pytest.mark.parametrize("text, problem, offset", [
-    ("SELECT 'abc", "unterminated quoted string", 7),
-    ('SELECT "abc', "unterminated quoted identifier", 7),
-    ("SELECT /* /* */ 1", "unterminated /* comment", 7),
-    ("SELECT $x$ 1", "unterminated dollar-quoted string $x$", 7),
-    ("SELECT E'\\'", "unterminated quoted string", 7),
-])
+@pytest.mark.parametrize(
+    "text, problem, offset",
+    [
+        ("SELECT 'abc", "unterminated quoted string", 7),
+        ('SELECT "abc', "unterminated quoted identifier", 7),
+        ("SELECT /* /* */ 1", "unterminated /* comment", 7),
+        ("SELECT $x$ 1", "unterminated dollar-quoted string $x$", 7),
+        ("SELECT E'\\'", "unterminated quoted string", 7),
+    ],
+)
 def test_an_unterminated_literal_or_comment_is_named_with_its_place(text, problem, offset):
     with pytest.raises(SqlTextError, match=re.escape(problem)) as caught:
         split_statements(text)
@@ -78,21 +84,26 @@ def test_line_and_column_count_from_one():
     assert (position.line, position.column, position.offset) == (2, 3, 12)
 
 
-@pytest.mark.parametrize("condition", ["quantity > 3", "name = 'a;b' AND (x IN (1, 2))", "arr[1] = 2 -- note",
-                                       "note LIKE '%)%'", "$$;$$ <> note"])
+@pytest.mark.parametrize(
+    "condition",
+    ["quantity > 3", "name = 'a;b' AND (x IN (1, 2))", "arr[1] = 2 -- note", "note LIKE '%)%'", "$$;$$ <> note"],
+)
 def test_conditions_that_are_one_expression_pass(condition):
     check_expression(condition)
 
 
-@pytest.mark.parametrize("condition, problem", [
-    ("1 = 1; DROP TABLE x", "remove the ';'"),
-    ("1 = 1) ; DROP TABLE x; SELECT (1", "unbalanced ')'"),
-    ("(1 = 1", "'(' is never closed"),
-    ("1 = 1)", "unbalanced ')'"),
-    ("arr[1) = 2", "unbalanced ')'"),
-    ("  -- only a comment", "the condition is empty"),
-    ("'unterminated", "unterminated quoted string"),
-])
+@pytest.mark.parametrize(
+    "condition, problem",
+    [
+        ("1 = 1; DROP TABLE x", "remove the ';'"),
+        ("1 = 1) ; DROP TABLE x; SELECT (1", "unbalanced ')'"),
+        ("(1 = 1", "'(' is never closed"),
+        ("1 = 1)", "unbalanced ')'"),
+        ("arr[1) = 2", "unbalanced ')'"),
+        ("  -- only a comment", "the condition is empty"),
+        ("'unterminated", "unterminated quoted string"),
+    ],
+)
 def test_conditions_that_are_not_one_expression_are_refused(condition, problem):
     with pytest.raises(SqlTextError, match=re.escape(problem)):
         check_expression(condition)
@@ -100,14 +111,31 @@ def test_conditions_that_are_not_one_expression_are_refused(condition, problem):
 
 # --- against PostgreSQL's own parser ----------------------------------------------------------
 
-FRAGMENTS = ["';'", "'it''s;'", "E'\\';'", "E'\\\\'", "'\\'", "$$;$$", "$a$ $$ ; $a$", "$a$;$b$;$a$",
-             "U&'d\\0061t;a'", "1 /* ; */", "1 /* /* ; */ ; */", "1 -- ;\n", "B'1010'", "X'1F'", "1$$", "'a' || ';'",
-             "(SELECT ';')", "ARRAY[';']"]
+FRAGMENTS = [
+    "';'",
+    "'it''s;'",
+    "E'\\';'",
+    "E'\\\\'",
+    "'\\'",
+    "$$;$$",
+    "$a$ $$ ; $a$",
+    "$a$;$b$;$a$",
+    "U&'d\\0061t;a'",
+    "1 /* ; */",
+    "1 /* /* ; */ ; */",
+    "1 -- ;\n",
+    "B'1010'",
+    "X'1F'",
+    "1$$",
+    "'a' || ';'",
+    "(SELECT ';')",
+    "ARRAY[';']",
+]
 ALIASES = ["", ' AS "x;"', ' AS "a""b"', " AS x$y", " AS x$$"]
 
 
 def server_verdict(cur, text: str) -> str:
-    """"one", "several" or "malformed", as PostgreSQL's parser sees the text."""
+    """ "one", "several" or "malformed", as PostgreSQL's parser sees the text."""
     cur.execute("BEGIN; SET LOCAL standard_conforming_strings = on")
     try:
         cur.execute("SELECT set_config('d2b.inspect_query', %s, true)", (text,))
@@ -155,5 +183,5 @@ def test_no_comment_in_the_inspection_sql_names_a_placeholder():
 
     for file in resources.files("sql").joinpath("inspect").iterdir():
         text = file.read_text(encoding="utf-8")
-        comments = [text[t.start:t.end] for t in tokenize(text) if t.kind == "comment"]
+        comments = [text[t.start : t.end] for t in tokenize(text) if t.kind == "comment"]
         assert comments and not [c for c in comments if "{" in c], file.name

@@ -27,8 +27,10 @@ def test_paging_through_100000_rows_with_random_access_and_a_bounded_window(big_
     env, services, schema = big_table
     first_pages = []
     with ReadOnlySession(services, page_size=200, window_pages=3) as session:
-        result = session.run(f'SELECT id, label FROM "{schema}".big ORDER BY id',
-                             on_first_page=lambda columns, page: first_pages.append((columns, page)))
+        result = session.run(
+            f'SELECT id, label FROM "{schema}".big ORDER BY id',
+            on_first_page=lambda columns, page: first_pages.append((columns, page)),
+        )
         assert result.total_rows == ROWS and result.rows.page_count == 500
         columns, early = first_pages[0]
         assert [c.name for c in columns] == ["id", "label"] and early.total_rows is None  # shown before counting
@@ -71,12 +73,15 @@ def test_the_window_evicts_the_least_recently_used_page():
         rows.rows(0, 21)
 
 
-@pytest.mark.parametrize("start, stop, total, caption", [
-    (0, 200, 1_000_000, "rows 1–200 of 1,000,000"),
-    (200_000, 200_200, 1_000_000, "rows 200,001–200,200 of 1,000,000"),
-    (0, 0, 0, "no rows"),
-    (0, 200, None, "rows 1–200 (counting…)"),
-])
+@pytest.mark.parametrize(
+    "start, stop, total, caption",
+    [
+        (0, 200, 1_000_000, "rows 1–200 of 1,000,000"),
+        (200_000, 200_200, 1_000_000, "rows 200,001–200,200 of 1,000,000"),
+        (0, 0, 0, "no rows"),
+        (0, 200, None, "rows 1–200 (counting…)"),
+    ],
+)
 def test_captions_say_where_you_are(start, stop, total, caption):
     assert rows_caption(start, stop, total) == caption
 
@@ -88,5 +93,10 @@ def test_the_benchmark_hook_measures_paging_and_finds_nothing_held_between_fetch
     assert len(measured.sequential_fetch_s) == 5 and len(measured.random_fetch_s) == 5
     assert measured.relation_locks_between_fetches == 0 and measured.snapshot_between_fetches is False
     assert 0 < measured.first_page_s <= measured.counted_s
-    assert set(measured.summary()) == {"first_page_ms", "counted_ms", "sequential_median_ms", "random_median_ms",
-                                       "worst_fetch_ms"}
+    assert set(measured.summary()) == {
+        "first_page_ms",
+        "counted_ms",
+        "sequential_median_ms",
+        "random_median_ms",
+        "worst_fetch_ms",
+    }

@@ -33,13 +33,25 @@ def expected_profile(values: list) -> tuple:
     counts = Counter(values)
     present = [v for v in values if v is not None]
     top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] is not None, kv[0] if kv[0] is not None else 0))[:10]
-    return (len(values), counts[None], len(set(present)), min(present), max(present),
-            [(value, n, n / len(values)) for value, n in top])
+    return (
+        len(values),
+        counts[None],
+        len(set(present)),
+        min(present),
+        max(present),
+        [(value, n, n / len(values)) for value, n in top],
+    )
 
 
 def as_tuple(profile) -> tuple:
-    return (profile.rows, profile.nulls, profile.distinct, profile.min_value, profile.max_value,
-            [(t.value, t.count, t.share) for t in profile.top])
+    return (
+        profile.rows,
+        profile.nulls,
+        profile.distinct,
+        profile.min_value,
+        profile.max_value,
+        [(t.value, t.count, t.share) for t in profile.top],
+    )
 
 
 @pytest.fixture
@@ -49,8 +61,10 @@ def table(make_env):
     rows = generated_rows()
     env.execute(f"""CREATE SCHEMA "{schema}";
         CREATE TABLE "{schema}".orders (order_id int PRIMARY KEY, product_id int, paid boolean, order_date date)""")
-    env.execute(f'INSERT INTO "{schema}".orders SELECT * FROM unnest(%s::int[], %s::int[], %s::bool[], %s::date[])',
-                tuple(list(column) for column in zip(*rows, strict=True)))
+    env.execute(
+        f'INSERT INTO "{schema}".orders SELECT * FROM unnest(%s::int[], %s::int[], %s::bool[], %s::date[])',
+        tuple(list(column) for column in zip(*rows, strict=True)),
+    )
     with env.open() as services, ReadOnlySession(services) as session:
         catalog = Catalog(services)
         yield env, services, session, catalog, schema, rows
@@ -114,8 +128,10 @@ def test_an_s3_sample_is_profiled_with_pandas_over_the_ranged_read_and_says_so(e
         profile = profile_sample(sample, "quantity")
     assert as_tuple(profile) == expected_profile(quantities)
     assert profile.type_name == "float64"  # pandas' view of an integer column with empty fields
-    assert profile.scope == (f"the first {len(sampled):,} rows of s3://{env.bucket}/orders_data/orders.csv "
-                             f"(a sample: its first {len(sample.data) // 1024} KB of {len(body):,} bytes)")
+    assert profile.scope == (
+        f"the first {len(sampled):,} rows of s3://{env.bucket}/orders_data/orders.csv "
+        f"(a sample: its first {len(sample.data) // 1024} KB of {len(body):,} bytes)"
+    )
     assert profile.method == "pandas over the ranged sample"
 
 

@@ -54,8 +54,9 @@ def test_a_whole_table_is_saved_in_view_order_with_progress(table, tmp_path):
     env, services, catalog, schema = table
     progress = []
     target = tmp_path / "orders.csv"
-    saved = save_view_csv(services, catalog, TableView(schema, "orders"), target, SaveOptions(progress=progress.append),
-                          total_rows=ROWS)
+    saved = save_view_csv(
+        services, catalog, TableView(schema, "orders"), target, SaveOptions(progress=progress.append), total_rows=ROWS
+    )
     written = read_csv(target)
     assert written[0] == ["order_id", "product_id", "note"]
     assert written[1:] == as_csv_rows(env.query(f'SELECT * FROM "{schema}".orders ORDER BY order_id'))
@@ -70,8 +71,9 @@ def test_a_filtered_view_and_a_query_result_are_saved_whole_not_only_the_visible
     env, services, catalog, schema = table
     view = TableView(schema, "orders").sorted_by("order_id", descending=True).where(Equals("product_id", 3))
     save_view_csv(services, catalog, view, tmp_path / "three.csv")
-    assert read_csv(tmp_path / "three.csv")[1:] == as_csv_rows(env.query(
-        f'SELECT * FROM "{schema}".orders WHERE product_id = 3 ORDER BY order_id DESC'))
+    assert read_csv(tmp_path / "three.csv")[1:] == as_csv_rows(
+        env.query(f'SELECT * FROM "{schema}".orders WHERE product_id = 3 ORDER BY order_id DESC')
+    )
     with ReadOnlySession(services, page_size=10) as session:
         result = session.run(f"""SELECT order_id, '100%' AS pct, '{{x}}' AS braces
                                  FROM "{schema}".orders WHERE order_id <= 2500 ORDER BY order_id -- the first""")

@@ -35,12 +35,20 @@ def warehouse(make_env):
 
 def state(env, schema) -> tuple:
     """Everything a hostile statement could change: the rows, the sequence, the schema's tables and routines."""
-    return (env.query(f'SELECT * FROM "{schema}".victim ORDER BY id'),
-            env.query(f'SELECT last_value, is_called FROM "{schema}".victim_seq'),
-            env.query("SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                      "WHERE nspname = %s ORDER BY relname", (schema,)),
-            env.query("SELECT proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-                      "WHERE nspname = %s ORDER BY proname", (schema,)))
+    return (
+        env.query(f'SELECT * FROM "{schema}".victim ORDER BY id'),
+        env.query(f'SELECT last_value, is_called FROM "{schema}".victim_seq'),
+        env.query(
+            "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE nspname = %s ORDER BY relname",
+            (schema,),
+        ),
+        env.query(
+            "SELECT proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE nspname = %s ORDER BY proname",
+            (schema,),
+        ),
+    )
 
 
 HOSTILE = [
@@ -100,13 +108,21 @@ def test_changing_session_defaults_from_a_query_does_not_open_a_way_to_write(war
     before = state(env, schema)
     with ReadOnlySession(services, statement_timeout_s=5) as session:
         # These succeed (they are functions in a SELECT), but every statement starts from our settings again.
-        session.run("SELECT set_config('default_transaction_read_only', 'off', false), "
-                    "set_config('statement_timeout', '0', false), "
-                    "set_config('standard_conforming_strings', 'off', false)")
+        session.run(
+            "SELECT set_config('default_transaction_read_only', 'off', false), "
+            "set_config('statement_timeout', '0', false), "
+            "set_config('standard_conforming_strings', 'off', false)"
+        )
         with pytest.raises(QueryRefused):
             session.run(f'SELECT "{schema}".sneaky_delete()')
-        settings = session.run("SELECT current_setting('transaction_read_only'), current_setting('statement_timeout'),"
-                               " current_setting('standard_conforming_strings')").rows.page(0).rows
+        settings = (
+            session.run(
+                "SELECT current_setting('transaction_read_only'), current_setting('statement_timeout'),"
+                " current_setting('standard_conforming_strings')"
+            )
+            .rows.page(0)
+            .rows
+        )
         assert settings == [("on", "5s", "on")]
     assert state(env, schema) == before
 
@@ -128,9 +144,16 @@ def test_queries_that_only_read_run_with_their_rows_and_types(warehouse):
             FROM "{schema}".victim ORDER BY id; -- the trailing semicolon and comment are fine
         """)
         assert [(c.name, c.type_name) for c in result.columns] == [
-            ("id", "integer"), ("note", "text"), ("semi", "text"), ("dollar", "text"), ("quote", "text")]
-        assert result.rows.page(0).rows == [(1, "one", ";", "DROP TABLE x; ", "it's"),
-                                            (2, "two", ";", "DROP TABLE x; ", "it's")]
+            ("id", "integer"),
+            ("note", "text"),
+            ("semi", "text"),
+            ("dollar", "text"),
+            ("quote", "text"),
+        ]
+        assert result.rows.page(0).rows == [
+            (1, "one", ";", "DROP TABLE x; ", "it's"),
+            (2, "two", ";", "DROP TABLE x; ", "it's"),
+        ]
         assert result.total_rows == 2 and result.kind == "query"
         values = session.run("VALUES (1, 'a'), (2, 'b')")
         assert values.rows.page(0).rows == [(1, "a"), (2, "b")]
@@ -157,7 +180,7 @@ def test_errors_carry_postgres_message_and_the_place_in_the_text(warehouse):
         error = caught.value
         assert error.message == 'column "nope" does not exist' and error.sqlstate == "42703"
         assert (error.position.line, error.position.column) == (3, 8)
-        assert text[error.position.offset:].startswith("nope")
+        assert text[error.position.offset :].startswith("nope")
         assert "(line 3, column 8)" in str(error)
         with pytest.raises(QueryError) as caught:
             session.run("SELECT 1 +\n")
@@ -188,8 +211,10 @@ def test_a_running_query_is_cancelled_from_another_thread_and_the_session_stays_
         worker = threading.Thread(target=run_long)
         worker.start()
         deadline = time.monotonic() + WAIT_S
-        while not env.query("SELECT 1 FROM pg_stat_activity WHERE pid = %s AND query LIKE %s AND state = 'active'",
-                            (pid, "%pg_sleep(60)%")):
+        while not env.query(
+            "SELECT 1 FROM pg_stat_activity WHERE pid = %s AND query LIKE %s AND state = 'active'",
+            (pid, "%pg_sleep(60)%"),
+        ):
             assert time.monotonic() < deadline, "the query never started"
             time.sleep(0.02)
         started = time.monotonic()
@@ -299,16 +324,29 @@ def test_between_statements_the_session_sits_idle_outside_any_transaction(wareho
         with pytest.raises(QueryError):
             session.run("SELECT nope")
         pid = session.backend_pid
-        assert env.query("SELECT state, backend_xid, backend_xmin FROM pg_stat_activity WHERE pid = %s",
-                         (pid,)) == [("idle", None, None)]
+        assert env.query("SELECT state, backend_xid, backend_xmin FROM pg_stat_activity WHERE pid = %s", (pid,)) == [
+            ("idle", None, None)
+        ]
 
 
 def test_the_inspection_core_never_imports_textual():
     import subprocess
     import sys
 
-    modules = ["benchmark", "catalog", "object_sample", "object_types", "paging", "profile", "query_history",
-               "save_csv", "session", "sql_lexer", "statement", "table_view"]
+    modules = [
+        "benchmark",
+        "catalog",
+        "object_sample",
+        "object_types",
+        "paging",
+        "profile",
+        "query_history",
+        "save_csv",
+        "session",
+        "sql_lexer",
+        "statement",
+        "table_view",
+    ]
     code = "".join(f"import etl_core.inspect.{m}\n" for m in modules) + "import sys; print('textual' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

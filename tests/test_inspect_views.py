@@ -60,11 +60,16 @@ def test_a_table_without_a_key_is_ordered_by_all_its_columns_and_says_so(tables)
 def test_sorting_is_done_by_the_server_with_the_key_as_tie_breaker(tables):
     env, session, catalog, schema = tables
     early = []
-    view = open_view(session, catalog, TableView(schema, "orders").sorted_by("quantity", descending=True),
-                     on_first_page=lambda _columns, page: early.append(page))
+    view = open_view(
+        session,
+        catalog,
+        TableView(schema, "orders").sorted_by("quantity", descending=True),
+        on_first_page=lambda _columns, page: early.append(page),
+    )
     assert early[0].rows == view.result.rows.page(0).rows and early[0].total_rows is None  # shown before the rest
-    expected = env.query(f'SELECT order_id, quantity FROM "{schema}".orders '
-                         "ORDER BY quantity DESC NULLS FIRST, order_id")
+    expected = env.query(
+        f'SELECT order_id, quantity FROM "{schema}".orders ORDER BY quantity DESC NULLS FIRST, order_id'
+    )
     every = [row for n in range(view.result.rows.page_count) for row in view.result.rows.page(n).rows]
     assert [(r[0], r[2]) for r in every] == expected
     assert every[0][2] is None  # descending puts NULLs first, as PostgreSQL does
@@ -83,15 +88,23 @@ def test_filters_are_pushed_to_the_server_typed_and_null_aware(tables):
     typed_text = open_view(session, catalog, orders.where(Equals("product_id", "7")))  # text typed by the operator
     assert typed_text.result.total_rows == 100
     no_quantity = open_view(session, catalog, orders.where(Equals("quantity", None)))
-    assert no_quantity.result.total_rows == env.query(
-        f'SELECT count(*) FROM "{schema}".orders WHERE quantity IS NULL')[0][0] == 111
+    assert (
+        no_quantity.result.total_rows
+        == env.query(f'SELECT count(*) FROM "{schema}".orders WHERE quantity IS NULL')[0][0]
+        == 111
+    )
     one_day = open_view(session, catalog, orders.where(Equals("order_date", date(2022, 1, 5))))
     assert one_day.result.total_rows == 34
     both = open_view(session, catalog, orders.where(Equals("product_id", 7)).where(Condition("quantity >= 3")))
-    assert ids(both) == [r[0] for r in env.query(
-        f'SELECT order_id FROM "{schema}".orders WHERE product_id = 7 AND quantity >= 3 ORDER BY order_id LIMIT 50')]
+    assert ids(both) == [
+        r[0]
+        for r in env.query(
+            f'SELECT order_id FROM "{schema}".orders WHERE product_id = 7 AND quantity >= 3 ORDER BY order_id LIMIT 50'
+        )
+    ]
     assert both.caption(both.result.rows.page(0)).endswith(
-        "where product_id = 7 and (quantity >= 3) · ordered by order_id (primary key)")
+        "where product_id = 7 and (quantity >= 3) · ordered by order_id (primary key)"
+    )
     quote = open_view(session, catalog, orders.where(Equals("note", "it's; DROP TABLE x")))
     assert quote.result.total_rows == 0
 
@@ -128,9 +141,12 @@ def test_the_inspector_lists_types_nullability_and_the_primary_key(tables):
     _env, _session, catalog, schema = tables
     orders = catalog.describe(schema, "orders")
     assert orders.columns == (
-        ColumnInfo("order_id", "integer", False, True), ColumnInfo("product_id", "integer", False, False),
-        ColumnInfo("quantity", "integer", True, False), ColumnInfo("order_date", "date", False, False),
-        ColumnInfo("note", "varchar(20)", True, False))
+        ColumnInfo("order_id", "integer", False, True),
+        ColumnInfo("product_id", "integer", False, False),
+        ColumnInfo("quantity", "integer", True, False),
+        ColumnInfo("order_date", "date", False, False),
+        ColumnInfo("note", "varchar(20)", True, False),
+    )
     assert orders.primary_key == ("order_id",)
     assert catalog.describe(schema, "pairs").primary_key == ("b", "a")
     assert catalog.describe(schema, "reviews").primary_key == ()
@@ -141,7 +157,7 @@ def test_an_open_view_does_not_block_the_staging_publication(env):
 
     assert_succeeded(run(env, ("prepare", "staging")))
     staging = f"{env.user_id}_staging"
-    env.execute(f'INSERT INTO "{staging}".orders VALUES (99, 1, DATE \'2022-01-03\', 1, 1, 1, 1)')
+    env.execute(f"INSERT INTO \"{staging}\".orders VALUES (99, 1, DATE '2022-01-03', 1, 1, 1, 1)")
     with env.open() as services, ReadOnlySession(services, page_size=2) as session:
         catalog = Catalog(services)
         view = open_view(session, catalog, TableView(staging, "orders"))

@@ -18,8 +18,15 @@ def test_operator_role_runs_the_whole_pipeline_and_cannot_write_dimensions(make_
     admin = psycopg2.connect(pg_uri)
     with admin, admin.cursor() as cur:
         cur.execute(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT')
-        cur.execute(render_sql("bootstrap/operator_grants.sql", operator_role=role, staging=f"{env.user_id}_staging",
-                               analytics=f"{env.user_id}_analytics", dims=env.dims_schema))
+        cur.execute(
+            render_sql(
+                "bootstrap/operator_grants.sql",
+                operator_role=role,
+                staging=f"{env.user_id}_staging",
+                analytics=f"{env.user_id}_analytics",
+                dims=env.dims_schema,
+            )
+        )
     admin.close()
     operator_uri = pg_uri.replace("postgres:@", f"{role}:@")
     env.config_path.write_text(env.config_path.read_text().replace(pg_uri, operator_uri))
@@ -35,6 +42,6 @@ def test_operator_role_runs_the_whole_pipeline_and_cannot_write_dimensions(make_
             cur.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user")
             assert cur.fetchone() == (role, False)
             with pytest.raises(psycopg2.errors.InsufficientPrivilege):
-                cur.execute(f'INSERT INTO "{env.dims_schema}".dim_products VALUES (99, \'x\', \'y\')')
+                cur.execute(f"INSERT INTO \"{env.dims_schema}\".dim_products VALUES (99, 'x', 'y')")
     finally:
         conn.close()

@@ -21,22 +21,33 @@ REPO = Path(__file__).resolve().parents[1]
 
 def cli(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k != "D2B_WAREHOUSE_URL"}
-    return subprocess.run([sys.executable, "-m", "tui.launcher", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, env={**clean, **env})
+    return subprocess.run(
+        [sys.executable, "-m", "tui.launcher", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**clean, **env},
+    )
 
 
-COMBINED = ("cannot be combined: --run-all runs every stage, --stage only the stages it names, --resume from where "
-            "the last run failed, --dry-run none; give one of them")
+COMBINED = (
+    "cannot be combined: --run-all runs every stage, --stage only the stages it names, --resume from where "
+    "the last run failed, --dry-run none; give one of them"
+)
 
 
-@pytest.mark.parametrize("args, problem", [
-    (["--run-all", "--stage", "export"], f"--run-all and --stage {COMBINED}"),
-    (["--resume", "--stage", "staging"], f"--stage and --resume {COMBINED}"),
-    (["--run-all", "--stage", "export", "--resume"], f"--run-all and --stage and --resume {COMBINED}"),
-    (["--dry-run", "--run-all"], f"--run-all and --dry-run {COMBINED}"),
-    (["--json"], "--json goes with --run-all, --stage, --resume or --dry-run"),
-    (["--run-all", "--demo-scale", "0"], "--demo-scale must be between 0 (excluded) and 1000"),
-])
+@pytest.mark.parametrize(
+    "args, problem",
+    [
+        (["--run-all", "--stage", "export"], f"--run-all and --stage {COMBINED}"),
+        (["--resume", "--stage", "staging"], f"--stage and --resume {COMBINED}"),
+        (["--run-all", "--stage", "export", "--resume"], f"--run-all and --stage and --resume {COMBINED}"),
+        (["--dry-run", "--run-all"], f"--run-all and --dry-run {COMBINED}"),
+        (["--json"], "--json goes with --run-all, --stage, --resume or --dry-run"),
+        (["--run-all", "--demo-scale", "0"], "--demo-scale must be between 0 (excluded) and 1000"),
+    ],
+)
 def test_contradictory_flags_exit_2_with_the_reason(tmp_path, args, problem):
     result = cli([*args, "--json"] if "--json" not in args else args, tmp_path)
     assert result.returncode == 2
@@ -49,8 +60,10 @@ def test_demo_scale_with_an_external_s3_is_a_usage_error(make_env, tmp_path):
     env = make_env()
     result = cli(["--run-all", "--demo-scale", "5", "--config", str(env.config_path)], tmp_path)
     assert result.returncode == 2
-    assert result.stderr == (f"d2b-console: --demo-scale applies only to the embedded S3, and {env.config_path} sets "
-                             f"[source] endpoint_url = {env.config.source.endpoint_url!r}\n")
+    assert result.stderr == (
+        f"d2b-console: --demo-scale applies only to the embedded S3, and {env.config_path} sets "
+        f"[source] endpoint_url = {env.config.source.endpoint_url!r}\n"
+    )
     assert "Traceback" not in result.stderr
 
 
@@ -65,11 +78,14 @@ def test_a_warehouse_user_without_create_rights_is_told_what_to_do(make_env, pg_
     result = cli(["--run-all", "--json", "--config", str(env.config_path)], tmp_path, D2B_WAREHOUSE_URL=url)
     assert result.returncode == 1
     error = json.loads(result.stdout)["error"]
-    assert error.startswith(f"the warehouse user may not create what a run needs on postgresql://{role}@/postgres"
-                            "?host=")
-    assert ("(permission denied for database postgres); ask a DBA to run the bootstrap grants (sql/bootstrap/"
-            f"operator_grants.sql, see terraform/README.md), which create the schemas {env.user_id}_staging and "
-            f"{env.user_id}_analytics for this user; nothing was run") in error
+    assert error.startswith(
+        f"the warehouse user may not create what a run needs on postgresql://{role}@/postgres?host="
+    )
+    assert (
+        "(permission denied for database postgres); ask a DBA to run the bootstrap grants (sql/bootstrap/"
+        f"operator_grants.sql, see terraform/README.md), which create the schemas {env.user_id}_staging and "
+        f"{env.user_id}_analytics for this user; nothing was run"
+    ) in error
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
 
 
@@ -102,8 +118,9 @@ def test_run_logs_are_kept_per_warehouse_and_user_id(make_env, tmp_path):
     put_dataset(first, [(1, 1, "2022-01-03", 1, 10, 1)], [(5, 1)], [])
     second_text = first.config_path.read_text().replace(first.user_id, f"{first.user_id}b")
     second = tmp_path / "second.toml"
-    second.write_text(second_text.replace(f'dims_schema = "{first.user_id}b_dims"',
-                                          f'dims_schema = "{first.dims_schema}"'))
+    second.write_text(
+        second_text.replace(f'dims_schema = "{first.user_id}b_dims"', f'dims_schema = "{first.dims_schema}"')
+    )
     logs = []
     for config in (first.config_path, second):
         result = cli(["--stage", "prepare", "--json", "--config", str(config)], tmp_path)
@@ -115,7 +132,6 @@ def test_run_logs_are_kept_per_warehouse_and_user_id(make_env, tmp_path):
     assert f"user_id {first.user_id};" in logs[0].read_text() and f"user_id {first.user_id}b;" in logs[1].read_text()
 
 
-
 def test_a_warehouse_lost_during_an_export_is_named_and_leaves_no_object(env):
     import threading
 
@@ -125,15 +141,20 @@ def test_a_warehouse_lost_during_an_export_is_named_and_leaves_no_object(env):
     key = f"analytics_export/{env.user_id}/agg_public_holiday.csv"
     env.s3.delete_object(Bucket=env.bucket, Key=key)
     # Enough other days that the COPY of the first table lasts long enough to be cut.
-    env.execute(f'INSERT INTO "{env.user_id}_analytics".agg_public_holiday SELECT d, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, '
-                "11, 12 FROM generate_series(DATE '3000-01-01', DATE '3000-01-01' + 1500000, interval '1 day') d")
+    env.execute(
+        f'INSERT INTO "{env.user_id}_analytics".agg_public_holiday SELECT d, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, '
+        "11, 12 FROM generate_series(DATE '3000-01-01', DATE '3000-01-01' + 1500000, interval '1 day') d"
+    )
     terminated, done = [], threading.Event()
 
     def terminate_the_export_copy() -> None:
         while not done.is_set() and not terminated:
-            terminated.extend(env.query(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
-                "'d2b-console export' AND state = 'active' AND query LIKE 'COPY%'"))
+            terminated.extend(
+                env.query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
+                    "'d2b-console export' AND state = 'active' AND query LIKE 'COPY%'"
+                )
+            )
 
     killer = threading.Thread(target=terminate_the_export_copy, daemon=True)
     killer.start()
@@ -143,9 +164,11 @@ def test_a_warehouse_lost_during_an_export_is_named_and_leaves_no_object(env):
         done.set()
         killer.join(10)
     assert terminated and export.status == "failed"
-    assert export.error == (f"the warehouse connection was lost while exporting agg_public_holiday to "
-                            f"s3://{env.bucket}/{key}; the upload was aborted, so no partial object is at the key "
-                            "and the analytics tables are unchanged; run the export stage again when the warehouse "
-                            "is back")
+    assert export.error == (
+        f"the warehouse connection was lost while exporting agg_public_holiday to "
+        f"s3://{env.bucket}/{key}; the upload was aborted, so no partial object is at the key "
+        "and the analytics tables are unchanged; run the export stage again when the warehouse "
+        "is back"
+    )
     assert env.s3.list_objects_v2(Bucket=env.bucket, Prefix=key).get("KeyCount", 0) == 0
     assert env.s3.list_multipart_uploads(Bucket=env.bucket).get("Uploads", []) == []

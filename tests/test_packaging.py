@@ -52,16 +52,19 @@ def test_package_metadata_names_the_license():
 def complete(*words: str) -> list[str]:
     """What the bash completion offers after `d2b-console WORDS...` (the last word is being typed)."""
     line = " ".join(["d2b-console", *words])
-    script = (f"source {str(COMPLETION)!r}; COMP_WORDS=(d2b-console {' '.join(repr(w) for w in words)}); "
-              f"COMP_CWORD={len(words)}; COMP_LINE={line!r}; _d2b_console; printf '%s\\n' \"${{COMPREPLY[@]}}\"")
+    script = (
+        f"source {str(COMPLETION)!r}; COMP_WORDS=(d2b-console {' '.join(repr(w) for w in words)}); "
+        f"COMP_CWORD={len(words)}; COMP_LINE={line!r}; _d2b_console; printf '%s\\n' \"${{COMPREPLY[@]}}\""
+    )
     result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     return [word for word in result.stdout.splitlines() if word]
 
 
 def test_completion_offers_every_option_of_the_cli():
-    options = {option for action in build_parser()._actions for option in action.option_strings
-               if option.startswith("--")}
+    options = {
+        option for action in build_parser()._actions for option in action.option_strings if option.startswith("--")
+    }
     assert set(complete("--")) == options
 
 
@@ -119,9 +122,13 @@ def _canonical(name: str) -> str:
 
 def _undeclared(modules: dict[str, str], declared: set[str]) -> dict[str, str]:
     distributions = metadata.packages_distributions()
-    return {module: where for module, where in modules.items()
-            if module not in sys.stdlib_module_names and module not in ("etl_core", "tui", "sql", "__future__")
-            and not {_canonical(d) for d in distributions.get(module, [module])} & declared}
+    return {
+        module: where
+        for module, where in modules.items()
+        if module not in sys.stdlib_module_names
+        and module not in ("etl_core", "tui", "sql", "__future__")
+        and not {_canonical(d) for d in distributions.get(module, [module])} & declared
+    }
 
 
 def test_every_library_the_shipped_code_imports_is_declared():
@@ -148,7 +155,8 @@ def test_an_s3_sample_profile_without_pandas_names_the_extra(tmp_path):
         "try:\n"
         "    ObjectSample('bucket', 'orders.csv', 6, b'a\\n1\\n', False).frame\n"
         "except D2BError as exc:\n"
-        "    print(exc)\n")
+        "    print(exc)\n"
+    )
     result = run_without_pandas(code, tmp_path, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "profiling an S3 sample needs pandas: pip install 'd2b-console[profile]'"

@@ -23,9 +23,13 @@ def counts(env) -> dict[str, int]:
 
 
 def load_tables(env) -> list[str]:
-    return [name for (name,) in env.query(
-        "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename LIKE %s ORDER BY 1",
-        (f"{env.user_id}_staging", "%\\_\\_load%"))]
+    return [
+        name
+        for (name,) in env.query(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename LIKE %s ORDER BY 1",
+            (f"{env.user_id}_staging", "%\\_\\_load%"),
+        )
+    ]
 
 
 @pytest.fixture

@@ -37,7 +37,10 @@ def test_resume_after_kill_9_mid_stage_resumes_that_stage(s3_proxied):
     assert f"resuming run #{killed[0]} from stage staging" in result.stderr
     summary = json.loads(result.stdout)
     assert [(s["stage"], s["status"]) for s in summary["stages"]] == [
-        ("staging", "succeeded"), ("analytics", "succeeded"), ("export", "succeeded")]
+        ("staging", "succeeded"),
+        ("analytics", "succeeded"),
+        ("export", "succeeded"),
+    ]
     assert run_statuses(env)[-2] == (killed[0], "abandoned")
 
 
@@ -59,8 +62,10 @@ def test_a_run_whose_history_could_not_be_written_is_resumed(env):
     def lose_the_warehouse(event):
         if type(event).__name__ == "StageProgress" and event.stage == "staging" and not lost:
             lost.append(True)  # every connection of the run, the run lock's (which writes the history) too
-            env.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE %s",
-                      ("d2b-console%",))
+            env.query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE %s",
+                ("d2b-console%",),
+            )
 
     lost: list[bool] = []
     events: list = []

@@ -22,8 +22,14 @@ from secret_forms import PASSWORD, address_forms, leaks, socket_folder
 
 
 def cli(args: list[str], cwd: Path, url: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tui.launcher", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, "D2B_WAREHOUSE_URL": url})
+    return subprocess.run(
+        [sys.executable, "-m", "tui.launcher", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "D2B_WAREHOUSE_URL": url},
+    )
 
 
 def state_files(config_path: Path) -> str:
@@ -39,8 +45,12 @@ def test_a_password_in_any_form_never_reaches_any_channel(env, pg_uri, tmp_path,
     assert result.returncode == 1, result.stderr
     summary = json.loads(result.stdout)
     log_text = Path(summary["log_file"]).read_text()
-    history = json.dumps(env.query(f'SELECT r::text FROM "{env.user_id}_staging".console_runs r UNION ALL '
-                                   f'SELECT s::text FROM "{env.user_id}_staging".console_stage_runs s'))
+    history = json.dumps(
+        env.query(
+            f'SELECT r::text FROM "{env.user_id}_staging".console_runs r UNION ALL '
+            f'SELECT s::text FROM "{env.user_id}_staging".console_stage_runs s'
+        )
+    )
     label = f"postgresql://postgres:***@/postgres?host={socket_folder(pg_uri)}"
     assert label in log_text and label in result.stderr  # what is shown is built from libpq's parts
     assert "missing column(s)" in log_text and "missing column(s)" in history  # the channels hold the run
@@ -59,16 +69,19 @@ def test_unreachable_warehouse_exits_3_naming_the_endpoint_without_the_password(
     assert leaks(result.stdout + result.stderr) == []
 
 
-@pytest.mark.parametrize("url, words", [
-    (f"postgresql://op:{quote(PASSWORD, safe='')}@host/db?foo=bar", 'invalid URI query parameter: "foo"'),
-    (f"postgresql://op@host/db?password={quote(PASSWORD, safe='')}&sslmode", "missing"),
-    (f"host=h dbname=d password {PASSWORD}", "missing"),
-    (f"mysql://op:{quote(PASSWORD, safe='')}@host/db", "the scheme 'mysql' is not supported"),
-    (f"postgresql://op:{PASSWORD}@host/db", "it has more than one '@' before the host"),
-    (f"postgresql://op:{quote(PASSWORD, safe='')}%zz@host/db", "invalid percent-encoded token"),
-    (f"postgresql://op:{quote(PASSWORD, safe='')}@host:99999/db", "the port is not a number"),
-    (f"postgresql://op:{PASSWORD.replace('@', '')}@host/db", "the port is not a number"),  # ':' and '/' unencoded
-])
+@pytest.mark.parametrize(
+    "url, words",
+    [
+        (f"postgresql://op:{quote(PASSWORD, safe='')}@host/db?foo=bar", 'invalid URI query parameter: "foo"'),
+        (f"postgresql://op@host/db?password={quote(PASSWORD, safe='')}&sslmode", "missing"),
+        (f"host=h dbname=d password {PASSWORD}", "missing"),
+        (f"mysql://op:{quote(PASSWORD, safe='')}@host/db", "the scheme 'mysql' is not supported"),
+        (f"postgresql://op:{PASSWORD}@host/db", "it has more than one '@' before the host"),
+        (f"postgresql://op:{quote(PASSWORD, safe='')}%zz@host/db", "invalid percent-encoded token"),
+        (f"postgresql://op:{quote(PASSWORD, safe='')}@host:99999/db", "the port is not a number"),
+        (f"postgresql://op:{PASSWORD.replace('@', '')}@host/db", "the port is not a number"),  # ':' and '/' unencoded
+    ],
+)
 def test_a_bad_address_exits_2_with_the_reason_and_without_the_password(make_env, tmp_path, url, words):
     env = make_env()
     result = cli(["--run-all", "--json", "--config", str(env.config_path)], tmp_path, url, timeout=60)
@@ -84,8 +97,7 @@ def test_the_label_is_built_from_libpq_parts_not_from_the_string(monkeypatch, tm
     expected = {
         "postgresql://op:pw-one@db.example.com:6432/d2b?sslmode=require": "postgresql://op:***@db.example.com:6432/d2b",
         "postgresql://op@db.example.com/d2b?password=pw-two": "postgresql://op:***@db.example.com/d2b",
-        "host=db.example.com port=5433 dbname=d2b user=op password='pw three'":
-            "postgresql://op:***@db.example.com:5433/d2b",
+        "host=db.example.com port=5433 dbname=d2b user=op password='pw three'": "postgresql://op:***@db.example.com:5433/d2b",
         "postgresql://op@[::1]:5432/d2b": "postgresql://op@[::1]:5432/d2b",
     }
     for url, label in expected.items():

@@ -26,20 +26,32 @@ def test_password_never_appears_in_output_logs_json_or_history(env, pg_uri, tmp_
     url = pg_uri.replace("postgres:@", f"postgres:{SECRET}@")
     assert SECRET in url
     env.put("orders.csv", "order_id,customer_id\n1,2\n")  # a failing stage produces error text too
-    result = subprocess.run([sys.executable, "-m", "tui.launcher", "--run-all", "--json", "--config",
-                             str(env.config_path)], cwd=tmp_path, capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "D2B_WAREHOUSE_URL": url})
+    result = subprocess.run(
+        [sys.executable, "-m", "tui.launcher", "--run-all", "--json", "--config", str(env.config_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "D2B_WAREHOUSE_URL": url},
+    )
     assert result.returncode == 1, result.stderr
     summary = json.loads(result.stdout)
     log_text = Path(summary["log_file"]).read_text()
-    history = env.query(f'SELECT r::text FROM "{env.user_id}_staging".console_runs r '
-                        f'UNION ALL SELECT s::text FROM "{env.user_id}_staging".console_stage_runs s')
+    history = env.query(
+        f'SELECT r::text FROM "{env.user_id}_staging".console_runs r '
+        f'UNION ALL SELECT s::text FROM "{env.user_id}_staging".console_stage_runs s'
+    )
     assert "missing column(s)" in log_text  # the places we grep really hold the run's messages
     for text in (result.stdout, result.stderr, log_text, json.dumps(history)):
         assert SECRET not in text
-    dry = subprocess.run([sys.executable, "-m", "tui.launcher", "--dry-run", "--config", str(env.config_path)],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=60,
-                         env={**os.environ, "D2B_WAREHOUSE_URL": url.replace("host=", "host=/nonexistent")})
+    dry = subprocess.run(
+        [sys.executable, "-m", "tui.launcher", "--dry-run", "--config", str(env.config_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "D2B_WAREHOUSE_URL": url.replace("host=", "host=/nonexistent")},
+    )
     assert dry.returncode == 3 and SECRET not in dry.stdout + dry.stderr and "***" in dry.stderr
 
 
@@ -60,9 +72,24 @@ def test_anonymous_mode_sends_unsigned_requests_and_never_reads_credentials(make
     aws_config.write_text(f"[default]\ncredential_process = sh -c 'touch {marker}; exit 1'\n")
     clean_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     clean_env.update({"AWS_CONFIG_FILE": str(aws_config), "AWS_SHARED_CREDENTIALS_FILE": str(aws_config)})
-    result = subprocess.run([sys.executable, "-m", "tui.launcher", "--stage", "prepare", "--stage", "staging",
-                             "--config", str(env.config_path)], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=120, env=clean_env)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tui.launcher",
+            "--stage",
+            "prepare",
+            "--stage",
+            "staging",
+            "--config",
+            str(env.config_path),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=clean_env,
+    )
     proxy.close()
     assert result.returncode == 0, result.stderr
     assert not marker.exists()
@@ -121,15 +148,18 @@ def write_config(tmp_path: Path, old: str, new: str) -> str:
     return str(path)
 
 
-@pytest.mark.parametrize("old, new, key, words", [
-    ('user_id = "demo1234"', 'user_id = "x; drop schema public"', "pipeline.user_id", "not a safe identifier"),
-    ('\nurl = "embedded"', '\nurl = "postgresql://u:p@host:notaport/db"', "warehouse.url", "not a valid URL"),
-    ('\nurl = "embedded"', '\nurl = "mysql://u@h/db"', "warehouse.url", "not supported"),
-    ('as_of_date = "2022-09-05"', 'as_of_date = "05/09/2022"', "pipeline.as_of_date", "not an ISO date"),
-    ('anonymous = false', 'anonymous = "no"', "source.anonymous", "true or false"),
-    ('best_product_by = "review_count"', 'best_product_by = "stars"', "pipeline.best_product_by", "not one of"),
-    ('endpoint_url = "embedded"', 'endpoint_url = "ftp://x"', "source.endpoint_url", "http(s)"),
-])
+@pytest.mark.parametrize(
+    "old, new, key, words",
+    [
+        ('user_id = "demo1234"', 'user_id = "x; drop schema public"', "pipeline.user_id", "not a safe identifier"),
+        ('\nurl = "embedded"', '\nurl = "postgresql://u:p@host:notaport/db"', "warehouse.url", "not a valid URL"),
+        ('\nurl = "embedded"', '\nurl = "mysql://u@h/db"', "warehouse.url", "not supported"),
+        ('as_of_date = "2022-09-05"', 'as_of_date = "05/09/2022"', "pipeline.as_of_date", "not an ISO date"),
+        ("anonymous = false", 'anonymous = "no"', "source.anonymous", "true or false"),
+        ('best_product_by = "review_count"', 'best_product_by = "stars"', "pipeline.best_product_by", "not one of"),
+        ('endpoint_url = "embedded"', 'endpoint_url = "ftp://x"', "source.endpoint_url", "http(s)"),
+    ],
+)
 def test_bad_config_values_name_file_and_key(tmp_path, old, new, key, words):
     path = write_config(tmp_path, old, new)
     with pytest.raises(ConfigError) as error:

@@ -117,8 +117,9 @@ def test_ctrl_c_while_the_publication_waits_for_a_lock(env):
     assert result.code == 130, result.stderr
     assert result.seconds_after_signal < CANCEL_WITHIN_S, result.seconds_after_signal
     assert last_run_status(env) == "cancelled"
-    assert env.query(f"SELECT count(*) FROM pg_tables WHERE schemaname = '{env.user_id}_staging' "
-                     "AND tablename LIKE '%%\\_\\_load%%'") == [(0,)]
+    assert env.query(
+        f"SELECT count(*) FROM pg_tables WHERE schemaname = '{env.user_id}_staging' AND tablename LIKE '%%\\_\\_load%%'"
+    ) == [(0,)]
 
 
 def wait_for_lock_wait(env, within_s: float = 60) -> None:
@@ -126,8 +127,9 @@ def wait_for_lock_wait(env, within_s: float = 60) -> None:
     import time
 
     deadline = time.monotonic() + within_s
-    while not env.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'd2b-console publish' "
-                        "AND wait_event_type = 'Lock'"):
+    while not env.query(
+        "SELECT 1 FROM pg_stat_activity WHERE application_name = 'd2b-console publish' AND wait_event_type = 'Lock'"
+    ):
         assert time.monotonic() < deadline, "the publication never waited for its lock"
         time.sleep(0.05)
 

@@ -47,17 +47,20 @@ def test_a_header_only_file_fails_a_blocking_check_unless_empty_files_are_allowe
         "would report an empty day; upload the day's file, or set allow_empty_files = true in [source] if empty "
         "files are expected; shipment_deliveries: orders_data/shipment_deliveries.csv has no data rows (a header "
         "only), so analytics and export would report an empty day; upload the day's file, or set allow_empty_files "
-        "= true in [source] if empty files are expected")
+        "= true in [source] if empty files are expected"
+    )
     assert env.query(f'SELECT count(*) FROM "{env.user_id}_analytics".agg_shipments') == [(0,)]  # nothing exported
 
-    env.config_path.write_text(env.config_path.read_text().replace("allow_empty_files = false",
-                                                                   "allow_empty_files = true"))
+    env.config_path.write_text(
+        env.config_path.read_text().replace("allow_empty_files = false", "allow_empty_files = true")
+    )
     env.put("reviews.csv", REVIEWS_HEADER.strip())  # no newline after the header either
     summary = run(env, STAGING)
     assert_succeeded(summary)
     assert staged(env, "orders") == [] and staged(env, "reviews") == []
     assert {c.name: c.detail for c in summary.stages[1].checks}["orders_has_rows"] == (
-        "orders: orders_data/orders.csv has no data rows, allowed by [source] allow_empty_files")
+        "orders: orders_data/orders.csv has no data rows, allowed by [source] allow_empty_files"
+    )
 
 
 def test_brief_spelling_of_the_shipments_file_is_accepted_and_the_real_name_wins(make_env):
@@ -75,37 +78,60 @@ def test_brief_spelling_of_the_shipments_file_is_accepted_and_the_real_name_wins
     assert_succeeded(run(env, STAGING, sink=events.append))
     assert staged(env, "shipment_deliveries") == [(8, 1, None, None)]
     warnings = [e.message for e in events if getattr(e, "level", "") == "WARNING"]
-    assert warnings == [(f"s3://{env.bucket}/orders_data/shipments_deliveries.csv is ignored: "
-                         "orders_data/shipment_deliveries.csv is loaded instead (when both spellings exist the first "
-                         "one wins); delete the one you do not mean")]
+    assert warnings == [
+        (
+            f"s3://{env.bucket}/orders_data/shipments_deliveries.csv is ignored: "
+            "orders_data/shipment_deliveries.csv is loaded instead (when both spellings exist the first "
+            "one wins); delete the one you do not mean"
+        )
+    ]
 
 
 BAD_ORDERS = {
-    "missing column": (ORDERS_HEADER.replace(",total_price", "") + "1,1,2022-01-01,1,10,1\n",
-                       ["line 1 (header)", "missing column(s): total_price"]),
-    "unknown column": (ORDERS_HEADER.strip() + ",coupon\n1,1,2022-01-01,1,10,1,10,x\n",
-                       ["line 1 (header)", "unknown column(s): 'coupon' (column 8)"]),
-    "bad date": (ORDERS_HEADER + "1,1,2022-01-01,1,10,1,10\n2,1,2022-02-30,1,10,1,10\n",
-                 ["line 3, column order_date (field 3)", "2022-02-30"]),
-    "non-integer": (ORDERS_HEADER + "1,1,2022-01-01,1,10.5,1,10\n",
-                    ["line 2, column unit_price (field 5)", "10.5"]),
-    "duplicate order_id": (ORDERS_HEADER + "5,1,2022-01-01,1,10,1,10\n5,1,2022-01-02,1,10,1,10\n",
-                           ["line 3", "column order_id", "duplicate key", "'5'"]),
+    "missing column": (
+        ORDERS_HEADER.replace(",total_price", "") + "1,1,2022-01-01,1,10,1\n",
+        ["line 1 (header)", "missing column(s): total_price"],
+    ),
+    "unknown column": (
+        ORDERS_HEADER.strip() + ",coupon\n1,1,2022-01-01,1,10,1,10,x\n",
+        ["line 1 (header)", "unknown column(s): 'coupon' (column 8)"],
+    ),
+    "bad date": (
+        ORDERS_HEADER + "1,1,2022-01-01,1,10,1,10\n2,1,2022-02-30,1,10,1,10\n",
+        ["line 3, column order_date (field 3)", "2022-02-30"],
+    ),
+    "non-integer": (ORDERS_HEADER + "1,1,2022-01-01,1,10.5,1,10\n", ["line 2, column unit_price (field 5)", "10.5"]),
+    "duplicate order_id": (
+        ORDERS_HEADER + "5,1,2022-01-01,1,10,1,10\n5,1,2022-01-02,1,10,1,10\n",
+        ["line 3", "column order_id", "duplicate key", "'5'"],
+    ),
     "empty object": ("", ["is empty (0 bytes"]),
-    "wrong delimiter": (ORDERS_HEADER.replace(",", ";") + "1;1;2022-01-01;1;10;1;10\n",
-                        ["line 1 (header)", "does not look comma separated"]),
-    "too many fields": (ORDERS_HEADER + "1,1,2022-01-01,1,10,1,10,99\n",
-                        ["line 2", "extra data after last expected column"]),
+    "wrong delimiter": (
+        ORDERS_HEADER.replace(",", ";") + "1;1;2022-01-01;1;10;1;10\n",
+        ["line 1 (header)", "does not look comma separated"],
+    ),
+    "too many fields": (
+        ORDERS_HEADER + "1,1,2022-01-01,1,10,1,10,99\n",
+        ["line 2", "extra data after last expected column"],
+    ),
     "too few fields": (ORDERS_HEADER + "1,1,2022-01-01,1,10,1\n", ["line 2", "missing data for column"]),
     "unterminated quote": (ORDERS_HEADER + '1,1,"2022-01-01,1,10,1,10\n', ["unterminated CSV quoted field"]),
-    "invalid utf-8": (ORDERS_HEADER.encode() + b"1,1,2022-01-01,1,10,1,10\n2,\xff\xfe,2022-01-01,1,10,1,10\n",
-                      ["line 3, column customer_id (field 2)", "invalid UTF-8 byte 0xff", "value '\\xff\\xfe'"]),
-    "negative quantity": (ORDERS_HEADER + "1,1,2022-01-01,1,10,-2,10\n",
-                          ["line 2, column quantity (field 6)", "quantity_positive"]),
-    "date out of range": (ORDERS_HEADER + "1,1,0900-01-01,1,10,1,10\n",
-                          ["line 2, column order_date (field 3)", "order_date_in_range"]),
-    "huge field": (ORDERS_HEADER + "1,1,2022-01-01,1," + "9" * 10_000_000 + ",1,10\n",
-                   ["line 2, column unit_price (field 5)", "..."]),
+    "invalid utf-8": (
+        ORDERS_HEADER.encode() + b"1,1,2022-01-01,1,10,1,10\n2,\xff\xfe,2022-01-01,1,10,1,10\n",
+        ["line 3, column customer_id (field 2)", "invalid UTF-8 byte 0xff", "value '\\xff\\xfe'"],
+    ),
+    "negative quantity": (
+        ORDERS_HEADER + "1,1,2022-01-01,1,10,-2,10\n",
+        ["line 2, column quantity (field 6)", "quantity_positive"],
+    ),
+    "date out of range": (
+        ORDERS_HEADER + "1,1,0900-01-01,1,10,1,10\n",
+        ["line 2, column order_date (field 3)", "order_date_in_range"],
+    ),
+    "huge field": (
+        ORDERS_HEADER + "1,1,2022-01-01,1," + "9" * 10_000_000 + ",1,10\n",
+        ["line 2, column unit_price (field 5)", "..."],
+    ),
 }
 
 
@@ -135,8 +161,10 @@ def test_review_out_of_range_is_rejected_with_the_rule_and_line(make_env):
     assert_succeeded(run(env, STAGING))
     env.put("reviews.csv", REVIEWS_HEADER + "4,1\n7,2\n")
     summary = run(env, STAGING)
-    assert "orders_data/reviews.csv: line 3, column review (field 1): value breaks the rule review_between_1_and_5" \
+    assert (
+        "orders_data/reviews.csv: line 3, column review (field 1): value breaks the rule review_between_1_and_5"
         in summary.stages[1].error
+    )
     assert staged(env, "reviews") == [(5, 1)]
 
 
@@ -153,8 +181,9 @@ def test_missing_source_object_names_both_accepted_spellings(make_env):
 def test_row_count_reconciliation_handles_fully_quoted_files(make_env):
     env = make_env()
     create_dims(env)
-    env.put("orders.csv", ORDERS_HEADER + '"1","1","2022-01-01","1","10","1","10"\n'
-                                          '"2","1","2022-01-01","1","10","1","10"\n')
+    env.put(
+        "orders.csv", ORDERS_HEADER + '"1","1","2022-01-01","1","10","1","10"\n"2","1","2022-01-01","1","10","1","10"\n'
+    )
     env.put("reviews.csv", REVIEWS_HEADER + '5,"1"\n')
     env.put("shipment_deliveries.csv", SHIPMENTS_HEADER + '1,"1",,\n')
     summary = run(env, STAGING)
@@ -183,8 +212,10 @@ def test_key_checks_count_rows_when_no_primary_key_proves_them(env):
 
     assert_succeeded(run(env, STAGING))
     schema = f'"{env.user_id}_staging"'
-    env.execute(f"ALTER TABLE {schema}.orders DROP CONSTRAINT orders_pkey; "
-                f"INSERT INTO {schema}.orders VALUES (1, 1, '2022-01-03', 1, 100, 2, 200)")
+    env.execute(
+        f"ALTER TABLE {schema}.orders DROP CONSTRAINT orders_pkey; "
+        f"INSERT INTO {schema}.orders VALUES (1, 1, '2022-01-03', 1, 100, 2, 200)"
+    )
     conn = __import__("psycopg2").connect(env.pg_uri)
     try:
         with conn.cursor() as cur:

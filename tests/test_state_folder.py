@@ -17,8 +17,14 @@ pytestmark = pytest.mark.slow
 NOBODY = pwd.getpwnam("nobody")
 # Another OS user: uid and gid `nobody`, no groups. It may read and traverse root's folders (so it
 # can run this checkout's Python from /root/.pyenv) but writes only where `nobody` may write.
-AS_NOBODY = ("setpriv", f"--reuid={NOBODY.pw_uid}", f"--regid={NOBODY.pw_gid}", "--clear-groups",
-             "--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search")
+AS_NOBODY = (
+    "setpriv",
+    f"--reuid={NOBODY.pw_uid}",
+    f"--regid={NOBODY.pw_gid}",
+    "--clear-groups",
+    "--inh-caps=+dac_read_search",
+    "--ambient-caps=+dac_read_search",
+)
 
 
 def nobody_env(home: Path) -> dict:

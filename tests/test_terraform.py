@@ -93,8 +93,10 @@ def checkov_bin() -> str:
 def provider_mirror() -> Path:
     mirror = Path(os.environ.get("D2B_TF_PROVIDER_MIRROR") or _iac_venv() / "tf-mirror")
     if not (mirror / PROVIDER_ZIP).is_file():
-        pytest.fail(f"the hashicorp/aws {AWS_PROVIDER_VERSION} provider mirror is missing "
-                    f"({mirror / PROVIDER_ZIP}); {INSTALL_HINT}")
+        pytest.fail(
+            f"the hashicorp/aws {AWS_PROVIDER_VERSION} provider mirror is missing "
+            f"({mirror / PROVIDER_ZIP}); {INSTALL_HINT}"
+        )
     return mirror
 
 
@@ -203,8 +205,9 @@ def _moto_override(endpoint: str) -> str:
 
 
 def _var_args(variables: dict) -> list[str]:
-    return [f"-var={name}={json.dumps(value) if not isinstance(value, str) else value}"
-            for name, value in variables.items()]
+    return [
+        f"-var={name}={json.dumps(value) if not isinstance(value, str) else value}" for name, value in variables.items()
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -241,8 +244,10 @@ def test_terraform_fmt_is_clean(tmp_path, terraform_bin):
     home.mkdir()
     workdir = _copy_config(tmp_path / "terraform")
     proc = _run([terraform_bin, "fmt", "-check", "-recursive", "-diff", "-no-color", "."], workdir, _clean_env(home))
-    assert proc.returncode == 0, ("terraform fmt -check -recursive terraform/ is not clean "
-                                  "(run `terraform fmt -recursive terraform/`):\n" + _explain(proc))
+    assert proc.returncode == 0, (
+        "terraform fmt -check -recursive terraform/ is not clean "
+        "(run `terraform fmt -recursive terraform/`):\n" + _explain(proc)
+    )
 
 
 def test_checkov_has_no_failed_checks(tmp_path, checkov_bin):
@@ -259,16 +264,28 @@ def test_checkov_has_no_failed_checks(tmp_path, checkov_bin):
     report = json.loads(proc.stdout)
     assert report["check_type"] == "terraform", report.get("check_type")
     summary = report["summary"]
-    failed = [f"{c['check_id']} {c['resource']} ({c['file_path']}): {c['check_name']}"
-              for c in report["results"]["failed_checks"]]
-    assert not failed, ("checkov failed checks (fix them or skip inline with #checkov:skip=ID:reason):\n"
-                        + "\n".join(failed))
+    failed = [
+        f"{c['check_id']} {c['resource']} ({c['file_path']}): {c['check_name']}"
+        for c in report["results"]["failed_checks"]
+    ]
+    assert not failed, "checkov failed checks (fix them or skip inline with #checkov:skip=ID:reason):\n" + "\n".join(
+        failed
+    )
     assert summary["parsing_errors"] == 0, summary
     assert summary["resource_count"] >= 20, summary
     passed = {c["check_id"] for c in report["results"]["passed_checks"]}
     # The checks that carry the essential promises must have run and passed, not been skipped.
-    for check_id in ("CKV_AWS_16", "CKV_AWS_17", "CKV_AWS_293", "CKV_AWS_129", "CKV_AWS_7", "CKV_AWS_149",
-                     "CKV_AWS_161", "CKV_AWS_354", "CKV2_AWS_30"):
+    for check_id in (
+        "CKV_AWS_16",
+        "CKV_AWS_17",
+        "CKV_AWS_293",
+        "CKV_AWS_129",
+        "CKV_AWS_7",
+        "CKV_AWS_149",
+        "CKV_AWS_161",
+        "CKV_AWS_354",
+        "CKV2_AWS_30",
+    ):
         assert check_id in passed, f"{check_id} did not pass"
     for skipped in report["results"]["skipped_checks"]:
         reason = (skipped["check_result"].get("suppress_comment") or "").strip()
@@ -301,8 +318,13 @@ def test_plan_creates_the_expected_resources(plan):
         "terraform_data",
     }
     assert expected <= planned, f"missing from the plan: {sorted(expected - planned)}"
-    assert set(plan["planned_values"]["outputs"]) >= {"endpoint", "port", "database_name", "master_secret_arn",
-                                                      "security_group_id"}
+    assert set(plan["planned_values"]["outputs"]) >= {
+        "endpoint",
+        "port",
+        "database_name",
+        "master_secret_arn",
+        "security_group_id",
+    }
 
 
 def test_plan_database_is_private_encrypted_and_protected(plan):
@@ -403,10 +425,14 @@ def test_plan_refuses_a_world_open_cidr(initialised, moto_endpoint, plan, terraf
 def test_plan_of_a_throwaway_test_stack(initialised, moto_endpoint, plan, terraform_bin):
     """The durability switches work for test stacks (and only when asked for)."""
     workdir, env = initialised
-    variables = dict(PLAN_VARS, deletion_protection=False, skip_final_snapshot=True, multi_az=False,
-                     monitoring_interval=0)
-    proc = _run([terraform_bin, "plan", "-input=false", "-no-color", "-lock=false", "-out=tfplan-test",
-                 *_var_args(variables)], workdir, env)
+    variables = dict(
+        PLAN_VARS, deletion_protection=False, skip_final_snapshot=True, multi_az=False, monitoring_interval=0
+    )
+    proc = _run(
+        [terraform_bin, "plan", "-input=false", "-no-color", "-lock=false", "-out=tfplan-test", *_var_args(variables)],
+        workdir,
+        env,
+    )
     assert proc.returncode == 0, _explain(proc)
     shown = json.loads(_run([terraform_bin, "show", "-json", "tfplan-test"], workdir, env).stdout)
     (db,) = _created(shown, "aws_db_instance")
@@ -435,8 +461,12 @@ def bootstrapped_postgres(tmp_path_factory):
     except ImportError as exc:  # pragma: no cover - the project's dev dependencies have both
         pytest.fail(f"{exc}; install the project's test dependencies (pgserver, psycopg2-binary)")
     server = pgserver.get_server(str(base / "data"), cleanup_mode="stop")
-    names = {"operator_role": "d2b_operator", "staging": "user1234_staging", "analytics": "user1234_analytics",
-             "dims": "if_common"}
+    names = {
+        "operator_role": "d2b_operator",
+        "staging": "user1234_staging",
+        "analytics": "user1234_analytics",
+        "dims": "if_common",
+    }
     try:
         admin_uri = server.get_uri()
         admin = psycopg2.connect(admin_uri)
@@ -444,8 +474,10 @@ def bootstrapped_postgres(tmp_path_factory):
         with admin.cursor() as cur:
             cur.execute("CREATE ROLE d2b_operator LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT")
             cur.execute("CREATE SCHEMA if_common")
-            cur.execute("CREATE TABLE if_common.dim_products (product_id int PRIMARY KEY, "
-                        "product_category varchar, product_name varchar)")
+            cur.execute(
+                "CREATE TABLE if_common.dim_products (product_id int PRIMARY KEY, "
+                "product_category varchar, product_name varchar)"
+            )
             cur.execute("INSERT INTO if_common.dim_products VALUES (1, 'c', 'p1'), (2, 'c', 'p2')")
         text = BOOTSTRAP_SQL.read_text(encoding="utf-8")
         query = sql.SQL(text).format(**{key: sql.Identifier(value) for key, value in names.items()})
@@ -487,8 +519,8 @@ def test_bootstrap_lets_the_operator_work_in_its_schemas(bootstrapped_postgres):
     with conn.cursor() as cur:
         for schema in ("user1234_staging", "user1234_analytics"):
             cur.execute(f'CREATE TABLE "{schema}".t (id int PRIMARY KEY, v text)')
-            cur.execute(f'INSERT INTO "{schema}".t VALUES (1, \'a\'), (2, \'b\')')
-            cur.execute(f'UPDATE "{schema}".t SET v = \'c\' WHERE id = 2')
+            cur.execute(f"INSERT INTO \"{schema}\".t VALUES (1, 'a'), (2, 'b')")
+            cur.execute(f"UPDATE \"{schema}\".t SET v = 'c' WHERE id = 2")
             cur.execute(f'DELETE FROM "{schema}".t WHERE id = 1')
             cur.execute(f'TRUNCATE "{schema}".t')
             cur.execute(f'CREATE TABLE "{schema}".t2 AS SELECT * FROM "{schema}".t')

@@ -21,8 +21,11 @@ def config_with(tmp_path: Path, timeouts: str) -> Path:
 
 def test_the_shipped_defaults_are_the_documented_ones():
     shipped = load_config(str(REPO / "etl_core" / "default_config.toml")).timeouts
-    assert shipped == TimeoutSettings() == TimeoutSettings(connect_s=10, s3_read_s=20, s3_attempts=3,
-                                                           warehouse_stall_s=60, lock_wait_s=5)
+    assert (
+        shipped
+        == TimeoutSettings()
+        == TimeoutSettings(connect_s=10, s3_read_s=20, s3_attempts=3, warehouse_stall_s=60, lock_wait_s=5)
+    )
     readme = (REPO / "README.md").read_text()
     for key, value in TimeoutSettings().__dict__.items():
         assert f"| `timeouts.{key}` | `{value:g}` |" in readme
@@ -33,12 +36,15 @@ def test_keys_left_out_take_their_defaults(tmp_path):
     assert config.timeouts == TimeoutSettings(warehouse_stall_s=2.5)
 
 
-@pytest.mark.parametrize("line, problem", [
-    ("s3_read_s = 0", "must be a number of seconds above 0 and at most 3600"),
-    ("lock_wait_s = \"5\"", "must be a number"),
-    ("s3_attempts = 1.5", "must be a whole number from 1 to 10"),
-    ("s3_attempts = 0", "must be a whole number from 1 to 10"),
-])
+@pytest.mark.parametrize(
+    "line, problem",
+    [
+        ("s3_read_s = 0", "must be a number of seconds above 0 and at most 3600"),
+        ('lock_wait_s = "5"', "must be a number"),
+        ("s3_attempts = 1.5", "must be a whole number from 1 to 10"),
+        ("s3_attempts = 0", "must be a whole number from 1 to 10"),
+    ],
+)
 def test_bad_values_name_the_file_and_the_key(tmp_path, line, problem):
     path = config_with(tmp_path, line + "\n")
     with pytest.raises(ConfigError) as raised:

@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from textual.app import App
 from textual.binding import BindingType
@@ -56,8 +56,14 @@ class ConsoleApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = bindings("app")
     COMMANDS = App.COMMANDS | {ActionsProvider}
 
-    def __init__(self, config: Config, *, services: Services | None = None, clock: Clock | None = None,
-                 demo_scale: float | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        services: Services | None = None,
+        clock: Clock | None = None,
+        demo_scale: float | None = None,
+    ) -> None:
         super().__init__()
         self.config = config
         self.clock = clock or Clock()
@@ -109,9 +115,16 @@ class ConsoleApp(App[int]):
         self.main.add_log([LogLine(run_id, stage, level, message, self.clock.now())])
 
     def tell(self, notice: Notice, timeout: float | None = None) -> None:
-        severity = {"warning": "warning", "error": "error"}.get(notice.severity, "information")
-        self.notify(self.clock.scrub(notice.message), title=self.clock.scrub(notice.title),
-                    severity=severity, timeout=timeout, markup=False)  # type: ignore[arg-type]
+        severity: Literal["information", "warning", "error"] = (
+            "warning" if notice.severity == "warning" else "error" if notice.severity == "error" else "information"
+        )
+        self.notify(
+            self.clock.scrub(notice.message),
+            title=self.clock.scrub(notice.title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def report_error(self, context: str, error: str) -> None:
         self.ui_log(f"{context}: {error}", "ERROR")
@@ -158,6 +171,7 @@ class ConsoleApp(App[int]):
         def work() -> None:
             def log(message: str) -> None:
                 self.post_message(LogBatch([LogLine(0, None, "INFO", message, self.clock.now())]))
+
             try:
                 services = open_services(self.config, log=log, demo_scale=self.demo_scale, each=True)
             except Exception as exc:  # noqa: BLE001 - a failed start is shown, the app keeps running
@@ -183,9 +197,14 @@ class ConsoleApp(App[int]):
         services = self.services
         for service, problem in services.problems.items():
             self.report_error(f"{'S3' if service == 's3' else 'the warehouse'} not reachable", problem)
-        reachable = [label for service, label in (("s3", f"S3 {services.s3_label}"),
-                                                  ("warehouse", f"warehouse {services.warehouse_label}"))
-                     if service not in services.problems]
+        reachable = [
+            label
+            for service, label in (
+                ("s3", f"S3 {services.s3_label}"),
+                ("warehouse", f"warehouse {services.warehouse_label}"),
+            )
+            if service not in services.problems
+        ]
         if reachable:
             self.ui_log(f"connected: {', '.join(reachable)}")
         if self.workbench is None or self.workbench.services is not services:
@@ -227,8 +246,15 @@ class ConsoleApp(App[int]):
             if yes:
                 self.shut_down(0, "")
 
-        self.push_screen(ConfirmScreen("A run is in progress", f"Cancel run #{controller.run_id or ''} and quit?",
-                                       yes="Cancel run and quit", no="Stay"), answered)
+        self.push_screen(
+            ConfirmScreen(
+                "A run is in progress",
+                f"Cancel run #{controller.run_id or ''} and quit?",
+                yes="Cancel run and quit",
+                no="Stay",
+            ),
+            answered,
+        )
 
     def stopping(self) -> list[str]:
         """What quitting stops now, in the order it happens."""
@@ -237,8 +263,11 @@ class ConsoleApp(App[int]):
         if controller.running:
             what.append(f"cancelling run #{controller.run_id}" if controller.run_id else "cancelling the run")
         if self._owns_services and self.services is not None and self.services.embedded is not None:
-            embedded = [name for name, wanted in (("Postgres", self.config.warehouse.embedded),
-                                                  ("S3", self.config.source_embedded)) if wanted]
+            embedded = [
+                name
+                for name, wanted in (("Postgres", self.config.warehouse.embedded), ("S3", self.config.source_embedded))
+                if wanted
+            ]
             what.append(f"stopping the embedded {' and '.join(embedded)}")
         return what
 
@@ -248,8 +277,9 @@ class ConsoleApp(App[int]):
             return
         self._quitting = True
         what = self.stopping()
-        self.farewell = "d2b-console: " + (f"{reason}; " if reason else "") + \
-            (", ".join(what) if what else "nothing to stop") + "."
+        self.farewell = (
+            "d2b-console: " + (f"{reason}; " if reason else "") + (", ".join(what) if what else "nothing to stop") + "."
+        )
         controller = self.main.controller
         run_done = controller.run_done
         if controller.token is not None:

@@ -24,8 +24,11 @@ class Clock:
         if at is None:
             return ""
         local = at.astimezone()
-        return local.strftime("%H:%M:%S") if local.date() == self.now().astimezone().date() else \
-            local.strftime("%m-%d %H:%M")
+        return (
+            local.strftime("%H:%M:%S")
+            if local.date() == self.now().astimezone().date()
+            else local.strftime("%m-%d %H:%M")
+        )
 
     def stamp(self, at: datetime | None) -> str:
         """A date and time in the local zone (S3 last-modified, run history)."""

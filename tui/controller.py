@@ -142,8 +142,9 @@ class RunController:
     def _confirm_resume(run_id: int | None, stage: str, status: str) -> ConfirmResume:
         stages = stages_from(stage)
         said = {"abandoned": "was interrupted", "skipped": "was skipped"}.get(status, status)
-        body = (f"In run #{run_id}, {stage} {said}.\n"
-                "This will run, in order:\n" + "\n".join(f"  {i}. {s}" for i, s in enumerate(stages, 1)))
+        body = f"In run #{run_id}, {stage} {said}.\nThis will run, in order:\n" + "\n".join(
+            f"  {i}. {s}" for i, s in enumerate(stages, 1)
+        )
         return ConfirmResume(f"Resume from {stage}?", body, stages)
 
     def cancel(self) -> tuple[Notice, CancelToken | None]:
@@ -167,8 +168,9 @@ class RunController:
         self.status_line = f"starting {', '.join(stages)} …"
         return [self.views[stage] for stage in stages]
 
-    def job(self, services: Services, stages: tuple[str, ...], sink: EventSink,
-            ask: Callable[[list[ExportPreview]], object]) -> Callable[[], RunSummary]:
+    def job(
+        self, services: Services, stages: tuple[str, ...], sink: EventSink, ask: Callable[[list[ExportPreview]], object]
+    ) -> Callable[[], RunSummary]:
         """The blocking call the run worker makes; an export waits at the gate for `ask`'s answer."""
         token = self.token or CancelToken()
         gate = ExportGate(token, lambda: browse.preview_export(services), ask) if "export" in stages else None
@@ -187,8 +189,9 @@ class RunController:
             self.gate.answer(yes)
         if view.status == "confirming":
             view.status = "running"
-        message = "export confirmed at the preview" if yes else \
-            "export cancelled at the preview: nothing will be written"
+        message = (
+            "export confirmed at the preview" if yes else "export cancelled at the preview: nothing will be written"
+        )
         return StageChange(view, LogLine(self.run_id or 0, "export", "INFO" if yes else "WARNING", message, utc_now()))
 
     def on_event(self, event: Event) -> StageChange | None:
@@ -212,20 +215,29 @@ class RunController:
         if result.status == "skipped":
             return StageChange(view)
         level = {"succeeded": "INFO", "cancelled": "WARNING"}.get(result.status, "ERROR")
-        change = StageChange(view, LogLine(event.run_id, result.stage, level,
-                                           f"stage {result.status} in {result.duration_s:.2f}s, "
-                                           f"{count(result.rows, 'rows')}",
-                                           utc_now()),
-                             refresh_warehouse=True,
-                             refresh_lake=result.stage == "export" and result.status == "succeeded")
+        change = StageChange(
+            view,
+            LogLine(
+                event.run_id,
+                result.stage,
+                level,
+                f"stage {result.status} in {result.duration_s:.2f}s, {count(result.rows, 'rows')}",
+                utc_now(),
+            ),
+            refresh_warehouse=True,
+            refresh_lake=result.stage == "export" and result.status == "succeeded",
+        )
         if result.status in ("failed", "cancelled"):
             self.last_failed = result.stage
             change.stopped = True
             if result.stage == "export" and self.gate is not None and self.gate.declined:
                 change.stopped, change.notice = False, None  # the operator's own no at the preview: nothing to show
                 return change
-            change.notice = Notice(result.error or result.status, "error" if result.status == "failed" else "warning",
-                                   f"{result.stage} {result.status}")
+            change.notice = Notice(
+                result.error or result.status,
+                "error" if result.status == "failed" else "warning",
+                f"{result.stage} {result.status}",
+            )
         return change
 
     def on_progress(self, progress: list[StageProgress]) -> list[StageView]:
@@ -256,12 +268,17 @@ class RunController:
             outcome.log = f"run #{summary.run_id} {summary.status}; full log: {summary.log_file}"
         self.status_line = f"run #{summary.run_id} {summary.status} in {self.clock.duration(summary.duration_s)}"
         if summary.status == "succeeded":
-            outcome.notice = Notice(f"run #{summary.run_id}: {', '.join(s.stage for s in summary.stages)} succeeded",
-                                    title="run succeeded")
-        elif (stopped := summary.failed_stage) is not None and stopped.stage == "export" and \
-                stopped.status == "cancelled":
-            outcome.notice = Notice(stopped.error or "export cancelled",
-                                    title=f"run #{summary.run_id}: export cancelled")
+            outcome.notice = Notice(
+                f"run #{summary.run_id}: {', '.join(s.stage for s in summary.stages)} succeeded", title="run succeeded"
+            )
+        elif (
+            (stopped := summary.failed_stage) is not None
+            and stopped.stage == "export"
+            and stopped.status == "cancelled"
+        ):
+            outcome.notice = Notice(
+                stopped.error or "export cancelled", title=f"run #{summary.run_id}: export cancelled"
+            )
         return outcome
 
     def restore(self, run: RunRecord | None, stages: list[StageRecord]) -> list[StageView]:

@@ -15,8 +15,12 @@ from etl_core.events import CancelToken
 
 
 class ExportGate:
-    def __init__(self, token: CancelToken, preview: Callable[[], list[ExportPreview]],
-                 ask: Callable[[list[ExportPreview]], object]) -> None:
+    def __init__(
+        self,
+        token: CancelToken,
+        preview: Callable[[], list[ExportPreview]],
+        ask: Callable[[list[ExportPreview]], object],
+    ) -> None:
         self._token = token
         self._preview = preview
         self._ask = ask

@@ -42,5 +42,4 @@ class ActionsProvider(Provider):
         for spec, title in self._entries():
             score = max(matcher.match(title), matcher.match(spec.description) * 0.5)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), partial(self._run, spec), text=title,
-                          help=spec.description)
+                yield Hit(score, matcher.highlight(title), partial(self._run, spec), text=title, help=spec.description)

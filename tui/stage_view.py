@@ -72,8 +72,12 @@ class StageView:
     def restore(self, record: StageRecord) -> None:
         """As the history recorded it (a stage still 'running' there belongs to a process that is gone)."""
         self.status = record.status if record.status != "running" else "abandoned"
-        self.started_at, self.duration_s, self.rows, self.error = (record.started_at, record.duration_s,
-                                                                   record.rows, record.error)
+        self.started_at, self.duration_s, self.rows, self.error = (
+            record.started_at,
+            record.duration_s,
+            record.rows,
+            record.error,
+        )
         self.run_id = record.run_id
         if record.status == "succeeded":
             self.done = self.total = 1

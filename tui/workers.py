@@ -23,9 +23,18 @@ def describe(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {text[0] if text else ''}".strip(": ")
 
 
-def in_thread(node: DOMNode, context: str, job: Callable[[], Result], done: Callable[[Result], Message], *,
-              group: str, failed: Callable[[str], Message] | None = None, exclusive: bool = False) -> None:
+def in_thread(
+    node: DOMNode,
+    context: str,
+    job: Callable[[], Result],
+    done: Callable[[Result], Message],
+    *,
+    group: str,
+    failed: Callable[[str], Message] | None = None,
+    exclusive: bool = False,
+) -> None:
     """Run a blocking `job` in a thread worker of `node`; post `done(result)` (or the error) to `node`."""
+
     def work() -> None:
         try:
             result = job()

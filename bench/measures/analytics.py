@@ -19,17 +19,25 @@ def measure_analytics(bench: Bench) -> dict[str, Any]:
     # Candidate indexes, experimentally (the next staging load recreates the tables without them).
     with bench.services.cursor() as cur:
         for table, column in CANDIDATE_INDEXES:
-            cur.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {}.{} ({})").format(
-                _index_name(table, column), safe_identifier(STAGING_SCHEMA), safe_identifier(table),
-                safe_identifier(column)))
+            cur.execute(
+                sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {}.{} ({})").format(
+                    _index_name(table, column),
+                    safe_identifier(STAGING_SCHEMA),
+                    safe_identifier(table),
+                    safe_identifier(column),
+                )
+            )
         for table, _column in CANDIDATE_INDEXES:
             cur.execute(sql.SQL("ANALYZE {}.{}").format(safe_identifier(STAGING_SCHEMA), safe_identifier(table)))
     out["seconds_indexed"] = best_stage_time(bench)
     out["plans_indexed"] = explain(bench)
     with bench.services.cursor() as cur:
         for table, column in CANDIDATE_INDEXES:
-            cur.execute(sql.SQL("DROP INDEX IF EXISTS {}.{}").format(safe_identifier(STAGING_SCHEMA),
-                                                                     _index_name(table, column)))
+            cur.execute(
+                sql.SQL("DROP INDEX IF EXISTS {}.{}").format(
+                    safe_identifier(STAGING_SCHEMA), _index_name(table, column)
+                )
+            )
     say(f"  analytics {out['seconds']:.3f}s; with indexes {out['seconds_indexed']:.3f}s")
     return out
 
@@ -47,8 +55,11 @@ def explain(bench: Bench) -> dict[str, str]:
     """The plan of each table's query (a read-only SELECT of the day's row), as the stage runs it."""
     config = bench_config(bench.services.spec())
     pipeline = config.pipeline
-    params = {"ingestion_date": pipeline.ingestion_date, "as_of_date": pipeline.as_of_date,
-              "best_product_by": pipeline.best_product_by}
+    params = {
+        "ingestion_date": pipeline.ingestion_date,
+        "as_of_date": pipeline.as_of_date,
+        "best_product_by": pipeline.best_product_by,
+    }
     plans = {}
     conn = bench.services.connect()
     try:

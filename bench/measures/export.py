@@ -32,8 +32,10 @@ def measure_export(bench: Bench, scale: float) -> dict[str, Any]:
     out = analytics_tables(bench, out_dir)
     out["big"] = big_table(bench, out_dir)
     big = out["big"]
-    say(f"  export (orders, {big['rows']:,} rows) ours {big['ours']['seconds']:.2f}s psql "
-        f"{big['psql']['seconds']:.2f}s pandas {big['pandas']['seconds']:.2f}s")
+    say(
+        f"  export (orders, {big['rows']:,} rows) ours {big['ours']['seconds']:.2f}s psql "
+        f"{big['psql']['seconds']:.2f}s pandas {big['pandas']['seconds']:.2f}s"
+    )
     return out
 
 
@@ -53,20 +55,29 @@ def analytics_tables(bench: Bench, out_dir: Path) -> dict[str, Any]:
     (out_dir / "pandas").mkdir(exist_ok=True)
     spec = bench.services.spec(queries=queries, out_dir=str(out_dir / "pandas"))
     measured, result = run_worker("pandas_export", spec, bench.log)
-    out = {"ours": _fastest(ours), "psql": _fastest(theirs),
-           "pandas": {"seconds": result["seconds"], "rss_mb": measured.rss_mb}}
-    say(f"  export (analytics tables) ours {out['ours']['seconds']:.3f}s psql {out['psql']['seconds']:.3f}s "
-        f"pandas {out['pandas']['seconds']:.3f}s")
+    out = {
+        "ours": _fastest(ours),
+        "psql": _fastest(theirs),
+        "pandas": {"seconds": result["seconds"], "rss_mb": measured.rss_mb},
+    }
+    say(
+        f"  export (analytics tables) ours {out['ours']['seconds']:.3f}s psql {out['psql']['seconds']:.3f}s "
+        f"pandas {out['pandas']['seconds']:.3f}s"
+    )
     return out
 
 
 def big_table(bench: Bench, out_dir: Path) -> dict[str, Any]:
     table = sql.SQL("{}.{}").format(safe_identifier(BIG_EXPORT_SCHEMA), safe_identifier(BIG_TABLE))
     # Orders with an ingestion_date column, so the export query applies unchanged.
-    bench.services.execute(sql.SQL(
-        "DROP TABLE IF EXISTS {table}; CREATE TABLE {table} AS "
-        "SELECT order_date AS ingestion_date, o.*, (quantity > 5) AS bulk_order FROM {orders} o").format(
-            table=table, orders=sql.SQL("{}.{}").format(safe_identifier(STAGING_SCHEMA), safe_identifier("orders"))))
+    bench.services.execute(
+        sql.SQL(
+            "DROP TABLE IF EXISTS {table}; CREATE TABLE {table} AS "
+            "SELECT order_date AS ingestion_date, o.*, (quantity > 5) AS bulk_order FROM {orders} o"
+        ).format(
+            table=table, orders=sql.SQL("{}.{}").format(safe_identifier(STAGING_SCHEMA), safe_identifier("orders"))
+        )
+    )
     # Vacuumed now, so neither contender pays the hint bits nor meets autovacuum mid-run.
     bench.services.vacuum_analyze(table)
     query = export_sql(bench, BIG_EXPORT_SCHEMA, BIG_TABLE)
@@ -74,8 +85,9 @@ def big_table(bench: Bench, out_dir: Path) -> dict[str, Any]:
     big = ours_and_psql(bench, query, local_copy)
     big["psql_upload"] = psql_then_upload(bench, big["psql"], local_copy)
     big["s3_tail"] = s3_tail(bench, local_copy, BIG_KEY + ".tail")
-    measured, result = run_worker("pandas_export", bench.services.spec(queries={"big": query}, out_dir=str(out_dir)),
-                                  bench.log)
+    measured, result = run_worker(
+        "pandas_export", bench.services.spec(queries={"big": query}, out_dir=str(out_dir)), bench.log
+    )
     big["pandas"] = {"seconds": result["seconds"], "rss_mb": measured.rss_mb}
     big["rows"] = big["ours"]["rows"]
     bench.services.s3.delete_object(Bucket=BUCKET, Key=BIG_KEY)
@@ -90,12 +102,22 @@ def ours_and_psql(bench: Bench, query: str, local_copy: Path) -> dict[str, Any]:
     # 2 cores shared with the S3 server varies by +-0.1 s.
     for _ in range(bench.options.rounds(5)):
         measured, result = run_worker("export_big", spec, bench.log)
-        ours.append({"seconds": result["seconds"], "rss_mb": measured.rss_mb, "rows": result["rows"],
-                     "bytes": result["bytes"], "copy_only_seconds": result["copy_only_seconds"]})
+        ours.append(
+            {
+                "seconds": result["seconds"],
+                "rss_mb": measured.rss_mb,
+                "rows": result["rows"],
+                "bytes": result["bytes"],
+                "copy_only_seconds": result["copy_only_seconds"],
+            }
+        )
         measured = run_psql(bench.services.pg_url, psql_copy_to(query, local_copy), bench.log)
         theirs.append({"seconds": measured.wall, "rss_mb": measured.rss_mb})
-    return {"ours": _fastest(ours), "psql": _fastest(theirs),
-            "samples": {"ours": [c["seconds"] for c in ours], "psql": [c["seconds"] for c in theirs]}}
+    return {
+        "ours": _fastest(ours),
+        "psql": _fastest(theirs),
+        "samples": {"ours": [c["seconds"] for c in ours], "psql": [c["seconds"] for c in theirs]},
+    }
 
 
 def psql_then_upload(bench: Bench, psql_best: dict[str, Any], local_copy: Path) -> dict[str, Any]:

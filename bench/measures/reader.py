@@ -55,5 +55,8 @@ class ReaderLoop:
 
 def summarize(latencies: list[float]) -> dict[str, Any]:
     ordered = sorted(latencies)
-    return {"reads": len(ordered), "max_s": ordered[-1] if ordered else 0.0,
-            "median_s": ordered[len(ordered) // 2] if ordered else 0.0}
+    return {
+        "reads": len(ordered),
+        "max_s": ordered[-1] if ordered else 0.0,
+        "median_s": ordered[len(ordered) // 2] if ordered else 0.0,
+    }

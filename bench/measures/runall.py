@@ -35,9 +35,15 @@ def measure_runall(bench: Bench, scale: float) -> dict[str, Any]:
         if measured.rc != 0:
             raise RuntimeError(f"d2b-console --run-all failed (rc {measured.rc}) at scale {scale:g}; see {bench.log}")
         rss = json.loads(rss_file.read_text())
-        out[f"run{run}"] = {"seconds": measured.wall, "rss_mb": rss["self_kb"] / 1024,
-                            "s3_server_rss_mb": rss["children_kb"] / 1024, "tree_rss_mb": measured.rss_mb}
-    say(f"  --run-all run1 {out['run1']['seconds']:.1f}s {out['run1']['rss_mb']:.0f} MB; "
+        out[f"run{run}"] = {
+            "seconds": measured.wall,
+            "rss_mb": rss["self_kb"] / 1024,
+            "s3_server_rss_mb": rss["children_kb"] / 1024,
+            "tree_rss_mb": measured.rss_mb,
+        }
+    say(
+        f"  --run-all run1 {out['run1']['seconds']:.1f}s {out['run1']['rss_mb']:.0f} MB; "
         f"run2 {out['run2']['seconds']:.1f}s {out['run2']['rss_mb']:.0f} MB "
-        f"(S3 server {out['run2']['s3_server_rss_mb']:.0f} MB)")
+        f"(S3 server {out['run2']['s3_server_rss_mb']:.0f} MB)"
+    )
     return out

@@ -38,17 +38,21 @@ def ours_and_psql(bench: Bench, data: Dataset) -> dict[str, Any]:
         ours.append(_our_staging(bench))
         measured = run_psql(bench.services.pg_url, script, bench.log)
         theirs.append({"seconds": measured.wall, "rss_mb": measured.rss_mb, "rows": data.rows})
-    out: dict[str, Any] = {"ours": min(ours, key=lambda c: c["seconds"]),
-                           "psql": min(theirs, key=lambda c: c["seconds"]),
-                           "samples": {"ours": [c["seconds"] for c in ours], "psql": [c["seconds"] for c in theirs]},
-                           "reader": reader_during_loads(bench)}
+    out: dict[str, Any] = {
+        "ours": min(ours, key=lambda c: c["seconds"]),
+        "psql": min(theirs, key=lambda c: c["seconds"]),
+        "samples": {"ours": [c["seconds"] for c in ours], "psql": [c["seconds"] for c in theirs]},
+        "reader": reader_during_loads(bench),
+    }
     best = out["ours"]
     say(f"  staging ours {best['seconds']:.2f}s (slowest file {best['load_seconds']:.2f}s) rss {best['rss_mb']:.0f} MB")
     best = out["psql"]
     say(f"  staging psql \\copy {best['seconds']:.2f}s rss {best['rss_mb']:.0f} MB")
     rd = out["reader"]
-    say(f"  a reader of {STAGING_SCHEMA}.orders during our loads: {rd['reads']} reads, longest "
-        f"{rd['max_s'] * 1000:.0f} ms, median {rd['median_s'] * 1000:.0f} ms")
+    say(
+        f"  a reader of {STAGING_SCHEMA}.orders during our loads: {rd['reads']} reads, longest "
+        f"{rd['max_s'] * 1000:.0f} ms, median {rd['median_s'] * 1000:.0f} ms"
+    )
     return out
 
 
@@ -56,8 +60,12 @@ def _our_staging(bench: Bench) -> dict[str, Any]:
     measured, result = run_worker("stage", bench.services.spec(stages=["prepare", "staging"]), bench.log)
     stage = result["stages"]["staging"]
     # The files load at once: the slowest one bounds the loading, the staging checks follow.
-    return {"seconds": stage["seconds"], "load_seconds": max(d["seconds"] for d in stage["details"].values()),
-            "rss_mb": measured.rss_mb, "rows": stage["rows"]}
+    return {
+        "seconds": stage["seconds"],
+        "load_seconds": max(d["seconds"] for d in stage["details"].values()),
+        "rss_mb": measured.rss_mb,
+        "rows": stage["rows"],
+    }
 
 
 def reader_during_loads(bench: Bench, rounds: int = 2) -> dict[str, Any]:
@@ -85,17 +93,22 @@ def psql_load_script(bench: Bench, data: Dataset) -> str:
         for source in SOURCE_FILES:
             table = sql.SQL("{}.{}").format(safe_identifier(PSQL_SCHEMA), safe_identifier(source.table))
             columns = sql.SQL(", ").join(safe_identifier(c) for c in source.columns)
-            add_key = [sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({});").format(table, safe_identifier(source.key))
-                       ] if source.key else []
+            add_key = (
+                [sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({});").format(table, safe_identifier(source.key))]
+                if source.key
+                else []
+            )
             ddl = render_sql(f"ddl/staging/{source.table}.sql", schema=PSQL_SCHEMA, table=source.table)
-            lines += ["BEGIN;",
-                      sql.SQL("DROP TABLE IF EXISTS {};").format(table).as_string(cur),
-                      ddl.as_string(cur),
-                      sql.SQL("\\copy {} ({}) FROM ").format(table, columns).as_string(cur)
-                      + f"'{data.paths[source.table]}' WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')",
-                      *(statement.as_string(cur) for statement in add_key),
-                      sql.SQL("ANALYZE {};").format(table).as_string(cur),
-                      "COMMIT;"]
+            lines += [
+                "BEGIN;",
+                sql.SQL("DROP TABLE IF EXISTS {};").format(table).as_string(cur),
+                ddl.as_string(cur),
+                sql.SQL("\\copy {} ({}) FROM ").format(table, columns).as_string(cur)
+                + f"'{data.paths[source.table]}' WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')",
+                *(statement.as_string(cur) for statement in add_key),
+                sql.SQL("ANALYZE {};").format(table).as_string(cur),
+                "COMMIT;",
+            ]
     return "\n".join(lines) + "\n"
 
 
@@ -105,8 +118,9 @@ def pandas_load(bench: Bench, data: Dataset, method: str | None, schema: str) ->
         for source in SOURCE_FILES:
             _drop_table(cur, schema, source.table)
             create_staging_table(cur, schema, source, source.table)
-    measured, result = run_worker("pandas_load", bench.services.spec(files=data.paths, schema=schema, method=method),
-                                  bench.log)
+    measured, result = run_worker(
+        "pandas_load", bench.services.spec(files=data.paths, schema=schema, method=method), bench.log
+    )
     with bench.services.cursor() as cur:
         for source in SOURCE_FILES:
             _drop_table(cur, schema, source.table)

@@ -21,8 +21,10 @@ def measure_tui(bench: Bench, max_scale: float) -> dict[str, Any]:
     try:
         _measured, scrolled = run_worker("tui_results_stall", bench.services.spec(), bench.log)
         out["results_stall"] = scrolled
-        say(f"TUI stall scrolling a 1,000,000-row result: max {scrolled['max_ms']:.0f} ms, "
-            f"p99 {scrolled['p99_ms']:.0f} ms")
+        say(
+            f"TUI stall scrolling a 1,000,000-row result: max {scrolled['max_ms']:.0f} ms, "
+            f"p99 {scrolled['p99_ms']:.0f} ms"
+        )
     except RuntimeError as exc:
         out["results_stall_error"] = str(exc)
     # The bench S3 holds the largest scale's files: the staging load inside the app loads those.
@@ -32,8 +34,10 @@ def measure_tui(bench: Bench, max_scale: float) -> dict[str, Any]:
         out["stall_error"] = str(exc)
         return out
     out["stall"] = {**result, "scale": max_scale}
-    say(f"TUI stall during a scale-{max_scale:g} staging load: max {result['max_ms']:.0f} ms, "
-        f"p99 {result['p99_ms']:.0f} ms")
+    say(
+        f"TUI stall during a scale-{max_scale:g} staging load: max {result['max_ms']:.0f} ms, "
+        f"p99 {result['p99_ms']:.0f} ms"
+    )
     return out
 
 
@@ -49,8 +53,12 @@ def first_paints(bench: Bench) -> tuple[list[dict[str, Any]], str | None]:
             measured, result = run_worker("tui_paint", {"cwd": str(seeded)}, bench.log)
         except RuntimeError as exc:
             return paints, str(exc)
-        paints.append({"first_paint_s": result["painted_at"] - measured.launched,
-                       "ready_s": result["ready_at"] - measured.launched,
-                       "services_s": result["services_at"] - measured.launched,
-                       "mounted": result["mounted"]})
+        paints.append(
+            {
+                "first_paint_s": result["painted_at"] - measured.launched,
+                "ready_s": result["ready_at"] - measured.launched,
+                "services_s": result["services_at"] - measured.launched,
+                "mounted": result["mounted"],
+            }
+        )
     return paints, None

@@ -21,8 +21,10 @@ def print_report(tables: list[Table], verdicts: list[Verdict]) -> None:
     console = Console()
     for table in tables:
         console.print(_rich_table(table.title, table.header, table.rows))
-    rows = [[target, measured, Text(result, style="green" if result == "PASS" else "red")]
-            for target, measured, result in verdicts]
+    rows = [
+        [target, measured, Text(result, style="green" if result == "PASS" else "red")]
+        for target, measured, result in verdicts
+    ]
     console.print(_rich_table("Targets (issue #5)", ["target", "measured", "result"], rows))
 
 
@@ -47,10 +49,19 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
 def markdown_block(tables: list[Table], verdicts: list[Verdict], results: dict[str, Any]) -> str:
     """The generated part of BENCHMARKS.md, markers included."""
     pg = results["postgres"]
-    body = [BEGIN, "", f"Measured {results['measured_at']} on {results['machine']}.", "",
-            f"Command: `{results['command']}`", "",
-            (f"PostgreSQL: {pg[0].split(',')[0]} (pgserver, shared_buffers {pg[1]}, wal_level {pg[2]}, "
-             f"max_wal_size {pg[3]}, synchronous_commit {pg[4]})"), ""]
+    body = [
+        BEGIN,
+        "",
+        f"Measured {results['measured_at']} on {results['machine']}.",
+        "",
+        f"Command: `{results['command']}`",
+        "",
+        (
+            f"PostgreSQL: {pg[0].split(',')[0]} (pgserver, shared_buffers {pg[1]}, wal_level {pg[2]}, "
+            f"max_wal_size {pg[3]}, synchronous_commit {pg[4]})"
+        ),
+        "",
+    ]
     body += ["### Targets", "", markdown_table(["target", "measured", "result"], verdicts), ""]
     for table in tables:
         body += [f"### {table.title}", "", markdown_table(table.header, table.rows), ""]

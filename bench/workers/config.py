@@ -11,10 +11,19 @@ from etl_core.config import Config, parse_config
 def bench_config(spec: dict[str, Any]) -> Config:
     """spec: "s3" (endpoint URL), "pg" (Postgres URL), "state_dir", optionally "user_id"."""
     raw = {
-        "pipeline": {"user_id": spec.get("user_id", USER_ID), "as_of_date": AS_OF_DATE, "ingestion_date": INGESTION,
-                     "best_product_by": "review_count"},
-        "source": {"bucket": BUCKET, "prefix": PREFIX, "region": REGION, "endpoint_url": spec["s3"],
-                   "anonymous": False},
+        "pipeline": {
+            "user_id": spec.get("user_id", USER_ID),
+            "as_of_date": AS_OF_DATE,
+            "ingestion_date": INGESTION,
+            "best_product_by": "review_count",
+        },
+        "source": {
+            "bucket": BUCKET,
+            "prefix": PREFIX,
+            "region": REGION,
+            "endpoint_url": spec["s3"],
+            "anonymous": False,
+        },
         "export": {"bucket": "", "prefix": "analytics_export/{user_id}/"},
         "warehouse": {"url": spec["pg"], "dims_schema": DIMS},
         "console": {"state_dir": spec["state_dir"], "demo_scale": 1},

@@ -21,9 +21,11 @@ TICK_S = 0.01  # the timer whose lateness is the stall
 def stall_summary(late: list[float]) -> dict[str, Any]:
     """The longest and p99 lateness of the tick timer (ms) and how many ticks were over 100 ms late."""
     late = sorted(late)
-    return {"max_ms": 1000 * late[-1] if late else None,
-            "p99_ms": 1000 * late[int(0.99 * (len(late) - 1))] if late else None,
-            "over_100ms": sum(1 for x in late if x > 0.1)}
+    return {
+        "max_ms": 1000 * late[-1] if late else None,
+        "p99_ms": 1000 * late[int(0.99 * (len(late) - 1))] if late else None,
+        "over_100ms": sum(1 for x in late if x > 0.1),
+    }
 
 
 class _PaintProbe(ConsoleApp):
@@ -58,8 +60,12 @@ async def _first_paint() -> dict[str, Any]:
         # posts its result crashes the app (a console bug, reported).
         await asyncio.wait_for(app.workers.wait_for_complete(), timeout=60)
         await pilot.pause()
-    return {"painted_at": app.painted_at or ready_at, "ready_at": ready_at, "mounted": mounted,
-            "services_at": services_at}
+    return {
+        "painted_at": app.painted_at or ready_at,
+        "ready_at": ready_at,
+        "mounted": mounted,
+        "services_at": services_at,
+    }
 
 
 def load_stall(spec: dict[str, Any]) -> None:

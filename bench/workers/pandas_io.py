@@ -26,8 +26,9 @@ def load(spec: dict[str, Any]) -> None:
     rows = 0
     for table, path in spec["files"].items():
         frame = pd.read_csv(path)
-        frame.to_sql(table, engine, schema=spec["schema"], if_exists="append", index=False, method=method,
-                     chunksize=chunksize)
+        frame.to_sql(
+            table, engine, schema=spec["schema"], if_exists="append", index=False, method=method, chunksize=chunksize
+        )
         rows += len(frame)
         del frame
     emit({"seconds": time.perf_counter() - started, "rows": rows})

@@ -23,8 +23,10 @@ def stages(spec: dict[str, Any]) -> None:
         started = time.perf_counter()
         summary = run_pipeline(services, tuple(spec["stages"]))
         total = time.perf_counter() - started
-    results = {r.stage: {"status": r.status, "seconds": r.duration_s, "rows": r.rows, "details": r.details,
-                         "error": r.error} for r in summary.stages}
+    results = {
+        r.stage: {"status": r.status, "seconds": r.duration_s, "rows": r.rows, "details": r.details, "error": r.error}
+        for r in summary.stages
+    }
     for stage in results.values():
         if stage["status"] != "succeeded":
             raise SystemExit(f"stage failed: {stage}")

@@ -94,5 +94,10 @@ async def _scroll(app: ConsoleApp, late: list[float]) -> dict[str, Any]:
         state["measuring"] = False
         seconds = time.perf_counter() - scrolled
         held = len(grid.held_pages)
-    return {"rows": grid.total_rows, "query_s": query_s, "scroll_s": seconds, "actions": actions + 2,
-            "held_pages": held}
+    return {
+        "rows": grid.total_rows,
+        "query_s": query_s,
+        "scroll_s": seconds,
+        "actions": actions + 2,
+        "held_pages": held,
+    }

@@ -178,19 +178,26 @@ class PersistBeforeAnswer:
         root = self._store.root
         if is_disk_full_error(error.os_error):
             code = "InsufficientStorage"
-            message = (f"the embedded S3 store {root} is full ({error.os_error.strerror}; "
-                       f"{describe_free_space(root)}): {change.resource} was not stored; "
-                       "free space on that disk, then run again")
+            message = (
+                f"the embedded S3 store {root} is full ({error.os_error.strerror}; "
+                f"{describe_free_space(root)}): {change.resource} was not stored; "
+                "free space on that disk, then run again"
+            )
         else:
             code = "InternalError"
-            message = (f"the embedded S3 store {root} could not be written ({error.os_error.strerror}: "
-                       f"{error.path}): {change.resource} was not stored; fix that folder, then run again")
-        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
-                f"<Message>{escape(message)}</Message><Resource>{escape(change.resource)}</Resource>"
-                "</Error>").encode()
+            message = (
+                f"the embedded S3 store {root} could not be written ({error.os_error.strerror}: "
+                f"{error.path}): {change.resource} was not stored; fix that folder, then run again"
+            )
+        body = (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+            f"<Message>{escape(message)}</Message><Resource>{escape(change.resource)}</Resource>"
+            "</Error>"
+        ).encode()
         # 507, not 500: botocore retries 500s, and a retried completion would find its upload gone.
-        start_response("507 Insufficient Storage", [("Content-Type", "application/xml"),
-                                                    ("Content-Length", str(len(body)))])
+        start_response(
+            "507 Insufficient Storage", [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))]
+        )
         return [body]
 
     def _lock_for(self, bucket: str, key: str) -> threading.Lock:

@@ -39,8 +39,13 @@ class MotoS3:
         found = self._key(bucket, key)
         if found is None:
             return None
-        return ObjectMeta(key=key, size=found.size, etag=found.etag.strip('"'),
-                          last_modified=found.last_modified.isoformat(), headers=dict(found.metadata))
+        return ObjectMeta(
+            key=key,
+            size=found.size,
+            etag=found.etag.strip('"'),
+            last_modified=found.last_modified.isoformat(),
+            headers=dict(found.metadata),
+        )
 
     def object_value(self, bucket: str, key: str) -> bytes:
         found = self._key(bucket, key)

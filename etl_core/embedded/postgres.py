@@ -71,8 +71,9 @@ class EmbeddedPostgres:
         """
         if self.datadir.exists():
             if any(p.name != "log" for p in self.datadir.iterdir()):
-                raise postgres_errors.damaged_folder(self.datadir, "it has files but no PG_VERSION, so it is "
-                                                     "not a complete Postgres data folder")
+                raise postgres_errors.damaged_folder(
+                    self.datadir, "it has files but no PG_VERSION, so it is not a complete Postgres data folder"
+                )
             self._initdb(bin_dir, user, self.datadir)
             return
         staging = self.datadir.with_name(self.datadir.name + ".init")
@@ -90,10 +91,24 @@ class EmbeddedPostgres:
         user.allow_traversal(folder)
         try:
             result = subprocess.run(
-                [str(bin_dir / "initdb"), "-D", str(folder), "--auth=trust", "--auth-local=trust",
-                 "--encoding=utf8", "-U", "postgres"],
-                check=False, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=INITDB_TIMEOUT_S,
-                start_new_session=True, **user.subprocess_options())
+                [
+                    str(bin_dir / "initdb"),
+                    "-D",
+                    str(folder),
+                    "--auth=trust",
+                    "--auth-local=trust",
+                    "--encoding=utf8",
+                    "-U",
+                    "postgres",
+                ],
+                check=False,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=INITDB_TIMEOUT_S,
+                start_new_session=True,
+                **user.subprocess_options(),
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise postgres_errors.initdb_failure(self.datadir, str(exc)) from None
         if result.returncode != 0:  # initdb has removed what it wrote
@@ -110,7 +125,8 @@ class EmbeddedPostgres:
             raise ServiceUnavailable(
                 f"the embedded Postgres in {self.datadir} was created by PostgreSQL {version}; this one is "
                 f"PostgreSQL {POSTGRES_MAJOR} and cannot open it. The data is intact: dump it with PostgreSQL "
-                f"{version}, or point [console] state_dir at another folder")
+                f"{version}, or point [console] state_dir at another folder"
+            )
 
     def _launch(self, bin_dir: Path, user: ServiceUser) -> None:
         socket_dir = self._choose_socket_dir(user)
@@ -118,11 +134,21 @@ class EmbeddedPostgres:
         try:
             with open(self.log_file, "ab") as log:
                 self._process = subprocess.Popen(
-                    [str(bin_dir / "postgres"), "-D", str(self.datadir), "-c", "listen_addresses=",
-                     "-c", f"unix_socket_directories={socket_dir}"],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    [
+                        str(bin_dir / "postgres"),
+                        "-D",
+                        str(self.datadir),
+                        "-c",
+                        "listen_addresses=",
+                        "-c",
+                        f"unix_socket_directories={socket_dir}",
+                    ],
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
                     start_new_session=True,  # like pg_ctl: the terminal's Ctrl-C and hang-up do not reach it
-                    **user.subprocess_options())
+                    **user.subprocess_options(),
+                )
         except OSError as exc:
             self._remove_private_socket_dir()
             raise postgres_errors.start_failure(self.datadir, str(exc), self.log_file) from None

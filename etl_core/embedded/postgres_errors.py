@@ -19,50 +19,61 @@ DAMAGE_MARKERS = (
     "invalid checkpoint record",
     "invalid primary checkpoint record",
     "incorrect checksum in control file",
-    "global/pg_control\": No such file",
-    "could not read file \"global/pg_control\"",
-    "could not open file \"global/pg_control\"",
+    'global/pg_control": No such file',
+    'could not read file "global/pg_control"',
+    'could not open file "global/pg_control"',
     "could not find the database system",
     "is not a valid data directory",
-    "invalid data in file \"PG_VERSION\"",
+    'invalid data in file "PG_VERSION"',
 )
 
 
 def move_aside_advice(datadir: Path) -> str:
-    return (f"move it aside (mv '{datadir}' '{datadir}.damaged') and the next start creates a fresh, empty "
-            "warehouse there; keep the moved folder if its data matters")
+    return (
+        f"move it aside (mv '{datadir}' '{datadir}.damaged') and the next start creates a fresh, empty "
+        "warehouse there; keep the moved folder if its data matters"
+    )
 
 
 def damaged_folder(datadir: Path, why: str) -> ServiceUnavailable:
-    return ServiceUnavailable(f"the embedded Postgres in {datadir} could not start: its data folder is damaged "
-                              f"({why}); {move_aside_advice(datadir)}")
+    return ServiceUnavailable(
+        f"the embedded Postgres in {datadir} could not start: its data folder is damaged "
+        f"({why}); {move_aside_advice(datadir)}"
+    )
 
 
 def start_failure(datadir: Path, postgres_said: str, log_file: Path) -> ServiceUnavailable:
     """The error for a server that exited or never became ready; `postgres_said` is its new log text."""
     line = key_line(postgres_said) or "no message in its log"
     if mentions_disk_full(postgres_said) or is_nearly_full(datadir):
-        return disk_full(datadir, f"Postgres said: {line}", "could not start",
-                         "The data folder is intact: do not move or delete it")
+        return disk_full(
+            datadir, f"Postgres said: {line}", "could not start", "The data folder is intact: do not move or delete it"
+        )
     damage = next((ln.strip() for m in DAMAGE_MARKERS for ln in postgres_said.splitlines() if m in ln), None)
     if damage is not None:
         return damaged_folder(datadir, f"Postgres said: {_without_timestamp(damage)[:300]}")
-    return ServiceUnavailable(f"the embedded Postgres in {datadir} could not start (Postgres said: {line}); "
-                              f"its data folder was not changed; see {log_file}")
+    return ServiceUnavailable(
+        f"the embedded Postgres in {datadir} could not start (Postgres said: {line}); "
+        f"its data folder was not changed; see {log_file}"
+    )
 
 
 def initdb_failure(datadir: Path, initdb_said: str) -> ServiceUnavailable:
     line = key_line(initdb_said) or "no message"
     if mentions_disk_full(initdb_said) or is_nearly_full(datadir.parent):
         return disk_full(datadir, f"initdb said: {line}", "could not be created", "Nothing was left behind")
-    return ServiceUnavailable(f"the embedded Postgres in {datadir} could not be created (initdb said: {line}); "
-                              "nothing was left behind: fix the cause, then run again")
+    return ServiceUnavailable(
+        f"the embedded Postgres in {datadir} could not be created (initdb said: {line}); "
+        "nothing was left behind: fix the cause, then run again"
+    )
 
 
 def disk_full(datadir: Path, said: str, what: str, afterwards: str) -> ServiceUnavailable:
-    return ServiceUnavailable(f"the embedded Postgres in {datadir} {what}: the disk holding it is full "
-                              f"({describe_free_space(datadir)}; {said}); free space on that disk, then run again. "
-                              f"{afterwards}")
+    return ServiceUnavailable(
+        f"the embedded Postgres in {datadir} {what}: the disk holding it is full "
+        f"({describe_free_space(datadir)}; {said}); free space on that disk, then run again. "
+        f"{afterwards}"
+    )
 
 
 def key_line(text: str) -> str:
@@ -78,5 +89,5 @@ def key_line(text: str) -> str:
 def _without_timestamp(line: str) -> str:
     for level in ("PANIC:", "FATAL:", "LOG:", "error:"):
         if level in line:
-            return line[line.index(level):]
+            return line[line.index(level) :]
     return line

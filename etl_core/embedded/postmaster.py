@@ -71,8 +71,11 @@ def stop_postmaster(datadir: Path) -> bool:
     postmaster = read_postmaster(datadir)
     if postmaster is None:
         return True
-    for sig, timeout in ((FAST_SHUTDOWN, FAST_TIMEOUT_S), (IMMEDIATE_SHUTDOWN, IMMEDIATE_TIMEOUT_S),
-                         (signal.SIGKILL, IMMEDIATE_TIMEOUT_S)):
+    for sig, timeout in (
+        (FAST_SHUTDOWN, FAST_TIMEOUT_S),
+        (IMMEDIATE_SHUTDOWN, IMMEDIATE_TIMEOUT_S),
+        (signal.SIGKILL, IMMEDIATE_TIMEOUT_S),
+    ):
         try:
             os.kill(postmaster.pid, sig)
         except ProcessLookupError:

@@ -40,11 +40,22 @@ class S3Child:
         self.store.mkdir(parents=True, exist_ok=True)
         with open(self.log_file, "ab") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "etl_core.embedded.s3_server", "--store", str(self.store),
-                 "--region", self.region],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "etl_core.embedded.s3_server",
+                    "--store",
+                    str(self.store),
+                    "--region",
+                    self.region,
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
                 pass_fds=() if lock_fd is None else (lock_fd,),
-                start_new_session=True)
+                start_new_session=True,
+            )
 
     def await_ready(self) -> None:
         ready, _, _ = select.select([self._process.stdout], [], [], START_TIMEOUT_S)
@@ -52,10 +63,14 @@ class S3Child:
         if not line:
             exited = self._process.poll()
             self.stop()
-            why = (f"exited ({describe_exit(exited)})" if exited is not None
-                   else f"did not start within {START_TIMEOUT_S}s")
-            raise ServiceUnavailable(f"the embedded S3 server {why}: {self._last_log_line() or 'no message'}; "
-                                     f"see {self.log_file}")
+            why = (
+                f"exited ({describe_exit(exited)})"
+                if exited is not None
+                else f"did not start within {START_TIMEOUT_S}s"
+            )
+            raise ServiceUnavailable(
+                f"the embedded S3 server {why}: {self._last_log_line() or 'no message'}; see {self.log_file}"
+            )
         self.endpoint = f"http://{line}"
 
     def exit_code(self) -> int | None:
@@ -63,8 +78,9 @@ class S3Child:
         return self._process.poll() if self._process is not None else None
 
     def client(self) -> Any:
-        client = make_s3_client(self.region, self.endpoint,
-                                access_key=EMBEDDED_ACCESS_KEY, secret_key=EMBEDDED_ACCESS_KEY)
+        client = make_s3_client(
+            self.region, self.endpoint, access_key=EMBEDDED_ACCESS_KEY, secret_key=EMBEDDED_ACCESS_KEY
+        )
         events = client.meta.events
         for event in ("before-call.s3", "needs-retry.s3", "after-call-error.s3"):
             events.register(event, self._fail_if_stopped)
@@ -77,7 +93,8 @@ class S3Child:
         if code is not None:
             raise ServiceUnavailable(
                 f"the embedded S3 server stopped ({describe_exit(code)}); the objects it had stored are kept "
-                f"in {self.store}; run again: the next start restarts it (its log: {self.log_file})")
+                f"in {self.store}; run again: the next start restarts it (its log: {self.log_file})"
+            )
 
     def _last_log_line(self) -> str:
         try:

@@ -28,8 +28,13 @@ def migrate_legacy_mirror(store: ObjectStore, region: str) -> int:
                 continue
             data = path.read_bytes()
             modified = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
-            meta = ObjectMeta(key, len(data), hashlib.md5(data).hexdigest(), modified.isoformat(),
-                              {"Content-Type": "binary/octet-stream"})
+            meta = ObjectMeta(
+                key,
+                len(data),
+                hashlib.md5(data).hexdigest(),
+                modified.isoformat(),
+                {"Content-Type": "binary/octet-stream"},
+            )
             store.write(bucket, meta, [data])
             moved += 1
     manifest.unlink()  # last: a migration cut short is done again at the next start

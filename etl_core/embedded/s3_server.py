@@ -42,6 +42,7 @@ def keep_large_buffers_in_the_heap() -> None:
 
 def exit_when_stdin_closes() -> None:
     """End the process the moment the parent closes the pipe or dies; every stored write is atomic."""
+
     def watch() -> None:
         sys.stdin.buffer.read()
         os._exit(0)

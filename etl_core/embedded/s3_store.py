@@ -129,8 +129,9 @@ class ObjectStore:
         folder = self._bucket_dir(bucket)
         with _writing(folder):
             (folder / "objects").mkdir(parents=True, exist_ok=True)
-            _write_atomically(folder / "bucket.json",
-                              [json.dumps({"name": bucket, "region": region, "created": created}).encode()])
+            _write_atomically(
+                folder / "bucket.json", [json.dumps({"name": bucket, "region": region, "created": created}).encode()]
+            )
             _fsync_dir(self._buckets_dir())
             _fsync_dir(self.root)
         self._buckets[bucket] = StoredBucket(region, created)

@@ -55,7 +55,10 @@ def postgres_service_user() -> ServiceUser:
     try:
         entry = pwd.getpwnam(SERVICE_ACCOUNT)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVICE_ACCOUNT],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVICE_ACCOUNT],
+            check=True,
+            capture_output=True,
+        )
         entry = pwd.getpwnam(SERVICE_ACCOUNT)
     return ServiceUser(entry.pw_uid, entry.pw_gid, entry.pw_name)

@@ -22,34 +22,45 @@ def check_state_folder(path: Path) -> None:
         return
     parent = next((p for p in path.parents if p.exists()), Path("/"))
     if not parent.is_dir():
-        raise StateFolderError(f"the state folder {path} cannot be created: {parent} is a file; set "
-                               "[console] state_dir to a folder (it is created when missing)")
+        raise StateFolderError(
+            f"the state folder {path} cannot be created: {parent} is a file; set "
+            "[console] state_dir to a folder (it is created when missing)"
+        )
     if not _writable(parent):
-        raise StateFolderError(f"the state folder {path} cannot be created: {parent} {_why_not_writable(parent)}; "
-                               "run d2b-console from a folder you can write to, or set [console] state_dir to one")
+        raise StateFolderError(
+            f"the state folder {path} cannot be created: {parent} {_why_not_writable(parent)}; "
+            "run d2b-console from a folder you can write to, or set [console] state_dir to one"
+        )
 
 
 def create_state_folder(path: Path) -> None:
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
-        raise StateFolderError(f"the state folder {path} cannot be created ({exc.strerror}); "
-                               "set [console] state_dir to a folder you can write to") from None
+        raise StateFolderError(
+            f"the state folder {path} cannot be created ({exc.strerror}); "
+            "set [console] state_dir to a folder you can write to"
+        ) from None
 
 
 def _check_existing(path: Path) -> None:
     if not path.is_dir():
-        raise StateFolderError(f"[console] state_dir {path} is a file, not a folder: set state_dir to a folder "
-                               "(it is created when missing), or move that file away")
+        raise StateFolderError(
+            f"[console] state_dir {path} is a file, not a folder: set state_dir to a folder "
+            "(it is created when missing), or move that file away"
+        )
     owner = path.stat().st_uid
     if owner != os.geteuid():
         raise StateFolderError(
             f"the state folder {path} belongs to {_user_name(owner)} (uid {owner}), and this d2b-console runs as "
             f"{_user_name(os.geteuid())} (uid {os.geteuid()}): run it as {_user_name(owner)}, or set "
-            "[console] state_dir to a folder of your own; nothing was changed")
+            "[console] state_dir to a folder of your own; nothing was changed"
+        )
     if not _writable(path):
-        raise StateFolderError(f"the state folder {path} {_why_not_writable(path)}; make it writable, or set "
-                               "[console] state_dir to another folder")
+        raise StateFolderError(
+            f"the state folder {path} {_why_not_writable(path)}; make it writable, or set "
+            "[console] state_dir to another folder"
+        )
 
 
 def _writable(folder: Path) -> bool:

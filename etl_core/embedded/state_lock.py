@@ -43,7 +43,8 @@ class StateFolderLock:
                 raise RunLocked(
                     f"the state folder {self.path.parent} is in use by {_describe(holder)}; only one "
                     "d2b-console at a time may run the embedded services: wait for it to finish or quit it, "
-                    "then retry") from None
+                    "then retry"
+                ) from None
         owner = {
             "pid": os.getpid(),
             "host": socket.gethostname(),

@@ -22,8 +22,15 @@ from etl_core.embedded.watchdog import Watchdog
 class EmbeddedServices:
     """The embedded services a config asks for, started and stopped as one."""
 
-    def __init__(self, state_dir: Path, *, want_postgres: bool, want_s3: bool, region: str,
-                 log: Callable[[str], None] = lambda _m: None):
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        want_postgres: bool,
+        want_s3: bool,
+        region: str,
+        log: Callable[[str], None] = lambda _m: None,
+    ):
         self.state_dir = state_dir.absolute()
         self.region = region
         self._want_postgres, self._want_s3 = want_postgres, want_s3

@@ -29,9 +29,12 @@ class Watchdog:
     def spawn(self, lock_fd: int) -> None:
         self._process = subprocess.Popen(
             [sys.executable, "-m", "etl_core.embedded.watchdog", str(self.datadir)],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             pass_fds=(lock_fd,),  # holds the lock after the owner dies, until Postgres is stopped
-            start_new_session=True)
+            start_new_session=True,
+        )
 
     def stop(self) -> None:
         """Close the pipe and wait until the watchdog has done its part (nothing, after a clean stop)."""

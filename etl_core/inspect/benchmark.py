@@ -23,8 +23,10 @@ from etl_core.config import load_config
 from etl_core.inspect.session import ReadOnlySession
 from etl_core.services import Services, open_services
 
-ONE_MILLION_ROWS = ("SELECT g AS id, md5(g::text) AS label, g % 25 AS product_id, DATE '2022-01-01' + g % 365 AS day "
-                    "FROM generate_series(1, 1000000) AS g")
+ONE_MILLION_ROWS = (
+    "SELECT g AS id, md5(g::text) AS label, g % 25 AS product_id, DATE '2022-01-01' + g % 365 AS day "
+    "FROM generate_series(1, 1000000) AS g"
+)
 
 
 @dataclass(frozen=True)
@@ -42,17 +44,28 @@ class PagingMeasurement:
 
     def summary(self) -> dict[str, float]:
         every = self.sequential_fetch_s + self.random_fetch_s
-        return {"first_page_ms": self.first_page_s * 1000, "counted_ms": self.counted_s * 1000,
-                "sequential_median_ms": statistics.median(self.sequential_fetch_s) * 1000,
-                "random_median_ms": statistics.median(self.random_fetch_s) * 1000,
-                "worst_fetch_ms": max(every) * 1000}
+        return {
+            "first_page_ms": self.first_page_s * 1000,
+            "counted_ms": self.counted_s * 1000,
+            "sequential_median_ms": statistics.median(self.sequential_fetch_s) * 1000,
+            "random_median_ms": statistics.median(self.random_fetch_s) * 1000,
+            "worst_fetch_ms": max(every) * 1000,
+        }
 
 
-def measure_paging(services: Services, query: str = ONE_MILLION_ROWS, *, page_size: int = 200,
-                   sequential_pages: int = 50, random_pages: int = 50, seed: int = 13) -> PagingMeasurement:
+def measure_paging(
+    services: Services,
+    query: str = ONE_MILLION_ROWS,
+    *,
+    page_size: int = 200,
+    sequential_pages: int = 50,
+    random_pages: int = 50,
+    seed: int = 13,
+) -> PagingMeasurement:
     """Run `query` in a read-only session and page through it; nothing is kept in the window between fetches."""
-    with ReadOnlySession(services, purpose="bench", page_size=page_size, window_pages=1,
-                         statement_timeout_s=600) as session:
+    with ReadOnlySession(
+        services, purpose="bench", page_size=page_size, window_pages=1, statement_timeout_s=600
+    ) as session:
         temp_before = _temp_bytes(services)
         result = session.open_result(query)
         temp_bytes = _temp_bytes(services) - temp_before
@@ -62,8 +75,18 @@ def measure_paging(services: Services, query: str = ONE_MILLION_ROWS, *, page_si
         chooser = random.Random(seed)
         randomly = [_timed(result.rows.page, chooser.randrange(pages)) for _ in range(random_pages)]
         result.close()
-        return PagingMeasurement(query, result.total_rows, page_size, result.first_page_s, result.duration_s,
-                                 sequential, randomly, temp_bytes, locks, snapshot)
+        return PagingMeasurement(
+            query,
+            result.total_rows,
+            page_size,
+            result.first_page_s,
+            result.duration_s,
+            sequential,
+            randomly,
+            temp_bytes,
+            locks,
+            snapshot,
+        )
 
 
 def _timed(fetch: Callable[[int], object], number: int) -> float:

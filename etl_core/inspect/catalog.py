@@ -44,8 +44,9 @@ class TableDescription:
         for column in self.columns:
             if column.name == name:
                 return column
-        raise D2BError(f"{self.schema}.{self.table} has no column {name!r}; its columns are "
-                       f"{', '.join(self.column_names)}")
+        raise D2BError(
+            f"{self.schema}.{self.table} has no column {name!r}; its columns are {', '.join(self.column_names)}"
+        )
 
 
 class Catalog:
@@ -53,7 +54,8 @@ class Catalog:
 
     def __init__(self, services: Services):
         self._engine = sqlalchemy.create_engine(
-            "postgresql+psycopg2://", creator=lambda: services.connect(purpose="catalog"), poolclass=NullPool)
+            "postgresql+psycopg2://", creator=lambda: services.connect(purpose="catalog"), poolclass=NullPool
+        )
         self._lock = threading.Lock()
 
     def describe(self, schema: str, table: str) -> TableDescription:
@@ -67,8 +69,10 @@ class Catalog:
         except SQLAlchemyError as exc:
             first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["?"])[0]
             raise D2BError(f"could not read the columns of {schema}.{table}: {redact(first)}") from None
-        columns = tuple(ColumnInfo(c["name"], self._type_name(c["type"]), bool(c["nullable"]), c["name"] in key,
-                                   c.get("default")) for c in raw_columns)
+        columns = tuple(
+            ColumnInfo(c["name"], self._type_name(c["type"]), bool(c["nullable"]), c["name"] in key, c.get("default"))
+            for c in raw_columns
+        )
         return TableDescription(schema, table, columns, key)
 
     def _type_name(self, column_type: Any) -> str:

@@ -71,8 +71,10 @@ class ObjectSample:
         """What a number computed over the sample is over: "the first 2,314 rows of s3://... (a sample)"."""
         rows = len(self.records)
         if self.partial:
-            return (f"the first {rows:,} rows of {self.uri} (a sample: its first {len(self.data) // 1024:,} KB "
-                    f"of {self.size:,} bytes)")
+            return (
+                f"the first {rows:,} rows of {self.uri} (a sample: its first {len(self.data) // 1024:,} KB "
+                f"of {self.size:,} bytes)"
+            )
         return f"all {rows:,} rows of {self.uri}"
 
     @cached_property

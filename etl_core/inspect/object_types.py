@@ -23,8 +23,18 @@ from etl_core.stages.staging.sources import SOURCE_FILES, SourceFile
 MAX_BAD_VALUES = 100
 NO_PANDAS = "no inferred types: pandas is not installed (pip install 'd2b-console[profile]')"
 CHECK_TIMEOUT = "30s"
-_COLUMN_STOP_WORDS = {"not", "null", "constraint", "check", "default", "primary", "references", "unique",
-                      "generated", "collate"}
+_COLUMN_STOP_WORDS = {
+    "not",
+    "null",
+    "constraint",
+    "check",
+    "default",
+    "primary",
+    "references",
+    "unique",
+    "generated",
+    "collate",
+}
 
 
 @dataclass(frozen=True)
@@ -83,10 +93,10 @@ def expected_columns(source: SourceFile) -> tuple[ExpectedColumn, ...]:
 def parse_create_table(ddl: str) -> tuple[ExpectedColumn, ...]:
     """Column definitions of a CREATE TABLE: name, type, NOT NULL, CHECK rules (table constraints are skipped)."""
     tokens = [t for t in tokenize(ddl) if t.kind != "comment"]
-    opening = next(i for i, t in enumerate(tokens) if ddl[t.start:t.end] == "(")
+    opening = next(i for i, t in enumerate(tokens) if ddl[t.start : t.end] == "(")
     columns = []
-    for element in _split_top_level(ddl, tokens[opening + 1:]):
-        first = ddl[element[0].start:element[0].end].lower()
+    for element in _split_top_level(ddl, tokens[opening + 1 :]):
+        first = ddl[element[0].start : element[0].end].lower()
         if first in ("constraint", "check", "primary", "unique", "foreign", "exclude", "like"):
             continue
         columns.append(_column(ddl, element))
@@ -97,8 +107,9 @@ def check_object_types(services: Services, sample: ObjectSample) -> ObjectTypes:
     source = source_for(sample.key)
     dtypes, dtype_note = _inferred_dtypes(sample)
     if source is None:
-        unchecked = tuple(ColumnTypes(str(c), dtype, None, None, 0) for c, dtype in zip(sample.header, dtypes,
-                                                                                        strict=False))
+        unchecked = tuple(
+            ColumnTypes(str(c), dtype, None, None, 0) for c, dtype in zip(sample.header, dtypes, strict=False)
+        )
         note = "not a source file of the pipeline: no staging table to compare with"
         return ObjectTypes(sample.uri, None, sample.scope, unchecked, (), 0, _notes(note, dtype_note))
     expected = {c.name: c for c in expected_columns(source)}
@@ -108,10 +119,20 @@ def check_object_types(services: Services, sample: ObjectSample) -> ObjectTypes:
     columns: list[ColumnTypes] = []
     for name, dtype in zip(header, dtypes, strict=False):
         column = expected.get(name)
-        columns.append(ColumnTypes(name, dtype, column.type_name if column else None,
-                                   column.nullable if column else None, counts[name]))
-    return ObjectTypes(sample.uri, source.table, sample.scope, tuple(columns), tuple(bad[:MAX_BAD_VALUES]), len(bad),
-                       _notes(note, dtype_note))
+        columns.append(
+            ColumnTypes(
+                name, dtype, column.type_name if column else None, column.nullable if column else None, counts[name]
+            )
+        )
+    return ObjectTypes(
+        sample.uri,
+        source.table,
+        sample.scope,
+        tuple(columns),
+        tuple(bad[:MAX_BAD_VALUES]),
+        len(bad),
+        _notes(note, dtype_note),
+    )
 
 
 def _inferred_dtypes(sample: ObjectSample) -> tuple[list[str], str]:
@@ -127,13 +148,17 @@ def _notes(*notes: str) -> str:
     return " · ".join(note for note in notes if note)
 
 
-def _bad_values(services: Services, sample: ObjectSample, header: list[str],
-                expected: dict[str, ExpectedColumn]) -> tuple[list[BadValue], str]:
+def _bad_values(
+    services: Services, sample: ObjectSample, header: list[str], expected: dict[str, ExpectedColumn]
+) -> tuple[list[BadValue], str]:
     bad: list[BadValue] = []
     checked = [(index, expected[name]) for index, name in enumerate(header) if name in expected]
     for index, column in checked:
-        bad += [BadValue(r.line, column.name, None, "empty, but the column is NOT NULL (an empty field loads as NULL)")
-                for r in sample.records if not column.nullable and _field(r.values, index) is None]
+        bad += [
+            BadValue(r.line, column.name, None, "empty, but the column is NOT NULL (an empty field loads as NULL)")
+            for r in sample.records
+            if not column.nullable and _field(r.values, index) is None
+        ]
     if "warehouse" in services.problems:  # the lake stays usable without it (open_services(each=True))
         return _by_line(bad), "values not checked against the column types: the warehouse is not reachable"
     with services.transaction("inspect") as cur:
@@ -152,11 +177,16 @@ def _bad_values(services: Services, sample: ObjectSample, header: list[str],
 def _invalid_values_query(column: ExpectedColumn, lines: list[int], values: list[str]) -> sql.Composed:
     rules = sql.SQL(" ").join(
         sql.SQL("WHEN NOT (SELECT {expression} FROM (SELECT v.value::{type} AS {column}) AS c) THEN {problem}").format(
-            expression=sql.SQL(rule.expression), type=sql.SQL(column.type_name), column=sql.Identifier(column.name),
-            problem=sql.Literal(f"breaks the rule {rule.name} ({rule.expression})"))
-        for rule in column.rules)
+            expression=sql.SQL(rule.expression),
+            type=sql.SQL(column.type_name),
+            column=sql.Identifier(column.name),
+            problem=sql.Literal(f"breaks the rule {rule.name} ({rule.expression})"),
+        )
+        for rule in column.rules
+    )
     return sql.SQL(load_sql("inspect/invalid_values.sql")).format(
-        type_text=sql.Literal(column.type_name), rules=rules, lines=sql.Literal(lines), values=sql.Literal(values))
+        type_text=sql.Literal(column.type_name), rules=rules, lines=sql.Literal(lines), values=sql.Literal(values)
+    )
 
 
 def _by_line(bad: list[BadValue]) -> list[BadValue]:
@@ -172,7 +202,7 @@ def _split_top_level(ddl: str, tokens: list[Token]) -> list[list[Token]]:
     elements: list[list[Token]] = [[]]
     depth = 0
     for token in tokens:
-        text = ddl[token.start:token.end]
+        text = ddl[token.start : token.end]
         if text == ")" and depth == 0:
             break
         if text == "," and depth == 0:
@@ -184,10 +214,10 @@ def _split_top_level(ddl: str, tokens: list[Token]) -> list[list[Token]]:
 
 
 def _column(ddl: str, element: list[Token]) -> ExpectedColumn:
-    words = [ddl[t.start:t.end].lower() for t in element]
+    words = [ddl[t.start : t.end].lower() for t in element]
     stop = next((i for i, w in enumerate(words) if i and w in _COLUMN_STOP_WORDS), len(words))
-    type_name = " ".join(ddl[element[1].start:element[stop - 1].end].split()).lower()
-    not_null = any(words[i:i + 2] == ["not", "null"] for i in range(stop, len(words))) or "primary" in words[stop:]
+    type_name = " ".join(ddl[element[1].start : element[stop - 1].end].split()).lower()
+    not_null = any(words[i : i + 2] == ["not", "null"] for i in range(stop, len(words))) or "primary" in words[stop:]
     rules = []
     for i in range(stop, len(words)):
         if words[i] == "check" and i + 1 < len(words) and words[i + 1] == "(":
@@ -201,8 +231,8 @@ def _parenthesised(ddl: str, element: list[Token], opening: int) -> str:
     """The text between the parenthesis at `element[opening]` and its match."""
     depth = 0
     for token in element[opening:]:
-        text = ddl[token.start:token.end]
+        text = ddl[token.start : token.end]
         depth += {"(": 1, ")": -1}.get(text, 0)
         if depth == 0:
-            return " ".join(ddl[element[opening].end:token.start].split())
+            return " ".join(ddl[element[opening].end : token.start].split())
     raise ValueError("unbalanced parentheses in a CHECK rule")

@@ -19,8 +19,7 @@ class RowSource(Protocol):
         """Rows `start` (0-based) to `start + count`, fewer at the end."""
         ...
 
-    def close(self) -> None:
-        ...
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class Page:
 
 
 def rows_caption(start: int, stop: int, total: int | None) -> str:
-    """"rows 200,001–200,200 of 1,000,000" for rows start..stop (0-based, stop excluded)."""
+    """ "rows 200,001–200,200 of 1,000,000" for rows start..stop (0-based, stop excluded)."""
     of = f"of {total:,}" if total is not None else "(counting…)"
     if stop <= start:
         return "no rows" if total == 0 else f"no rows here {of}"
@@ -50,7 +49,7 @@ class InMemoryRows:
         self._rows = list(rows)
 
     def fetch(self, start: int, count: int) -> list[tuple[Any, ...]]:
-        return self._rows[start:start + count]
+        return self._rows[start : start + count]
 
     def close(self) -> None:
         self._rows = []
@@ -59,8 +58,15 @@ class InMemoryRows:
 class PagedRows:
     """Pages of a result with a known total; at most `window_pages` pages stay in memory (least recently used go)."""
 
-    def __init__(self, source: RowSource, total_rows: int, *, page_size: int = PAGE_SIZE,
-                 window_pages: int = WINDOW_PAGES, first_page: list[tuple[Any, ...]] | None = None):
+    def __init__(
+        self,
+        source: RowSource,
+        total_rows: int,
+        *,
+        page_size: int = PAGE_SIZE,
+        window_pages: int = WINDOW_PAGES,
+        first_page: list[tuple[Any, ...]] | None = None,
+    ):
         if page_size < 1 or window_pages < 1:
             raise ValueError("page_size and window_pages must be at least 1")
         self._source = source
@@ -108,7 +114,7 @@ class PagedRows:
         found: list[tuple[Any, ...]] = []
         for number in range(start // self.page_size, -(-stop // self.page_size)):
             page = self.page(number)
-            found += page.rows[max(0, start - page.start):stop - page.start]
+            found += page.rows[max(0, start - page.start) : stop - page.start]
         return found
 
     def close(self) -> None:

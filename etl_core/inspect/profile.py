@@ -73,8 +73,14 @@ def profile_result(session: ReadOnlySession, result: QueryResult, column_index: 
     aliases = sql.SQL(", ").join(sql.Identifier(f"c{i + 1}") for i in range(column_index + 1))
     source = sql.SQL("({}) AS src({})").format(sql.SQL(result.text), aliases)
     rows, as_text = _run_profile(session, source, sql.SQL("src.{}").format(sql.Identifier(f"c{column_index + 1}")))
-    return _profile(column.name, column.type_name, rows, f"{_rows_word(rows)} of the query result",
-                    "SQL around the query (run again)", as_text)
+    return _profile(
+        column.name,
+        column.type_name,
+        rows,
+        f"{_rows_word(rows)} of the query result",
+        "SQL around the query (run again)",
+        as_text,
+    )
 
 
 def profile_sample(sample: ObjectSample, column: str) -> ColumnProfile:
@@ -91,32 +97,49 @@ def profile_sample(sample: ObjectSample, column: str) -> ColumnProfile:
         as_text, present = True, present.astype(str)
         low, high = present.min(), present.max()
     rows = len(series)
-    counts = [(None if _is_missing(value) else _plain(value), int(n))
-              for value, n in series.value_counts(dropna=False).items()]
+    counts = [
+        (None if _is_missing(value) else _plain(value), int(n))
+        for value, n in series.value_counts(dropna=False).items()
+    ]
     counts.sort(key=lambda vc: (-vc[1], vc[0] is not None, str(vc[0]) if as_text else _sort_key(vc[0])))
     top = tuple(ValueCount(value, n, n / rows if rows else 0.0) for value, n in counts[:TOP_VALUES])
-    return ColumnProfile(column, str(series.dtype), rows, int(series.isna().sum()), int(present.nunique()), low, high,
-                         top, sample.scope, "pandas over the ranged sample", as_text)
+    return ColumnProfile(
+        column,
+        str(series.dtype),
+        rows,
+        int(series.isna().sum()),
+        int(present.nunique()),
+        low,
+        high,
+        top,
+        sample.scope,
+        "pandas over the ranged sample",
+        as_text,
+    )
 
 
-def _run_profile(session: ReadOnlySession, source: sql.Composable,
-                 value: sql.Composable) -> tuple[list[tuple[Any, ...]], bool]:
+def _run_profile(
+    session: ReadOnlySession, source: sql.Composable, value: sql.Composable
+) -> tuple[list[tuple[Any, ...]], bool]:
     template = sql.SQL(load_sql("inspect/profile_column.sql"))
     try:
-        _columns, rows = session.read_all(session.render(template.format(source=source, value=value)),
-                                          max_rows=TOP_VALUES + 1)
+        _columns, rows = session.read_all(
+            session.render(template.format(source=source, value=value)), max_rows=TOP_VALUES + 1
+        )
         return rows, False
     except QueryError as exc:
         if exc.sqlstate != UNDEFINED_FUNCTION:
             raise
     as_text = sql.SQL("{}::text").format(value)
-    _columns, rows = session.read_all(session.render(template.format(source=source, value=as_text)),
-                                      max_rows=TOP_VALUES + 1)
+    _columns, rows = session.read_all(
+        session.render(template.format(source=source, value=as_text)), max_rows=TOP_VALUES + 1
+    )
     return rows, True
 
 
-def _profile(column: str, type_name: str, rows: list[tuple[Any, ...]], scope: str, method: str,
-             as_text: bool) -> ColumnProfile:
+def _profile(
+    column: str, type_name: str, rows: list[tuple[Any, ...]], scope: str, method: str, as_text: bool
+) -> ColumnProfile:
     total, nulls, distinct, low, high = rows[0][:5]
     top = tuple(ValueCount(value, n, n / total) for *_summary, value, n in rows if n is not None)
     return ColumnProfile(column, type_name, total, nulls, distinct, low, high, top, scope, method, as_text)

@@ -71,14 +71,21 @@ class QueryHistory:
         for line in lines:
             try:
                 raw = json.loads(line)
-                entries.append(HistoryEntry(str(raw["text"]), datetime.fromisoformat(raw["at"]),
-                                            float(raw["duration_s"]), raw["rows"], raw["error"]))
+                entries.append(
+                    HistoryEntry(
+                        str(raw["text"]),
+                        datetime.fromisoformat(raw["at"]),
+                        float(raw["duration_s"]),
+                        raw["rows"],
+                        raw["error"],
+                    )
+                )
             except (ValueError, KeyError, TypeError):
                 continue
         return entries
 
     def _trim(self) -> None:
-        keep = self._read()[-self.max_entries:]
+        keep = self._read()[-self.max_entries :]
         tmp = self.path.with_name(self.path.name + ".tmp")
         tmp.write_text("".join(_line(e) for e in keep), encoding="utf-8")
         os.replace(tmp, self.path)

@@ -49,14 +49,20 @@ def compose_result_query(session: ReadOnlySession, view: ResultView) -> str:
         pieces.append(" WHERE " if index == 0 else " AND ")
         if isinstance(condition, Equals):
             column = sql.SQL("result.{}").format(sql.Identifier(condition.column))
-            pieces.append(session.render(sql.SQL("{} IS NULL").format(column) if condition.value is None else
-                                         sql.SQL("{} = {}").format(column, sql.Literal(condition.value))))
+            pieces.append(
+                session.render(
+                    sql.SQL("{} IS NULL").format(column)
+                    if condition.value is None
+                    else sql.SQL("{} = {}").format(column, sql.Literal(condition.value))
+                )
+            )
         else:
             try:
                 check_expression(condition.text)
             except SqlTextError as exc:
-                raise FilterError(f"condition {condition.describe()}: {exc}", index,
-                                  position=line_column(condition.text, exc.offset)) from None
+                raise FilterError(
+                    f"condition {condition.describe()}: {exc}", index, position=line_column(condition.text, exc.offset)
+                ) from None
             pieces.append(f"(\n{condition.text}\n)")
     if view.sort_index is not None:
         pieces.append(f" ORDER BY {int(view.sort_index) + 1}{' DESC' if view.descending else ''}")
@@ -64,7 +70,7 @@ def compose_result_query(session: ReadOnlySession, view: ResultView) -> str:
 
 
 def describe_result_view(view: ResultView, columns: tuple[Column, ...]) -> str:
-    """"where product_id = 7 · sorted by unit_price descending" (empty for the plain result)."""
+    """ "where product_id = 7 · sorted by unit_price descending" (empty for the plain result)."""
     parts = []
     if view.filters:
         parts.append("where " + " and ".join(f.describe() for f in view.filters))
@@ -73,8 +79,9 @@ def describe_result_view(view: ResultView, columns: tuple[Column, ...]) -> str:
     return " · ".join(parts)
 
 
-def open_result_view(session: ReadOnlySession, view: ResultView,
-                     on_first_page: Callable[[tuple[Column, ...], Page], None] | None = None) -> QueryResult:
+def open_result_view(
+    session: ReadOnlySession, view: ResultView, on_first_page: Callable[[tuple[Column, ...], Page], None] | None = None
+) -> QueryResult:
     """The wrapped query's rows (not recorded in the history: the operator's query is)."""
     return session.open_result(compose_result_query(session, view), on_first_page)
 

@@ -53,23 +53,29 @@ class SaveOptions:
     cancel: CancelToken | None = None
 
 
-def save_view_csv(services: Services, catalog: Catalog, view: TableView, path: Path,
-                  options: SaveOptions = SaveOptions(), total_rows: int | None = None) -> SaveResult:
+def save_view_csv(
+    services: Services,
+    catalog: Catalog,
+    view: TableView,
+    path: Path,
+    options: SaveOptions = SaveOptions(),
+    total_rows: int | None = None,
+) -> SaveResult:
     """Every row of a table (or of the view's filtered rows), in the view's order."""
     with ReadOnlySession(services, purpose="save csv", statement_timeout_s=SAVE_STATEMENT_TIMEOUT_S) as session:
         query = compose_view_query(session, view, catalog.describe(view.schema, view.table))
         return _save(session, query.text, Path(path), options, total_rows)
 
 
-def save_result_csv(services: Services, result: QueryResult, path: Path,
-                    options: SaveOptions = SaveOptions()) -> SaveResult:
+def save_result_csv(
+    services: Services, result: QueryResult, path: Path, options: SaveOptions = SaveOptions()
+) -> SaveResult:
     """Every row of a query result: the query runs again, streamed (all rows, not only those on screen)."""
     with ReadOnlySession(services, purpose="save csv", statement_timeout_s=SAVE_STATEMENT_TIMEOUT_S) as session:
         return _save(session, result.text, Path(path), options, result.total_rows)
 
 
-def _save(session: ReadOnlySession, query: str, path: Path, options: SaveOptions,
-          total_rows: int | None) -> SaveResult:
+def _save(session: ReadOnlySession, query: str, path: Path, options: SaveOptions, total_rows: int | None) -> SaveResult:
     started, overwrite, progress = time.monotonic(), options.overwrite, options.progress
     target = path.expanduser().absolute()
     if not target.parent.is_dir():

@@ -50,12 +50,14 @@ DEFAULT_LOCK_TIMEOUT_S = 5.0
 MAX_OPEN_RESULTS = 4  # held cursors kept on the server (each holds its materialised rows)
 BACKWARD_COST_RATIO = 40  # a held cursor moves back 40 times slower a row than forward (measured, 1M rows)
 
-_BEGIN = ("SELECT set_config('statement_timeout', %(statement_timeout)s, false), "
-          "set_config('lock_timeout', %(lock_timeout)s, false), "
-          "set_config('standard_conforming_strings', 'on', false), "
-          "set_config('default_transaction_read_only', 'on', false); "
-          "BEGIN READ ONLY; "
-          "SELECT set_config('d2b.inspect_query', %(text)s, true); ")
+_BEGIN = (
+    "SELECT set_config('statement_timeout', %(statement_timeout)s, false), "
+    "set_config('lock_timeout', %(lock_timeout)s, false), "
+    "set_config('standard_conforming_strings', 'on', false), "
+    "set_config('default_transaction_read_only', 'on', false); "
+    "BEGIN READ ONLY; "
+    "SELECT set_config('d2b.inspect_query', %(text)s, true); "
+)
 
 
 @dataclass(frozen=True)
@@ -85,10 +87,18 @@ class QueryResult:
 class ReadOnlySession:
     """One connection of its own for the operator's queries; thread-safe, cancellable from any thread."""
 
-    def __init__(self, services: Services, *, statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S,
-                 lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S, page_size: int = PAGE_SIZE,
-                 window_pages: int = WINDOW_PAGES, history: QueryHistory | None = None, purpose: str = "query pane",
-                 max_open_results: int = MAX_OPEN_RESULTS):
+    def __init__(
+        self,
+        services: Services,
+        *,
+        statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S,
+        lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+        page_size: int = PAGE_SIZE,
+        window_pages: int = WINDOW_PAGES,
+        history: QueryHistory | None = None,
+        purpose: str = "query pane",
+        max_open_results: int = MAX_OPEN_RESULTS,
+    ):
         self._services, self._purpose = services, purpose
         self.statement_timeout_s, self.lock_timeout_s = statement_timeout_s, lock_timeout_s
         self.page_size, self.window_pages = page_size, window_pages
@@ -115,16 +125,22 @@ class ReadOnlySession:
         self._record(text, started, result.duration_s, result.total_rows, None)
         return result
 
-    def open_result(self, text: str,
-                    on_first_page: Callable[[tuple[Column, ...], Page], None] | None = None) -> QueryResult:
+    def open_result(
+        self, text: str, on_first_page: Callable[[tuple[Column, ...], Page], None] | None = None
+    ) -> QueryResult:
         """Like `run`, without the history (table views, our own composed queries)."""
         statement = parse_statement(text)
         started, clock = utc_now(), time.monotonic()
         with self._lock:
             if statement.kind == "explain":
                 columns, rows = self._explain(statement)
-                paged = PagedRows(InMemoryRows(rows), len(rows), page_size=self.page_size,
-                                  window_pages=self.window_pages, first_page=rows[:self.page_size])
+                paged = PagedRows(
+                    InMemoryRows(rows),
+                    len(rows),
+                    page_size=self.page_size,
+                    window_pages=self.window_pages,
+                    first_page=rows[: self.page_size],
+                )
                 elapsed = time.monotonic() - clock
                 return QueryResult(statement.text, "explain", columns, paged, started, elapsed, elapsed)
             return self._open_held(statement, started, clock, on_first_page)
@@ -190,8 +206,13 @@ class ReadOnlySession:
 
     # --- statements --------------------------------------------------------------------------
 
-    def _open_held(self, statement: Statement, started: datetime, clock: float,
-                   on_first_page: Callable[[tuple[Column, ...], Page], None] | None) -> QueryResult:
+    def _open_held(
+        self,
+        statement: Statement,
+        started: datetime,
+        clock: float,
+        on_first_page: Callable[[tuple[Column, ...], Page], None] | None,
+    ) -> QueryResult:
         name = f"d2b_result_{next(self._names)}"
         prefix = f"DECLARE {name} SCROLL CURSOR WITH HOLD FOR "
         with self._statement(statement, prefix) as cur:
@@ -223,11 +244,14 @@ class ReadOnlySession:
         return _StatementScope(self, statement, prefix)
 
     def _begin(self, cur: Any, statement: Statement) -> None:
-        cur.execute(_BEGIN + load_sql("inspect/confirm_one_query.sql"), {
-            "statement_timeout": f"{max(1, round(self.statement_timeout_s * 1000))}ms",
-            "lock_timeout": f"{max(1, round(self.lock_timeout_s * 1000))}ms",
-            "text": statement.text,
-        })
+        cur.execute(
+            _BEGIN + load_sql("inspect/confirm_one_query.sql"),
+            {
+                "statement_timeout": f"{max(1, round(self.statement_timeout_s * 1000))}ms",
+                "lock_timeout": f"{max(1, round(self.lock_timeout_s * 1000))}ms",
+                "text": statement.text,
+            },
+        )
 
     def _columns(self, cur: Any) -> tuple[Column, ...]:
         description = cur.description
@@ -266,8 +290,10 @@ class ReadOnlySession:
             rewind = f"MOVE ABSOLUTE 0 FROM {held.name}; " if back > start // BACKWARD_COST_RATIO else ""
             try:
                 with conn.cursor() as cur:
-                    cur.execute(f"{rewind}MOVE ABSOLUTE {int(start)} FROM {held.name}; "
-                                f"FETCH FORWARD {int(count)} FROM {held.name}")
+                    cur.execute(
+                        f"{rewind}MOVE ABSOLUTE {int(start)} FROM {held.name}; "
+                        f"FETCH FORWARD {int(count)} FROM {held.name}"
+                    )
                     rows = cur.fetchall()
                     held.position = start + len(rows)
                     return rows
@@ -301,13 +327,21 @@ class ReadOnlySession:
     def _translate(self, exc: psycopg2.Error, statement: Statement | None, prefix: str) -> D2BError:
         """Postgres' error as an operator reads it; a lost connection is dropped so the next query reconnects."""
         if isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)) and (
-                self._conn is None or self._conn.closed):
+            self._conn is None or self._conn.closed
+        ):
             self._drop_connection()
             first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
-            return QueryError(f"the connection to the warehouse was lost ({first}); open results are gone, "
-                              "the next query reconnects")
-        return server_error(exc, statement, prefix, cancelled=self._cancel_requested,
-                            statement_timeout_s=self.statement_timeout_s, lock_timeout_s=self.lock_timeout_s)
+            return QueryError(
+                f"the connection to the warehouse was lost ({first}); open results are gone, the next query reconnects"
+            )
+        return server_error(
+            exc,
+            statement,
+            prefix,
+            cancelled=self._cancel_requested,
+            statement_timeout_s=self.statement_timeout_s,
+            lock_timeout_s=self.lock_timeout_s,
+        )
 
 
 class _StatementScope:

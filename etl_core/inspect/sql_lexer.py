@@ -136,7 +136,7 @@ def _dollar_token(text: str, i: int, tokens: list[Token]) -> int:
         while j < n and _is_tag_char(text[j]):
             j += 1
         if j < n and text[j] == "$":
-            tag = text[i:j + 1]
+            tag = text[i : j + 1]
             close = text.find(tag, j + 1)
             if close < 0:
                 raise SqlTextError(f"unterminated dollar-quoted string {tag}", i)
@@ -191,7 +191,7 @@ def split_statements(text: str) -> list[Span]:
         if is_end:
             if current:
                 first = current[0]
-                first_word = text[first.start:first.end].lower() if first.kind == "word" else text[first.start]
+                first_word = text[first.start : first.end].lower() if first.kind == "word" else text[first.start]
                 spans.append(Span(first.start, current[-1].end, first_word))
             current = []
         elif token.kind != "comment":

@@ -23,8 +23,15 @@ ALLOWED = "one query (SELECT, WITH, VALUES, TABLE) or EXPLAIN"
 class QueryError(D2BError):
     """A statement failed: Postgres' message, and where in the text when Postgres says."""
 
-    def __init__(self, message: str, *, position: TextPosition | None = None, sqlstate: str | None = None,
-                 detail: str = "", hint: str = ""):
+    def __init__(
+        self,
+        message: str,
+        *,
+        position: TextPosition | None = None,
+        sqlstate: str | None = None,
+        detail: str = "",
+        hint: str = "",
+    ):
         self.message, self.position, self.sqlstate = redact(message), position, sqlstate
         self.detail, self.hint = redact(detail), redact(hint)
         where = f" (line {position.line}, column {position.column})" if position else ""
@@ -53,8 +60,10 @@ class Statement:
 def parse_statement(text: str) -> Statement:
     """The single statement of `text`, or QueryRefused / QueryError naming the place."""
     if (nul := text.find("\x00")) >= 0:
-        raise QueryError("the text holds a NUL character, which PostgreSQL does not accept; remove it",
-                         position=line_column(text, nul))
+        raise QueryError(
+            "the text holds a NUL character, which PostgreSQL does not accept; remove it",
+            position=line_column(text, nul),
+        )
     try:
         spans = split_statements(text)
     except SqlTextError as exc:
@@ -63,39 +72,58 @@ def parse_statement(text: str) -> Statement:
         raise QueryRefused("nothing to run: the text holds no statement")
     if len(spans) > 1:
         second = line_column(text, spans[1].start)
-        raise QueryRefused(f"one statement at a time: the text holds {len(spans)} statements (the second starts at "
-                           f"line {second.line}, column {second.column}); select one and run it", position=second)
+        raise QueryRefused(
+            f"one statement at a time: the text holds {len(spans)} statements (the second starts at "
+            f"line {second.line}, column {second.column}); select one and run it",
+            position=second,
+        )
     span = spans[0]
     if span.first_word == "explain":
         kind = "explain"
     elif span.first_word in QUERY_WORDS:
         kind = "query"
     else:
-        raise QueryRefused(f"read-only: {span.first_word.upper()} is refused here; this pane runs {ALLOWED} "
-                           "and can change nothing", position=line_column(text, span.start))
-    return Statement(text[span.start:span.end], span.start, kind, text)
+        raise QueryRefused(
+            f"read-only: {span.first_word.upper()} is refused here; this pane runs {ALLOWED} and can change nothing",
+            position=line_column(text, span.start),
+        )
+    return Statement(text[span.start : span.end], span.start, kind, text)
 
 
-def server_error(exc: psycopg2.Error, statement: Statement | None, prefix: str, *, cancelled: bool,
-                 statement_timeout_s: float, lock_timeout_s: float) -> D2BError:
+def server_error(
+    exc: psycopg2.Error,
+    statement: Statement | None,
+    prefix: str,
+    *,
+    cancelled: bool,
+    statement_timeout_s: float,
+    lock_timeout_s: float,
+) -> D2BError:
     """What failed, where in the operator's text (`prefix` is what we sent before it), what to do."""
     diag, code = exc.diag, exc.pgcode or ""
     message = diag.message_primary or str(exc).strip()
     if code == "57014":
         if cancelled:
             return Cancelled("query cancelled by the operator; nothing was changed")
-        return QueryError(f"stopped by the statement timeout ({statement_timeout_s:g}s); narrow the query "
-                          "(WHERE, LIMIT) or raise the timeout", sqlstate=code)
+        return QueryError(
+            f"stopped by the statement timeout ({statement_timeout_s:g}s); narrow the query "
+            "(WHERE, LIMIT) or raise the timeout",
+            sqlstate=code,
+        )
     if code == "55P03":
-        return QueryError(f"waited more than {lock_timeout_s:g}s for a table lock: a table it reads is being "
-                          "replaced (a staging load holds it until it commits); try again when the run has "
-                          "finished", sqlstate=code)
+        return QueryError(
+            f"waited more than {lock_timeout_s:g}s for a table lock: a table it reads is being "
+            "replaced (a staging load holds it until it commits); try again when the run has "
+            "finished",
+            sqlstate=code,
+        )
     refused = _refusal(code, message)
     position = _position(diag, statement, prefix)
     if refused:
         return QueryRefused(refused, position=position, sqlstate=code)
-    return QueryError(message, position=position, sqlstate=code, detail=diag.message_detail or "",
-                      hint=diag.message_hint or "")
+    return QueryError(
+        message, position=position, sqlstate=code, detail=diag.message_detail or "", hint=diag.message_hint or ""
+    )
 
 
 def _position(diag: Any, statement: Statement | None, prefix: str) -> TextPosition | None:

@@ -105,8 +105,12 @@ class ViewResult:
         self.result.close()
 
 
-def open_view(session: ReadOnlySession, catalog: Catalog, view: TableView,
-              on_first_page: Callable[[tuple[Column, ...], Page], None] | None = None) -> ViewResult:
+def open_view(
+    session: ReadOnlySession,
+    catalog: Catalog,
+    view: TableView,
+    on_first_page: Callable[[tuple[Column, ...], Page], None] | None = None,
+) -> ViewResult:
     """The view's rows, paged; a failing filter raises FilterError naming it."""
     table = catalog.describe(view.schema, view.table)
     query = compose_view_query(session, view, table)
@@ -124,8 +128,9 @@ def open_view(session: ReadOnlySession, catalog: Catalog, view: TableView,
 
 
 def compose_view_query(session: ReadOnlySession, view: TableView, table: TableDescription) -> ViewQuery:
-    pieces = [session.render(sql.SQL("SELECT * FROM {}.{}").format(sql.Identifier(table.schema),
-                                                                    sql.Identifier(table.table)))]
+    pieces = [
+        session.render(sql.SQL("SELECT * FROM {}.{}").format(sql.Identifier(table.schema), sql.Identifier(table.table)))
+    ]
     conditions: list[tuple[int, int]] = []
     for index, condition in enumerate(view.filters):
         pieces.append(" WHERE " if index == 0 else " AND ")
@@ -162,21 +167,26 @@ def order_by(view: TableView, table: TableDescription) -> tuple[sql.Composable |
     terms += [(name, False) for name in rest]
     if rest:
         every = "all columns" if view.sort is None else "the other columns"
-        notes.append(f"{', '.join(rest)} (primary key)" if key else
-                     f"{every} ({', '.join(rest)}): the table has no primary key")
+        notes.append(
+            f"{', '.join(rest)} (primary key)" if key else f"{every} ({', '.join(rest)}): the table has no primary key"
+        )
     if not terms:
         return None, ""
-    return (sql.SQL(", ").join(sql.SQL("{} DESC" if descending else "{} ASC").format(sql.Identifier(name))
-                               for name, descending in terms),
-            "ordered by " + ", then ".join(notes))
+    return (
+        sql.SQL(", ").join(
+            sql.SQL("{} DESC" if descending else "{} ASC").format(sql.Identifier(name)) for name, descending in terms
+        ),
+        "ordered by " + ", then ".join(notes),
+    )
 
 
 def _check_condition(condition: Condition, index: int) -> None:
     try:
         check_expression(condition.text)
     except SqlTextError as exc:
-        raise FilterError(f"condition {condition.describe()}: {exc}", index,
-                          position=line_column(condition.text, exc.offset)) from None
+        raise FilterError(
+            f"condition {condition.describe()}: {exc}", index, position=line_column(condition.text, exc.offset)
+        ) from None
 
 
 def _in_filter(exc: QueryError, view: TableView, query: ViewQuery) -> QueryError:
@@ -189,10 +199,16 @@ def _in_filter(exc: QueryError, view: TableView, query: ViewQuery) -> QueryError
             assert isinstance(condition, Condition)  # query.conditions only lists typed conditions
             text = condition.text
             if start <= exc.position.offset <= start + len(text):
-                return FilterError(f"condition {condition.describe()}: {exc.message}", index,
-                                   position=line_column(text, exc.position.offset - start), sqlstate=exc.sqlstate,
-                                   detail=exc.detail, hint=exc.hint)
+                return FilterError(
+                    f"condition {condition.describe()}: {exc.message}",
+                    index,
+                    position=line_column(text, exc.position.offset - start),
+                    sqlstate=exc.sqlstate,
+                    detail=exc.detail,
+                    hint=exc.hint,
+                )
     if isinstance(exc, FilterError) or not view.filters:
         return exc
-    return QueryError(f"{exc.message} (in the view {query.filter_note})", sqlstate=exc.sqlstate,
-                      detail=exc.detail, hint=exc.hint)
+    return QueryError(
+        f"{exc.message} (in the view {query.filter_note})", sqlstate=exc.sqlstate, detail=exc.detail, hint=exc.hint
+    )

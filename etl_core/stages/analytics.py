@@ -36,19 +36,29 @@ class TableRow:
 
 def analytics_parameters(ctx: StageContext) -> dict:
     pipeline = ctx.config.pipeline
-    return {"ingestion_date": pipeline.ingestion_date, "as_of_date": pipeline.as_of_date,
-            "best_product_by": pipeline.best_product_by}
+    return {
+        "ingestion_date": pipeline.ingestion_date,
+        "as_of_date": pipeline.as_of_date,
+        "best_product_by": pipeline.best_product_by,
+    }
 
 
 def run_analytics(ctx: StageContext) -> StageOutput:
     ctx = ctx.for_threads()
     progress = TablesProgress(ctx)
-    computed = run_together([partial(compute_row, ctx, table, progress) for table in ANALYTICS_TABLES],
-                            ctx.cancel, "analytics")
+    computed = run_together(
+        [partial(compute_row, ctx, table, progress) for table in ANALYTICS_TABLES], ctx.cancel, "analytics"
+    )
     checks: list[CheckOutcome] = []
     schema = ctx.config.analytics_schema
-    publish(ctx.services, f"the analytics rows of {schema}", [f"{schema}.{t}" for t in ANALYTICS_TABLES],
-            partial(_write_rows, ctx, computed, checks), ctx.cancel, ctx.warn)
+    publish(
+        ctx.services,
+        f"the analytics rows of {schema}",
+        [f"{schema}.{t}" for t in ANALYTICS_TABLES],
+        partial(_write_rows, ctx, computed, checks),
+        ctx.cancel,
+        ctx.warn,
+    )
     ctx.progress(len(ANALYTICS_TABLES), len(ANALYTICS_TABLES), "tables", "done", force=True)
     output = StageOutput(checks=checks)
     for result in computed:  # logged here, in table order, whatever order the threads finished in
@@ -74,19 +84,24 @@ class TablesProgress:
 
 def compute_row(ctx: StageContext, table: str, progress: TablesProgress, cancel: CancelToken) -> TableRow:
     """The run's row of one analytics table, computed by a read-only query."""
-    with job_connection(ctx.services, "analytics", cancel, f"computing {ctx.config.analytics_schema}.{table}"
-                        ) as (_conn, cur):
+    with job_connection(ctx.services, "analytics", cancel, f"computing {ctx.config.analytics_schema}.{table}") as (
+        _conn,
+        cur,
+    ):
         progress.update(table, finished=False)
         try:
             cur.execute("SET TRANSACTION READ ONLY")
             cur.execute(render_sql(f"analytics/{table}.sql", **ctx.config.sql_schemas), analytics_parameters(ctx))
             found = cur.fetchone()
         except psycopg2.errors.UndefinedTable as exc:
-            raise StageError(f"{table}: {exc.diag.message_primary}; run the prepare and staging stages "
-                             f"first, and check that [warehouse] dims_schema has the dimension tables") from None
+            raise StageError(
+                f"{table}: {exc.diag.message_primary}; run the prepare and staging stages "
+                f"first, and check that [warehouse] dims_schema has the dimension tables"
+            ) from None
         except psycopg2.Error as exc:
             raise warehouse_disk_full(exc, ctx.services) or StageError(
-                f"{table}: {(exc.diag.message_primary or str(exc)).strip()}") from None
+                f"{table}: {(exc.diag.message_primary or str(exc)).strip()}"
+            ) from None
         row = dict(zip(column_names(cur), found, strict=True)) if found else None
     progress.update(table, finished=True)
     return TableRow(table, row)
@@ -97,12 +112,20 @@ def _write_rows(ctx: StageContext, computed: list[TableRow], checks: list[CheckO
     schema = safe_identifier(ctx.config.analytics_schema)
     for result in computed:
         table = safe_identifier(result.table)
-        cur.execute(sql.SQL("DELETE FROM {}.{} WHERE ingestion_date = %s").format(schema, table),
-                    (ctx.config.pipeline.ingestion_date,))
+        cur.execute(
+            sql.SQL("DELETE FROM {}.{} WHERE ingestion_date = %s").format(schema, table),
+            (ctx.config.pipeline.ingestion_date,),
+        )
         if result.row is not None:
-            cur.execute(sql.SQL("INSERT INTO {}.{} ({}) VALUES ({})").format(
-                schema, table, sql.SQL(", ").join(safe_identifier(c) for c in result.row),
-                sql.SQL(", ").join(sql.Placeholder() for _ in result.row)), list(result.row.values()))
+            cur.execute(
+                sql.SQL("INSERT INTO {}.{} ({}) VALUES ({})").format(
+                    schema,
+                    table,
+                    sql.SQL(", ").join(safe_identifier(c) for c in result.row),
+                    sql.SQL(", ").join(sql.Placeholder() for _ in result.row),
+                ),
+                list(result.row.values()),
+            )
     checks[:] = run_checks(cur, ctx.config, ANALYTICS_CHECKS)
     if blocking := blocking_failures(checks):
         raise StageError(f"analytics checks failed: {blocking}")

@@ -63,7 +63,8 @@ def export_query(cur: Any, schema: str, table: str) -> sql.Composed:
         else:
             select.append(ident)
     return sql.SQL("SELECT {} FROM {}.{} ORDER BY ingestion_date").format(
-        sql.SQL(", ").join(select), safe_identifier(schema), safe_identifier(table))
+        sql.SQL(", ").join(select), safe_identifier(schema), safe_identifier(table)
+    )
 
 
 def run_export(ctx: StageContext) -> StageOutput:
@@ -91,8 +92,10 @@ def run_export(ctx: StageContext) -> StageOutput:
                     rows, size = export_table(ctx, cur, target)
                 output.rows += rows
                 output.details[target.table] = {"uri": target.uri, "key": target.key, "rows": rows, "bytes": size}
-                ctx.log(f"exported {config.analytics_schema}.{target.table} ({rows} rows, {size:,} bytes) "
-                        f"to {target.uri}{by}")
+                ctx.log(
+                    f"exported {config.analytics_schema}.{target.table} ({rows} rows, {size:,} bytes) "
+                    f"to {target.uri}{by}"
+                )
             ctx.progress(len(targets), len(targets), "tables", "done", force=True)
     finally:
         conn.close()
@@ -117,9 +120,11 @@ def export_table(ctx: StageContext, cur: Any, target: ExportTarget) -> tuple[int
         if isinstance(exc, (ClientError, BotoCoreError)):
             raise _s3_write_error(exc, ctx.services.s3_label, target.uri, ctx.config.timeouts.s3_read_s) from None
         if isinstance(exc, psycopg2.Error) and (cur.connection.closed or "no message from the libpq" in str(exc)):
-            raise StageError(f"the warehouse connection was lost while exporting {target.table} to {target.uri}; "
-                             "the upload was aborted, so no partial object is at the key and the analytics tables "
-                             "are unchanged; run the export stage again when the warehouse is back") from None
+            raise StageError(
+                f"the warehouse connection was lost while exporting {target.table} to {target.uri}; "
+                "the upload was aborted, so no partial object is at the key and the analytics tables "
+                "are unchanged; run the export stage again when the warehouse is back"
+            ) from None
         raise
     return cur.rowcount, writer.bytes_written
 
@@ -142,12 +147,17 @@ def _s3_write_error(exc: Exception, endpoint_label: str, where: str, read_timeou
     if full := s3_disk_full(exc, endpoint_label, where):
         return full
     if isinstance(exc, (ReadTimeoutError, ConnectTimeoutError)):
-        return Stalled(f"no answer from S3 endpoint {endpoint_label} for {read_timeout_s:g}s while writing {where}; "
-                       "no partial object was left at the key; the analytics tables are unchanged. Check S3 and "
-                       "the network, then resume")
+        return Stalled(
+            f"no answer from S3 endpoint {endpoint_label} for {read_timeout_s:g}s while writing {where}; "
+            "no partial object was left at the key; the analytics tables are unchanged. Check S3 and "
+            "the network, then resume"
+        )
     code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else exc.__class__.__name__
-    hint = {"NoSuchBucket": "the export bucket does not exist; create it or set [export] bucket",
-            "AccessDenied": "the credentials may not write there; check the bucket policy or [export] bucket",
-            }.get(code, "check S3 and retry the export stage")
-    return StageError(f"could not write {where} ({code}): {hint}. No partial object was left at the key; "
-                      "the analytics tables are unchanged")
+    hint = {
+        "NoSuchBucket": "the export bucket does not exist; create it or set [export] bucket",
+        "AccessDenied": "the credentials may not write there; check the bucket policy or [export] bucket",
+    }.get(code, "check S3 and retry the export stage")
+    return StageError(
+        f"could not write {where} ({code}): {hint}. No partial object was left at the key; "
+        "the analytics tables are unchanged"
+    )

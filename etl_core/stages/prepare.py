@@ -38,8 +38,10 @@ def run_prepare(ctx: StageContext) -> StageOutput:
                 new_tables.append(f"{config.staging_schema}.{source.table}")
         cur.execute(render_sql("ddl/analytics_tables.sql", analytics=config.analytics_schema))
         if not schema_exists(cur, config.warehouse.dims_schema):
-            ctx.warn(f"dimension schema {config.warehouse.dims_schema} does not exist; "
-                     "the analytics stage needs its dim_dates and dim_products tables")
+            ctx.warn(
+                f"dimension schema {config.warehouse.dims_schema} does not exist; "
+                "the analytics stage needs its dim_dates and dim_products tables"
+            )
     for table in new_tables:
         ctx.log(f"created table {table}")
     output.details = {"schemas_created": created, "tables_created": new_tables}

@@ -25,8 +25,14 @@ ATTEMPTS = 3
 RETRY_DELAY_S = 1.0
 
 
-def publish(services: Services, what: str, tables: Sequence[str], work: Callable[[Any], None],
-            cancel: CancelToken, warn: Callable[[str], None]) -> None:
+def publish(
+    services: Services,
+    what: str,
+    tables: Sequence[str],
+    work: Callable[[Any], None],
+    cancel: CancelToken,
+    warn: Callable[[str], None],
+) -> None:
     """Run `work(cursor)` in one transaction with a bounded lock wait; `tables` ("schema.table") are the
     ones whose lock holders are named when the locks are not granted."""
     lock_wait_s = services.config.timeouts.lock_wait_s
@@ -41,14 +47,15 @@ def publish(services: Services, what: str, tables: Sequence[str], work: Callable
             pass
         finally:
             conn.close()
-        waited = (f"publishing {what} waited {lock_wait_s:g}s for its locks, held by "
-                  f"{lock_holders(services, tables)}")
+        waited = f"publishing {what} waited {lock_wait_s:g}s for its locks, held by {lock_holders(services, tables)}"
         if cancel.cancelled:
             raise Cancelled("cancelled by the operator")
         if attempt == ATTEMPTS:
-            raise StageError(f"{waited}; gave up after {ATTEMPTS} attempts: nothing was published and the previous "
-                             "data is unchanged. Ask that session to finish (or end it with "
-                             "pg_terminate_backend(pid)), then resume")
+            raise StageError(
+                f"{waited}; gave up after {ATTEMPTS} attempts: nothing was published and the previous "
+                "data is unchanged. Ask that session to finish (or end it with "
+                "pg_terminate_backend(pid)), then resume"
+            )
         warn(f"{waited}; retrying in {RETRY_DELAY_S:g}s (attempt {attempt + 1} of {ATTEMPTS})")
         if cancel.wait(RETRY_DELAY_S):
             raise Cancelled("cancelled by the operator")
@@ -68,4 +75,5 @@ def lock_holders(services: Services, tables: Sequence[str]) -> str:
         f"pid {pid} (application {application!r}, user {user}, {state}"
         + (f", in a transaction since {since:%Y-%m-%d %H:%M:%S %Z}" if since else "")
         + f", holding {modes})"
-        for pid, application, user, state, since, modes in holders)
+        for pid, application, user, state, since, modes in holders
+    )

@@ -35,12 +35,15 @@ def _split_export(ctx: StageContext, target: ExportTarget, keys: list[str]) -> S
     client = ctx.services.s3()
     try:
         for key in keys:
-            call_interruptibly(ctx.cancel, partial(client.delete_object, Bucket=target.bucket, Key=key),
-                               "s3-delete-part")
+            call_interruptibly(
+                ctx.cancel, partial(client.delete_object, Bucket=target.bucket, Key=key), "s3-delete-part"
+            )
         outcome = "they were deleted"
     except (BotoCoreError, ClientError) as exc:
         outcome = f"they could not all be deleted ({exc.__class__.__name__}: {exc}): delete them by hand"
     names = ", ".join(f"s3://{target.bucket}/{key}" for key in keys)
-    return StageError(f"the warehouse split the export of {target.table} into {len(keys)} files ({names}), a "
-                      f"layout client mode never writes (one object per table at {target.uri}); {outcome}. The "
-                      'analytics tables are unchanged. Export this table with [warehouse] transfer = "client"')
+    return StageError(
+        f"the warehouse split the export of {target.table} into {len(keys)} files ({names}), a "
+        f"layout client mode never writes (one object per table at {target.uri}); {outcome}. The "
+        'analytics tables are unchanged. Export this table with [warehouse] transfer = "client"'
+    )

@@ -18,8 +18,9 @@ T = TypeVar("T")
 
 
 @contextmanager
-def job_connection(services: Services, purpose: str, cancel: CancelToken,
-                   activity: str) -> Iterator[tuple[GuardedConnection, Any]]:
+def job_connection(
+    services: Services, purpose: str, cancel: CancelToken, activity: str
+) -> Iterator[tuple[GuardedConnection, Any]]:
     """(connection, cursor) for one job; `cancel` stops its running call. Closed on the way out, which
     rolls back whatever the job did not commit."""
     conn = services.connect(purpose=purpose, cancel=cancel, activity=activity)

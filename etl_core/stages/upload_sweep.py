@@ -37,10 +37,13 @@ def sweep_incomplete_uploads(ctx: StageContext, targets: Sequence[ExportTarget])
     for target in targets:
         try:
             aborted = call_interruptibly(
-                ctx.cancel, partial(abort_incomplete_uploads, client, target.bucket, target.key), "s3-sweep")
+                ctx.cancel, partial(abort_incomplete_uploads, client, target.bucket, target.key), "s3-sweep"
+            )
         except (ClientError, BotoCoreError) as exc:
-            ctx.warn(f"could not clean up incomplete uploads of {target.uri} ({_reason(exc)}); this is only "
-                     "housekeeping: the export goes on")
+            ctx.warn(
+                f"could not clean up incomplete uploads of {target.uri} ({_reason(exc)}); this is only "
+                "housekeeping: the export goes on"
+            )
             return  # the same refusal would come for every key
         if aborted:
             ctx.warn(f"aborted {aborted} incomplete upload(s) of {target.uri} left by an earlier run")

@@ -33,8 +33,9 @@ def make_aws_s3_database(pg15: Pg15Server, s3_endpoint: str) -> Callable[..., st
     """make(extension=True, s3_endpoint=<the session's moto server>) -> the new database's DSN."""
 
     def make(*, extension: bool = True, s3_endpoint: str | None = s3_endpoint) -> str:
-        return pg15.create_database(f"aws_s3_{os.getpid()}_{next(_databases)}", s3_endpoint=s3_endpoint,
-                                    extension=extension)
+        return pg15.create_database(
+            f"aws_s3_{os.getpid()}_{next(_databases)}", s3_endpoint=s3_endpoint, extension=extension
+        )
 
     return make
 

@@ -33,10 +33,14 @@ REGION, BUCKET = "eu-central-1", "strict-dates-bench"
 ISO = r"VALUE ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'"
 DOMAINS = {"iso_regex": ISO, "iso_regex_cast": f"VALUE IS NULL OR ({ISO} AND VALUE::date IS NOT NULL)"}
 FILES = {
-    "orders": (["order_id", "customer_id", "order_date", "product_id", "unit_price", "quantity", "total_price"],
-               {"order_date": "order_date_in_range"}),
-    "shipment_deliveries": (["shipment_id", "order_id", "shipment_date", "delivery_date"],
-                            {"shipment_date": "shipment_date_in_range", "delivery_date": "delivery_date_in_range"}),
+    "orders": (
+        ["order_id", "customer_id", "order_date", "product_id", "unit_price", "quantity", "total_price"],
+        {"order_date": "order_date_in_range"},
+    ),
+    "shipment_deliveries": (
+        ["shipment_id", "order_id", "shipment_date", "delivery_date"],
+        {"shipment_date": "shipment_date_in_range", "delivery_date": "delivery_date_in_range"},
+    ),
 }
 
 
@@ -48,11 +52,15 @@ def import_both(cur, conn, variant: str) -> float:
         saved = []
         if variant != "plain":
             for column, constraint in dates.items():
-                cur.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s "
-                            "AND conrelid = %s::regclass", (constraint, f"s.{table}"))
+                cur.execute(
+                    "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s "
+                    "AND conrelid = %s::regclass",
+                    (constraint, f"s.{table}"),
+                )
                 saved.append((constraint, cur.fetchone()[0]))
-                cur.execute(f"ALTER TABLE s.{table} DROP CONSTRAINT {constraint}, "
-                            f"ALTER COLUMN {column} TYPE s.{variant}")
+                cur.execute(
+                    f"ALTER TABLE s.{table} DROP CONSTRAINT {constraint}, ALTER COLUMN {column} TYPE s.{variant}"
+                )
         conn.commit()
         started = time.perf_counter()
         import_object(cur, "s", table, columns, BUCKET, f"p/{table}.csv", REGION)
@@ -67,8 +75,9 @@ def import_both(cur, conn, variant: str) -> float:
 def main() -> None:
     scale = float(sys.argv[1]) if len(sys.argv) > 1 else 10
     repetitions = int(sys.argv[2]) if len(sys.argv) > 2 else 7
-    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": REGION})
+    os.environ.update(
+        {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}
+    )
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     host, port = moto.get_host_and_port()
@@ -91,8 +100,10 @@ def main() -> None:
         plain = statistics.median(results["plain"])
         for variant, seconds in results.items():
             median = statistics.median(seconds)
-            print(f"{variant:<15} median {median:.3f}s ({median / plain - 1:+.0%})  runs "
-                  + " ".join(f"{s:.2f}" for s in seconds))
+            print(
+                f"{variant:<15} median {median:.3f}s ({median / plain - 1:+.0%})  runs "
+                + " ".join(f"{s:.2f}" for s in seconds)
+            )
         conn.close()
     finally:
         server.stop()

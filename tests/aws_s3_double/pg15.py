@@ -62,8 +62,11 @@ class Pg15Server:
             with conn.cursor() as cur:
                 cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
                 if s3_endpoint is not None:
-                    cur.execute(sql.SQL("ALTER DATABASE {} SET d2b_test_double.s3_endpoint = {}").format(
-                        sql.Identifier(name), sql.Literal(s3_endpoint)))
+                    cur.execute(
+                        sql.SQL("ALTER DATABASE {} SET d2b_test_double.s3_endpoint = {}").format(
+                            sql.Identifier(name), sql.Literal(s3_endpoint)
+                        )
+                    )
         finally:
             conn.close()
         if extension:
@@ -76,8 +79,9 @@ class Pg15Server:
         return self.dsn(name)
 
     def stop(self) -> None:
-        _run_as_postgres([str(self._bin / "pg_ctl"), "stop", "-D", str(self.root / "data"), "-m", "fast", "-w"],
-                         check=False)
+        _run_as_postgres(
+            [str(self._bin / "pg_ctl"), "stop", "-D", str(self.root / "data"), "-m", "fast", "-w"], check=False
+        )
         shutil.rmtree(self.root, ignore_errors=True)
 
     @property
@@ -92,16 +96,44 @@ def start_pg15() -> Pg15Server:
         _lay_out_installation(root)
         (root / "tmp").mkdir()
         _chown_to_postgres(root)
-        _run_as_postgres([str(DEBIAN_BIN / "initdb"), "-D", str(root / "data"), "-U", "postgres", "-A", "trust",
-                          "-E", "UTF8", "--no-locale", "--no-sync"])
+        _run_as_postgres(
+            [
+                str(DEBIAN_BIN / "initdb"),
+                "-D",
+                str(root / "data"),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-sync",
+            ]
+        )
         for attempt in range(3):  # a free port can be taken between asking and listening
             port = _free_port()
-            options = (f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root} "
-                       "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+            options = (
+                f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root} "
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            )
             started = _run_as_postgres(
-                [str(root / "lib/postgresql/15/bin/pg_ctl"), "start", "-D", str(root / "data"), "-w", "-t", "60",
-                 "-l", str(root / "server.log"), "-o", options],
-                check=False, env={"TMPDIR": str(root / "tmp")})
+                [
+                    str(root / "lib/postgresql/15/bin/pg_ctl"),
+                    "start",
+                    "-D",
+                    str(root / "data"),
+                    "-w",
+                    "-t",
+                    "60",
+                    "-l",
+                    str(root / "server.log"),
+                    "-o",
+                    options,
+                ],
+                check=False,
+                env={"TMPDIR": str(root / "tmp")},
+            )
             if started.returncode == 0:
                 return Pg15Server(root, port)
             time.sleep(0.2 * (attempt + 1))
@@ -149,15 +181,21 @@ def _chown_to_postgres(root: Path) -> None:
         subprocess.run(["chown", "-R", "-h", "postgres:postgres", str(root)], check=True)
 
 
-def _run_as_postgres(command: list[str], *, check: bool = True,
-                     env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _run_as_postgres(
+    command: list[str], *, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run a server program as the postgres OS user when we are root (PostgreSQL refuses root)."""
     environment = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **(env or {})}
-    prefix = ["runuser", "-u", "postgres", "--", "env", *(f"{k}={v}" for k, v in environment.items())] \
-        if _is_root() else []
-    result = subprocess.run(prefix + command, capture_output=True, text=True, check=False,
-                            env=None if _is_root() else {**os.environ, **environment})
+    prefix = (
+        ["runuser", "-u", "postgres", "--", "env", *(f"{k}={v}" for k, v in environment.items())] if _is_root() else []
+    )
+    result = subprocess.run(
+        prefix + command,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=None if _is_root() else {**os.environ, **environment},
+    )
     if check and result.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed: {result.stderr.strip() or result.stdout.strip()}")
     return result
-

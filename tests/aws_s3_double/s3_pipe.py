@@ -73,10 +73,15 @@ def _client(env: os._Environ[str]) -> Any:
     import boto3
     from botocore.config import Config
 
-    config = Config(connect_timeout=10, read_timeout=int(env.get("D2B_DOUBLE_READ_TIMEOUT_S", "60")),
-                    retries={"max_attempts": 1}, s3={"addressing_style": "path"})
-    return boto3.client("s3", endpoint_url=env["D2B_DOUBLE_ENDPOINT"], region_name=env["D2B_DOUBLE_REGION"],
-                        config=config)
+    config = Config(
+        connect_timeout=10,
+        read_timeout=int(env.get("D2B_DOUBLE_READ_TIMEOUT_S", "60")),
+        retries={"max_attempts": 1},
+        s3={"addressing_style": "path"},
+    )
+    return boto3.client(
+        "s3", endpoint_url=env["D2B_DOUBLE_ENDPOINT"], region_name=env["D2B_DOUBLE_REGION"], config=config
+    )
 
 
 def _get(client: Any, bucket: str, key: str, pipe: Any) -> dict[str, Any]:
@@ -156,8 +161,9 @@ class _ObjectWriter:
             return
         if self._buffer or not self._parts:
             self._upload_part(bytes(self._buffer))
-        self.client.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id,
-                                              MultipartUpload={"Parts": self._parts})
+        self.client.complete_multipart_upload(
+            Bucket=self.bucket, Key=self.key, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts}
+        )
 
     def abort(self) -> None:
         if self._upload_id is not None:
@@ -168,8 +174,9 @@ class _ObjectWriter:
         if self._upload_id is None:
             self._upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=self.key)["UploadId"]
         number = len(self._parts) + 1
-        etag = self.client.upload_part(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id,
-                                       PartNumber=number, Body=data)["ETag"]
+        etag = self.client.upload_part(
+            Bucket=self.bucket, Key=self.key, UploadId=self._upload_id, PartNumber=number, Body=data
+        )["ETag"]
         self._parts.append({"PartNumber": number, "ETag": etag})
 
 
@@ -179,8 +186,10 @@ def _describe(exc: Exception, bucket: str, key: str, direction: str) -> str:
     if isinstance(response, dict):
         error = response.get("Error", {})
         status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
-        return (f"could not {action} s3://{bucket}/{key}: HTTP {status} {error.get('Code', '')} "
-                f"{error.get('Message', '')}".strip())
+        return (
+            f"could not {action} s3://{bucket}/{key}: HTTP {status} {error.get('Code', '')} "
+            f"{error.get('Message', '')}".strip()
+        )
     return f"could not {action} s3://{bucket}/{key}: {exc.__class__.__name__}: {exc}"
 
 

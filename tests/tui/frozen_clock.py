@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from tui.clock import Clock
 
 _VOLATILE = [
-    (re.compile(r"\b\d+(?:\.\d+)?s\b"), "#.##s"),                 # durations inside core messages
-    (re.compile(r"(127\.0\.0\.1|localhost):\d+"), r"\1:PORT"),      # ports of the test servers
-    (re.compile(r"(host=|/)(tmp|var)/[^\s;,)]*"), r"\1TMP"),        # temporary folders
+    (re.compile(r"\b\d+(?:\.\d+)?s\b"), "#.##s"),  # durations inside core messages
+    (re.compile(r"(127\.0\.0\.1|localhost):\d+"), r"\1:PORT"),  # ports of the test servers
+    (re.compile(r"(host=|/)(tmp|var)/[^\s;,)]*"), r"\1TMP"),  # temporary folders
     (re.compile(r"\bpid \d+"), "pid N"),
 ]
 

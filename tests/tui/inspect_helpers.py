@@ -68,8 +68,12 @@ def screen_text_of(app: ConsoleApp) -> str:
 async def preview_table(pilot, app: ConsoleApp, schema: str, table: str) -> ResultsViewer:
     """Enter on `schema.table` in the warehouse tree; the data preview once it has opened."""
     tree = app.main.warehouse
-    node = next(t for s in tree.root.children for t in s.children
-                if t.data is not None and (t.data.schema, t.data.table) == (schema, table))
+    node = next(
+        t
+        for s in tree.root.children
+        for t in s.children
+        if t.data is not None and (t.data.schema, t.data.table) == (schema, table)
+    )
     tree.focus()
     tree.move_cursor(node)
     await pilot.press("enter")
@@ -99,6 +103,10 @@ async def reloaded(pilot, viewer: ResultsViewer, *keys: str) -> None:
     generation = viewer.generation
     for key in keys:
         await pilot.press(key)
-    await wait_until(pilot, lambda: viewer.generation > generation and (viewer.opened is not None or viewer.error),
-                     what="the reloaded result", timeout=60)
+    await wait_until(
+        pilot,
+        lambda: viewer.generation > generation and (viewer.opened is not None or viewer.error),
+        what="the reloaded result",
+        timeout=60,
+    )
     await settle(pilot)

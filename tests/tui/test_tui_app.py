@@ -43,14 +43,21 @@ async def test_help_and_palette_list_every_action(env):
         console.print(app.screen.query_one("#help-table").content)
         lines = console.export_text().splitlines()
         for spec in ACTIONS:  # one line per action: its key, label and description
-            assert any(line.split()[:1] == [spec.display_key.split()[0]] and spec.label in line
-                       and spec.description[:40] in line for line in lines), spec
+            assert any(
+                line.split()[:1] == [spec.display_key.split()[0]]
+                and spec.label in line
+                and spec.description[:40] in line
+                for line in lines
+            ), spec
         await pilot.press("escape")
 
         provider = ActionsProvider(app.screen)
         titles = [hit.text async for hit in provider.discover()]
-        expected = [f"{a.label} ({a.display_key})" for a in ACTIONS
-                    if a.name not in WIDGET_ACTIONS and a.name != "command_palette"]
+        expected = [
+            f"{a.label} ({a.display_key})"
+            for a in ACTIONS
+            if a.name not in WIDGET_ACTIONS and a.name != "command_palette"
+        ]
         assert titles == expected and "History (h)" in titles and "Run all (r)" in titles
 
         # the palette runs an action: Ctrl+P, type, Enter
@@ -127,11 +134,18 @@ async def test_a_password_never_reaches_the_screen_log_or_notifications(env, pg_
         await settle(pilot)
         await pilot.press("r")
         runs = app.main.controller
-        await wait_until(pilot, lambda: not runs.running and runs.views["staging"].status == "failed",
-                         what="the staging stage to fail")
+        await wait_until(
+            pilot,
+            lambda: not runs.running and runs.views["staging"].status == "failed",
+            what="the staging stage to fail",
+        )
         await settle(pilot)
-        shown = [app.export_screenshot(), app.sub_title, *(line.message for line in app.main.log_view.kept),
-                 *(n.message for n in app._notifications)]
+        shown = [
+            app.export_screenshot(),
+            app.sub_title,
+            *(line.message for line in app.main.log_view.kept),
+            *(n.message for n in app._notifications),
+        ]
         await pilot.press("h")  # the history screen shows the run's errors
         await settle(pilot)
         shown.append(app.export_screenshot())

@@ -21,8 +21,11 @@ async def test_browse_lake_and_warehouse_and_preview(env):
         prefix.expand()
         await settle(pilot)
         objects = {c.data.key: c for c in prefix.children}
-        assert set(objects) == {"orders_data/orders.csv", "orders_data/reviews.csv",
-                                "orders_data/shipment_deliveries.csv"}
+        assert set(objects) == {
+            "orders_data/orders.csv",
+            "orders_data/reviews.csv",
+            "orders_data/shipment_deliveries.csv",
+        }
         orders = objects["orders_data/orders.csv"]
         assert "152 B" in orders.label.plain and orders.data.last_modified is not None
         # Enter on an object previews its first rows
@@ -50,8 +53,7 @@ async def test_browse_lake_and_warehouse_and_preview(env):
         schemas = [c.data.schema for c in app.main.warehouse.root.children]
         assert schemas == [f"{env.user_id}_staging", f"{env.user_id}_analytics", env.dims_schema]
         # Enter on a table: first rows with "showing N of M"
-        node = next(t for s in app.main.warehouse.root.children for t in s.children
-                    if t.data.table == "dim_customers")
+        node = next(t for s in app.main.warehouse.root.children for t in s.children if t.data.table == "dim_customers")
         app.main.warehouse.focus()
         app.main.warehouse.move_cursor(node)
         await pilot.press("enter")

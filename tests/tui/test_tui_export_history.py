@@ -26,8 +26,12 @@ async def test_r_stops_at_the_export_preview_esc_records_the_export_cancelled(en
         await settle(pilot)
         screen = await _at_preview(pilot, "r")
         # the run waits: prepare, staging, analytics done; export waits for the operator's word
-        assert statuses(app) == {"prepare": "succeeded", "staging": "succeeded", "analytics": "succeeded",
-                                 "export": "confirming"}
+        assert statuses(app) == {
+            "prepare": "succeeded",
+            "staging": "succeeded",
+            "analytics": "succeeded",
+            "export": "confirming",
+        }
         assert app.main.pipeline_rows()["export"][1] == "? confirm?"
         assert [p.table for p in screen.previews] == TABLES
         assert screen.query_one("#export-tabs", TabbedContent).tab_count == 3
@@ -48,8 +52,10 @@ async def test_r_stops_at_the_export_preview_esc_records_the_export_cancelled(en
         assert summary.stages[-1].status == "cancelled" and "export preview" in (summary.stages[-1].error or "")
         assert statuses(app)["export"] == "cancelled"
         assert any("export cancelled at the preview" in m for m in app.main.log_view.visible_messages())
-        recorded = env.query(f'SELECT stage, status FROM "{env.user_id}_staging".console_stage_runs '
-                             "WHERE run_id = %s ORDER BY stage", (summary.run_id,))
+        recorded = env.query(
+            f'SELECT stage, status FROM "{env.user_id}_staging".console_stage_runs WHERE run_id = %s ORDER BY stage',
+            (summary.run_id,),
+        )
         assert ("export", "cancelled") in recorded and ("analytics", "succeeded") in recorded
 
 
@@ -100,8 +106,12 @@ async def test_e_before_the_first_run_says_there_is_nothing_to_export(env):
         await settle(pilot)
         assert not isinstance(app.screen, ExportPreviewScreen)
         said = [n.message for n in app._notifications]
-        assert any(m.startswith("nothing to export yet: ") and f"{env.user_id}_analytics.agg_public_holiday" in m
-                   and "r runs every stage" in m for m in said), said
+        assert any(
+            m.startswith("nothing to export yet: ")
+            and f"{env.user_id}_analytics.agg_public_holiday" in m
+            and "r runs every stage" in m
+            for m in said
+        ), said
         assert not any("UndefinedTable" in m or "does not exist\n" in m for m in said)
         await pilot.press("t")  # no runs at all: retry and resume say so
         await settle(pilot)
@@ -113,8 +123,10 @@ async def test_e_before_the_first_run_says_there_is_nothing_to_export(env):
 
 
 async def test_history_lists_runs_and_their_stages(env):
-    env.put("orders.csv", "order_id,customer_id,order_date,product_id,unit_price,quantity,total_price\n"
-                          "1,1,not-a-date,1,100,2,200\n")
+    env.put(
+        "orders.csv",
+        "order_id,customer_id,order_date,product_id,unit_price,quantity,total_price\n1,1,not-a-date,1,100,2,200\n",
+    )
     app = make_app(env)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

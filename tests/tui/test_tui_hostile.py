@@ -67,8 +67,10 @@ async def test_markup_in_keys_headers_and_cells_is_shown_literally(env):
         viewer = await preview_key(pilot, app, "orders_data/hostile.csv")
         assert isinstance(viewer, ResultsViewer)
         assert [c.name for c in viewer.grid.columns] == ["id", "[red]name", "note"]
-        assert [viewer.grid.row(i) for i in range(2)] == [("1", "[/x]", "[link=https://example.com]click[/link]"),
-                                                          ("2", "[red]hello", "[bold]b[/]")]
+        assert [viewer.grid.row(i) for i in range(2)] == [
+            ("1", "[/x]", "[link=https://example.com]click[/link]"),
+            ("2", "[red]hello", "[bold]b[/]"),
+        ]
         shown = screen_text(app)
         for text in ("[red]name", "[red]hello", "[/x]", "[bold]b[/]", "[link=https://example.com]click"):
             assert text in shown, (text, shown)
@@ -100,11 +102,15 @@ async def test_compressed_and_binary_objects_preview_as_such(env):
     app = make_app(env)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        for key, kind in (("orders.csv.gz", "gzip-compressed"), ("orders.csv.bz2", "bzip2-compressed"),
-                          ("blob.bin", "binary")):
+        for key, kind in (
+            ("orders.csv.gz", "gzip-compressed"),
+            ("orders.csv.bz2", "bzip2-compressed"),
+            ("blob.bin", "binary"),
+        ):
             pane = await preview_key(pilot, app, f"orders_data/{key}")
             assert pane.preview.kind == kind and pane.rows == []
             size = env.s3.head_object(Bucket=env.bucket, Key=f"orders_data/{key}")["ContentLength"]
             from tui.format import human_size
+
             assert f"{kind} object, {human_size(size)}" in screen_text(app)
         assert app.is_running

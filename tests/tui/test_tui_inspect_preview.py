@@ -28,8 +28,10 @@ async def test_a_table_previews_in_key_order_and_pages_through_100000_rows(env):
         viewer = await preview_table(pilot, app, schema, "events")
         grid = viewer.grid
         assert grid.total_rows == BIG_ROWS
-        assert [(c.name, c.type_name, c.key) for c in grid.columns][:2] == [("id", "integer", True),
-                                                                           ("kind", "text", False)]
+        assert [(c.name, c.type_name, c.key) for c in grid.columns][:2] == [
+            ("id", "integer", True),
+            ("kind", "text", False),
+        ]
         assert shown_rows(viewer, 0, 3) == env.query(f'SELECT * FROM "{schema}".events ORDER BY id LIMIT 3')
         shown = screen_text_of(app)
         assert "of 100,000" in shown and "ordered by id (primary key)" in shown, shown
@@ -75,8 +77,10 @@ async def test_sort_and_filter_run_on_the_server(env):
         await wait_until(pilot, lambda: isinstance(app.screen, FilterPrompt), what="the filter prompt")
         await pilot.press(*"note IS NULL AND amount > 900")
         await reloaded(pilot, viewer, "enter")
-        expected = env.query(f'SELECT * FROM "{schema}".events WHERE kind = %s AND note IS NULL AND amount > 900 '
-                             "ORDER BY amount, id", (kind,))
+        expected = env.query(
+            f'SELECT * FROM "{schema}".events WHERE kind = %s AND note IS NULL AND amount > 900 ORDER BY amount, id',
+            (kind,),
+        )
         assert 0 < viewer.grid.total_rows == len(expected) and shown_rows(viewer, 0, 5) == expected[:5]
         assert "where kind = " in screen_text_of(app)
         # a condition that is not one expression is refused with its place; the view stays as it was
@@ -149,7 +153,8 @@ def test_on_the_lean_install_an_s3_preview_types_and_checks_its_values_without_p
         "    print(json.dumps({'heads': [c.type_name for c in opened.columns], 'rows': opened.rows.total_rows,\n"
         "                      'unit_prices': [row[4] for row in opened.rows.page(0).rows],\n"
         "                      'bad': sorted(map(list, opened.bad_cells)), 'warning': opened.warning}))\n"
-        "    workbench.close()\n")
+        "    workbench.close()\n"
+    )
     result = run_without_pandas(code, tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
     shown = json.loads(result.stdout)

@@ -21,8 +21,9 @@ async def test_a_query_runs_with_ctrl_j_and_its_result_pages_below(env):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = await open_query_pane(pilot, app)
-        await run_in_pane(pilot, screen, f"SELECT 1;\nSELECT id, kind, amount FROM {schema}.events\n"
-                                         "WHERE amount < 10 ORDER BY id")
+        await run_in_pane(
+            pilot, screen, f"SELECT 1;\nSELECT id, kind, amount FROM {schema}.events\nWHERE amount < 10 ORDER BY id"
+        )
         viewer = screen.results
         expected = env.query(f'SELECT id, kind, amount FROM "{schema}".events WHERE amount < 10 ORDER BY id')
         assert viewer.grid.total_rows == len(expected) == 1000
@@ -76,8 +77,10 @@ async def test_a_long_query_is_cancelled_with_ctrl_g_and_esc_and_the_pane_stays_
 
 def _sleeping(env) -> int:
     """Backends running the pane's pg_sleep (its text is declared as a cursor)."""
-    return env.query("SELECT count(*) FROM pg_stat_activity WHERE query LIKE %s AND state = 'active' "
-                     "AND pid <> pg_backend_pid()", ("%CURSOR WITH HOLD FOR SELECT pg_sleep(60)%",))[0][0]
+    return env.query(
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE %s AND state = 'active' AND pid <> pg_backend_pid()",
+        ("%CURSOR WITH HOLD FOR SELECT pg_sleep(60)%",),
+    )[0][0]
 
 
 async def test_an_error_is_said_in_the_pane_and_its_place_selected_in_the_editor(env):
@@ -112,8 +115,11 @@ async def test_values_and_names_from_the_warehouse_are_shown_literally_at_80_by_
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         screen = await open_query_pane(pilot, app)
-        await run_in_pane(pilot, screen, "SELECT '[red]x[/red]' AS \"[b]h\", E'a\\x1b[31mb\\nc' AS esc, "
-                                         "'[link=https://e.x]y[/link]' AS l")
+        await run_in_pane(
+            pilot,
+            screen,
+            "SELECT '[red]x[/red]' AS \"[b]h\", E'a\\x1b[31mb\\nc' AS esc, '[link=https://e.x]y[/link]' AS l",
+        )
         assert screen.results.grid.row(0) == ("[red]x[/red]", "a\x1b[31mb\nc", "[link=https://e.x]y[/link]")
         shown = screen_text_of(app)
         # markup as text; the escape and the line break as their pictures, so they cannot move the screen

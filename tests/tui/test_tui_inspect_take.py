@@ -41,11 +41,15 @@ async def test_a_table_profile_is_computed_over_every_row(env):
         await preview_table(pilot, app, schema, "events")
         screen = await profile_of(pilot, app, 3)  # note: NULL every tenth row
         profile = screen.profile
-        (rows, nulls, distinct, low, high), = env.query(
-            f'SELECT count(*), count(*) - count(note), count(DISTINCT note), min(note), max(note) '
-            f'FROM "{schema}".events')
-        assert (profile.rows, profile.nulls, profile.distinct, profile.min_value, profile.max_value) == \
-            (rows, nulls, distinct, low, high) == (BIG_ROWS, BIG_ROWS // 10, BIG_ROWS - BIG_ROWS // 10, low, high)
+        ((rows, nulls, distinct, low, high),) = env.query(
+            f"SELECT count(*), count(*) - count(note), count(DISTINCT note), min(note), max(note) "
+            f'FROM "{schema}".events'
+        )
+        assert (
+            (profile.rows, profile.nulls, profile.distinct, profile.min_value, profile.max_value)
+            == (rows, nulls, distinct, low, high)
+            == (BIG_ROWS, BIG_ROWS // 10, BIG_ROWS - BIG_ROWS // 10, low, high)
+        )
         assert profile.top[0].value is None and profile.top[0].count == nulls and profile.top[0].share == 0.1
         shown = screen_text_of(app)
         assert f"all {BIG_ROWS:,} rows of {schema}.events" in shown and "SQL over the table" in shown, shown
@@ -135,4 +139,5 @@ async def test_save_writes_every_row_and_asks_before_overwriting(env, tmp_path):
         with result_file.open(newline="") as f:
             rows = list(csv.reader(f))[1:]
         assert [(int(a), int(b)) for a, b in rows] == env.query(
-            f'SELECT id, amount FROM "{schema}".events WHERE kind = \'kind 3\' ORDER BY id')
+            f"SELECT id, amount FROM \"{schema}\".events WHERE kind = 'kind 3' ORDER BY id"
+        )

@@ -43,8 +43,12 @@ async def test_failing_stage_shows_error_and_log_then_retry_and_resume(env):
         await settle(pilot)
         await pilot.press("r")
         await settle(pilot)
-        assert statuses(app) == {"prepare": "succeeded", "staging": "failed", "analytics": "skipped",
-                                 "export": "skipped"}
+        assert statuses(app) == {
+            "prepare": "succeeded",
+            "staging": "failed",
+            "analytics": "skipped",
+            "export": "skipped",
+        }
         error = app.main.controller.views["staging"].error
         assert "orders.csv" in error and "2022-13-45" in error, error
         # the failed stage's log is selected: filter on staging, the error is its last line
@@ -85,8 +89,10 @@ async def test_cancel_running_stage_and_one_run_at_a_time(env, exported_keys):
         await settle(pilot)
         await run_all_and_export(pilot)
         assert app.main.controller.last_summary.status == "succeeded"
-        env.s3.delete_objects(Bucket=env.bucket, Delete={"Objects": [
-            {"Key": f"analytics_export/{env.user_id}/{name}"} for name in exported_keys()]})
+        env.s3.delete_objects(
+            Bucket=env.bucket,
+            Delete={"Objects": [{"Key": f"analytics_export/{env.user_id}/{name}"} for name in exported_keys()]},
+        )
 
         # hold a lock the analytics stage needs, so it is surely running when we cancel it
         blocker = psycopg2.connect(env.pg_uri)
@@ -105,8 +111,12 @@ async def test_cancel_running_stage_and_one_run_at_a_time(env, exported_keys):
         finally:
             blocker.rollback()
             blocker.close()
-        assert statuses(app) == {"prepare": "succeeded", "staging": "succeeded", "analytics": "cancelled",
-                                 "export": "skipped"}
+        assert statuses(app) == {
+            "prepare": "succeeded",
+            "staging": "succeeded",
+            "analytics": "cancelled",
+            "export": "skipped",
+        }
         assert app.main.controller.last_summary.status == "cancelled"
         assert not app.main.controller.running
         assert any("cancel" in m for m in app.main.log_view.visible_messages())

@@ -61,10 +61,10 @@ def test_history_screen(named_env, snap_compare, size):
 
     async def run_before(pilot) -> None:
         await settle(pilot)
-        await pilot.press("r")            # run #1 fails in staging
+        await pilot.press("r")  # run #1 fails in staging
         await settle(pilot)
         env.put("orders.csv", GOOD_ORDERS)
-        await pilot.press("R")            # resume from staging (confirm), then the export preview (y)
+        await pilot.press("R")  # resume from staging (confirm), then the export preview (y)
         await settle(pilot)
         await pilot.press("y")
         await settle(pilot)
@@ -72,7 +72,7 @@ def test_history_screen(named_env, snap_compare, size):
         await settle(pilot)
         await pilot.press("h")
         await settle(pilot)
-        await pilot.press("down")         # the failed run #1: its stages and error
+        await pilot.press("down")  # the failed run #1: its stages and error
         await settle(pilot)
         await _quiet(pilot)
 

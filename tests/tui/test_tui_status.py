@@ -131,8 +131,9 @@ async def test_quitting_during_a_run_says_what_it_stops_and_records_the_run_canc
             with blocker.cursor() as cur:
                 cur.execute(f'LOCK TABLE "{env.user_id}_analytics".agg_public_holiday IN SHARE MODE')
             await pilot.press("r")
-            await wait_until(pilot, lambda: app.main.controller.views["analytics"].status == "running",
-                             what="analytics running")
+            await wait_until(
+                pilot, lambda: app.main.controller.views["analytics"].status == "running", what="analytics running"
+            )
             await pilot.press("q")
             await pilot.pause()
             assert isinstance(app.screen, ConfirmScreen) and "Cancel run #2 and quit?" in app.screen.body

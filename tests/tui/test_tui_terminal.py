@@ -22,23 +22,40 @@ CONSOLE = Path(sys.executable).with_name("d2b-console")
 class Terminal:
     """One tmux server of our own (unique socket) running `d2b-console`; the shell stays so its last words stay."""
 
-    def __init__(self, workdir: Path, size: tuple[int, int] = (80, 24), env: dict[str, str] | None = None,
-                 program: str = str(CONSOLE)):
+    def __init__(
+        self,
+        workdir: Path,
+        size: tuple[int, int] = (80, 24),
+        env: dict[str, str] | None = None,
+        program: str = str(CONSOLE),
+    ):
         self.tmux = shutil.which("tmux") or pytest.fail("tmux is not installed: apt-get install tmux")
         self.socket = f"tui-test-{os.getpid()}-{time.monotonic_ns()}"
         self.exit_file = workdir / "exit-code"
         command = f"cd {workdir} && {program}; echo $? > {self.exit_file}; sleep {TIMEOUT_S * 3}"
-        self._tmux("-f", "/dev/null", "new-session", "-d", "-s", "console", "-x", str(size[0]), "-y", str(size[1]),
-                   command, env={**os.environ, "TERM": "xterm-256color", **(env or {})})
+        self._tmux(
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "console",
+            "-x",
+            str(size[0]),
+            "-y",
+            str(size[1]),
+            command,
+            env={**os.environ, "TERM": "xterm-256color", **(env or {})},
+        )
 
     def _tmux(self, *args: str, env: dict[str, str] | None = None) -> str:
-        return subprocess.run([self.tmux, "-L", self.socket, *args], capture_output=True, text=True, check=False,
-                              env=env).stdout
+        return subprocess.run(
+            [self.tmux, "-L", self.socket, *args], capture_output=True, text=True, check=False, env=env
+        ).stdout
 
     def screen(self, joined: bool = False) -> str:
         """The pane's text; `joined` rejoins wrapped lines as they were written (-J keeps their spaces)."""
         return self._tmux("capture-pane", "-p", *(["-J"] if joined else []), "-t", "console")
-
 
     def keys(self, *keys: str) -> None:
         self._tmux("send-keys", "-t", "console", *keys)
@@ -88,8 +105,9 @@ def test_at_80x24_run_all_stops_at_the_export_preview_y_exports_q_quits(env, tmp
         assert "agg_public_holiday" in screen
         terminal.keys("y")
         rows = [re.compile(rf"{stage}\s+✔ succeeded\s.*\d\s+█+ 100%") for stage in STAGES]
-        screen = terminal.wait_for(lambda s: all(r.search(s) for r in rows) and "run #1 succeeded" in s,
-                                   "every stage to succeed")
+        screen = terminal.wait_for(
+            lambda s: all(r.search(s) for r in rows) and "run #1 succeeded" in s, "every stage to succeed"
+        )
         assert all(len(line) <= 80 for line in screen.splitlines())
         terminal.keys("q")
         assert terminal.exit_code() == 0
@@ -168,8 +186,10 @@ def test_sigterm_stops_the_embedded_services(tmp_path):
 def test_o_opens_the_full_log_in_the_pager_and_the_console_comes_back(env, tmp_path):
     got = tmp_path / "pager-got"
     # $PAGER is split like a shell command; this one writes the file it is given to `got`, then returns.
-    pager = f"sh -c '{sys.executable} -c \"import pathlib, sys; pathlib.Path(sys.argv[1]).write_text(sys.argv[2])\" " \
-            f"{got} \"$0\"'"
+    pager = (
+        f'sh -c \'{sys.executable} -c "import pathlib, sys; pathlib.Path(sys.argv[1]).write_text(sys.argv[2])" '
+        f'{got} "$0"\''
+    )
     terminal = Terminal(_workdir(tmp_path, env.config_path.read_text()), env={"PAGER": pager})
     try:
         terminal.wait_for(lambda s: "connected:" in s, "the console to connect")

@@ -29,8 +29,11 @@ async def test_a_run_without_the_extension_says_what_the_dba_must_run(env):
     async with app.run_test(size=(160, 50), notifications=True) as pilot:
         await wait_until(pilot, lambda: "postgresql://" in app.sub_title, what="the console to connect")
         await pilot.press("r")
-        await wait_until(pilot, lambda: "CREATE EXTENSION aws_s3" in " ".join(screen_text(app).split()),
-                         what="the preflight's message")
+        await wait_until(
+            pilot,
+            lambda: "CREATE EXTENSION aws_s3" in " ".join(screen_text(app).split()),
+            what="the preflight's message",
+        )
         shown = " ".join(screen_text(app).split())
     assert "the aws_s3 extension is not installed in database" in shown
     assert env.query(f"SELECT count(*) FROM pg_namespace WHERE nspname = '{env.user_id}_analytics'") == [(0,)]

@@ -63,10 +63,10 @@ def statuses(app: ConsoleApp) -> dict[str, str]:
     return {stage: view.status for stage, view in app.main.controller.views.items()}
 
 
-
-
-GOOD_ORDERS = ("order_id,customer_id,order_date,product_id,unit_price,quantity,total_price\n"
-               "1,1,2022-01-03,1,100,2,200\n2,2,2022-05-02,2,50,1,50\n3,3,2022-06-01,1,10,3,30\n")
+GOOD_ORDERS = (
+    "order_id,customer_id,order_date,product_id,unit_price,quantity,total_price\n"
+    "1,1,2022-01-03,1,100,2,200\n2,2,2022-05-02,2,50,1,50\n3,3,2022-06-01,1,10,3,30\n"
+)
 BAD_ORDERS = GOOD_ORDERS.replace("2022-05-02", "2022-13-45")
 
 
@@ -84,5 +84,6 @@ def screen_text(app) -> str:
         line = rows.setdefault(y, {})
         for offset, char in enumerate(text.replace("\xa0", " ")):
             line[column + offset] = char
-    return "\n".join("".join(line.get(i, " ") for i in range(max(line) + 1)).rstrip()
-                     for _, line in sorted(rows.items()))
+    return "\n".join(
+        "".join(line.get(i, " ") for i in range(max(line) + 1)).rstrip() for _, line in sorted(rows.items())
+    )

@@ -133,8 +133,9 @@ class TableSource:
         return profile_table(self.workbench.previews, self.workbench.catalog, self.view, opened.columns[index].name)
 
     def save(self, opened: Opened, path: Path, options: SaveOptions) -> SaveResult:
-        return save_view_csv(self.workbench.services, self.workbench.catalog, self.view, path, options,
-                             total_rows=opened.rows.total_rows)
+        return save_view_csv(
+            self.workbench.services, self.workbench.catalog, self.view, path, options, total_rows=opened.rows.total_rows
+        )
 
     def cancel(self) -> None:
         self.workbench.previews.cancel()
@@ -163,8 +164,9 @@ class QuerySource:
 
     def opened(self, result: QueryResult) -> Opened:
         """An already-run result (the pane's `run`, recorded in the history) as the viewer shows it."""
-        return Opened(heads(result.columns), result.rows, describe_result_view(self.view, result.columns),
-                      result=result)
+        return Opened(
+            heads(result.columns), result.rows, describe_result_view(self.view, result.columns), result=result
+        )
 
     def sorted_by(self, index: int, column: str, descending: bool) -> QuerySource:
         return QuerySource(self.workbench, self.view.sorted_by(index, descending))
@@ -224,8 +226,12 @@ class SampleSource:
         if self.sort is not None:
             rows = _sorted(rows, self.sort[0], self.sort[1], _numeric(sample, names[self.sort[0]]))
         problems = {(bad.line, bad.column): bad.problem for bad in types.bad_values}
-        bad_cells = {(i, j): problems[(line, name)] for i, (line, _values) in enumerate(rows)
-                     for j, name in enumerate(names) if (line, name) in problems}
+        bad_cells = {
+            (i, j): problems[(line, name)]
+            for i, (line, _values) in enumerate(rows)
+            for j, name in enumerate(names)
+            if (line, name) in problems
+        }
         values = [values for _line, values in rows]
         paged = PagedRows(InMemoryRows(values), len(values), first_page=values[:PAGE_SIZE])
         return Opened(typed, paged, self._notes(sample, names), _warning(types), bad_cells)
@@ -240,8 +246,7 @@ class SampleSource:
                 continue
             expected = typed.expected_type or "not in the table"
             type_name = f"{typed.pandas_dtype} → {expected}" if typed.pandas_dtype else f"→ {expected}"
-            heads.append(ColumnHead(name, type_name, nullable=typed.nullable,
-                                    bad_values=typed.bad_values))
+            heads.append(ColumnHead(name, type_name, nullable=typed.nullable, bad_values=typed.bad_values))
         return tuple(heads)
 
     def _filter(self, rows: list[tuple[int, tuple[Any, ...]]], names: list[str]) -> list[tuple[int, tuple[Any, ...]]]:
@@ -256,8 +261,10 @@ class SampleSource:
         if self.equals:
             parts.append("where " + " and ".join(e.describe() for e in self.equals))
         if self.sort is not None:
-            parts.append(f"sorted by {names[self.sort[0]]} {'descending' if self.sort[1] else 'ascending'} "
-                         "(in memory, over the sample)")
+            parts.append(
+                f"sorted by {names[self.sort[0]]} {'descending' if self.sort[1] else 'ascending'} "
+                "(in memory, over the sample)"
+            )
         return " · ".join(parts)
 
     def sorted_by(self, index: int, column: str, descending: bool) -> SampleSource:
@@ -265,8 +272,9 @@ class SampleSource:
 
     def where(self, condition: Filter) -> SampleSource:
         if not isinstance(condition, Equals):
-            raise D2BError("a typed condition needs SQL: on an S3 sample, filter by a cell's value "
-                           "(/ on a cell, then Enter)")
+            raise D2BError(
+                "a typed condition needs SQL: on an S3 sample, filter by a cell's value (/ on a cell, then Enter)"
+            )
         return SampleSource(self.workbench, self.bucket, self.key, self.sort, self.equals + (condition,))
 
     def unfiltered(self) -> SampleSource:
@@ -294,9 +302,11 @@ def _numeric(sample: ObjectSample, column: str) -> bool:
     return bool(values)
 
 
-def _sorted(rows: list[tuple[int, tuple[Any, ...]]], index: int, descending: bool,
-            numeric: bool) -> list[tuple[int, tuple[Any, ...]]]:
+def _sorted(
+    rows: list[tuple[int, tuple[Any, ...]]], index: int, descending: bool, numeric: bool
+) -> list[tuple[int, tuple[Any, ...]]]:
     """Rows by one column; empty values last either way, as Postgres puts NULLs for ASC (and we keep for DESC)."""
+
     def key(row: tuple[int, tuple[Any, ...]]) -> Any:
         value = row[1][index]
         if numeric:
@@ -306,6 +316,7 @@ def _sorted(rows: list[tuple[int, tuple[Any, ...]]], index: int, descending: boo
             except (TypeError, ValueError):
                 return math.inf
         return value
+
     present = [row for row in rows if row[1][index] is not None]
     missing = [row for row in rows if row[1][index] is None]
     if numeric:
@@ -318,8 +329,10 @@ def _warning(types: ObjectTypes) -> str:
     if types.bad_value_count:
         first = types.bad_values[0]
         more = f" (first: line {first.line}, {first.column} {first.value!r}: {first.problem})"
-        parts.append(f"{types.bad_value_count:,} sampled value{'s' if types.bad_value_count != 1 else ''} "
-                     f"would not load into {types.table}{more}")
+        parts.append(
+            f"{types.bad_value_count:,} sampled value{'s' if types.bad_value_count != 1 else ''} "
+            f"would not load into {types.table}{more}"
+        )
     if types.note:
         parts.append(types.note)
     return " · ".join(parts)

@@ -17,8 +17,9 @@ class Workbench:
         console = services.config.console
         self.services = services
         self.history = QueryHistory(console.state_dir)
-        self.queries = ReadOnlySession(services, statement_timeout_s=console.query_timeout_s, history=self.history,
-                                       purpose="query pane")
+        self.queries = ReadOnlySession(
+            services, statement_timeout_s=console.query_timeout_s, history=self.history, purpose="query pane"
+        )
         self.previews = ReadOnlySession(services, statement_timeout_s=console.query_timeout_s, purpose="previews")
         self.catalog = Catalog(services)
 

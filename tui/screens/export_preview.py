@@ -38,8 +38,10 @@ class ExportPreviewScreen(ModalScreen[bool]):
     Modal: the main screen's keys (run, cancel, …) are not active here; only confirm and cancel.
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("y,x", "confirm", "Export", show=True),
-                                             Binding("escape,n", "cancel", "Cancel", show=True)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y,x", "confirm", "Export", show=True),
+        Binding("escape,n", "cancel", "Cancel", show=True),
+    ]
 
     def __init__(self, previews: list[ExportPreview], destination: str) -> None:
         super().__init__()
@@ -58,11 +60,16 @@ class ExportPreviewScreen(ModalScreen[bool]):
                 for preview in self.previews:
                     mark = "✘ " if preview.blocked else ""
                     with TabPane(Content(f"{mark}{preview.table}"), id=f"tab-{preview.table}"):
-                        yield Static(Text.assemble(("to ", "dim"), (preview.uri, "bold"), "  ",
-                                                   (preview.preview.caption, "dim")), classes="export-dest")
+                        yield Static(
+                            Text.assemble(
+                                ("to ", "dim"), (preview.uri, "bold"), "  ", (preview.preview.caption, "dim")
+                            ),
+                            classes="export-dest",
+                        )
                         yield Static(checks_text(preview), classes="export-checks")
-                        yield DataTable(cursor_type="cell", zebra_stripes=True, classes="export-rows",
-                                        id=f"rows-{preview.table}")
+                        yield DataTable(
+                            cursor_type="cell", zebra_stripes=True, classes="export-rows", id=f"rows-{preview.table}"
+                        )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Export (y)", variant="success", id="confirm", disabled=bool(self.blocked), compact=True)
                 yield Button("Cancel (Esc)", variant="error", id="cancel", compact=True)
@@ -70,11 +77,17 @@ class ExportPreviewScreen(ModalScreen[bool]):
 
     def _summary(self) -> Text:
         rows = sum(p.preview.total_rows or 0 for p in self.previews)
-        text = Text.assemble(("Export preview", "bold"), f"  {count(rows, 'rows')} in {len(self.previews)} tables to ",
-                             self.destination, "\n")
+        text = Text.assemble(
+            ("Export preview", "bold"),
+            f"  {count(rows, 'rows')} in {len(self.previews)} tables to ",
+            self.destination,
+            "\n",
+        )
         if self.blocked:
-            text.append(f"blocked: a check failed for {', '.join(self.blocked)}; fix the data and rerun analytics",
-                        style="bold red")
+            text.append(
+                f"blocked: a check failed for {', '.join(self.blocked)}; fix the data and rerun analytics",
+                style="bold red",
+            )
         else:
             text.append("All checks passed: y writes the files; Esc cancels and writes nothing.", style="green")
         return text
@@ -95,8 +108,9 @@ class ExportPreviewScreen(ModalScreen[bool]):
 
     def action_confirm(self) -> None:
         if self.blocked:
-            self.notify(f"export is blocked by failed checks on {', '.join(self.blocked)}", severity="error",
-                        markup=False)
+            self.notify(
+                f"export is blocked by failed checks on {', '.join(self.blocked)}", severity="error", markup=False
+            )
             return
         self.dismiss(True)
 

@@ -27,8 +27,11 @@ class FilterPrompt(ModalScreen[str | None]):
         equals = f"{self.column} IS NULL" if self.is_null else f"{self.column} = {plain(self.value)[:60]}"
         with Vertical(id="filter-box", classes="dialog"):
             yield Static(Text(f"Filter on {self.column}"), classes="dialog-title")
-            yield Static(Text.assemble("Enter: the rows where ", (equals, "bold"),
-                                       "\nor type a condition in SQL, then Enter. Esc cancels."))
+            yield Static(
+                Text.assemble(
+                    "Enter: the rows where ", (equals, "bold"), "\nor type a condition in SQL, then Enter. Esc cancels."
+                )
+            )
             yield Input(placeholder="e.g. quantity > 3 AND order_date >= '2022-01-01'", id="filter-input")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -26,8 +26,8 @@ from tui.stage_view import status_cell
 from tui.widgets.chrome.title_bar import TitleBar
 from tui.workers import in_thread
 
-WIDE = 100             # columns from which the runs table also shows the ingestion date
-ERROR_COLUMN_AT = 56   # where the stages table's error column starts (stage, status, start, duration, rows)
+WIDE = 100  # columns from which the runs table also shows the ingestion date
+ERROR_COLUMN_AT = 56  # where the stages table's error column starts (stage, status, start, duration, rows)
 
 
 def ellipsized(text: str, width: int, style: str = "") -> Text:
@@ -66,14 +66,25 @@ class HistoryScreen(ModalScreen[None]):
         runs = self.query_one("#history-runs", DataTable)
         runs.border_title = Text("Runs (loading …)")
         self.wide = self.app.size.width >= WIDE  # below, the ingestion date gives way (it is in the title's facts)
-        columns = [("run", "Run"), ("started", "Started"), ("status", "Status"), ("duration", "Duration"),
-                   ("stages", "Stages")] + ([("ingestion", "Ingestion date")] if self.wide else [])
+        columns = [
+            ("run", "Run"),
+            ("started", "Started"),
+            ("status", "Status"),
+            ("duration", "Duration"),
+            ("stages", "Stages"),
+        ] + ([("ingestion", "Ingestion date")] if self.wide else [])
         for key, label in columns:
             runs.add_column(label, key=key)
         stages = self.query_one("#history-stages", DataTable)
         stages.border_title = "Stages"
-        for key, label in (("stage", "Stage"), ("status", "Status"), ("started", "Started"),
-                           ("duration", "Duration"), ("rows", "Rows"), ("error", "Error")):
+        for key, label in (
+            ("stage", "Stage"),
+            ("status", "Status"),
+            ("started", "Started"),
+            ("duration", "Duration"),
+            ("rows", "Rows"),
+            ("error", "Error"),
+        ):
             stages.add_column(label, key=key)
         runs.focus()
         services = self.services
@@ -84,22 +95,34 @@ class HistoryScreen(ModalScreen[None]):
         runs = self.query_one("#history-runs", DataTable)
         runs.border_title = Text(f"Runs ({len(self.runs)})")
         for run in self.runs:
-            cells = [Text(f"#{run.run_id}"), Text(self.clock.stamp(run.started_at)), status_cell(run.status),
-                     Text(self.clock.duration(run.duration_s), justify="right"), stages_text(run.stages)]
+            cells = [
+                Text(f"#{run.run_id}"),
+                Text(self.clock.stamp(run.started_at)),
+                status_cell(run.status),
+                Text(self.clock.duration(run.duration_s), justify="right"),
+                stages_text(run.stages),
+            ]
             if self.wide:
                 cells.append(Text(run.ingestion_date.isoformat()))
             runs.add_row(*cells, key=str(run.run_id))
         if not self.runs:
-            self.query_one("#history-errors", Static).update(Text("No runs yet: press r on the main screen.",
-                                                                  style="dim"))
+            self.query_one("#history-errors", Static).update(
+                Text("No runs yet: press r on the main screen.", style="dim")
+            )
 
     @on(DataTable.RowHighlighted, "#history-runs")
     def _run_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key is not None and event.row_key.value is not None:
             run_id = int(event.row_key.value)
             services = self.services
-            in_thread(self, f"stages of run #{run_id}", lambda: browse.run_stages(services, run_id),
-                      lambda stages: RunStagesLoaded(run_id, stages), group="history-stages", exclusive=True)
+            in_thread(
+                self,
+                f"stages of run #{run_id}",
+                lambda: browse.run_stages(services, run_id),
+                lambda stages: RunStagesLoaded(run_id, stages),
+                group="history-stages",
+                exclusive=True,
+            )
 
     def on_run_stages_loaded(self, message: RunStagesLoaded) -> None:
         self.show_stages(message.run_id, message.stages)
@@ -114,10 +137,15 @@ class HistoryScreen(ModalScreen[None]):
         for stage in stages:
             ran = stage.status != "skipped"
             error = self.clock.scrub(stage.error or "")
-            table.add_row(Text(stage.stage), status_cell(stage.status), Text(self.clock.start(stage.started_at)),
-                          Text(self.clock.duration(stage.duration_s if ran else None), justify="right"),
-                          Text(count(stage.rows if ran else None), justify="right"),
-                          ellipsized(error, error_width, "red"), key=stage.stage)
+            table.add_row(
+                Text(stage.stage),
+                status_cell(stage.status),
+                Text(self.clock.start(stage.started_at)),
+                Text(self.clock.duration(stage.duration_s if ran else None), justify="right"),
+                Text(count(stage.rows if ran else None), justify="right"),
+                ellipsized(error, error_width, "red"),
+                key=stage.stage,
+            )
             if stage.error:
                 errors.append(f"{stage.stage}: ", style="bold red")
                 errors.append(self.clock.scrub(stage.error) + "\n")

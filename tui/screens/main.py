@@ -62,8 +62,8 @@ from tui.workers import describe, in_thread
 if TYPE_CHECKING:
     from tui.app import ConsoleApp
 
-TICK_S = 0.5         # live elapsed times
-LOG_FLUSH_S = 0.25   # trailing log lines of a run
+TICK_S = 0.5  # live elapsed times
+LOG_FLUSH_S = 0.25  # trailing log lines of a run
 
 
 class MainScreen(Screen[None]):
@@ -156,7 +156,7 @@ class MainScreen(Screen[None]):
         self.pipeline.border_subtitle = Text(self.clock.scrub(text))
 
     def show_bottom(self, pane: str) -> None:
-        """"log" or "preview" (the one last shown); in the narrow layout this also leaves the trees."""
+        """ "log" or "preview" (the one last shown); in the narrow layout this also leaves the trees."""
         self.bottom.current = self._preview if pane == "preview" else pane
         self.remove_class("-toggled") if self.has_class("-narrow") else None
 
@@ -298,8 +298,9 @@ class MainScreen(Screen[None]):
         except SuspendNotSupported:
             self.console_app.tell(Notice(f"this terminal cannot hand over to a pager; the log is {path}"))
         except OSError as exc:
-            self.console_app.tell(Notice(f"cannot start the pager {pager[0]}: {exc.strerror}; the log is {path}",
-                                         "error"))
+            self.console_app.tell(
+                Notice(f"cannot start the pager {pager[0]}: {exc.strerror}; the log is {path}", "error")
+            )
 
     # decisions ------------------------------------------------------------------------------
     def carry_out(self, decision: Decision) -> None:
@@ -312,8 +313,7 @@ class MainScreen(Screen[None]):
                 mode = decision.mode
 
                 def find() -> ResumePointReady:
-                    return ResumePointReady(resume_point(services), mode,
-                                            bool(browse.recent_runs(services, limit=1)))
+                    return ResumePointReady(resume_point(services), mode, bool(browse.recent_runs(services, limit=1)))
 
                 in_thread(self, "find where the last run stopped", find, lambda found: found, group="history")
         elif isinstance(decision, ConfirmResume):
@@ -360,8 +360,12 @@ class MainScreen(Screen[None]):
         self._bridge = bridge
         config = services.config
         destination = f"s3://{config.export.bucket}/{config.export.prefix}"
-        job = self.controller.job(services, stages, bridge,
-                                  lambda previews: self.post_message(ExportConfirmationWanted(previews, destination)))
+        job = self.controller.job(
+            services,
+            stages,
+            bridge,
+            lambda previews: self.post_message(ExportConfirmationWanted(previews, destination)),
+        )
         self.show_bottom("log")
         self._status(self.controller.status_line)
         done = self.controller.run_done
@@ -458,14 +462,19 @@ class MainScreen(Screen[None]):
         if self.controller.running:
             self.console_app.tell(Notice("a run is in progress: its export, if any, shows the preview", "warning"))
         elif (services := self.console_app.need_services()) is not None:
-            in_thread(self, "export preview", lambda: browse.missing_export_tables(services), ExportCheckDone,
-                      group="export")
+            in_thread(
+                self, "export preview", lambda: browse.missing_export_tables(services), ExportCheckDone, group="export"
+            )
 
     def on_export_check_done(self, message: ExportCheckDone) -> None:
         if message.missing:
-            self.console_app.tell(Notice(f"nothing to export yet: {', '.join(message.missing)} "
-                                         f"{'does' if len(message.missing) == 1 else 'do'} not exist; "
-                                         "r runs every stage, then shows the export preview"))
+            self.console_app.tell(
+                Notice(
+                    f"nothing to export yet: {', '.join(message.missing)} "
+                    f"{'does' if len(message.missing) == 1 else 'do'} not exist; "
+                    "r runs every stage, then shows the export preview"
+                )
+            )
         else:
             self.carry_out(self.controller.run(("export",)))
 

@@ -29,9 +29,14 @@ def profile_table(profile: ColumnProfile) -> Table:
     summary.add_column(style="bold")
     summary.add_column()
     share = f" ({profile.null_share:.1%})" if profile.rows else ""
-    for label, value in (("type", profile.type_name), ("rows", f"{profile.rows:,}"),
-                         ("nulls", f"{profile.nulls:,}{share}"), ("distinct", f"{profile.distinct:,}"),
-                         ("min", _value(profile.min_value)), ("max", _value(profile.max_value))):
+    for label, value in (
+        ("type", profile.type_name),
+        ("rows", f"{profile.rows:,}"),
+        ("nulls", f"{profile.nulls:,}{share}"),
+        ("distinct", f"{profile.distinct:,}"),
+        ("min", _value(profile.min_value)),
+        ("max", _value(profile.max_value)),
+    ):
         summary.add_row(label, Text(value))
     if profile.as_text:
         summary.add_row("", Text("compared as text (the type has no order or no equality)", style="dim"))
@@ -42,8 +47,12 @@ def profile_table(profile: ColumnProfile) -> Table:
     top.add_column("", no_wrap=True)
     for frequent in profile.top:
         bar = "█" * max(1, round(frequent.share * 20)) if frequent.count else ""
-        top.add_row(Text(_value(frequent.value), style="italic dim" if frequent.value is None else ""),
-                    f"{frequent.count:,}", f"{frequent.share:.1%}", Text(bar, style="cyan"))
+        top.add_row(
+            Text(_value(frequent.value), style="italic dim" if frequent.value is None else ""),
+            f"{frequent.count:,}",
+            f"{frequent.share:.1%}",
+            Text(bar, style="cyan"),
+        )
     outer = Table.grid(padding=(1, 0))
     outer.add_row(summary)
     outer.add_row(Text(f"the {len(profile.top)} most frequent values", style="bold underline"))

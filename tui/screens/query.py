@@ -77,13 +77,20 @@ class QueryScreen(Screen[None]):
         problem = self.workbench.services.problems.get("warehouse")
         if problem is None:
             return None
-        return Text.assemble(("the warehouse is not reachable: ", "bold red"), (problem, "red"),
-                             ("\nnothing can run here until it is: Esc, then F5 on the main screen retries", "dim"))
+        return Text.assemble(
+            ("the warehouse is not reachable: ", "bold red"),
+            (problem, "red"),
+            ("\nnothing can run here until it is: Esc, then F5 on the main screen retries", "dim"),
+        )
 
     def _describe_warehouse(self) -> None:
         session, services = self.workbench.queries, self.workbench.services
-        title = Text.assemble(("SQL", "bold"), f" · read-only · statement timeout {session.statement_timeout_s:g} s · "
-                              f"{services.warehouse_label}", no_wrap=True, overflow="ellipsis")
+        title = Text.assemble(
+            ("SQL", "bold"),
+            f" · read-only · statement timeout {session.statement_timeout_s:g} s · {services.warehouse_label}",
+            no_wrap=True,
+            overflow="ellipsis",
+        )
         self.query_one("#query-title", Static).update(title)
         self._status(self._unreachable() or Text(HINT, style="dim"))
 
@@ -136,10 +143,13 @@ class QueryScreen(Screen[None]):
         if opened is not None and opened.result is not None:
             result = opened.result
             message.viewer.source = QuerySource(self.workbench, ResultView(result.text))
-            self._status(Text.assemble((count(result.total_rows, "rows"), "bold green"),
-                                       f" · first page {result.first_page_s:.2f} s · all {result.duration_s:.2f} s",
-                                       ("   Tab: the result ([ ] sort, / filter, F profile, y copy, S save)",
-                                        "dim")))
+            self._status(
+                Text.assemble(
+                    (count(result.total_rows, "rows"), "bold green"),
+                    f" · first page {result.first_page_s:.2f} s · all {result.duration_s:.2f} s",
+                    ("   Tab: the result ([ ] sort, / filter, F profile, y copy, S save)", "dim"),
+                )
+            )
             return
         if isinstance(exc, Cancelled):
             self._status(Text(f"cancelled: {describe(exc)}", style="yellow"))
@@ -150,8 +160,12 @@ class QueryScreen(Screen[None]):
             self.editor.mark(at)
             self.editor.focus()
             place = line_column(self.editor.text, at)
-            said = "\n".join([f"{exc.message} (line {place.line}, column {place.column})",
-                              *(text for text in (exc.detail, exc.hint and f"hint: {exc.hint}") if text)])
+            said = "\n".join(
+                [
+                    f"{exc.message} (line {place.line}, column {place.column})",
+                    *(text for text in (exc.detail, exc.hint and f"hint: {exc.hint}") if text),
+                ]
+            )
         self._status(Text.assemble(("error: ", "bold red"), (said, "red")))
 
     def action_cancel_query(self) -> None:
@@ -159,8 +173,9 @@ class QueryScreen(Screen[None]):
             self.notify("no query is running")
             return
         self._status(Text("cancelling …", style="yellow"))
-        self.run_worker(self.workbench.queries.cancel, name="cancel query", group="query-cancel", thread=True,
-                        exit_on_error=False)
+        self.run_worker(
+            self.workbench.queries.cancel, name="cancel query", group="query-cancel", thread=True, exit_on_error=False
+        )
 
     def action_close_query(self) -> None:
         if self.running:

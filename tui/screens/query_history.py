@@ -17,8 +17,11 @@ from tui.widgets.inspect.results_grid import fit, plain
 
 
 def entry_label(entry: HistoryEntry, width: int = 70) -> Text:
-    outcome = (Text(f"error: {plain(entry.error)[:40]}", style="red") if entry.error else
-               Text(f"{entry.rows:,} rows" if entry.rows is not None else "", style="cyan"))
+    outcome = (
+        Text(f"error: {plain(entry.error)[:40]}", style="red")
+        if entry.error
+        else Text(f"{entry.rows:,} rows" if entry.rows is not None else "", style="cyan")
+    )
     when = entry.at.astimezone().strftime("%Y-%m-%d %H:%M")
     return Text.assemble((when, "dim"), "  ", fit(plain(" ".join(entry.text.split())), width), "  ", outcome)
 
@@ -32,12 +35,14 @@ class QueryHistoryScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="query-history-box", classes="dialog"):
-            yield Static(Text(f"Query history ({len(self.entries):,})   Enter recalls, Esc cancels"),
-                         classes="dialog-title")
+            yield Static(
+                Text(f"Query history ({len(self.entries):,})   Enter recalls, Esc cancels"), classes="dialog-title"
+            )
             if not self.entries:
                 yield Static(Text("no query has run yet", style="dim"))
-            yield OptionList(*(Option(entry_label(e), id=str(i)) for i, e in enumerate(self.entries)),
-                             id="query-history-list")
+            yield OptionList(
+                *(Option(entry_label(e), id=str(i)) for i, e in enumerate(self.entries)), id="query-history-list"
+            )
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

@@ -58,8 +58,9 @@ class SaveScreen(ModalScreen[SaveResult | None]):
         total = self.opened.rows.total_rows
         with Vertical(id="save-box", classes="dialog"):
             yield Static(Text(f"Save {self.source.title} as CSV"), classes="dialog-title")
-            yield Static(Text(f"every row ({total:,}), streamed from the warehouse; Enter saves, Esc cancels"),
-                         id="save-what")
+            yield Static(
+                Text(f"every row ({total:,}), streamed from the warehouse; Enter saves, Esc cancels"), id="save-what"
+            )
             yield Input(str(default_path(self.source)), id="save-path")
             yield ProgressBar(total=max(1, total), show_eta=False, id="save-progress")
             yield Static("", id="save-status")
@@ -80,14 +81,16 @@ class SaveScreen(ModalScreen[SaveResult | None]):
             return
         path = Path(text).expanduser().absolute()
         if path.exists():
+
             def answered(yes: bool | None) -> None:
                 if yes:
                     self._start(path, overwrite=True)
                 else:
                     self._status(Text("not overwritten: choose another name", style="yellow"))
 
-            self.app.push_screen(ConfirmScreen("The file exists", f"Replace {path}?", yes="Overwrite", no="Keep it"),
-                                 answered)
+            self.app.push_screen(
+                ConfirmScreen("The file exists", f"Replace {path}?", yes="Overwrite", no="Keep it"), answered
+            )
             return
         self._start(path, overwrite=False)
 
@@ -98,6 +101,7 @@ class SaveScreen(ModalScreen[SaveResult | None]):
         self.query_one(Input).disabled = True
         self._status(Text(f"saving to {path} …", style="italic"))
         source, opened = self.source, self.opened
+
         def progress(done: SaveProgress) -> None:
             self.post_message(SaveProgressed(done))
 
@@ -127,8 +131,11 @@ class SaveScreen(ModalScreen[SaveResult | None]):
             self._status(Text(message.error, style="red"))
             return
         result = message.result
-        self.app.notify(f"saved {result.rows:,} rows ({human_size(result.bytes)}) to {result.path} in "
-                        f"{result.seconds:.1f} s", title="saved", markup=False)
+        self.app.notify(
+            f"saved {result.rows:,} rows ({human_size(result.bytes)}) to {result.path} in {result.seconds:.1f} s",
+            title="saved",
+            markup=False,
+        )
         self.dismiss(result)
 
     def action_cancel(self) -> None:

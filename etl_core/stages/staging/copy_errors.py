@@ -26,8 +26,7 @@ _ENCODING_ERRORS = (psycopg2.errors.CharacterNotInRepertoire, psycopg2.errors.Un
 END_OF_DATA = (b"\\.", b"\\.\r")  # a line holding only \. ends COPY's input
 
 
-def data_error(exc: psycopg2.Error, key: str, source: SourceFile, file_columns: list[str],
-               locate: Locate) -> DataError:
+def data_error(exc: psycopg2.Error, key: str, source: SourceFile, file_columns: list[str], locate: Locate) -> DataError:
     """Turn a COPY error into a message naming the object key, the record's line, the column and the value."""
     diag = exc.diag
     context = _COPY_CONTEXT.search(diag.context or "")
@@ -45,22 +44,35 @@ def data_error(exc: psycopg2.Error, key: str, source: SourceFile, file_columns: 
         opened = record.unclosed_quote() if record else None
         if record is not None and opened is not None:
             index = record.field_index_at(opened)
-            return _at_field(key, source, file_columns, record, index, "unterminated CSV quoted field: this quote "
-                             "is never closed, so COPY read the rest of the file as one field",
-                             record.data[opened - record.start:])
+            return _at_field(
+                key,
+                source,
+                file_columns,
+                record,
+                index,
+                "unterminated CSV quoted field: this quote "
+                "is never closed, so COPY read the rest of the file as one field",
+                record.data[opened - record.start :],
+            )
     record = locate(lambda _r, line: line == copy_line) if copy_line else None
     if record is None:  # the object could not be read again: COPY's own numbers
         line = copy_line + 1 if copy_line else None  # +1: the header line is not sent to COPY
         value = context.group(3) if context else None
         field = file_columns.index(column) + 1 if column in file_columns else None
-        return file_error(key, source.table, problem, line=line, column=column if field else None, field=field,
-                          value=value)
+        return file_error(
+            key, source.table, problem, line=line, column=column if field else None, field=field, value=value
+        )
     if isinstance(exc, _ENCODING_ERRORS):
-        return _bad_bytes(key, source, file_columns, record) or file_error(key, source.table, problem,
-                                                                            line=record.line)
+        return _bad_bytes(key, source, file_columns, record) or file_error(key, source.table, problem, line=record.line)
     if column in file_columns:  # the value is shown from the file, as written: not again as COPY parsed it
-        return _at_field(key, source, file_columns, record, file_columns.index(column),
-                         re.sub(r': ".*"$', "", problem, flags=re.DOTALL))
+        return _at_field(
+            key,
+            source,
+            file_columns,
+            record,
+            file_columns.index(column),
+            re.sub(r': ".*"$', "", problem, flags=re.DOTALL),
+        )
     return file_error(key, source.table, problem, line=record.line, value=record.data)
 
 
@@ -68,19 +80,32 @@ def row_count_error(key: str, source: SourceFile, rows: int, file_rows: int, loc
     """COPY loaded fewer rows than the file has: name the `\\.` line that ended its input, if that is why."""
     record = locate(lambda r, _line: r.data in END_OF_DATA)
     if record is not None:
-        return file_error(key, source.table, f"the line holds only \\., PostgreSQL's end-of-data marker, so COPY "
-                          f"stopped there after {rows:,} of {file_rows:,} rows; delete the line, or quote it "
-                          '("\\.") if it is data', line=record.line)
+        return file_error(
+            key,
+            source.table,
+            f"the line holds only \\., PostgreSQL's end-of-data marker, so COPY "
+            f"stopped there after {rows:,} of {file_rows:,} rows; delete the line, or quote it "
+            '("\\.") if it is data',
+            line=record.line,
+        )
     return file_error(key, source.table, f"COPY loaded {rows:,} rows but the file has {file_rows:,} data rows")
 
 
-def _at_field(key: str, source: SourceFile, file_columns: list[str], record: Record, index: int, problem: str,
-              value: bytes | None = None) -> DataError:
+def _at_field(
+    key: str,
+    source: SourceFile,
+    file_columns: list[str],
+    record: Record,
+    index: int,
+    problem: str,
+    value: bytes | None = None,
+) -> DataError:
     fields = record.fields()
     column = file_columns[index] if index < len(file_columns) else None
     shown = value if value is not None else (fields[index][1] if index < len(fields) else b"")
-    return file_error(key, source.table, problem, line=record.line, column=column,
-                      field=index + 1 if column else None, value=shown)
+    return file_error(
+        key, source.table, problem, line=record.line, column=column, field=index + 1 if column else None, value=shown
+    )
 
 
 def _bad_bytes(key: str, source: SourceFile, file_columns: list[str], record: Record) -> DataError | None:
@@ -98,10 +123,10 @@ def _bad_bytes(key: str, source: SourceFile, file_columns: list[str], record: Re
         at, problem = nul, "a NUL byte (0x00), which a text file cannot hold (is this a binary file?)"
     else:
         assert bad is not None
-        at, problem = bad, invalid_utf8(data[bad:bad + 4])
+        at, problem = bad, invalid_utf8(data[bad : bad + 4])
     return _at_field(key, source, file_columns, record, record.field_index_at(record.start + at), problem)
 
 
 def shorten_quoted(text: str, limit: int = 80) -> str:
     """Cut long quoted values (Postgres echoes them whole) so a 10 MB field never floods a message."""
-    return re.sub(f'"([^"]{{{limit + 1},}})"', lambda m: f'"{m.group(1)[:limit - 3]}..."', text)
+    return re.sub(f'"([^"]{{{limit + 1},}})"', lambda m: f'"{m.group(1)[: limit - 3]}..."', text)

@@ -21,13 +21,14 @@ UTF8_BOM = b"\xef\xbb\xbf"
 def check_header(header: bytes, source: SourceFile, key: str) -> list[str]:
     """The file's columns in file order, after checking they are exactly the expected set (any order)."""
     if not header.strip():
-        raise DataError(f"{key}: the object is empty (0 bytes or a blank first line); expected the header "
-                        f"line {','.join(source.columns)}")
+        raise DataError(
+            f"{key}: the object is empty (0 bytes or a blank first line); expected the header "
+            f"line {','.join(source.columns)}"
+        )
     try:
         text = header.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DataError(f"{key}: line 1 (header), byte {exc.start + 1}: {invalid_utf8(header[exc.start:])}"
-                        ) from None
+        raise DataError(f"{key}: line 1 (header), byte {exc.start + 1}: {invalid_utf8(header[exc.start :])}") from None
     names = [name.strip().lower() for name in next(csv.reader([text.rstrip("\r\n")]))]
     expected = set(source.columns)
     unknown = [n for n in names if n not in expected]
@@ -44,8 +45,10 @@ def check_header(header: bytes, source: SourceFile, key: str) -> list[str]:
         hint = ""
         if len(names) == 1 and any(d in text for d in ";\t|"):
             hint = "; the file does not look comma separated"
-        raise DataError(f"{key}: line 1 (header): {'; '.join(problems)}{hint}. Expected the columns "
-                        f"{','.join(source.columns)} in any order")
+        raise DataError(
+            f"{key}: line 1 (header): {'; '.join(problems)}{hint}. Expected the columns "
+            f"{','.join(source.columns)} in any order"
+        )
     return names
 
 
@@ -91,8 +94,9 @@ class CsvStreamReader:
         header, newline, rest = buffer[start:].partition(b"\n")
         self.data_start = start + len(header) + len(newline)
         if not newline and len(buffer) >= MAX_HEADER_BYTES:
-            raise DataError(f"{self.key}: line 1 (header) is longer than {MAX_HEADER_BYTES // 1024} KB; "
-                            "is this a CSV file?")
+            raise DataError(
+                f"{self.key}: line 1 (header) is longer than {MAX_HEADER_BYTES // 1024} KB; is this a CSV file?"
+            )
         self._pending = rest
         return header
 

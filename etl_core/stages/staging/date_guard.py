@@ -26,8 +26,9 @@ from etl_core.stages.staging.records import MAX_RECORD_BYTES, Record, RecordScan
 
 ISO_DATE = re.compile(rb"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # Digits to d, newline to the separator ",", "-" and "," kept, every other byte to x.
-_SHAPE = bytes(ord("d") if 48 <= c <= 57 else c if c in b"-," else ord(",") if c == 10 else ord("x")
-               for c in range(256))
+_SHAPE = bytes(
+    ord("d") if 48 <= c <= 57 else c if c in b"-," else ord(",") if c == 10 else ord("x") for c in range(256)
+)
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,15 @@ class DateGuard:
             value, quoted = unquoted(fields[field.index][1])
             if (value or quoted or not field.nullable) and not ISO_DATE.fullmatch(value):
                 problem = "not an ISO date (YYYY-MM-DD" + (", or empty for none)" if field.nullable else ")")
-                raise file_error(self.key, self.table, problem, line=record.line, column=field.column,
-                                 field=field.index + 1, value=fields[field.index][1])
+                raise file_error(
+                    self.key,
+                    self.table,
+                    problem,
+                    line=record.line,
+                    column=field.column,
+                    field=field.index + 1,
+                    value=fields[field.index][1],
+                )
 
 
 def _empty_fields(shapes: bytes) -> int:

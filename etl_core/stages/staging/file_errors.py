@@ -21,7 +21,7 @@ def escaped(value: bytes | str) -> str:
         else:
             shown.append(repr(char)[1:-1])
     joined = "".join(shown)
-    return "'" + (joined if len(joined) <= MAX_SHOWN else joined[:MAX_SHOWN - 3] + "...") + "'"
+    return "'" + (joined if len(joined) <= MAX_SHOWN else joined[: MAX_SHOWN - 3] + "...") + "'"
 
 
 def invalid_utf8(raw: bytes) -> str:
@@ -33,13 +33,23 @@ def invalid_utf8(raw: bytes) -> str:
     return problem + "; the file must be UTF-8: save or convert it as UTF-8"
 
 
-def file_error(key: str, table: str, problem: str, *, line: int | None = None, column: str | None = None,
-               field: int | None = None, value: bytes | str | None = None) -> DataError:
+def file_error(
+    key: str,
+    table: str,
+    problem: str,
+    *,
+    line: int | None = None,
+    column: str | None = None,
+    field: int | None = None,
+    value: bytes | str | None = None,
+) -> DataError:
     """The DataError for a rejected file; `field` is 1-based. Nothing of the file was loaded."""
     where = key + (f": line {line}" if line else "")
     if column:
         where += f", column {column}" + (f" (field {field})" if field else "")
     shown = f"; value {escaped(value)}" if value is not None else ""
     problem = " ".join(problem.split("\n"))  # one line, whatever PostgreSQL's message held
-    return DataError(f"{where}: {problem}{shown}. Nothing was loaded: {table} and the other staging tables keep their "
-                     "previous rows. Fix the object and run the staging stage again")
+    return DataError(
+        f"{where}: {problem}{shown}. Nothing was loaded: {table} and the other staging tables keep their "
+        "previous rows. Fix the object and run the staging stage again"
+    )

@@ -49,8 +49,15 @@ class LoadResult:
     seconds: float
 
 
-def load_with_retries(ctx: StageContext, source: SourceFile, key: str, size: int, loading: str,
-                      progress: StagingProgress, cancel: CancelToken) -> LoadResult:
+def load_with_retries(
+    ctx: StageContext,
+    source: SourceFile,
+    key: str,
+    size: int,
+    loading: str,
+    progress: StagingProgress,
+    cancel: CancelToken,
+) -> LoadResult:
     """Load one file into `loading` (see `load_staging_table`), restarting it after a transient S3 error."""
     ctx = replace(ctx, cancel=cancel)
     uri = f"s3://{ctx.config.source.bucket}/{key}"
@@ -65,7 +72,8 @@ def load_with_retries(ctx: StageContext, source: SourceFile, key: str, size: int
                     f"no answer from S3 endpoint {ctx.services.s3_label} for "
                     f"{ctx.config.timeouts.s3_read_s:g}s while reading {uri} ({exc.__class__.__name__}); "
                     f"nothing was loaded: {source.table} and the other staging tables keep their previous rows; "
-                    "check S3 and the network, then resume") from None
+                    "check S3 and the network, then resume"
+                ) from None
             if isinstance(exc, ClientError) and not _is_transient(exc):
                 raise StageError(f"{uri} could not be read: {exc}") from None
             if delay is None:
@@ -74,8 +82,10 @@ def load_with_retries(ctx: StageContext, source: SourceFile, key: str, size: int
                     f"({exc.__class__.__name__}: {exc}); {source.table} and the other staging tables keep their "
                     "previous rows; check S3 and retry"
                 ) from None
-            ctx.warn(f"{key}: transient S3 error ({exc.__class__.__name__}: {exc}); "
-                     f"nothing was loaded, retrying in {delay:g}s (attempt {attempt + 1} of {len(RETRY_DELAYS_S) + 1})")
+            ctx.warn(
+                f"{key}: transient S3 error ({exc.__class__.__name__}: {exc}); "
+                f"nothing was loaded, retrying in {delay:g}s (attempt {attempt + 1} of {len(RETRY_DELAYS_S) + 1})"
+            )
             if ctx.cancel.wait(delay):
                 raise Cancelled("cancelled by the operator") from None
     raise AssertionError("unreachable")
@@ -86,8 +96,9 @@ def _is_transient(exc: ClientError) -> bool:
     return status >= 500 or exc.response.get("Error", {}).get("Code") in ("SlowDown", "RequestTimeout")
 
 
-def load_staging_table(ctx: StageContext, source: SourceFile, key: str, size: int, loading: str,
-                       progress: StagingProgress) -> LoadResult:
+def load_staging_table(
+    ctx: StageContext, source: SourceFile, key: str, size: int, loading: str, progress: StagingProgress
+) -> LoadResult:
     """Load one object into a fresh table `loading`, keyed and analysed, and commit it.
 
     A bad value raises DataError naming line and column; on any failure nothing is committed.
@@ -97,8 +108,7 @@ def load_staging_table(ctx: StageContext, source: SourceFile, key: str, size: in
     client, bucket = ctx.services.s3(), ctx.config.source.bucket
     response = call_interruptibly(ctx.cancel, lambda: client.get_object(Bucket=bucket, Key=key), "s3-get")
     body = ReadAheadBody(response["Body"], ctx.cancel, READ_SIZE)
-    reader = CsvStreamReader(body, key, size, ctx.cancel,
-                             on_progress=lambda done: progress.update(source.table, done))
+    reader = CsvStreamReader(body, key, size, ctx.cancel, on_progress=lambda done: progress.update(source.table, done))
     try:
         file_columns = check_header(reader.read_header(), source, key)
         reader.guard = DateGuard(key, source.table, file_columns, dict(source.dates))
@@ -109,16 +119,17 @@ def load_staging_table(ctx: StageContext, source: SourceFile, key: str, size: in
             # visible to all, so the checks and analytics that read them next need not set hint
             # bits on every page (checks 0.47 s -> 0.37 s at scale 100).
             copy = sql.SQL(f"COPY {{}}.{{}} ({{}}) FROM STDIN WITH ({CSV_IMPORT_OPTIONS}, FREEZE)").format(
-                safe_identifier(schema), safe_identifier(loading),
-                sql.SQL(", ").join(safe_identifier(c) for c in file_columns))
+                safe_identifier(schema),
+                safe_identifier(loading),
+                sql.SQL(", ").join(safe_identifier(c) for c in file_columns),
+            )
             try:
                 cur.copy_expert(copy.as_string(cur), reader, size=READ_SIZE)
             except psycopg2.Error as exc:
                 if reader.error is not None:  # our read failed (S3, cancel): psycopg2 reports it as a COPY failure
                     raise reader.error from None
                 if isinstance(exc, (psycopg2.DataError, psycopg2.IntegrityError)):
-                    raise data_error(exc, key, source, file_columns, second_look(ctx, key, reader.data_start)
-                                     ) from None
+                    raise data_error(exc, key, source, file_columns, second_look(ctx, key, reader.data_start)) from None
                 raise
             rows = cur.rowcount
             if rows != reader.data_rows:
@@ -130,8 +141,7 @@ def load_staging_table(ctx: StageContext, source: SourceFile, key: str, size: in
     finally:
         body.close()
     progress.update(source.table, size, finished=True)
-    return LoadResult(source.table, key, loading, rows, reader.data_rows, reader.bytes_read,
-                      time.monotonic() - started)
+    return LoadResult(source.table, key, loading, rows, reader.data_rows, reader.bytes_read, time.monotonic() - started)
 
 
 def second_look(ctx: StageContext, key: str, data_start: int) -> Locate:

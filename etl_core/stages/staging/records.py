@@ -65,7 +65,7 @@ def unquoted(raw: bytes) -> tuple[bytes, bool]:
     while i < len(raw):
         if raw[i] != 0x22:
             value.append(raw[i])
-        elif in_quotes and raw[i + 1:i + 2] == b'"':  # "" inside quotes is one quote
+        elif in_quotes and raw[i + 1 : i + 2] == b'"':  # "" inside quotes is one quote
             value.append(0x22)
             i += 1
         else:
@@ -95,7 +95,7 @@ class RecordScanner:
             chunk = chunk[end:]
         buffer, position = self.pending + chunk, 0
         while match := _RECORD.match(buffer, position):
-            raw = buffer[position:match.end()]
+            raw = buffer[position : match.end()]
             yield self._next(raw.removesuffix(b"\n").removesuffix(b"\r"), raw.count(b"\n") - 1, len(raw), closed=True)
             position = match.end()
         self.pending = buffer[position:]
@@ -109,8 +109,9 @@ class RecordScanner:
         if self._head is not None:
             yield self._next(self._head, self._newlines, self._length, closed=not self._in_quotes)
         elif self.pending:
-            yield self._next(self.pending, self.pending.count(b"\n"), len(self.pending),
-                             closed=self.pending.count(b'"') % 2 == 0)
+            yield self._next(
+                self.pending, self.pending.count(b"\n"), len(self.pending), closed=self.pending.count(b'"') % 2 == 0
+            )
 
     @property
     def in_record(self) -> bool:

@@ -55,8 +55,15 @@ def ensure_iso_date_domain(cur: Any, schema: str) -> None:
         cur.execute(render_sql("aws_s3/iso_date_domain.sql", schema=schema))
 
 
-def load_on_server(ctx: StageContext, source: SourceFile, key: str, size: int, loading: str,
-                   progress: StagingProgress, cancel: CancelToken) -> LoadResult:
+def load_on_server(
+    ctx: StageContext,
+    source: SourceFile,
+    key: str,
+    size: int,
+    loading: str,
+    progress: StagingProgress,
+    cancel: CancelToken,
+) -> LoadResult:
     """Check the object's header, have the warehouse import it into `loading`, keyed, analysed, committed."""
     ctx = replace(ctx, cancel=cancel)
     started = time.monotonic()
@@ -75,9 +82,11 @@ def load_on_server(ctx: StageContext, source: SourceFile, key: str, size: int, l
         cur.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(safe_identifier(schema), safe_identifier(loading)))
         rows = int(fetch_value(cur))
         if rows != reported:
-            raise DataError(f"{key}: aws_s3.table_import_from_s3 reported {reported:,} rows but the table holds "
-                            f"{rows:,}; nothing was loaded: {source.table} and the other staging tables keep their "
-                            "previous rows")
+            raise DataError(
+                f"{key}: aws_s3.table_import_from_s3 reported {reported:,} rows but the table holds "
+                f"{rows:,}; nothing was loaded: {source.table} and the other staging tables keep their "
+                "previous rows"
+            )
         add_key_or_report_duplicate(cur, schema, source, loading, key, file_columns)
         cur.execute(sql.SQL("ANALYZE {}.{}").format(safe_identifier(schema), safe_identifier(loading)))
         conn.commit()
@@ -91,8 +100,11 @@ def read_head(ctx: StageContext, key: str) -> bytes:
     """The first MAX_HEADER_BYTES of a non-empty object (a ranged GET): the header and the first records."""
     client, bucket = ctx.services.s3(), ctx.config.source.bucket
     try:
-        response = call_interruptibly(ctx.cancel, lambda: client.get_object(
-            Bucket=bucket, Key=key, Range=f"bytes=0-{MAX_HEADER_BYTES - 1}"), "s3-get-head")
+        response = call_interruptibly(
+            ctx.cancel,
+            lambda: client.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{MAX_HEADER_BYTES - 1}"),
+            "s3-get-head",
+        )
         return bytes(call_interruptibly(ctx.cancel, response["Body"].read, "s3-read-head"))
     except (BotoCoreError, ClientError) as exc:
         raise StageError(f"s3://{bucket}/{key} could not be read ({exc}); check S3 and retry") from None
@@ -130,30 +142,50 @@ def _mixed_endings(key: str, line: int | None, source: SourceFile, header_crlf: 
     if header_crlf is None:
         differs = "its line ending differs from the header line's"
     else:
-        differs = "it ends with LF, the header line with CRLF" if header_crlf else \
-            "it ends with CRLF, the header line with LF"
-    return file_error(key, source.table, f'{differs}: with [warehouse] transfer = "aws_s3" the warehouse\'s own COPY '
-                      "reads the file and needs one line ending throughout (convert the file to one)", line=line)
+        differs = (
+            "it ends with LF, the header line with CRLF"
+            if header_crlf
+            else "it ends with CRLF, the header line with LF"
+        )
+    return file_error(
+        key,
+        source.table,
+        f'{differs}: with [warehouse] transfer = "aws_s3" the warehouse\'s own COPY '
+        "reads the file and needs one line ending throughout (convert the file to one)",
+        line=line,
+    )
 
 
 def dates_as_iso_text(cur: Any, schema: str, table: str) -> list[DateColumn]:
     """Give the (empty) table's date columns the strict text domain, without their date CHECKs for now."""
-    cur.execute(load_sql("aws_s3/date_columns.sql"),
-                {"table": sql.SQL("{}.{}").format(safe_identifier(schema), safe_identifier(table)).as_string(cur)})
-    dates = [DateColumn(name, not_null, tuple(zip(names, definitions, strict=True)))
-             for name, not_null, names, definitions in cur.fetchall()]
+    cur.execute(
+        load_sql("aws_s3/date_columns.sql"),
+        {"table": sql.SQL("{}.{}").format(safe_identifier(schema), safe_identifier(table)).as_string(cur)},
+    )
+    dates = [
+        DateColumn(name, not_null, tuple(zip(names, definitions, strict=True)))
+        for name, not_null, names, definitions in cur.fetchall()
+    ]
     if dates:
         constraints = dict(c for d in dates for c in d.constraints)
-        cur.execute(sql.SQL("ALTER TABLE {}.{} ").format(safe_identifier(schema), safe_identifier(table)) + sql.SQL(
-            ", ").join([sql.SQL("DROP CONSTRAINT {}").format(sql.Identifier(name)) for name in constraints]
-                       + [sql.SQL("ALTER COLUMN {} TYPE {}.{}").format(
-                           safe_identifier(d.name), safe_identifier(schema), safe_identifier(ISO_DATE_DOMAIN))
-                          for d in dates]))
+        cur.execute(
+            sql.SQL("ALTER TABLE {}.{} ").format(safe_identifier(schema), safe_identifier(table))
+            + sql.SQL(", ").join(
+                [sql.SQL("DROP CONSTRAINT {}").format(sql.Identifier(name)) for name in constraints]
+                + [
+                    sql.SQL("ALTER COLUMN {} TYPE {}.{}").format(
+                        safe_identifier(d.name), safe_identifier(schema), safe_identifier(ISO_DATE_DOMAIN)
+                    )
+                    for d in dates
+                ]
+            )
+        )
     return dates
 
 
-def dates_as_date(cur: Any, schema: str, table: str, dates: list[DateColumn], key: str, source: SourceFile,
-                  file_columns: list[str]) -> None:
+def dates_as_date(
+    cur: Any, schema: str, table: str, dates: list[DateColumn], key: str, source: SourceFile, file_columns: list[str]
+) -> None:
     """Turn the checked texts into dates (one rewrite) and add the date CHECKs back; a value that breaks
     one is named with its line, as COPY would have."""
     if not dates:
@@ -163,10 +195,16 @@ def dates_as_date(cur: Any, schema: str, table: str, dates: list[DateColumn], ke
     cur.execute("SAVEPOINT dates_as_date")
     try:
         # The definitions come from the catalog (our own DDL), so they are SQL, not data.
-        cur.execute(sql.SQL("ALTER TABLE {} ").format(target) + sql.SQL(", ").join(
-            [sql.SQL("ALTER COLUMN {0} TYPE date USING {0}::date").format(safe_identifier(d.name)) for d in dates]
-            + [sql.SQL("ADD CONSTRAINT {} ").format(sql.Identifier(name)) + sql.SQL(definition)
-               for name, definition in constraints.items()]))
+        cur.execute(
+            sql.SQL("ALTER TABLE {} ").format(target)
+            + sql.SQL(", ").join(
+                [sql.SQL("ALTER COLUMN {0} TYPE date USING {0}::date").format(safe_identifier(d.name)) for d in dates]
+                + [
+                    sql.SQL("ADD CONSTRAINT {} ").format(sql.Identifier(name)) + sql.SQL(definition)
+                    for name, definition in constraints.items()
+                ]
+            )
+        )
     except psycopg2.errors.CheckViolation as exc:
         cur.execute("ROLLBACK TO SAVEPOINT dates_as_date")
         name = exc.diag.constraint_name or ""
@@ -179,37 +217,71 @@ def dates_as_date(cur: Any, schema: str, table: str, dates: list[DateColumn], ke
     cur.execute("RELEASE SAVEPOINT dates_as_date")
 
 
-def _no_such_day(cur: Any, target: sql.Composed, dates: list[DateColumn], problem: str, key: str,
-                 source: SourceFile, file_columns: list[str]) -> DataError:
+def _no_such_day(
+    cur: Any,
+    target: sql.Composed,
+    dates: list[DateColumn],
+    problem: str,
+    key: str,
+    source: SourceFile,
+    file_columns: list[str],
+) -> DataError:
     """The first row (in file order) holding the value the conversion refused, in whichever date column."""
     quoted = re.search(r': "(.*)"$', problem, re.DOTALL)
     value = quoted.group(1) if quoted else ""
     found = []
     for date in dates:
-        cur.execute(sql.SQL("SELECT n FROM (SELECT row_number() OVER (ORDER BY ctid) AS n, {column} FROM {target}) "
-                            "AS rows WHERE {column} = %s ORDER BY n LIMIT 1").format(
-            column=safe_identifier(date.name), target=target), (value,))
+        cur.execute(
+            sql.SQL(
+                "SELECT n FROM (SELECT row_number() OVER (ORDER BY ctid) AS n, {column} FROM {target}) "
+                "AS rows WHERE {column} = %s ORDER BY n LIMIT 1"
+            ).format(column=safe_identifier(date.name), target=target),
+            (value,),
+        )
         found += [(n, date.name) for (n,) in cur.fetchall()]
     line, column = (min(found)[0] + 1, min(found)[1]) if found else (None, None)  # +1: the header line
-    return _at(key, source, problem.removesuffix(quoted.group(0)) if quoted else problem, line, column,
-               file_columns, value if found else None)
+    return _at(
+        key,
+        source,
+        problem.removesuffix(quoted.group(0)) if quoted else problem,
+        line,
+        column,
+        file_columns,
+        value if found else None,
+    )
 
 
-def _breaks_rule(cur: Any, target: sql.Composed, dates: list[DateColumn], column: DateColumn, name: str,
-                 definition: str, key: str, source: SourceFile, file_columns: list[str]) -> DataError:
+def _breaks_rule(
+    cur: Any,
+    target: sql.Composed,
+    dates: list[DateColumn],
+    column: DateColumn,
+    name: str,
+    definition: str,
+    key: str,
+    source: SourceFile,
+    file_columns: list[str],
+) -> DataError:
     """The first row (in file order: one COPY filled the table) whose date breaks the CHECK `name`."""
-    cur.execute(sql.SQL("SELECT n, {column}::text FROM (SELECT row_number() OVER (ORDER BY ctid) AS n, {dates} "
-                        "FROM {target}) AS rows WHERE NOT ({check}) ORDER BY n LIMIT 1").format(
-        column=safe_identifier(column.name), target=target,
-        dates=sql.SQL(", ").join(sql.SQL("{0}::date AS {0}").format(safe_identifier(d.name)) for d in dates),
-        check=sql.SQL(definition.removeprefix("CHECK ").removesuffix(" NOT VALID"))))
+    cur.execute(
+        sql.SQL(
+            "SELECT n, {column}::text FROM (SELECT row_number() OVER (ORDER BY ctid) AS n, {dates} "
+            "FROM {target}) AS rows WHERE NOT ({check}) ORDER BY n LIMIT 1"
+        ).format(
+            column=safe_identifier(column.name),
+            target=target,
+            dates=sql.SQL(", ").join(sql.SQL("{0}::date AS {0}").format(safe_identifier(d.name)) for d in dates),
+            check=sql.SQL(definition.removeprefix("CHECK ").removesuffix(" NOT VALID")),
+        )
+    )
     found = cur.fetchone()
     line, value = (found[0] + 1, found[1]) if found else (None, None)  # +1: the header line
     return _at(key, source, f"value breaks the rule {name}", line, column.name, file_columns, value)
 
 
-def _file_error(exc: ImportDataError, source: SourceFile, file_columns: list[str],
-                dates: list[DateColumn]) -> DataError:
+def _file_error(
+    exc: ImportDataError, source: SourceFile, file_columns: list[str], dates: list[DateColumn]
+) -> DataError:
     """The server's COPY error in client mode's words: key, file line, column (field), problem, value."""
     if any(text in exc.problem for text in _LINE_ENDING_ERRORS):
         return _mixed_endings(exc.key, exc.line, source, None)
@@ -228,8 +300,14 @@ def _file_error(exc: ImportDataError, source: SourceFile, file_columns: list[str
     return _at(exc.key, source, problem, exc.line, column, file_columns, value)
 
 
-def _at(key: str, source: SourceFile, problem: str, line: int | None, column: str | None, file_columns: list[str],
-        value: str | None) -> DataError:
+def _at(
+    key: str,
+    source: SourceFile,
+    problem: str,
+    line: int | None,
+    column: str | None,
+    file_columns: list[str],
+    value: str | None,
+) -> DataError:
     field = file_columns.index(column) + 1 if column in file_columns else None
-    return file_error(key, source.table, problem, line=line, column=column if field else None, field=field,
-                      value=value)
+    return file_error(key, source.table, problem, line=line, column=column if field else None, field=field, value=value)

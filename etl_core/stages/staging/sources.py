@@ -23,14 +23,22 @@ class SourceFile:
 
 
 SOURCE_FILES = (
-    SourceFile("orders", ("orders.csv",),
-               ("order_id", "customer_id", "order_date", "product_id", "unit_price", "quantity", "total_price"),
-               key="order_id", dates=(("order_date", False),)),
+    SourceFile(
+        "orders",
+        ("orders.csv",),
+        ("order_id", "customer_id", "order_date", "product_id", "unit_price", "quantity", "total_price"),
+        key="order_id",
+        dates=(("order_date", False),),
+    ),
     SourceFile("reviews", ("reviews.csv",), ("review", "product_id")),
     # The brief spells it "shipments_deliveries.csv"; the real object is "shipment_deliveries.csv" (it wins).
-    SourceFile("shipment_deliveries", ("shipment_deliveries.csv", "shipments_deliveries.csv"),
-               ("shipment_id", "order_id", "shipment_date", "delivery_date"), key="shipment_id",
-               dates=(("shipment_date", True), ("delivery_date", True))),
+    SourceFile(
+        "shipment_deliveries",
+        ("shipment_deliveries.csv", "shipments_deliveries.csv"),
+        ("shipment_id", "order_id", "shipment_date", "delivery_date"),
+        key="shipment_id",
+        dates=(("shipment_date", True), ("delivery_date", True)),
+    ),
 )
 
 
@@ -50,13 +58,16 @@ def locate_source(client: Any, bucket: str, prefix: str, source: SourceFile) -> 
             info = object_info(client, bucket, prefix + name)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "?")
-            raise StageError(f"s3://{bucket}/{prefix}{name} could not be read ({code}); check the credentials, "
-                             "[source] anonymous and the bucket policy") from None
+            raise StageError(
+                f"s3://{bucket}/{prefix}{name} could not be read ({code}); check the credentials, "
+                "[source] anonymous and the bucket policy"
+            ) from None
         if info is not None:
             found.append((prefix + name, int(info["ContentLength"])))
     if not found:
         names = " or ".join(prefix + n for n in source.names)
-        raise StageError(f"source object s3://{bucket}/{names} was not found; upload it, or check [source] bucket "
-                         "and prefix")
+        raise StageError(
+            f"source object s3://{bucket}/{names} was not found; upload it, or check [source] bucket and prefix"
+        )
     (key, size), *others = found
     return LocatedSource(source, key, size, tuple(other for other, _size in others))

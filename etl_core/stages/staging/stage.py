@@ -25,8 +25,10 @@ def run_staging(ctx: StageContext) -> StageOutput:
     # Find every object first: a missing file fails the stage before anything is replaced,
     # and the progress bar covers the whole stage.
     client, bucket, prefix = ctx.services.s3(), ctx.config.source.bucket, ctx.config.source.prefix
-    located = [call_interruptibly(ctx.cancel, partial(locate_source, client, bucket, prefix, source))
-               for source in SOURCE_FILES]
+    located = [
+        call_interruptibly(ctx.cancel, partial(locate_source, client, bucket, prefix, source))
+        for source in SOURCE_FILES
+    ]
     schema = ctx.config.staging_schema
     drop_leftovers(ctx)
     server_side = ctx.config.warehouse.server_side
@@ -38,8 +40,10 @@ def run_staging(ctx: StageContext) -> StageOutput:
     ctx = ctx.for_threads()
     for found in located:  # logged here, in file order: the threads start in any order
         for ignored in found.ignored:
-            ctx.warn(f"s3://{bucket}/{ignored} is ignored: {found.key} is loaded instead (when both spellings "
-                     "exist the first one wins); delete the one you do not mean")
+            ctx.warn(
+                f"s3://{bucket}/{ignored} is ignored: {found.key} is loaded instead (when both spellings "
+                "exist the first one wins); delete the one you do not mean"
+            )
         ctx.log(f"loading s3://{bucket}/{found.key} ({found.size:,} bytes) into {schema}.{found.source.table}{how}")
     progress = StagingProgress(ctx, sum(found.size for found in located))
     loading = [load_table_name(found.source.table, ctx.run_id) for found in located]
@@ -47,11 +51,21 @@ def run_staging(ctx: StageContext) -> StageOutput:
     # transaction swaps all three in, or none.
     try:
         loaded = run_together(
-            [partial(load, ctx, found.source, found.key, found.size, table, progress)
-             for found, table in zip(located, loading, strict=True)],
-            ctx.cancel, "staging")
-        publish(ctx.services, f"the staging tables of {schema}", [f"{schema}.{r.table}" for r in loaded],
-                partial(_swap_all_in, schema, loaded), ctx.cancel, ctx.warn)
+            [
+                partial(load, ctx, found.source, found.key, found.size, table, progress)
+                for found, table in zip(located, loading, strict=True)
+            ],
+            ctx.cancel,
+            "staging",
+        )
+        publish(
+            ctx.services,
+            f"the staging tables of {schema}",
+            [f"{schema}.{r.table}" for r in loaded],
+            partial(_swap_all_in, schema, loaded),
+            ctx.cancel,
+            ctx.warn,
+        )
     except BaseException:
         drop_load_tables(ctx, loading)
         raise
@@ -59,11 +73,20 @@ def run_staging(ctx: StageContext) -> StageOutput:
     for result in loaded:
         ctx.log(f"{schema}.{result.table}: {result.rows:,} rows from {result.key} in {result.seconds:.2f}s")
         output.rows += result.rows
-        output.details[result.table] = {"key": result.key, "rows": result.rows, "bytes": result.bytes,
-                                        "seconds": round(result.seconds, 3)}
-        output.checks.append(CheckOutcome(
-            f"{result.table}_rows_match_file", "ERROR", result.rows == result.file_rows,
-            f"{result.table}: {result.rows:,} rows loaded, {result.file_rows:,} data rows in {result.key}"))
+        output.details[result.table] = {
+            "key": result.key,
+            "rows": result.rows,
+            "bytes": result.bytes,
+            "seconds": round(result.seconds, 3),
+        }
+        output.checks.append(
+            CheckOutcome(
+                f"{result.table}_rows_match_file",
+                "ERROR",
+                result.rows == result.file_rows,
+                f"{result.table}: {result.rows:,} rows loaded, {result.file_rows:,} data rows in {result.key}",
+            )
+        )
         output.checks.append(has_rows(result, ctx.config.source.allow_empty_files))
     output.checks += run_checks_concurrently(ctx.services, ctx.config, STAGING_CHECKS, ctx.cancel)
     return output
@@ -76,9 +99,11 @@ def has_rows(result: LoadResult, allowed: bool) -> CheckOutcome:
     elif allowed:
         detail = f"{result.table}: {result.key} has no data rows, allowed by [source] allow_empty_files"
     else:
-        detail = (f"{result.table}: {result.key} has no data rows (a header only), so analytics and export would "
-                  "report an empty day; upload the day's file, or set allow_empty_files = true in [source] if "
-                  "empty files are expected")
+        detail = (
+            f"{result.table}: {result.key} has no data rows (a header only), so analytics and export would "
+            "report an empty day; upload the day's file, or set allow_empty_files = true in [source] if "
+            "empty files are expected"
+        )
     return CheckOutcome(f"{result.table}_has_rows", "ERROR", result.rows > 0 or allowed, detail)
 
 

@@ -24,8 +24,11 @@ class LogPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield LogView(self.clock, id="log-view")
-        yield Input(placeholder="search the log: Enter finds (n / N: next / previous), Esc closes",
-                    id="log-search", classes="hidden")
+        yield Input(
+            placeholder="search the log: Enter finds (n / N: next / previous), Esc closes",
+            id="log-search",
+            classes="hidden",
+        )
 
     @property
     def view(self) -> LogView:

@@ -165,8 +165,9 @@ class LogView(ScrollView, can_focus=True):
         if isinstance(entry, RunSeparator):
             label = f" run #{entry.run_id} · {', '.join(entry.stages)} · {self.clock.time(entry.at)} "
             rule = "─" * max(0, self._width - len(label) - 2)
-            return Text.assemble(("──", "cyan"), (label, "bold cyan"), (rule, "cyan"), no_wrap=True,
-                                 overflow="ellipsis")
+            return Text.assemble(
+                ("──", "cyan"), (label, "bold cyan"), (rule, "cyan"), no_wrap=True, overflow="ellipsis"
+            )
         style = LEVEL_STYLES.get(entry.level, "")
         text = Text.assemble(
             (self.clock.time(entry.at) + " ", "dim"),
@@ -175,8 +176,11 @@ class LogView(ScrollView, can_focus=True):
             (self.clock.scrub(entry.message), style),
         )
         if self.search_text and index in self._match_set:
-            text.highlight_words([self.search_text], CURRENT_MATCH_STYLE if self._is_current(index) else MATCH_STYLE,
-                                 case_sensitive=False)
+            text.highlight_words(
+                [self.search_text],
+                CURRENT_MATCH_STYLE if self._is_current(index) else MATCH_STYLE,
+                case_sensitive=False,
+            )
         return text
 
     def _resize_virtual(self) -> None:
@@ -217,8 +221,11 @@ class LogView(ScrollView, can_focus=True):
 
     def _find(self) -> None:
         needle = self.search_text.lower()
-        self.matches = [i for i, entry in enumerate(self.shown)
-                        if needle and isinstance(entry, LogLine) and needle in entry.message.lower()]
+        self.matches = [
+            i
+            for i, entry in enumerate(self.shown)
+            if needle and isinstance(entry, LogLine) and needle in entry.message.lower()
+        ]
         self._match_set = set(self.matches)
         self.match_index = min(self.match_index, len(self.matches) - 1)
 
@@ -256,8 +263,9 @@ class LogView(ScrollView, can_focus=True):
             self.following = False
             self._internal_scroll = True
             try:
-                self.scroll_to(y=max(0, row - self.scrollable_content_region.height // 2), animate=False,
-                               immediate=True)
+                self.scroll_to(
+                    y=max(0, row - self.scrollable_content_region.height // 2), animate=False, immediate=True
+                )
             finally:
                 self._internal_scroll = False
         self.post_message(self.StateChanged())
@@ -283,11 +291,15 @@ class LogView(ScrollView, can_focus=True):
         if selection is not None and (span := selection.get_span(index)) is not None:
             start, end = span
             text = text.copy()
-            text.stylize(self.screen.get_component_rich_style("screen--selection"), start,
-                         len(text) if end == -1 else end)
+            text.stylize(
+                self.screen.get_component_rich_style("screen--selection"), start, len(text) if end == -1 else end
+            )
         strip = Strip(text.render(self._console), text.cell_len)
-        return strip.crop_extend(scroll_x, scroll_x + width, rich_style).apply_style(rich_style).apply_offsets(
-            scroll_x, index)
+        return (
+            strip.crop_extend(scroll_x, scroll_x + width, rich_style)
+            .apply_style(rich_style)
+            .apply_offsets(scroll_x, index)
+        )
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         return selection.extract("\n".join(row.plain for row in self._rows)), "\n"

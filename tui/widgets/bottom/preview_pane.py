@@ -30,13 +30,17 @@ class PreviewTable(DataTable):
 def caption(preview: Preview) -> Text:
     """What the pane says above the rows."""
     if preview.kind is not None:
-        return Text.assemble((f"{preview.kind} object, {human_size(preview.size)}", "bold"),
-                             ("   not shown as rows: the console previews CSV text", "dim"))
+        return Text.assemble(
+            (f"{preview.kind} object, {human_size(preview.size)}", "bold"),
+            ("   not shown as rows: the console previews CSV text", "dim"),
+        )
     text = Text.assemble((preview.caption, "bold"))
     if preview.ragged:
         rows = f"{count(len(preview.ragged))} {'row does' if len(preview.ragged) == 1 else 'rows do'}"
-        text.append(f"   {rows} not have the header's {count(preview.header_fields, 'fields')}: padded, flagged ⚠",
-                    style="yellow")
+        text.append(
+            f"   {rows} not have the header's {count(preview.header_fields, 'fields')}: padded, flagged ⚠",
+            style="yellow",
+        )
     text.append("   Enter or v on a cell: full text", style="dim")
     return text
 
@@ -52,8 +56,10 @@ class PreviewPane(Vertical):
         self.rows: list[list[str]] = []
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("Select an S3 object or a warehouse table and press Enter to preview it.", style="dim"),
-                     id="preview-caption")
+        yield Static(
+            Text("Select an S3 object or a warehouse table and press Enter to preview it.", style="dim"),
+            id="preview-caption",
+        )
         yield PreviewTable(cursor_type="cell", zebra_stripes=True, id="preview-table")
 
     def on_mount(self) -> None:
@@ -67,8 +73,14 @@ class PreviewPane(Vertical):
         self._request += 1
         request = self._request
         self.show_loading(title)
-        in_thread(self, f"preview {title}", job, lambda preview: PreviewReady(request, preview), group="preview",
-                  failed=lambda error: PreviewFailed(request, title, error))
+        in_thread(
+            self,
+            f"preview {title}",
+            job,
+            lambda preview: PreviewReady(request, preview),
+            group="preview",
+            failed=lambda error: PreviewFailed(request, title, error),
+        )
 
     def on_preview_ready(self, message: PreviewReady) -> None:
         if message.request == self._request:

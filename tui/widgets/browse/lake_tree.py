@@ -84,9 +84,14 @@ class LakeTree(FittedTree[LakeItem]):
         if not node.children:
             node.add_leaf(Text("listing…", style="dim italic"), LakeItem("note", item.bucket))
         node_id = node.id
-        in_thread(self, f"list s3://{item.bucket}/{item.key}", lambda: browse.list_s3(services, item.bucket, item.key),
-                  lambda entries: LakeListed(node_id, entries), group="lake",
-                  failed=lambda error: LakeListFailed(node_id, error))
+        in_thread(
+            self,
+            f"list s3://{item.bucket}/{item.key}",
+            lambda: browse.list_s3(services, item.bucket, item.key),
+            lambda entries: LakeListed(node_id, entries),
+            group="lake",
+            failed=lambda error: LakeListFailed(node_id, error),
+        )
 
     def _node(self, node_id: int) -> TreeNode[LakeItem] | None:
         try:
@@ -116,17 +121,22 @@ class LakeTree(FittedTree[LakeItem]):
             node.add_leaf(Text("(empty)", style="dim italic"), LakeItem("note", item.bucket))
         for entry in entries:
             if entry.is_prefix:
-                child = node.add(Text(entry.name, style="bold blue"), LakeItem("prefix", item.bucket, entry.key),
-                                 allow_expand=True)
+                child = node.add(
+                    Text(entry.name, style="bold blue"), LakeItem("prefix", item.bucket, entry.key), allow_expand=True
+                )
                 if (item.bucket, entry.key) in self._expanded:
                     child.expand()  # kept open across a refresh: lists it again (NodeExpanded)
             else:
-                label = Text.assemble(entry.name, ("  " + human_size(entry.size), "cyan"),
-                                      ("  " + self.clock.stamp(entry.last_modified), "dim"))
+                label = Text.assemble(
+                    entry.name,
+                    ("  " + human_size(entry.size), "cyan"),
+                    ("  " + self.clock.stamp(entry.last_modified), "dim"),
+                )
                 node.add_leaf(label, LakeItem("object", item.bucket, entry.key, entry.size, entry.last_modified))
 
     def refresh_listing(self) -> None:
         """List again every expanded level (after an export, or F5), keeping what was expanded."""
+
         def walk(node: TreeNode[LakeItem]) -> None:
             for child in node.children:
                 if child.data and child.data.kind in ("bucket", "prefix"):
@@ -134,6 +144,7 @@ class LakeTree(FittedTree[LakeItem]):
                     if child.is_expanded:
                         expanded.append(child)
                     walk(child)
+
         expanded: list[TreeNode[LakeItem]] = []
         walk(self.root)
         for node in expanded:

@@ -52,13 +52,26 @@ class WarehouseTree(FittedTree[WarehouseItem]):
     def refresh_listing(self) -> None:
         services = self.services
         if services is not None:
-            in_thread(self, "warehouse listing", lambda: browse.list_warehouse(services), WarehouseListed,
-                      group="warehouse", exclusive=True)
+            in_thread(
+                self,
+                "warehouse listing",
+                lambda: browse.list_warehouse(services),
+                WarehouseListed,
+                group="warehouse",
+                exclusive=True,
+            )
 
     def on_warehouse_listed(self, message: WarehouseListed) -> None:
         config = self.services.config if self.services else None
-        roles = {config.staging_schema: "staging", config.analytics_schema: "analytics",
-                 config.warehouse.dims_schema: "dimensions"} if config else {}
+        roles = (
+            {
+                config.staging_schema: "staging",
+                config.analytics_schema: "analytics",
+                config.warehouse.dims_schema: "dimensions",
+            }
+            if config
+            else {}
+        )
         self.set_schemas(message.schemas, roles)
 
     def set_message(self, text: str, style: str = "dim") -> None:
@@ -84,11 +97,13 @@ class WarehouseTree(FittedTree[WarehouseItem]):
                 self.root.add_leaf(label, WarehouseItem("schema", schema.name))
                 continue
             label = Text.assemble((schema.name, "bold"), (f"  {role} · {len(schema.tables)} tables", "dim"))
-            node = self.root.add(label, WarehouseItem("schema", schema.name),
-                                 expand=schema.name not in self._collapsed)
+            node = self.root.add(label, WarehouseItem("schema", schema.name), expand=schema.name not in self._collapsed)
             for table in schema.tables:
-                node.add(Text.assemble(table.name, ("  " + count(table.rows, "rows"), "cyan")),
-                         WarehouseItem("table", schema.name, table.name, table.rows), allow_expand=True)
+                node.add(
+                    Text.assemble(table.name, ("  " + count(table.rows, "rows"), "cyan")),
+                    WarehouseItem("table", schema.name, table.name, table.rows),
+                    allow_expand=True,
+                )
         if cursor >= 0:
             self.cursor_line = min(cursor, max(0, self.last_line))
 
@@ -109,9 +124,14 @@ class WarehouseTree(FittedTree[WarehouseItem]):
         item.loaded = True
         node_id, schema, table = event.node.id, item.schema, item.table
         event.node.add_leaf(Text("listing columns …", style="italic dim"), WarehouseItem("note"))
-        in_thread(self, f"columns of {schema}.{table}", lambda: catalog.describe(schema, table),
-                  lambda described: ColumnsListed(node_id, described), group="warehouse-columns",
-                  failed=lambda error: ColumnsListFailed(node_id, error))
+        in_thread(
+            self,
+            f"columns of {schema}.{table}",
+            lambda: catalog.describe(schema, table),
+            lambda described: ColumnsListed(node_id, described),
+            group="warehouse-columns",
+            failed=lambda error: ColumnsListFailed(node_id, error),
+        )
 
     def _node(self, node_id: int) -> TreeNode[WarehouseItem] | None:
         try:
@@ -138,7 +158,7 @@ class WarehouseTree(FittedTree[WarehouseItem]):
 
 
 def column_leaves(table: TableDescription) -> list[tuple[Text, WarehouseItem]]:
-    """"order_id  integer  PK", "order_date  date  null": one leaf per column, in table order."""
+    """ "order_id  integer  PK", "order_date  date  null": one leaf per column, in table order."""
     leaves = []
     for column in table.columns:
         label = Text.assemble(column.name, ("  " + column.type_name, "cyan"))

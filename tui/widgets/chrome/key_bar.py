@@ -28,8 +28,9 @@ def ranked(scopes: tuple[str, ...]) -> list[ActionSpec]:
     keys: set[str] = set()
     for scope in (*scopes, "app"):
         own = [a for a in ACTIONS if a.scope == scope]
-        found += sorted((a for a in own if a.footer and a.name not in PINNED and a.key not in keys),
-                        key=lambda a: a.rank)
+        found += sorted(
+            (a for a in own if a.footer and a.name not in PINNED and a.key not in keys), key=lambda a: a.rank
+        )
         keys |= {a.key for a in own}
     return found
 
@@ -66,7 +67,7 @@ class KeyBar(Widget):
         width = self.content_region.width or self.size.width
         shown = self.shown(width)
         text = Text(no_wrap=True, overflow="crop")
-        for spec in shown[:-len(self.pinned)]:
+        for spec in shown[: -len(self.pinned)]:
             text.append_text(_item(spec))
         pinned = Text.assemble(*(_item(spec) for spec in self.pinned))
         text.append(" " * max(0, width - text.cell_len - pinned.cell_len))

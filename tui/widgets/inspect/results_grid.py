@@ -42,7 +42,7 @@ def plain(text: str) -> str:
 def fit(text: str, width: int) -> str:
     """`text` in exactly `width` cells: padded, or cut with an ellipsis."""
     if text.isascii():  # one cell a character: the common case, and ten times cheaper
-        return text.ljust(width) if len(text) <= width else text[:width - 1] + "…"
+        return text.ljust(width) if len(text) <= width else text[: width - 1] + "…"
     if cell_len(text) <= width:
         return set_cell_size(text, width)
     return set_cell_size(text, width - 1) + "…"
@@ -60,8 +60,14 @@ class ResultsGrid(ScrollView, can_focus=True):
         Binding("end,ctrl+end", "edge(1)", "Last row", show=False),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "results-grid--header", "results-grid--type", "results-grid--key", "results-grid--odd",
-        "results-grid--cursor", "results-grid--cursor-row", "results-grid--missing", "results-grid--null",
+        "results-grid--header",
+        "results-grid--type",
+        "results-grid--key",
+        "results-grid--odd",
+        "results-grid--cursor",
+        "results-grid--cursor-row",
+        "results-grid--missing",
+        "results-grid--null",
         "results-grid--bad",
     }
     DEFAULT_CSS = """
@@ -110,8 +116,14 @@ class ResultsGrid(ScrollView, can_focus=True):
 
     # --- content -----------------------------------------------------------------------------
 
-    def show(self, columns: tuple[ColumnHead, ...], total_rows: int, page_size: int,
-             first_page: Sequence[tuple[Any, ...]], bad_cells: dict[tuple[int, int], str] | None = None) -> None:
+    def show(
+        self,
+        columns: tuple[ColumnHead, ...],
+        total_rows: int,
+        page_size: int,
+        first_page: Sequence[tuple[Any, ...]],
+        bad_cells: dict[tuple[int, int], str] | None = None,
+    ) -> None:
         """A new result: its columns, row count and first page; the cursor goes to the top left."""
         self.columns, self.total_rows, self.page_size = columns, total_rows, page_size
         self.bad_cells = bad_cells or {}
@@ -169,8 +181,13 @@ class ResultsGrid(ScrollView, can_focus=True):
 
     def _width(self, index: int, rows: Sequence[tuple[Any, ...]]) -> int:
         head = self.columns[index]
-        widest = max([cell_len(head.name), cell_len(self._type_label(head)),
-                      *(cell_len(plain(cell_text(row[index]))) for row in rows if index < len(row))])
+        widest = max(
+            [
+                cell_len(head.name),
+                cell_len(self._type_label(head)),
+                *(cell_len(plain(cell_text(row[index]))) for row in rows if index < len(row)),
+            ]
+        )
         return max(3, min(CELL_WIDTH, widest))
 
     @staticmethod
@@ -181,8 +198,10 @@ class ResultsGrid(ScrollView, can_focus=True):
     # --- drawing -----------------------------------------------------------------------------
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        styles = {name: self.get_component_rich_style(f"results-grid--{name}")
-                  for name in ("header", "type", "key", "odd", "cursor", "cursor-row", "missing", "null", "bad")}
+        styles = {
+            name: self.get_component_rich_style(f"results-grid--{name}")
+            for name in ("header", "type", "key", "odd", "cursor", "cursor-row", "missing", "null", "bad")
+        }
         base = self.rich_style  # computed once a frame: the property walks the styles each time
         if styles != self._styles or base != self._base:  # focus, theme: every row is drawn again
             self._lines.clear()
@@ -289,8 +308,7 @@ class ResultsGrid(ScrollView, can_focus=True):
         self.move_cursor(self.cursor_row + rows, self.cursor_column + columns)
 
     def action_page(self, direction: int) -> None:
-        self.move_cursor(self.cursor_row + direction * max(1, self.size.height - HEADER_LINES - 1),
-                         self.cursor_column)
+        self.move_cursor(self.cursor_row + direction * max(1, self.size.height - HEADER_LINES - 1), self.cursor_column)
 
     def action_edge(self, direction: int) -> None:
         self.move_cursor(0 if direction < 0 else self.total_rows - 1, self.cursor_column)

@@ -86,8 +86,10 @@ class ResultsViewer(Vertical):
         error: str = ""
         exc: BaseException | None = None
 
-    BINDINGS: ClassVar[list[BindingType]] = [*bindings("results"), Binding("v,enter", "show_cell", "View cell",
-                                                                            show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *bindings("results"),
+        Binding("v,enter", "show_cell", "View cell", show=False),
+    ]
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -115,8 +117,9 @@ class ResultsViewer(Vertical):
 
     # --- loading -----------------------------------------------------------------------------
 
-    def load(self, source: DataSource, keep_column: int = 0,
-             opener: Callable[[FirstPage], Opened] | None = None) -> None:
+    def load(
+        self, source: DataSource, keep_column: int = 0, opener: Callable[[FirstPage], Opened] | None = None
+    ) -> None:
         """Open `source` (or run `opener`) in a worker; the first page shows as soon as it is fetched."""
         generation = self._begin(source)
         self._keep_column = keep_column
@@ -154,8 +157,9 @@ class ResultsViewer(Vertical):
     def _close_opened(self) -> None:
         opened, self.opened = self.opened, None
         if opened is not None:  # closing a held cursor waits for its session: not on the UI thread
-            self.run_worker(opened.close, name="close a result", group="results-close", thread=True,
-                            exit_on_error=False)
+            self.run_worker(
+                opened.close, name="close a result", group="results-close", thread=True, exit_on_error=False
+            )
 
     def on_first_page_shown(self, message: FirstPageShown) -> None:
         if message.generation != self.generation:
@@ -169,8 +173,9 @@ class ResultsViewer(Vertical):
     def on_source_opened(self, message: SourceOpened) -> None:
         opened = message.opened
         if message.generation != self.generation:
-            self.run_worker(opened.close, name="close a stale result", group="results-close", thread=True,
-                            exit_on_error=False)
+            self.run_worker(
+                opened.close, name="close a stale result", group="results-close", thread=True, exit_on_error=False
+            )
             return
         self.opened = opened
         rows = opened.rows
@@ -370,8 +375,7 @@ class ResultsViewer(Vertical):
             head, value, _row = found
             text = "" if value is None else cell_text(value)
             self.app.copy_to_clipboard(text)
-            self.notify(f"copied {head.name}: {text[:60]}{'…' if len(text) > 60 else ''}", title="copied",
-                        markup=False)
+            self.notify(f"copied {head.name}: {text[:60]}{'…' if len(text) > 60 else ''}", title="copied", markup=False)
 
     def action_copy_row(self) -> None:
         found = self._need_selection()

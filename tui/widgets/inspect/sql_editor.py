@@ -15,14 +15,15 @@ from etl_core.inspect.sql_lexer import SqlTextError, statement_at
 
 
 def sql_language() -> str | None:
-    """"sql" when the tree-sitter grammar is installed (the `sql` extra), else plain text."""
+    """ "sql" when the tree-sitter grammar is installed (the `sql` extra), else plain text."""
     return "sql" if "sql" in TextArea().available_languages else None
 
 
 class SqlEditor(TextArea):
     def __init__(self, text: str = "", **kwargs: Any) -> None:
-        super().__init__(text, language=sql_language(), show_line_numbers=True, soft_wrap=False,
-                         tab_behavior="focus", **kwargs)
+        super().__init__(
+            text, language=sql_language(), show_line_numbers=True, soft_wrap=False, tab_behavior="focus", **kwargs
+        )
 
     @property
     def plain_document(self) -> Document:
@@ -39,14 +40,14 @@ class SqlEditor(TextArea):
         if not self.selection.is_empty:
             start, end = sorted((self.selection.start, self.selection.end))
             begin = self.offset_of(start)
-            return text[begin:self.offset_of(end)], begin
+            return text[begin : self.offset_of(end)], begin
         try:
             span = statement_at(text, self.offset_of(self.cursor_location))
         except SqlTextError:  # an unclosed quote or comment: run it all, the session says where
             return (text, 0) if text.strip() else None
         if span is None:
             return None
-        return text[span.start:span.end], span.start
+        return text[span.start : span.end], span.start
 
     def mark(self, offset: int) -> None:
         """Select the word at `offset` of the whole text (where an error is), and scroll to it."""
@@ -56,6 +57,8 @@ class SqlEditor(TextArea):
         while end < len(text) and (text[end].isalnum() or text[end] in "_$\"'."):
             end += 1
         document = self.plain_document
-        self.selection = Selection(document.get_location_from_index(offset),
-                                   document.get_location_from_index(min(len(text), max(end, offset + 1))))
+        self.selection = Selection(
+            document.get_location_from_index(offset),
+            document.get_location_from_index(min(len(text), max(end, offset + 1))),
+        )
         self.scroll_cursor_visible()

@@ -23,9 +23,15 @@ from tui.stage_view import StageView, status_cell
 
 # Cell widths, spaces included: " analytics ", "? interrupted ", "09-05 14:02 ", "  12.34s", "  1,000,000 ".
 WIDTHS = {"stage": 11, "status": 14, "started": 12, "elapsed": 9, "rows": 12}
-LABELS = {"stage": " Stage", "status": "Status", "started": "Started", "elapsed": "Elapsed", "rows": "Rows ",
-          "progress": " Progress"}
-PERCENT_W = 5   # " 100%"
+LABELS = {
+    "stage": " Stage",
+    "status": "Status",
+    "started": "Started",
+    "elapsed": "Elapsed",
+    "rows": "Rows ",
+    "progress": " Progress",
+}
+PERCENT_W = 5  # " 100%"
 MIN_BAR = 8
 MAX_BAR = 30
 
@@ -43,8 +49,9 @@ def progress_bar(view: StageView, width: int, spin: int = 0) -> Text:
     stopped = view.status in ("failed", "cancelled", "abandoned")
     percent = min(int(fraction * 100), 99) if stopped else int(fraction * 100)
     filled = min(int(fraction * width), width - 1) if stopped else int(fraction * width)
-    style = {"succeeded": "green", "failed": "red", "cancelled": "magenta", "abandoned": "red"}.get(view.status,
-                                                                                                    "yellow")
+    style = {"succeeded": "green", "failed": "red", "cancelled": "magenta", "abandoned": "red"}.get(
+        view.status, "yellow"
+    )
     return Text.assemble(("█" * filled, style), ("░" * (width - filled), "dim"), f" {percent:>3}%")
 
 
@@ -52,8 +59,10 @@ class StageTable(Widget, can_focus=True):
     """Rows keyed by stage name; the screen updates a row with `show(view)`."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"stage-table--cursor"}
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("up,k", "move(-1)", "Up", show=False),
-                                             Binding("down,j", "move(1)", "Down", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "move(-1)", "Up", show=False),
+        Binding("down,j", "move(1)", "Down", show=False),
+    ]
 
     cursor: reactive[int] = reactive(0)
 
@@ -121,9 +130,14 @@ class StageTable(Widget, can_focus=True):
         shown = self.columns(width)
         table = Table(box=None, padding=0, show_header=True, header_style="bold", expand=True, show_edge=False)
         for name in shown:
-            table.add_column(LABELS[name], width=WIDTHS.get(name), no_wrap=True, overflow="ellipsis",
-                             justify="right" if name in ("elapsed", "rows") else "left",
-                             ratio=1 if name == "progress" else None)
+            table.add_column(
+                LABELS[name],
+                width=WIDTHS.get(name),
+                no_wrap=True,
+                overflow="ellipsis",
+                justify="right" if name in ("elapsed", "rows") else "left",
+                ratio=1 if name == "progress" else None,
+            )
         cursor_style = self.get_component_rich_style("stage-table--cursor", partial=True)
         for index, stage in enumerate(STAGES):
             cells = self.cells(self.views[stage], width)
