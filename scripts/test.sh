@@ -40,8 +40,10 @@ if [ ! -f /usr/share/postgresql/15/extension/plpython3u.control ] || ! /usr/bin/
 fi
 
 # Lint and types first: they take seconds and name the file and line (config in pyproject.toml).
-echo "ruff check ." >&2
+echo "ruff check . && ruff format --check ." >&2
 .venv/bin/ruff check --no-cache .
+# Formatting is enforced: a file it would change fails the run (fix: .venv/bin/ruff format .).
+.venv/bin/ruff format --check --no-cache .
 echo "mypy (etl_core, tui, bench)" >&2
 .venv/bin/mypy
 
