@@ -8,7 +8,7 @@ from typing import Any
 import psycopg2
 
 from etl_core.background import call_interruptibly
-from etl_core.checks import STAGING_CHECKS, run_checks_concurrently
+from etl_core.checks import STAGING_CHECKS, blocking_failures, run_checks_concurrently
 from etl_core.errors import D2BError
 from etl_core.events import CheckOutcome
 from etl_core.stages.context import StageContext, StageOutput
@@ -58,6 +58,13 @@ def run_staging(ctx: StageContext) -> StageOutput:
             ctx.cancel,
             "staging",
         )
+        file_checks = [
+            check for result in loaded for check in _file_checks(result, ctx.config.source.allow_empty_files)
+        ]
+        if blocking_failures(file_checks):  # a file that fails a blocking check must not replace the live rows
+            drop_load_tables(ctx, loading)
+            ctx.warn(f"nothing was published: the staging tables of {schema} keep their previous rows")
+            return _output(ctx, loaded, file_checks, published=False)
         publish(
             ctx.services,
             f"the staging tables of {schema}",
@@ -69,9 +76,15 @@ def run_staging(ctx: StageContext) -> StageOutput:
     except BaseException:
         drop_load_tables(ctx, loading)
         raise
-    output = StageOutput()
+    checks = file_checks + run_checks_concurrently(ctx.services, ctx.config, STAGING_CHECKS, ctx.cancel)
+    return _output(ctx, loaded, checks, published=True)
+
+
+def _output(ctx: StageContext, loaded: list[LoadResult], checks: list[CheckOutcome], *, published: bool) -> StageOutput:
+    output = StageOutput(checks=checks)
     for result in loaded:
-        ctx.log(f"{schema}.{result.table}: {result.rows:,} rows from {result.key} in {result.seconds:.2f}s")
+        into = f"{ctx.config.staging_schema}.{result.table}" if published else f"{result.table} (not published)"
+        ctx.log(f"{into}: {result.rows:,} rows from {result.key} in {result.seconds:.2f}s")
         output.rows += result.rows
         output.details[result.table] = {
             "key": result.key,
@@ -79,17 +92,20 @@ def run_staging(ctx: StageContext) -> StageOutput:
             "bytes": result.bytes,
             "seconds": round(result.seconds, 3),
         }
-        output.checks.append(
-            CheckOutcome(
-                f"{result.table}_rows_match_file",
-                "ERROR",
-                result.rows == result.file_rows,
-                f"{result.table}: {result.rows:,} rows loaded, {result.file_rows:,} data rows in {result.key}",
-            )
-        )
-        output.checks.append(has_rows(result, ctx.config.source.allow_empty_files))
-    output.checks += run_checks_concurrently(ctx.services, ctx.config, STAGING_CHECKS, ctx.cancel)
     return output
+
+
+def _file_checks(result: LoadResult, allow_empty_files: bool) -> list[CheckOutcome]:
+    """The checks of one loaded file, graded before it is published."""
+    return [
+        CheckOutcome(
+            f"{result.table}_rows_match_file",
+            "ERROR",
+            result.rows == result.file_rows,
+            f"{result.table}: {result.rows:,} rows loaded, {result.file_rows:,} data rows in {result.key}",
+        ),
+        has_rows(result, allow_empty_files),
+    ]
 
 
 def has_rows(result: LoadResult, allowed: bool) -> CheckOutcome:
