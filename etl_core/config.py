@@ -1,4 +1,10 @@
-"""Load and validate config.toml: every key checked, every error naming the file and the key."""
+"""Load and validate config.toml: every key checked, every error naming the file and the key.
+
+Every key is declared once, as a field of its section's dataclass below (`setting(...)`): its type,
+its default (none: the key is required), the check of its value and its line of documentation. The
+known keys, the parser and the README check (tests/test_config_reference.py) all read that
+declaration; checks that join several keys are the `_rules_*` functions at the end.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,12 @@ import contextlib
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import Field, dataclass, field, fields
 from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, ClassVar, Literal, NoReturn, get_args
 
 from etl_core.errors import ConfigError
 from etl_core.s3_names import bucket_name_problem, region_problem
@@ -19,45 +26,252 @@ from etl_core.warehouse_address import InvalidAddress, warehouse_label
 EMBEDDED = "embedded"
 WAREHOUSE_URL_ENV = "D2B_WAREHOUSE_URL"
 IDENTIFIER_RE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
-BEST_PRODUCT_CHOICES = ("review_count", "review_points")
+BestProductBy = Literal["review_count", "review_points"]
+BEST_PRODUCT_CHOICES: tuple[BestProductBy, ...] = get_args(BestProductBy)
 ISO_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # date.fromisoformat also takes 20220905 and 2022-W36-1
-CLIENT_TRANSFER, AWS_S3_TRANSFER = "client", "aws_s3"
-TRANSFER_MODES = (CLIENT_TRANSFER, AWS_S3_TRANSFER)
+Transfer = Literal["client", "aws_s3"]
+CLIENT_TRANSFER: Transfer = "client"
+AWS_S3_TRANSFER: Transfer = "aws_s3"
+TRANSFER_MODES: tuple[Transfer, ...] = get_args(Transfer)
+_KEY = "d2b_config_key"  # the metadata entry of a dataclass field that is a config key
+_TODAY = "today"
 
 
 @dataclass(frozen=True)
+class Key:
+    """One config key: how it is read (its type), its default, its check and its README line."""
+
+    doc: str  # the "meaning" cell of the README's configuration reference, verbatim
+    read: Callable[[_Reader, str, str, Any], Any]  # (reader, section, key, default) -> a value of the key's type
+    default: Any = None  # None: the key is required
+    check: Callable[[Any], str | None] | None = None  # the problem with a value of the right type, or None
+    convert: Callable[[Any], Any] | None = None  # the checked value -> what the settings hold
+
+
+def setting(
+    read: Callable[[_Reader, str, str, Any], Any],
+    doc: str,
+    *,
+    default: Any = None,
+    check: Callable[[Any], str | None] | None = None,
+    convert: Callable[[Any], Any] | None = None,
+    repr: bool = True,
+) -> Any:
+    """A dataclass field that declares a config key; the field's default is the key's (converted)."""
+    key = Key(doc, read, default, check, convert)
+    if default is None:
+        return field(repr=repr, metadata={_KEY: key})
+    return field(default_factory=lambda: convert(default) if convert else default, repr=repr, metadata={_KEY: key})
+
+
+def declared_keys(section: type) -> dict[str, Key]:
+    """A section's keys in reading order: its fields declared with `setting`, then the ones only a rule reads."""
+    keys = {f.name: f.metadata[_KEY] for f in fields(section) if _KEY in f.metadata}
+    return keys | {name: f.metadata[_KEY] for name, f in getattr(section, "rule_only_keys", {}).items()}
+
+
+# --- readers: the type of a key (each fails naming the file and the key) ---
+
+
+def _text(allow_empty: bool = False) -> Callable[[_Reader, str, str, Any], str]:
+    return lambda reader, section, key, default: reader.string(section, key, allow_empty=allow_empty, default=default)
+
+
+def _bucket(allow_empty: bool = False) -> Callable[[_Reader, str, str, Any], str]:
+    return lambda reader, section, key, default: reader.bucket(section, key, allow_empty=allow_empty)
+
+
+def _flag(reader: _Reader, section: str, key: str, default: Any) -> bool:
+    return reader.boolean(section, key, default=default)
+
+
+def _number(reader: _Reader, section: str, key: str, default: Any) -> float:
+    return reader.number(section, key, default=default)
+
+
+def _iso_date(reader: _Reader, section: str, key: str, default: Any) -> date:
+    return reader.iso_date(section, key)
+
+
+def _iso_date_or_today(reader: _Reader, section: str, key: str, default: Any) -> date:
+    value = reader.raw_value(section, key)
+    is_today = isinstance(value, str) and value.strip() == _TODAY
+    return reader.today if is_today else reader.iso_date(section, key)
+
+
+def _warehouse_url(reader: _Reader, section: str, key: str, default: Any) -> str:
+    """D2B_WAREHOUSE_URL, else [warehouse] url; an address libpq cannot parse is refused here."""
+    from_env = os.environ.get(WAREHOUSE_URL_ENV, "").strip()
+    url = from_env or reader.string(section, key)
+    if url != EMBEDDED:
+        try:
+            warehouse_label(url)
+        except InvalidAddress as exc:
+            raise ConfigError(
+                reader.path, f"environment {WAREHOUSE_URL_ENV}" if from_env else "warehouse.url", str(exc)
+            ) from None
+    return url
+
+
+# --- checks: the problem with a value of the right type, or None ---
+
+
+def _identifier(value: str) -> str | None:
+    if IDENTIFIER_RE.match(value):
+        return None
+    return (
+        f"{value!r} is not a safe identifier: use lowercase letters, digits "
+        "and _, starting with a letter (at most 41 characters)"
+    )
+
+
+def _schema_name(value: str) -> str | None:
+    return None if IDENTIFIER_RE.match(value) else f"{value!r} is not a safe identifier"
+
+
+def _best_product_by(value: str) -> str | None:
+    return None if value in BEST_PRODUCT_CHOICES else f"{value!r} is not one of {', '.join(BEST_PRODUCT_CHOICES)}"
+
+
+def _endpoint_url(value: str) -> str | None:
+    if value in ("", EMBEDDED) or re.match(r"^https?://[^\s/]+", value):
+        return None
+    return f"{value!r} is not 'embedded', empty (AWS) or an http(s):// URL"
+
+
+def _transfer(value: str) -> str | None:
+    if value in TRANSFER_MODES:
+        return None
+    allowed = ", ".join(f'"{mode}"' for mode in TRANSFER_MODES)
+    return (
+        f'{value!r} is not one of {allowed} ("client": through the console, '
+        'the default; "aws_s3": the RDS/Aurora warehouse reads and writes S3 itself)'
+    )
+
+
+def _between(low_excluded: float, high: float, problem: str) -> Callable[[float], str | None]:
+    return lambda value: None if low_excluded < value <= high else problem
+
+
+def _seconds(value: float) -> str | None:
+    if not 0 < value <= 3600:
+        return f"{value!r} must be a number of seconds above 0 and at most 3600"
+    return None
+
+
+def _attempts(value: float) -> str | None:
+    if isinstance(value, int) and 1 <= value <= 10:
+        return None
+    return f"{value!r} must be a whole number from 1 to 10"
+
+
+def _as_prefix(prefix: str) -> str:
+    prefix = prefix.strip().lstrip("/")
+    return prefix if not prefix or prefix.endswith("/") else prefix + "/"
+
+
+def _state_dir(value: str) -> Path:
+    return Path(value).expanduser().absolute()
+
+
+# --- the declaration. To add a key: add a `setting(...)` field to its section (its reader, its README
+# line, its default if it may be left out, its check), then its row to the README's configuration
+# reference; tests/test_config_reference.py prints the row it expects. kw_only: fields in any order.
+
+
+@dataclass(frozen=True, kw_only=True)
 class PipelineSettings:
-    user_id: str
-    as_of_date: date
-    ingestion_date: date
-    best_product_by: str
-    allow_future_ingestion_date: bool = False
+    user_id: str = setting(
+        _text(),
+        "operator id: schemas `{user_id}_staging` and `{user_id}_analytics`; lowercase letters, digits, `_`, "
+        "starting with a letter, at most 41 characters",
+        check=_identifier,
+    )
+    as_of_date: date = setting(
+        _iso_date,
+        'the business "current date" of every rule; a quoted ISO date string (`"YYYY-MM-DD"`: a TOML date '
+        "literal is refused)",
+    )
+    ingestion_date: date = setting(
+        _iso_date_or_today,
+        "the run date (primary key of the analytics tables), or an ISO date string for reproducible runs; "
+        "more than a day in the future is refused",
+    )
+    best_product_by: BestProductBy = setting(
+        _text(), "or `review_points` (see the decisions below)", check=_best_product_by
+    )
+    # Keys that only a rule reads: declared the same way, never kept on the settings.
+    rule_only_keys: ClassVar[dict[str, Field[Any]]] = {
+        "allow_future_ingestion_date": setting(
+            _flag, "`true` accepts an `ingestion_date` more than a day ahead", default=False
+        ),
+    }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SourceSettings:
-    bucket: str
-    prefix: str
-    region: str
-    endpoint_url: str  # "embedded", "" (AWS) or a URL
-    anonymous: bool
-    allow_empty_files: bool = False  # True: a source file with no data rows does not fail the run
+    bucket: str = setting(
+        _bucket(),
+        "the data-lake bucket; S3's naming rules are checked at start (3-63 characters, lowercase letters, "
+        "digits, `.` and `-`, beginning and ending with a letter or digit, no `..`, not an IP address, no "
+        "reserved prefix or suffix)",
+    )
+    endpoint_url: str = setting(  # "embedded", "" (AWS) or a URL
+        _text(allow_empty=True),
+        '`embedded`: the built-in S3; `""`: AWS; else any S3-compatible `http://` or `https://` URL',
+        check=_endpoint_url,
+    )
+    region: str = setting(  # checked by _rules_source: the rule depends on endpoint_url
+        _text(), 'lowercase letters, digits and `-`; on AWS (`endpoint_url = ""`) a region name like `eu-central-1`'
+    )
+    prefix: str = setting(_text(allow_empty=True), "where the three files land", convert=_as_prefix)
+    anonymous: bool = setting(
+        _flag, "unsigned requests (the original bucket is public); local AWS credentials are then never read"
+    )
+    allow_empty_files: bool = setting(
+        _flag,
+        "`true`: a source file with no data rows (a header only) loads zero rows; by default it fails the "
+        "blocking check `<table>_has_rows`, so analytics and export never report an empty day of zeros",
+        default=False,
+    )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ExportSettings:
-    bucket: str  # resolved: never empty
-    prefix: str  # resolved: {user_id} substituted, ends with "/"
+    bucket: str = setting(  # resolved by _rules_export: never empty
+        _bucket(allow_empty=True),
+        '`""`: the source bucket; else checked like `source.bucket` at start, so a bad name fails before staging runs',
+    )
+    prefix: str = setting(  # resolved by _rules_export: {user_id} substituted, ends with "/"
+        _text(allow_empty=True),
+        "at the bucket root; must contain `{user_id}` (the only placeholder allowed), so two operators never "
+        "write (or clean up) the same keys",
+    )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WarehouseSettings:
-    url: str = field(repr=False)  # "embedded", a postgresql:// URL or a keyword DSN (may hold a password)
-    dims_schema: str
-    label: str = "embedded Postgres"  # what messages and screens show, built from libpq's parts
+    url: str = setting(  # "embedded", a postgresql:// URL or a keyword DSN (may hold a password)
+        _warehouse_url,
+        "`embedded`: the built-in Postgres; else `postgresql://user@host:5432/db` or a keyword DSN "
+        "(`host=... dbname=... user=...`), checked with libpq's own parser when the config loads",
+        repr=False,
+    )
+    dims_schema: str = setting(
+        _text(), "the read-only dimension tables; a schema name checked like `user_id`", check=_schema_name
+    )
     # "client": every byte passes through the console (COPY FROM STDIN / TO STDOUT); "aws_s3": the
     # warehouse (RDS/Aurora PostgreSQL) reads and writes S3 itself with its aws_s3 extension.
-    transfer: str = CLIENT_TRANSFER
+    transfer: Transfer = setting(
+        _text(),
+        "`client`: every byte passes through the console (`COPY ... FROM STDIN` / `TO STDOUT`); `aws_s3`: an "
+        "RDS or Aurora PostgreSQL warehouse reads and writes S3 itself (see below); anything else is refused "
+        "(exit 2), and so is `aws_s3` with the embedded warehouse (unless the warehouse URL is given) or the "
+        "embedded S3",
+        default=CLIENT_TRANSFER,
+        check=_transfer,
+    )
+    label: str = "embedded Postgres"  # not a key: what messages and screens show, built from libpq's parts
 
     @property
     def embedded(self) -> bool:
@@ -68,22 +282,64 @@ class WarehouseSettings:
         return self.transfer == AWS_S3_TRANSFER
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ConsoleSettings:
-    state_dir: Path
-    demo_scale: float
-    query_timeout_s: float = 30.0  # statement timeout of the SQL pane, previews and profiles
+    demo_scale: float = setting(
+        _number,
+        "size of the demo dataset seeded into an empty embedded bucket; above 0 and at most 1000",
+        default=1,
+        check=_between(0, 1000, "must be a number between 0 (excluded) and 1000"),
+        convert=float,
+    )
+    query_timeout_s: float = setting(
+        _number,
+        "statement timeout (seconds) of the `:` SQL pane, table previews and profiles; above 0 and at most 86400",
+        default=30,
+        check=_between(0, 86400, "must be a number of seconds between 0 (excluded) and 86400"),
+        convert=float,
+    )
+    state_dir: Path = setting(
+        _text(),
+        "embedded services' data, run logs, lock (relative to the current folder)",
+        default=".d2b-state",
+        convert=_state_dir,
+    )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TimeoutSettings:
     """Bounds of every network wait (seconds); see the README's configuration reference."""
 
-    connect_s: float = 10.0  # connecting to the warehouse or to S3
-    s3_read_s: float = 20.0  # an S3 request or object read that receives nothing this long fails
-    s3_attempts: int = 3  # tries of one S3 request on a transient error (botocore's retries)
-    warehouse_stall_s: float = 60.0  # a warehouse call that makes no progress this long ends the stage
-    lock_wait_s: float = 5.0  # each attempt of a publication waits at most this long for its locks
+    connect_s: float = setting(
+        _number, "seconds to connect to the warehouse or to S3", default=10, check=_seconds, convert=float
+    )
+    s3_read_s: float = setting(
+        _number,
+        "an S3 request or object read that receives nothing this long fails (a stalled read ends the stage)",
+        default=20,
+        check=_seconds,
+        convert=float,
+    )
+    s3_attempts: int = setting(
+        _number,
+        "tries in all of one S3 request on a transient error (5xx, dropped connection); a whole number from 1 to 10",
+        default=3,
+        check=_attempts,
+    )
+    warehouse_stall_s: float = setting(
+        _number,
+        "a warehouse call that makes no progress this long, while the server is not working on it, ends the stage",
+        default=60,
+        check=_seconds,
+        convert=float,
+    )
+    lock_wait_s: float = setting(
+        _number,
+        "how long each of the 3 attempts of a publication waits for its table locks",
+        default=5,
+        check=_seconds,
+        convert=float,
+    )
 
 
 @dataclass(frozen=True)
@@ -95,7 +351,7 @@ class Config:
     warehouse: WarehouseSettings
     console: ConsoleSettings
     warnings: tuple[str, ...] = field(default=())
-    timeouts: TimeoutSettings = field(default=TimeoutSettings())
+    timeouts: TimeoutSettings = field(default_factory=TimeoutSettings)
 
     @property
     def staging_schema(self) -> str:
@@ -119,45 +375,16 @@ class Config:
         return self.source_embedded or self.warehouse.embedded
 
 
-# One key per line, so that keys added by separate changes merge without conflicts.
-_KNOWN_KEYS: dict[str, set[str]] = {
-    "pipeline": {
-        "user_id",
-        "as_of_date",
-        "ingestion_date",
-        "best_product_by",
-        "allow_future_ingestion_date",
-    },
-    "source": {
-        "bucket",
-        "prefix",
-        "region",
-        "endpoint_url",
-        "anonymous",
-        "allow_empty_files",
-    },
-    "export": {
-        "bucket",
-        "prefix",
-    },
-    "warehouse": {
-        "url",
-        "dims_schema",
-        "transfer",
-    },
-    "console": {
-        "state_dir",
-        "demo_scale",
-        "query_timeout_s",
-    },
-    "timeouts": {
-        "connect_s",
-        "s3_read_s",
-        "s3_attempts",
-        "warehouse_stall_s",
-        "lock_wait_s",
-    },
+# The config file's sections, in reading order: each [section] is the Config field of that name.
+SECTIONS: dict[str, type] = {
+    "pipeline": PipelineSettings,
+    "source": SourceSettings,
+    "export": ExportSettings,
+    "warehouse": WarehouseSettings,
+    "console": ConsoleSettings,
+    "timeouts": TimeoutSettings,
 }
+_KNOWN_KEYS: dict[str, set[str]] = {section: set(declared_keys(cls)) for section, cls in SECTIONS.items()}
 
 
 def default_config_path() -> str:
@@ -187,119 +414,72 @@ def load_config(path: str | None = None, *, today: date | None = None) -> Config
 
 
 def parse_config(raw: dict[str, Any], path: str, *, today: date | None = None) -> Config:
-    reader = _Reader(raw, path)
+    reader = _Reader(raw, path, today or date.today())
     warnings = reader.unknown_keys()
     try:
-        return _parse(reader, path, warnings, today)
+        return _parse(reader, path, warnings)
     except ConfigError as exc:
         exc.warnings = warnings
         raise
 
 
-def _parse(reader: _Reader, path: str, warnings: list[str], today: date | None) -> Config:
-    user_id = reader.string("pipeline", "user_id")
-    if not IDENTIFIER_RE.match(user_id):
-        reader.fail(
-            "pipeline",
-            "user_id",
-            f"{user_id!r} is not a safe identifier: use lowercase letters, digits "
-            "and _, starting with a letter (at most 41 characters)",
-        )
-    as_of = reader.iso_date("pipeline", "as_of_date")
-    today = today or date.today()
-    ingestion_text = reader.raw_value("pipeline", "ingestion_date")
-    is_today = isinstance(ingestion_text, str) and ingestion_text.strip() == "today"
-    ingestion = today if is_today else reader.iso_date("pipeline", "ingestion_date")
-    allow_future = reader.boolean("pipeline", "allow_future_ingestion_date", default=False)
-    if ingestion > today + timedelta(days=1) and not allow_future:
+def _parse(reader: _Reader, path: str, warnings: list[str]) -> Config:
+    values: dict[str, dict[str, Any]] = {}
+    for section, cls in SECTIONS.items():
+        values[section] = reader.section(section, declared_keys(cls))
+        for rule in _RULES.get(section, ()):
+            rule(reader, values)
+    settings = {
+        section: cls(**{f.name: values[section][f.name] for f in fields(cls) if f.name in values[section]})
+        for section, cls in SECTIONS.items()
+    }
+    return Config(path=path, warnings=tuple(warnings), **settings)
+
+
+# --- rules: the checks that join several keys, run once their section is read ---
+
+
+def _rules_pipeline(reader: _Reader, values: dict[str, dict[str, Any]]) -> None:
+    pipeline = values["pipeline"]
+    ingestion = pipeline["ingestion_date"]
+    if ingestion > reader.today + timedelta(days=1) and not pipeline["allow_future_ingestion_date"]:
         reader.fail(
             "pipeline",
             "ingestion_date",
-            f"{ingestion} is more than a day in the future (today is {today}); "
+            f"{ingestion} is more than a day in the future (today is {reader.today}); "
             "fix it, or set allow_future_ingestion_date = true in [pipeline] if that is intended",
         )
-    best_by = reader.string("pipeline", "best_product_by")
-    if best_by not in BEST_PRODUCT_CHOICES:
-        reader.fail("pipeline", "best_product_by", f"{best_by!r} is not one of {', '.join(BEST_PRODUCT_CHOICES)}")
 
-    bucket = reader.bucket("source", "bucket")
-    endpoint = reader.string("source", "endpoint_url", allow_empty=True)
-    if endpoint not in ("", EMBEDDED) and not re.match(r"^https?://[^\s/]+", endpoint):
-        reader.fail("source", "endpoint_url", f"{endpoint!r} is not 'embedded', empty (AWS) or an http(s):// URL")
-    region = reader.string("source", "region")
+
+def _rules_source(reader: _Reader, values: dict[str, dict[str, Any]]) -> None:
+    region, endpoint = values["source"]["region"], values["source"]["endpoint_url"]
     if problem := region_problem(region, aws=endpoint == ""):
         reader.fail("source", "region", f"{region!r} {problem}")
-    source = SourceSettings(
-        bucket=bucket,
-        prefix=_as_prefix(reader.string("source", "prefix", allow_empty=True)),
-        region=region,
-        endpoint_url=endpoint,
-        anonymous=reader.boolean("source", "anonymous"),
-        allow_empty_files=reader.boolean("source", "allow_empty_files", default=False),
-    )
 
-    export_bucket = reader.bucket("export", "bucket", allow_empty=True) or bucket
-    export_prefix_template = reader.string("export", "prefix", allow_empty=True)
-    if "{user_id}" not in export_prefix_template:
+
+def _rules_export(reader: _Reader, values: dict[str, dict[str, Any]]) -> None:
+    export = values["export"]
+    export["bucket"] = export["bucket"] or values["source"]["bucket"]
+    template = export["prefix"]
+    if "{user_id}" not in template:
         # Two operators exporting the same table must never write (or sweep) the same keys.
         reader.fail(
             "export",
             "prefix",
-            f"{export_prefix_template!r} must contain {{user_id}}, so that every "
+            f"{template!r} must contain {{user_id}}, so that every "
             'operator writes its own keys (e.g. "analytics_export/{user_id}/")',
         )
     try:
-        export_prefix = _as_prefix(export_prefix_template.format(user_id=user_id))
+        export["prefix"] = _as_prefix(template.format(user_id=values["pipeline"]["user_id"]))
     except (KeyError, IndexError, ValueError):
         reader.fail("export", "prefix", "only the placeholder {user_id} is allowed")
 
-    from_env = os.environ.get(WAREHOUSE_URL_ENV, "").strip()
-    url = from_env or reader.string("warehouse", "url")
-    url_key = f"environment {WAREHOUSE_URL_ENV}" if from_env else "warehouse.url"
-    label = WarehouseSettings.label
+
+def _rules_warehouse(reader: _Reader, values: dict[str, dict[str, Any]]) -> None:
+    warehouse = values["warehouse"]
+    url, transfer = warehouse["url"], warehouse["transfer"]
     if url != EMBEDDED:
-        try:
-            label = warehouse_label(url)
-        except InvalidAddress as exc:
-            raise ConfigError(path, url_key, str(exc)) from None
-    dims = reader.string("warehouse", "dims_schema")
-    if not IDENTIFIER_RE.match(dims):
-        reader.fail("warehouse", "dims_schema", f"{dims!r} is not a safe identifier")
-    transfer = _transfer_mode(reader, url, endpoint)
-
-    scale = reader.number("console", "demo_scale", default=1)
-    if not 0 < scale <= 1000:
-        reader.fail("console", "demo_scale", "must be a number between 0 (excluded) and 1000")
-    query_timeout = reader.number("console", "query_timeout_s", default=30)
-    if not 0 < query_timeout <= 86400:
-        reader.fail("console", "query_timeout_s", "must be a number of seconds between 0 (excluded) and 86400")
-    console = ConsoleSettings(
-        state_dir=Path(reader.string("console", "state_dir", default=".d2b-state")).expanduser().absolute(),
-        demo_scale=float(scale),
-        query_timeout_s=float(query_timeout),
-    )
-    return Config(
-        path=path,
-        pipeline=PipelineSettings(user_id, as_of, ingestion, best_by, allow_future),
-        source=source,
-        export=ExportSettings(export_bucket, export_prefix),
-        warehouse=WarehouseSettings(url, dims, label, transfer),
-        console=console,
-        warnings=tuple(warnings),
-        timeouts=_timeouts(reader),
-    )
-
-
-def _transfer_mode(reader: _Reader, url: str, s3_endpoint: str) -> str:
-    transfer = reader.string("warehouse", "transfer", default=CLIENT_TRANSFER)
-    if transfer not in TRANSFER_MODES:
-        allowed = ", ".join(f'"{mode}"' for mode in TRANSFER_MODES)
-        reader.fail(
-            "warehouse",
-            "transfer",
-            f'{transfer!r} is not one of {allowed} ("client": through the console, '
-            'the default; "aws_s3": the RDS/Aurora warehouse reads and writes S3 itself)',
-        )
+        warehouse["label"] = warehouse_label(url)  # parsed once already by _warehouse_url
     if transfer == AWS_S3_TRANSFER and url == EMBEDDED:
         reader.fail(
             "warehouse",
@@ -308,7 +488,7 @@ def _transfer_mode(reader: _Reader, url: str, s3_endpoint: str) -> str:
             "the aws_s3 extension, and the embedded Postgres is neither. Give the warehouse URL ([warehouse] "
             f'url or {WAREHOUSE_URL_ENV}), or use transfer = "client"',
         )
-    if transfer == AWS_S3_TRANSFER and s3_endpoint == EMBEDDED:
+    if transfer == AWS_S3_TRANSFER and values["source"]["endpoint_url"] == EMBEDDED:
         reader.fail(
             "warehouse",
             "transfer",
@@ -316,37 +496,34 @@ def _transfer_mode(reader: _Reader, url: str, s3_endpoint: str) -> str:
             'reach the embedded S3 on this machine: set [source] endpoint_url = "" (AWS S3), or use '
             'transfer = "client"',
         )
-    return transfer
 
 
-def _timeouts(reader: _Reader) -> TimeoutSettings:
-    defaults = TimeoutSettings()
-    seconds = {
-        key: reader.number("timeouts", key, default=getattr(defaults, key))
-        for key in ("connect_s", "s3_read_s", "warehouse_stall_s", "lock_wait_s")
-    }
-    for key, value in seconds.items():
-        if not 0 < value <= 3600:
-            reader.fail("timeouts", key, f"{value!r} must be a number of seconds above 0 and at most 3600")
-    attempts = reader.number("timeouts", "s3_attempts", default=defaults.s3_attempts)
-    if not isinstance(attempts, int) or not 1 <= attempts <= 10:
-        reader.fail("timeouts", "s3_attempts", f"{attempts!r} must be a whole number from 1 to 10")
-    return TimeoutSettings(**{key: float(value) for key, value in seconds.items()}, s3_attempts=attempts)
-
-
-def _as_prefix(prefix: str) -> str:
-    prefix = prefix.strip().lstrip("/")
-    return prefix if not prefix or prefix.endswith("/") else prefix + "/"
+_RULES: dict[str, tuple[Callable[[_Reader, dict[str, dict[str, Any]]], None], ...]] = {
+    "pipeline": (_rules_pipeline,),
+    "source": (_rules_source,),
+    "export": (_rules_export,),
+    "warehouse": (_rules_warehouse,),
+}
 
 
 class _Reader:
     """Typed access to the raw TOML tables that fails with the file and the key."""
 
-    def __init__(self, raw: dict[str, Any], path: str):
-        self.raw, self.path = raw, path
+    def __init__(self, raw: dict[str, Any], path: str, today: date):
+        self.raw, self.path, self.today = raw, path, today
 
     def fail(self, section: str, key: str, problem: str) -> NoReturn:
         raise ConfigError(self.path, f"{section}.{key}", problem)
+
+    def section(self, section: str, keys: dict[str, Key]) -> dict[str, Any]:
+        """Every declared key of a section: read as its type, checked, converted."""
+        values = {}
+        for name, key in keys.items():
+            value = key.read(self, section, name, key.default)
+            if key.check is not None and (problem := key.check(value)):
+                self.fail(section, name, problem)
+            values[name] = key.convert(value) if key.convert is not None else value
+        return values
 
     def unknown_keys(self) -> list[str]:
         warnings = []
