@@ -33,6 +33,7 @@ Transfer = Literal["client", "aws_s3"]
 CLIENT_TRANSFER: Transfer = "client"
 AWS_S3_TRANSFER: Transfer = "aws_s3"
 TRANSFER_MODES: tuple[Transfer, ...] = get_args(Transfer)
+SHORTEST_WAIT_S = 0.01  # every *_s bound: below it a millisecond timeout on the server could round to 0 (off)
 _KEY = "d2b_config_key"  # the metadata entry of a dataclass field that is a config key
 _TODAY = "today"
 
@@ -153,10 +154,24 @@ def _between(low_excluded: float, high: float, problem: str) -> Callable[[float]
     return lambda value: None if low_excluded < value <= high else problem
 
 
-def _seconds(value: float) -> str | None:
-    if not 0 < value <= 3600:
-        return f"{value!r} must be a number of seconds above 0 and at most 3600"
-    return None
+def _seconds(high: float, out_of_range: Callable[[float], str]) -> Callable[[float], str | None]:
+    """A wait in seconds: above 0, at most `high`, and long enough for the server to honour it."""
+
+    def check(value: float) -> str | None:
+        if not 0 < value <= high:
+            return out_of_range(value)
+        if value < SHORTEST_WAIT_S:
+            return (
+                f"{value!r} is too short to be a bound: the warehouse counts lock_timeout and statement_timeout "
+                f"in whole milliseconds and one that rounds to 0 switches the timeout off, so a wait must be at "
+                f"least {SHORTEST_WAIT_S:g} s"
+            )
+        return None
+
+    return check
+
+
+_network_wait = _seconds(3600, lambda value: f"{value!r} must be a number of seconds above 0 and at most 3600")
 
 
 def _attempts(value: float) -> str | None:
@@ -244,8 +259,9 @@ class ExportSettings:
     )
     prefix: str = setting(  # resolved by _rules_export: {user_id} substituted, ends with "/"
         _text(allow_empty=True),
-        "at the bucket root; must contain `{user_id}` (the only placeholder allowed), so two operators never "
-        "write (or clean up) the same keys",
+        "at the bucket root; must contain `{user_id}` (the only placeholder allowed) as a folder of its own in "
+        "the prefix as written (`.../{user_id}/...`), and no `.`, `..` or empty folder (`a//b`) nor `\\`, so two "
+        "operators never write (or clean up) the same keys, even on an S3 server that normalises paths",
     )
 
 
@@ -293,9 +309,9 @@ class ConsoleSettings:
     )
     query_timeout_s: float = setting(
         _number,
-        "statement timeout (seconds) of the `:` SQL pane, table previews and profiles; above 0 and at most 86400",
+        "statement timeout (seconds) of the `:` SQL pane, table previews and profiles; from 0.01 to 86400",
         default=30,
-        check=_between(0, 86400, "must be a number of seconds between 0 (excluded) and 86400"),
+        check=_seconds(86400, lambda value: "must be a number of seconds between 0 (excluded) and 86400"),
         convert=float,
     )
     state_dir: Path = setting(
@@ -311,13 +327,13 @@ class TimeoutSettings:
     """Bounds of every network wait (seconds); see the README's configuration reference."""
 
     connect_s: float = setting(
-        _number, "seconds to connect to the warehouse or to S3", default=10, check=_seconds, convert=float
+        _number, "seconds to connect to the warehouse or to S3", default=10, check=_network_wait, convert=float
     )
     s3_read_s: float = setting(
         _number,
         "an S3 request or object read that receives nothing this long fails (a stalled read ends the stage)",
         default=20,
-        check=_seconds,
+        check=_network_wait,
         convert=float,
     )
     s3_attempts: int = setting(
@@ -330,14 +346,14 @@ class TimeoutSettings:
         _number,
         "a warehouse call that makes no progress this long, while the server is not working on it, ends the stage",
         default=60,
-        check=_seconds,
+        check=_network_wait,
         convert=float,
     )
     lock_wait_s: float = setting(
         _number,
         "how long each of the 3 attempts of a publication waits for its table locks",
         default=5,
-        check=_seconds,
+        check=_network_wait,
         convert=float,
     )
 
@@ -469,10 +485,37 @@ def _rules_export(reader: _Reader, values: dict[str, dict[str, Any]]) -> None:
             f"{template!r} must contain {{user_id}}, so that every "
             'operator writes its own keys (e.g. "analytics_export/{user_id}/")',
         )
+    user_id = values["pipeline"]["user_id"]
     try:
-        export["prefix"] = _as_prefix(template.format(user_id=values["pipeline"]["user_id"]))
+        written = _as_prefix(template.format(user_id=user_id))
     except (KeyError, IndexError, ValueError):
         reader.fail("export", "prefix", "only the placeholder {user_id} is allowed")
+    if problem := _export_prefix_problem(written, user_id):
+        reader.fail("export", "prefix", f"{template!r} would write under {written!r}: {problem}")
+    export["prefix"] = written
+
+
+def _export_prefix_problem(written: str, user_id: str) -> str | None:
+    """Why the prefix as written could hold another operator's keys, or None.
+
+    An S3 server that normalises paths would store `a/{user_id}/../u1/` over u1's exports, and with
+    the user_id not a folder of its own (`shared{user_id}`, or `{{user_id}}`, a literal) one
+    operator's prefix can equal another's."""
+    segments = written.removesuffix("/").split("/")  # _as_prefix added one "/" at most
+    if "\\" in written:
+        return "a backslash is a folder separator to some S3 servers; use / only"
+    if odd := [segment for segment in segments if segment in ("", ".", "..")]:
+        name = "an empty folder (//)" if odd[0] == "" else f"a {odd[0]!r} folder"
+        return (
+            f"{name} is normalised away by some S3 servers, which would then write somewhere else "
+            '(possibly over another operator\'s exports); write a plain path like "analytics_export/{user_id}/"'
+        )
+    if user_id not in segments:
+        return (
+            f"the user_id {user_id!r} must be a folder of its own ({{user_id}} alone between slashes, "
+            'e.g. "analytics_export/{user_id}/"), so that no other operator\'s prefix can be the same'
+        )
+    return None
 
 
 def _rules_warehouse(reader: _Reader, values: dict[str, dict[str, Any]]) -> None:

@@ -174,3 +174,65 @@ def test_a_region_with_a_slash_exits_2_without_a_traceback(tmp_path):
     assert result.returncode == 2
     assert f"{path}: [source.region] 'eu-central-1/x' may use only lowercase letters" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+EXPORT_PREFIX = 'prefix = "analytics_export/{user_id}/"'
+
+
+@pytest.mark.parametrize(
+    "template, written, problem",
+    [
+        ("analytics_export/{user_id}/../u1/", "analytics_export/demo1234/../u1/", "a '..' folder is normalised away"),
+        ("analytics_export/./{user_id}/", "analytics_export/./demo1234/", "a '.' folder is normalised away"),
+        ("analytics_export//{user_id}/", "analytics_export//demo1234/", "an empty folder (//) is normalised away"),
+        ("analytics_export/{user_id}//", "analytics_export/demo1234//", "an empty folder (//)"),
+        ("analytics_export\\\\{user_id}/", "analytics_export\\demo1234/", "a backslash is a folder separator"),
+        ("analytics_export/shared{{user_id}}/", "analytics_export/shared{user_id}/", "must be a folder of its own"),
+        ("analytics_export/shared{user_id}/", "analytics_export/shareddemo1234/", "must be a folder of its own"),
+    ],
+)
+def test_an_export_prefix_that_could_leave_the_operators_folder_is_refused(tmp_path, template, written, problem):
+    path = config_file(tmp_path, (EXPORT_PREFIX, f'prefix = "{template}"'))
+    message = refused(path)
+    toml_template = template.replace("\\\\", "\\")  # TOML's escape
+    assert message.startswith(f"{path}: [export.prefix] {toml_template!r} would write under {written!r}: "), message
+    assert problem in message
+
+
+@pytest.mark.parametrize(
+    "template, written",
+    [
+        ("analytics_export/{user_id}/", "analytics_export/demo1234/"),
+        ("/{user_id}", "demo1234/"),
+        ("exports/{user_id}/daily/", "exports/demo1234/daily/"),
+        ("exports.v2/{user_id}/", "exports.v2/demo1234/"),
+    ],
+)
+def test_plain_export_prefixes_with_the_user_id_as_a_folder_are_accepted(tmp_path, template, written):
+    assert load_config(config_file(tmp_path, (EXPORT_PREFIX, f'prefix = "{template}"')), today=TODAY).export.prefix == (
+        written
+    )
+
+
+@pytest.mark.parametrize("value", ["0.0004", "0.005"])
+def test_a_query_timeout_the_server_would_round_to_zero_is_refused(tmp_path, value):
+    path = config_file(tmp_path, ("query_timeout_s = 30", f"query_timeout_s = {value}"))
+    assert refused(path).startswith(f"{path}: [console.query_timeout_s] {value} is too short to be a bound: ")
+    accepted = config_file(tmp_path, ("query_timeout_s = 30", "query_timeout_s = 0.01"))
+    assert load_config(accepted, today=TODAY).console.query_timeout_s == 0.01
+
+
+@pytest.mark.parametrize(
+    "old, new, key, words",
+    [
+        ("lock_wait_s = 5", "lock_wait_s = 0.0004", "timeouts.lock_wait_s", "is too short to be a bound"),
+        (EXPORT_PREFIX, 'prefix = "analytics_export/{user_id}/../u1/"', "export.prefix", "a '..' folder"),
+        (EXPORT_PREFIX, 'prefix = "analytics_export/shared{{user_id}}/"', "export.prefix", "a folder of its own"),
+    ],
+)
+def test_unsafe_bounds_and_prefixes_exit_2_naming_the_file_and_the_key(tmp_path, old, new, key, words):
+    path = config_file(tmp_path, (old, new))
+    result = cli(["--run-all", "--config", path], tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert f"{path}: [{key}] " in result.stderr and words in result.stderr
+    assert "Traceback" not in result.stderr

@@ -43,6 +43,12 @@ def test_keys_left_out_take_their_defaults(tmp_path):
         ('lock_wait_s = "5"', "must be a number"),
         ("s3_attempts = 1.5", "must be a whole number from 1 to 10"),
         ("s3_attempts = 0", "must be a whole number from 1 to 10"),
+        ("lock_wait_s = 0.0004", "0.0004 is too short to be a bound: the warehouse counts lock_timeout"),
+        ("lock_wait_s = 0.009", "so a wait must be at least 0.01 s"),
+        ("connect_s = 0.001", "so a wait must be at least 0.01 s"),
+        ("s3_read_s = 1e-9", "is too short to be a bound"),
+        ("warehouse_stall_s = 0.0049", "is too short to be a bound"),
+        ("lock_wait_s = -1", "must be a number of seconds above 0 and at most 3600"),
     ],
 )
 def test_bad_values_name_the_file_and_the_key(tmp_path, line, problem):
@@ -51,3 +57,11 @@ def test_bad_values_name_the_file_and_the_key(tmp_path, line, problem):
         load_config(str(path))
     assert str(raised.value).startswith(f"{path}: [timeouts.{line.split()[0]}] ")
     assert problem in str(raised.value)
+
+
+@pytest.mark.parametrize("key", ["connect_s", "s3_read_s", "warehouse_stall_s", "lock_wait_s"])
+def test_the_shortest_bound_the_server_can_honour_is_accepted(tmp_path, key):
+    # 0.01 s is 10 ms: lock_timeout and statement_timeout stay on (a value rounding to 0 ms would switch them off).
+    config = load_config(str(config_with(tmp_path, f"{key} = 0.01\n")))
+    assert getattr(config.timeouts, key) == 0.01
+    assert round(getattr(config.timeouts, key) * 1000) == 10  # the milliseconds a server timeout gets
