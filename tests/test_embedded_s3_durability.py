@@ -135,6 +135,65 @@ def test_every_change_survives_a_kill_9_of_the_server_with_its_own_metadata(tmp_
     assert not list((state / "s3").rglob("uploads/*"))
 
 
+def versions_of(client, bucket: str) -> list[tuple]:
+    listed = client.list_object_versions(Bucket=bucket)
+    return sorted(
+        [
+            (v["Key"], v["VersionId"], v["ETag"], v["Size"], v["LastModified"], v["IsLatest"])
+            for v in listed.get("Versions", [])
+        ]
+        + [
+            (m["Key"], m["VersionId"], "marker", 0, m["LastModified"], m["IsLatest"])
+            for m in listed.get("DeleteMarkers", [])
+        ]
+    )
+
+
+def test_a_versioned_bucket_keeps_its_versions_across_a_kill_9_and_restarts(tmp_path):
+    state = tmp_path / "state"
+    parts = [os.urandom(PART), b"tail"]
+    with embedded_s3(state) as s3:
+        s3.create_bucket(Bucket="lake", CreateBucketConfiguration={"LocationConstraint": REGION})
+        s3.put_object(Bucket="lake", Key="before.csv", Body=b"written before versioning\n")
+        s3.put_bucket_versioning(Bucket="lake", VersioningConfiguration={"Status": "Enabled"})
+        first = s3.put_object(Bucket="lake", Key="orders.csv", Body=b"day 1\n")["VersionId"]
+        second = s3.put_object(Bucket="lake", Key="orders.csv", Body=b"day 2\n", Metadata={"day": "2"})["VersionId"]
+        s3.put_object(Bucket="lake", Key="before.csv", Body=b"after\n")
+        upload_in_parts(s3, "lake", "big.bin", parts, [1, 2])
+        s3.put_object(Bucket="lake", Key="gone.csv", Body=b"soon deleted\n")
+        s3.delete_object(Bucket="lake", Key="gone.csv")  # a delete marker over the version
+        before = versions_of(s3, "lake")
+        kill_s3_child_in(state)
+
+    for _restart in range(2):
+        with embedded_s3(state) as s3:
+            assert s3.get_bucket_versioning(Bucket="lake")["Status"] == "Enabled"
+            assert versions_of(s3, "lake") == before
+            assert len([v for v in before if v[0] == "orders.csv"]) == 2
+            assert s3.get_object(Bucket="lake", Key="orders.csv", VersionId=first)["Body"].read() == b"day 1\n"
+            newest = s3.get_object(Bucket="lake", Key="orders.csv")
+            assert (newest["VersionId"], newest["Body"].read(), newest["Metadata"]) == (
+                second,
+                b"day 2\n",
+                {"day": "2"},
+            )
+            assert s3.get_object(Bucket="lake", Key="before.csv", VersionId="null")["Body"].read() == (
+                b"written before versioning\n"
+            )
+            assert s3.get_object(Bucket="lake", Key="big.bin")["Body"].read() == b"".join(parts)
+            assert [o["Key"] for o in s3.list_objects_v2(Bucket="lake")["Contents"]] == [
+                "before.csv",
+                "big.bin",
+                "orders.csv",
+            ]
+    with embedded_s3(state) as s3:  # a change after a restart is kept too: a version removed, versioning suspended
+        s3.delete_object(Bucket="lake", Key="orders.csv", VersionId=first)
+        s3.put_bucket_versioning(Bucket="lake", VersioningConfiguration={"Status": "Suspended"})
+    with embedded_s3(state) as s3:
+        assert s3.get_bucket_versioning(Bucket="lake")["Status"] == "Suspended"
+        assert [v[1] for v in versions_of(s3, "lake") if v[0] == "orders.csv"] == [second]
+
+
 def test_kill_9_right_after_export_succeeded_loses_nothing(tmp_path):
     folder = embedded_folder(tmp_path / "op", state_dir=str(tmp_path / "op" / STATE))
     assert console(folder, "--run-all").returncode == 0

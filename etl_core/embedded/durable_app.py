@@ -5,8 +5,9 @@ middleware brings the store in line with moto's new state for what the request t
 object, one bucket's objects, a bucket, a part) and only then lets the answer out. If the store
 cannot be written (a full disk), moto's state is put back as the store has it and the client gets
 507 Insufficient Storage naming the store: the request failed, as it would on S3, and nothing
-reports a success that is not on disk. Bucket configuration (versioning, policies, tags, ACLs) is
-not kept: the console does not use it.
+reports a success that is not on disk. A bucket's versioning is kept, and every version of its
+objects (delete markers too), so that a versioned bucket answers the same after a restart; other
+bucket configuration (policies, tags, ACLs) is not kept: the console does not use it.
 """
 
 from __future__ import annotations
@@ -22,14 +23,15 @@ from xml.sax.saxutils import escape
 
 from etl_core.embedded.disk_space import describe_free_space, is_disk_full_error
 from etl_core.embedded.moto_backend import MotoS3
-from etl_core.embedded.s3_store import ObjectStore, StoreWriteError
+from etl_core.embedded.s3_store import ObjectMeta, ObjectStore, StoreWriteError
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 @dataclass(frozen=True)
 class Change:
-    """What a request changes: kind is object, objects (of a bucket), bucket, part, complete, abort or all."""
+    """What a request changes: kind is object, objects (of a bucket), bucket, versioning (of a bucket), part,
+    complete, abort or all."""
 
     kind: str
     bucket: str = ""
@@ -58,7 +60,9 @@ def change_of(environ: dict) -> Change | None:
     if not key:
         if method == "POST":
             return Change("objects", bucket)  # DeleteObjects, or a browser form upload
-        return None if query else Change("bucket", bucket)  # create or delete; not its configuration
+        if "versioning" in query:
+            return Change("versioning", bucket)
+        return None if query else Change("bucket", bucket)  # create or delete; not its other configuration
     if method == "PUT" and upload_id:
         return Change("part", bucket, key, upload_id, int(query.get("partNumber", ["0"])[0] or 0))
     if method == "POST":
@@ -111,6 +115,8 @@ class PersistBeforeAnswer:
             self._sync_bucket_objects(change.bucket)
         elif change.kind == "bucket":
             self._sync_bucket(change.bucket)
+        elif change.kind == "versioning":
+            self._sync_versioning(change.bucket)
         elif change.kind == "part":
             part = self._moto.part(change.bucket, change.upload_id, change.part_number)
             if part is not None:
@@ -118,16 +124,19 @@ class PersistBeforeAnswer:
         elif change.kind == "complete":
             with self._lock_for(change.bucket, change.key):
                 try:
-                    meta = self._moto.object_meta(change.bucket, change.key)
+                    versions = self._moto.versions(change.bucket, change.key)
+                    meta = versions[-1] if versions else None  # the upload's object: the newest version
                     if meta is not None and not self._store.complete_upload(change.upload_id, change.bucket, meta):
-                        self._store.write(change.bucket, meta, [self._moto.object_value(change.bucket, change.key)])
+                        self._write_version(change.bucket, meta)
                 finally:
                     self._store.discard_upload(change.upload_id)  # moto has forgotten the upload either way
+            self._sync_object(change.bucket, change.key)  # the versions it replaced, in a bucket not versioned
         elif change.kind == "abort":
             self._store.discard_upload(change.upload_id)
         else:
             for bucket in self._store.bucket_names() | self._moto.bucket_names():
                 self._sync_bucket(bucket)
+                self._sync_versioning(bucket)
                 self._sync_bucket_objects(bucket)
 
     def _sync_bucket(self, bucket: str) -> None:
@@ -137,18 +146,31 @@ class PersistBeforeAnswer:
         elif region is None and self._store.has_bucket(bucket):
             self._store.delete_bucket(bucket)
 
+    def _sync_versioning(self, bucket: str) -> None:
+        status = self._moto.versioning(bucket)
+        if self._store.has_bucket(bucket) and self._store.bucket(bucket).versioning != status:
+            self._store.set_versioning(bucket, status)
+
     def _sync_bucket_objects(self, bucket: str) -> None:
         for key in self._store.keys(bucket) | self._moto.key_names(bucket):
             self._sync_object(bucket, key)
 
     def _sync_object(self, bucket: str, key: str) -> None:
+        """Make the store's versions of `key` moto's: the ones gone deleted, the new or changed ones written."""
         with self._lock_for(bucket, key):
-            current = self._moto.object_meta(bucket, key)
-            if current is None:
-                if self._store.meta(bucket, key) is not None:
-                    self._store.delete(bucket, key)
-            elif current != self._store.meta(bucket, key):
-                self._store.write(bucket, current, [self._moto.object_value(bucket, key)])
+            current = self._moto.versions(bucket, key)
+            wanted = {meta.version_id for meta in current}
+            for stored in self._store.versions(bucket, key):
+                if stored.version_id not in wanted:
+                    self._store.delete(bucket, key, stored.version_id)
+            stored_by_id = {meta.version_id: meta for meta in self._store.versions(bucket, key)}
+            for meta in current:
+                if stored_by_id.get(meta.version_id) != meta:
+                    self._write_version(bucket, meta)
+
+    def _write_version(self, bucket: str, meta: ObjectMeta) -> None:
+        value = b"" if meta.delete_marker else self._moto.version_value(bucket, meta.key, meta.version_id)
+        self._store.write(bucket, meta, [value])
 
     # --- when the store cannot be written ----------------------------------------------------
 
@@ -159,6 +181,9 @@ class PersistBeforeAnswer:
         elif change.kind == "objects":
             for key in self._store.keys(change.bucket) | self._moto.key_names(change.bucket):
                 self._restore_object(change.bucket, key)
+        elif change.kind == "versioning":
+            if self._store.has_bucket(change.bucket):
+                self._moto.set_versioning(change.bucket, self._store.bucket(change.bucket).versioning)
         elif change.kind == "bucket":
             if self._store.has_bucket(change.bucket) and self._moto.bucket_region(change.bucket) is None:
                 stored = self._store.bucket(change.bucket)
@@ -168,11 +193,9 @@ class PersistBeforeAnswer:
 
     def _restore_object(self, bucket: str, key: str) -> None:
         with self._lock_for(bucket, key):
-            stored = self._store.meta(bucket, key)
-            if stored is None:
-                self._moto.delete(bucket, key)
-            elif stored != self._moto.object_meta(bucket, key):
-                self._moto.put(bucket, stored, self._store.read(bucket, key))
+            stored = self._store.versions(bucket, key)
+            if list(stored) != self._moto.versions(bucket, key):
+                self._moto.set_versions(bucket, key, [(meta, self._store.read(bucket, meta)) for meta in stored])
 
     def _refuse(self, change: Change, error: StoreWriteError, start_response: Callable) -> list[bytes]:
         root = self._store.root

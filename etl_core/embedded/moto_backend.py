@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.s3.models import FakeKey, s3_backends
+from moto.s3.models import FakeDeleteMarker, FakeKey, s3_backends
 
-from etl_core.embedded.s3_store import ObjectMeta
+from etl_core.embedded.s3_store import NULL_VERSION, ObjectMeta
 
 
 class MotoS3:
@@ -35,21 +35,26 @@ class MotoS3:
         found = self._backend.buckets.get(bucket)
         return set(found.keys.keys()) if found is not None else set()
 
-    def object_meta(self, bucket: str, key: str) -> ObjectMeta | None:
-        found = self._key(bucket, key)
-        if found is None:
-            return None
-        return ObjectMeta(
-            key=key,
-            size=found.size,
-            etag=found.etag.strip('"'),
-            last_modified=found.last_modified.isoformat(),
-            headers=dict(found.metadata),
-        )
+    def versioning(self, bucket: str) -> str:
+        """ "", "Enabled" or "Suspended"."""
+        found = self._backend.buckets.get(bucket)
+        return (found.versioning_status or "") if found is not None else ""
 
-    def object_value(self, bucket: str, key: str) -> bytes:
-        found = self._key(bucket, key)
-        return found.value if found is not None else b""
+    def set_versioning(self, bucket: str, status: str) -> None:
+        self._backend.buckets[bucket].versioning_status = status or None
+
+    def versions(self, bucket: str, key: str) -> list[ObjectMeta]:
+        """Every version of `key`, oldest first: the one object of a bucket never versioned, delete markers too."""
+        found = self._backend.buckets.get(bucket)
+        listed = found.keys.getlist(key, []) if found is not None else []
+        return [_meta(key, version) for version in list(listed)]
+
+    def version_value(self, bucket: str, key: str, version_id: str) -> bytes:
+        found = self._backend.buckets.get(bucket)
+        for version in found.keys.getlist(key, []) if found is not None else []:
+            if isinstance(version, FakeKey) and version.version_id == version_id:
+                return version.value
+        return b""
 
     def part(self, bucket: str, upload_id: str, number: int) -> tuple[bytes, str] | None:
         """A multipart upload's part: its bytes and its MD5 (its ETag)."""
@@ -66,18 +71,51 @@ class MotoS3:
         if bucket in self._backend.buckets:
             self._backend.delete_bucket(bucket)
 
-    def put(self, bucket: str, meta: ObjectMeta, value: bytes) -> None:
-        """Put an object back as it was stored: same ETag, last-modified time and headers."""
-        restored = self._backend.put_object(bucket, meta.key, value, etag=meta.etag, disable_notification=True)
-        restored.set_metadata(dict(meta.headers))
-        restored.last_modified = datetime.fromisoformat(meta.last_modified)
+    def set_versions(self, bucket: str, key: str, versions: list[tuple[ObjectMeta, bytes]]) -> None:
+        """Make `key`'s versions exactly these, as they were stored: same version ids, ETags, times, headers."""
+        found = self._backend.buckets[bucket]
+        restored: list[Any] = []
+        for meta, value in versions:
+            if meta.delete_marker:
+                marker = FakeDeleteMarker(key=_last_key(restored) or self._fake_key(bucket, key, b"", NULL_VERSION))
+                marker._version_id = meta.version_id
+                marker.last_modified = datetime.fromisoformat(meta.last_modified)
+                restored.append(marker)
+            else:
+                version = self._fake_key(bucket, key, value, meta.version_id, meta.etag)
+                version.set_metadata(dict(meta.headers))
+                version.last_modified = datetime.fromisoformat(meta.last_modified)
+                restored.append(version)
+        if restored:
+            found.keys.setlist(key, restored)
+        elif key in found.keys:
+            found.keys.pop(key)
 
-    def delete(self, bucket: str, key: str) -> None:
-        if self._key(bucket, key) is not None:
-            self._backend.delete_object(bucket, key)
+    def _fake_key(self, bucket: str, key: str, value: bytes, version_id: str, etag: str | None = None) -> FakeKey:
+        return FakeKey(
+            name=key,
+            value=value,
+            account_id=self._backend.account_id,
+            region_name=self._backend.buckets[bucket].region_name,
+            etag=etag,
+            is_versioned=version_id != NULL_VERSION,
+            version_id=version_id,
+            bucket_name=bucket,
+        )
 
-    def _key(self, bucket: str, key: str) -> Any:
-        """The current FakeKey at `key` (None when absent, or a versioned bucket's delete marker)."""
-        found = self._backend.buckets.get(bucket)
-        current = found.keys.get(key) if found is not None else None
-        return current if isinstance(current, FakeKey) else None
+
+def _meta(key: str, version: Any) -> ObjectMeta:
+    if isinstance(version, FakeDeleteMarker):
+        return ObjectMeta(key, 0, "", version.last_modified.isoformat(), {}, version.version_id, delete_marker=True)
+    return ObjectMeta(
+        key=key,
+        size=version.size,
+        etag=version.etag.strip('"'),
+        last_modified=version.last_modified.isoformat(),
+        headers=dict(version.metadata),
+        version_id=version.version_id,
+    )
+
+
+def _last_key(versions: list[Any]) -> FakeKey | None:
+    return next((v for v in reversed(versions) if isinstance(v, FakeKey)), None)

@@ -24,7 +24,7 @@ def migrate_legacy_mirror(store: ObjectStore, region: str) -> int:
             store.create_bucket(bucket, region, datetime.now(UTC).isoformat())
         for key in keys:
             path = store.root / "objects" / bucket / ("k_" + quote(key, safe=""))
-            if not path.is_file() or store.meta(bucket, key) is not None:
+            if not path.is_file() or store.versions(bucket, key):
                 continue
             data = path.read_bytes()
             modified = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)

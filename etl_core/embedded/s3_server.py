@@ -1,7 +1,7 @@
 """The embedded S3 server, run in a child process: moto's S3 app with a durable store on disk.
 
 Started by `S3Child` as `python -m etl_core.embedded.s3_server --store DIR`: it loads the store
-into moto (each object with its own ETag and last-modified time), prints "host:port" once
+into moto (each object with its own ETag and last-modified time, each version with its id), prints "host:port" once
 listening, and exits as soon as its stdin closes, which also happens when the parent dies, so it
 never outlives the console. Every change is on disk before its answer (see `durable_app`).
 """
@@ -74,8 +74,9 @@ def main(argv: list[str] | None = None) -> None:
         migrate_legacy_mirror(store, args.region)
         for name, bucket in store.buckets().items():
             moto.create_bucket(name, bucket.region, bucket.created)
-            for meta in store.objects(name):
-                moto.put(name, meta, store.read(name, meta.key))
+            moto.set_versioning(name, bucket.versioning)
+            for key in store.keys(name):
+                moto.set_versions(name, key, [(meta, store.read(name, meta)) for meta in store.versions(name, key)])
     except (OSError, StoreWriteError) as exc:
         print(f"the embedded S3 store {args.store} cannot be read: {exc}", file=sys.stderr, flush=True)
         sys.exit(2)

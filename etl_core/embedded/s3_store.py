@@ -2,9 +2,13 @@
 
 Layout of the store folder (`<state>/s3`):
 
-    buckets/<bucket>/bucket.json            the bucket's name, region and creation time
+    buckets/<bucket>/bucket.json            the bucket's name, region, creation time and versioning
     buckets/<bucket>/objects/<sha256(key)>  the object's bytes, then its metadata as JSON, then
                                             the JSON's length (8 bytes, big-endian)
+    buckets/<bucket>/objects/<sha256(key + NUL + version id)>
+                                            one version of a versioned bucket's object (or a delete
+                                            marker: no bytes), same format; `seq` in the metadata
+                                            orders a key's versions
     uploads/<upload id>                     the parts of an incomplete multipart upload, appended
                                             as they arrive (their writing to disk started at once)
 
@@ -26,12 +30,13 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote
 
 TRAILER_LENGTH = struct.Struct(">Q")
 TEMP_PREFIX = ".tmp-"
+NULL_VERSION = "null"  # S3's version id of an object written while the bucket was not versioned
 
 
 @dataclass(frozen=True)
@@ -43,12 +48,16 @@ class ObjectMeta:
     etag: str  # without quotes; "<md5 of part md5s>-<parts>" for a multipart upload
     last_modified: str  # ISO 8601, UTC
     headers: dict[str, str] = field(default_factory=dict)  # Content-Type, x-amz-meta-*, ...
+    version_id: str = NULL_VERSION
+    delete_marker: bool = False  # a versioned bucket's deletion: a version without bytes
+    seq: int = field(default=0, compare=False)  # the version's place among its key's versions, oldest first
 
 
 @dataclass(frozen=True)
 class StoredBucket:
     region: str
     created: str  # ISO 8601
+    versioning: str = ""  # "", "Enabled" or "Suspended", as S3's GetBucketVersioning says
 
 
 @dataclass
@@ -73,7 +82,8 @@ class ObjectStore:
 
     def __init__(self, root: Path):
         self.root = root
-        self._index: dict[tuple[str, str], ObjectMeta] = {}
+        # Each key's versions, oldest first; a tuple replaced whole, so readers never see it half-changed.
+        self._index: dict[tuple[str, str], tuple[ObjectMeta, ...]] = {}
         self._buckets: dict[str, StoredBucket] = {}
         self._uploads: dict[str, _Upload] = {}
         self._lock = threading.Lock()
@@ -89,26 +99,26 @@ class ObjectStore:
                 objects = list((folder / "objects").iterdir())
             except (OSError, ValueError):
                 continue  # a bucket whose creation was interrupted
-            self._buckets[bucket["name"]] = StoredBucket(bucket["region"], bucket["created"])
+            name = bucket["name"]
+            self._buckets[name] = StoredBucket(bucket["region"], bucket["created"], bucket.get("versioning", ""))
             for path in objects:
                 if path.name.startswith(TEMP_PREFIX):
                     path.unlink(missing_ok=True)  # a write cut short: the object it was replacing is intact
                 elif (meta := _read_trailer(path)) is not None:
-                    self._index[(bucket["name"], meta.key)] = meta
+                    self._index[(name, meta.key)] = (*self._index.get((name, meta.key), ()), meta)
                 # else: not written by us, or damaged on disk; left as it is for whoever looks
+        for place, versions in self._index.items():
+            self._index[place] = tuple(sorted(versions, key=lambda meta: meta.seq))
 
     def buckets(self) -> dict[str, StoredBucket]:
         return dict(self._buckets)
 
-    def objects(self, bucket: str) -> list[ObjectMeta]:
-        return [meta for (b, _k), meta in list(self._index.items()) if b == bucket]  # a snapshot: requests run at once
+    def versions(self, bucket: str, key: str) -> tuple[ObjectMeta, ...]:
+        """The key's stored versions, oldest first (one, "null", in a bucket never versioned); () when none."""
+        return self._index.get((bucket, key), ())
 
-    def meta(self, bucket: str, key: str) -> ObjectMeta | None:
-        return self._index.get((bucket, key))
-
-    def read(self, bucket: str, key: str) -> bytes:
-        meta = self._index[(bucket, key)]
-        with open(self._object_path(bucket, key), "rb") as file:
+    def read(self, bucket: str, meta: ObjectMeta) -> bytes:
+        with open(self._object_path(bucket, meta.key, meta.version_id), "rb") as file:
             return file.read(meta.size)
 
     def has_bucket(self, bucket: str) -> bool:
@@ -127,14 +137,23 @@ class ObjectStore:
 
     def create_bucket(self, bucket: str, region: str, created: str) -> None:
         folder = self._bucket_dir(bucket)
+        stored = StoredBucket(region, created)
         with _writing(folder):
             (folder / "objects").mkdir(parents=True, exist_ok=True)
-            _write_atomically(
-                folder / "bucket.json", [json.dumps({"name": bucket, "region": region, "created": created}).encode()]
-            )
+            self._write_bucket_file(bucket, stored)
             _fsync_dir(self._buckets_dir())
             _fsync_dir(self.root)
-        self._buckets[bucket] = StoredBucket(region, created)
+        self._buckets[bucket] = stored
+
+    def set_versioning(self, bucket: str, status: str) -> None:
+        stored = replace(self._buckets[bucket], versioning=status)
+        with _writing(self._bucket_dir(bucket)):
+            self._write_bucket_file(bucket, stored)
+        self._buckets[bucket] = stored
+
+    def _write_bucket_file(self, bucket: str, stored: StoredBucket) -> None:
+        description = {"name": bucket, **asdict(stored)}
+        _write_atomically(self._bucket_dir(bucket) / "bucket.json", [json.dumps(description).encode()])
 
     def delete_bucket(self, bucket: str) -> None:
         folder = self._bucket_dir(bucket)
@@ -147,17 +166,34 @@ class ObjectStore:
     # --- objects -----------------------------------------------------------------------------
 
     def write(self, bucket: str, meta: ObjectMeta, chunks: Iterable[bytes]) -> None:
-        path = self._object_path(bucket, meta.key)
+        """Store one version of an object (the only one, "null", in a bucket never versioned)."""
+        meta = self._placed(bucket, meta)
+        path = self._object_path(bucket, meta.key, meta.version_id)
         with _writing(path):
             _write_atomically(path, [*chunks, *_trailer(meta)])
-        self._index[(bucket, meta.key)] = meta
+        self._remember(bucket, meta)
 
-    def delete(self, bucket: str, key: str) -> None:
-        path = self._object_path(bucket, key)
+    def delete(self, bucket: str, key: str, version_id: str = NULL_VERSION) -> None:
+        path = self._object_path(bucket, key, version_id)
         with _writing(path):
             path.unlink(missing_ok=True)
             _fsync_dir(path.parent)
-        self._index.pop((bucket, key), None)
+        kept = tuple(meta for meta in self.versions(bucket, key) if meta.version_id != version_id)
+        if kept:
+            self._index[(bucket, key)] = kept
+        else:
+            self._index.pop((bucket, key), None)
+
+    def _placed(self, bucket: str, meta: ObjectMeta) -> ObjectMeta:
+        """`meta` with its `seq`: the one of the version it replaces, else after the key's newest version."""
+        versions = self.versions(bucket, meta.key)
+        same = next((v for v in versions if v.version_id == meta.version_id), None)
+        seq = same.seq if same is not None else max((v.seq for v in versions), default=-1) + 1
+        return replace(meta, seq=seq)
+
+    def _remember(self, bucket: str, meta: ObjectMeta) -> None:
+        others = [v for v in self.versions(bucket, meta.key) if v.version_id != meta.version_id]
+        self._index[(bucket, meta.key)] = tuple(sorted([*others, meta], key=lambda v: v.seq))
 
     # --- multipart uploads -------------------------------------------------------------------
 
@@ -193,7 +229,8 @@ class ObjectStore:
         upload = self._uploads.get(upload_id)
         if upload is None or not upload.intact or not _is_exactly(upload, meta):
             return False
-        path = self._object_path(bucket, meta.key)
+        meta = self._placed(bucket, meta)
+        path = self._object_path(bucket, meta.key, meta.version_id)
         with upload.lock, _writing(path):
             with open(upload.path, "ab") as file:
                 file.writelines(_trailer(meta))
@@ -202,7 +239,7 @@ class ObjectStore:
             os.replace(upload.path, path)
             _fsync_dir(path.parent)
         self._uploads.pop(upload_id, None)
-        self._index[(bucket, meta.key)] = meta
+        self._remember(bucket, meta)
         return True
 
     def discard_upload(self, upload_id: str) -> None:
@@ -229,9 +266,10 @@ class ObjectStore:
     def _bucket_dir(self, bucket: str) -> Path:
         return self._buckets_dir() / quote(bucket, safe="")
 
-    def _object_path(self, bucket: str, key: str) -> Path:
+    def _object_path(self, bucket: str, key: str, version_id: str = NULL_VERSION) -> Path:
         # A hash, so that no key (long, or with "/" or "..") becomes a path of its own.
-        return self._bucket_dir(bucket) / "objects" / hashlib.sha256(key.encode()).hexdigest()
+        name = key if version_id == NULL_VERSION else f"{key}\0{version_id}"
+        return self._bucket_dir(bucket) / "objects" / hashlib.sha256(name.encode()).hexdigest()
 
 
 def _is_exactly(upload: _Upload, meta: ObjectMeta) -> bool:
