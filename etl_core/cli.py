@@ -46,6 +46,7 @@ exit codes: 0 success; 1 a stage or data-quality check failed, or another run is
 printed; a second signal stops at once.
 
 environment: D2B_WAREHOUSE_URL overrides [warehouse] url (keeps passwords out of files);
+D2B_QUERY_URL is the reader login of the console's SQL pane on an external warehouse;
 S3 credentials come from the normal AWS chain (env, profile, instance role)."""
 
 

@@ -16,6 +16,7 @@ from etl_core.embedded.supervisor import EmbeddedServices
 from etl_core.errors import D2BError
 from etl_core.events import CancelToken
 from etl_core.guarded_connection import GuardedConnection
+from etl_core.query_address import QueryAddress, check_query_url, query_address
 from etl_core.s3 import check_bucket, make_s3_client, startup_timeouts
 from etl_core.stall_watchdog import StallWatchdog
 from etl_core.warehouse import connect, table_exists, transaction
@@ -24,10 +25,19 @@ from etl_core.warehouse import connect, table_exists, transaction
 class Services:
     """Reachable S3 and warehouse for one config. Create with `open_services`; close when done."""
 
-    def __init__(self, config: Config, embedded: EmbeddedServices | None, warehouse_dsn: str, s3_endpoint: str | None):
+    def __init__(
+        self,
+        config: Config,
+        embedded: EmbeddedServices | None,
+        warehouse_dsn: str,
+        s3_endpoint: str | None,
+        query: QueryAddress | None = None,
+    ):
         self.config = config
         self.embedded = embedded
         self._warehouse_dsn = warehouse_dsn  # may hold a password: never log or show it
+        # What the operator's own queries (the SQL pane, previews, profiles, saves) connect with.
+        self.query = query or QueryAddress(warehouse_dsn, config.warehouse.label, "warehouse role")
         self.s3_endpoint = s3_endpoint
         self.warehouse_label = config.warehouse.label
         self.s3_label = "embedded S3" if config.source_embedded else (s3_endpoint or f"AWS S3 ({config.source.region})")
@@ -78,14 +88,15 @@ class Services:
         purpose: str = "",
         cancel: CancelToken | None = None,
         activity: str | None = None,
+        reader: bool = False,
     ) -> GuardedConnection:
         """A warehouse connection watched for stalls; `cancel` stops its running call; `activity` is what
-        a stall message says it was doing (default: the purpose)."""
+        a stall message says it was doing (default: the purpose); `reader`: as the query role (`self.query`)."""
         name = "d2b-console" + (f" {purpose}" if purpose else "")
         timeouts = self.config.timeouts
         conn = connect(
-            self._warehouse_dsn,
-            self.warehouse_label,
+            self.query.dsn if reader else self._warehouse_dsn,
+            self.query.label if reader else self.warehouse_label,
             autocommit=autocommit,
             application_name=name,
             connect_timeout_s=timeouts.connect_s,
@@ -136,6 +147,7 @@ def open_services(
     With `seed=False` (a dry run) nothing is created: no bucket, no demo data, no dimensions.
     """
     check_state_folder(config.console.state_dir)  # it holds the run logs even when nothing is embedded
+    check_query_url(config)
     embedded = None
     if config.needs_embedded:
         embedded = EmbeddedServices(
@@ -152,7 +164,8 @@ def open_services(
             dsn = embedded.postgres_dsn
         if embedded is not None and config.source_embedded:
             endpoint = embedded.s3_endpoint
-        services = Services(config, embedded, dsn, endpoint)
+        reader_dsn = embedded.postgres_reader_dsn if embedded is not None else None
+        services = Services(config, embedded, dsn, endpoint, query_address(config, dsn, reader_dsn))
 
         def check(service: str, step: Callable[[], object]) -> None:
             if service in services.problems:

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from etl_core.embedded import postgres_errors
 from etl_core.embedded.postmaster import PRIVATE_SOCKET_PREFIX, read_postmaster, stop_postmaster
+from etl_core.embedded.reader_role import READER_ROLE, ensure_reader_role
 from etl_core.embedded.service_user import ServiceUser, postgres_service_user
 from etl_core.errors import ServiceUnavailable
 
@@ -45,7 +46,8 @@ class EmbeddedPostgres:
     def __init__(self, datadir: Path):
         self.datadir = datadir
         self.log_file = datadir / "log"
-        self.dsn: str | None = None
+        self.dsn: str | None = None  # the superuser's: the pipeline's own sessions
+        self.reader_dsn: str | None = None  # the reader role's: what the operator types or opens
         self.socket_dir: Path | None = None
         self._private_socket_dir: Path | None = None  # ours to remove at stop
         self._process: subprocess.Popen | None = None
@@ -187,7 +189,10 @@ class EmbeddedPostgres:
     def _connect_to(self, socket_dir: Path) -> None:
         self.socket_dir = socket_dir
         # A URL (libpq and SQLAlchemy both read it), the socket folder as its host parameter.
-        self.dsn = f"postgresql://postgres@/postgres?host={quote(str(socket_dir), safe='/')}"
+        host = quote(str(socket_dir), safe="/")
+        self.dsn = f"postgresql://postgres@/postgres?host={host}"
+        ensure_reader_role(self.dsn, str(self.datadir))
+        self.reader_dsn = f"postgresql://{READER_ROLE}@/postgres?host={host}"
 
     def stop(self) -> None:
         """Fast shutdown (then immediate); returns once the server is gone."""
@@ -200,7 +205,7 @@ class EmbeddedPostgres:
                 self._process.wait()
             self._process = None
         self._remove_private_socket_dir()
-        self.dsn = None
+        self.dsn = self.reader_dsn = None
 
     def _remove_private_socket_dir(self) -> None:
         if self._private_socket_dir is not None:

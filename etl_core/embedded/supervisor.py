@@ -45,6 +45,10 @@ class EmbeddedServices:
         return self._postgres.dsn
 
     @property
+    def postgres_reader_dsn(self) -> str | None:
+        return self._postgres.reader_dsn
+
+    @property
     def s3_endpoint(self) -> str | None:
         return self._s3.endpoint
 

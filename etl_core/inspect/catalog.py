@@ -54,7 +54,9 @@ class Catalog:
 
     def __init__(self, services: Services):
         self._engine = sqlalchemy.create_engine(
-            "postgresql+psycopg2://", creator=lambda: services.connect(purpose="catalog"), poolclass=NullPool
+            "postgresql+psycopg2://",
+            creator=lambda: services.connect(purpose="catalog", reader=True),
+            poolclass=NullPool,
         )
         self._lock = threading.Lock()
 

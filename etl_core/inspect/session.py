@@ -11,8 +11,12 @@ Four guards, each enough against a different trick:
 3. Queries run as `DECLARE ... CURSOR FOR <text>`, which accepts only a query: no DML, no DDL,
    no data-modifying WITH.
 4. Everything runs in a `READ ONLY` transaction with `statement_timeout` and `lock_timeout`,
-   on a connection whose session settings are reset before every statement and whose session
-   advisory locks are released after it.
+   on a connection whose session settings and role are reset before every statement and whose
+   session advisory locks are released after it (so the pane can never keep the run lock).
+
+And one guard under all four: the connection is a reader role's (`Services.query`: the embedded
+warehouse's `d2b_reader`, or `D2B_QUERY_URL`), which may read and nothing else, so a function
+that escapes the transaction (a file read, a signal to another backend) is refused by the server.
 
 Results are `SCROLL CURSOR WITH HOLD`: the first page is fetched inside the transaction, the
 commit materialises the rest on the server, after which the session holds no lock and no
@@ -39,6 +43,7 @@ from etl_core.errors import D2BError
 from etl_core.events import utc_now
 from etl_core.inspect.paging import PAGE_SIZE, WINDOW_PAGES, InMemoryRows, Page, PagedRows
 from etl_core.inspect.statement import QueryError, QueryRefused, Statement, parse_statement, server_error
+from etl_core.query_address import QuerySource
 from etl_core.services import Services
 from etl_core.sql_files import load_sql
 
@@ -51,6 +56,7 @@ MAX_OPEN_RESULTS = 4  # held cursors kept on the server (each holds its material
 BACKWARD_COST_RATIO = 40  # a held cursor moves back 40 times slower a row than forward (measured, 1M rows)
 
 _BEGIN = (
+    "RESET SESSION AUTHORIZATION; RESET ROLE; "
     "SELECT set_config('statement_timeout', %(statement_timeout)s, false), "
     "set_config('lock_timeout', %(lock_timeout)s, false), "
     "set_config('standard_conforming_strings', 'on', false), "
@@ -58,6 +64,26 @@ _BEGIN = (
     "BEGIN READ ONLY; "
     "SELECT set_config('d2b.inspect_query', %(text)s, true); "
 )
+
+
+@dataclass(frozen=True)
+class SessionRole:
+    """Who the session's statements run as: the role, whether it is a superuser, and how it was chosen."""
+
+    name: str
+    superuser: bool
+    source: QuerySource
+
+    @property
+    def caption(self) -> str:
+        """A short line for the pane's title, e.g. `as d2b_reader (reader role)`."""
+        what = {
+            "embedded reader": "reader role",
+            "query url": "D2B_QUERY_URL",
+            "warehouse role": "the pipeline's role: set D2B_QUERY_URL for a reader",
+        }[self.source]
+        power = "SUPERUSER, " if self.superuser else ""
+        return f"as {self.name} ({power}{what})"
 
 
 @dataclass(frozen=True)
@@ -111,6 +137,7 @@ class ReadOnlySession:
         self._names = itertools.count(1)
         self._open: OrderedDict[str, _HeldCursor] = OrderedDict()
         self._type_names: dict[int, str] = {}
+        self._role: SessionRole | None = None
 
     # --- public ------------------------------------------------------------------------------
 
@@ -170,6 +197,20 @@ class ReadOnlySession:
             rows = cur.rowcount
             cur.execute("COMMIT")
         return rows
+
+    def role(self) -> SessionRole:
+        """The role this session's statements run as (asked once per connection)."""
+        with self._lock:
+            conn = self._connection()
+            if self._role is None:
+                try:
+                    with conn.cursor() as cur:
+                        cur.execute("SELECT rolname, rolsuper FROM pg_roles WHERE rolname = session_user")
+                        name, superuser = cur.fetchone() or ("?", False)
+                except psycopg2.Error as exc:
+                    raise self._translate(exc, None, "") from None
+                self._role = SessionRole(name, bool(superuser), self._services.query.source)
+            return self._role
 
     @property
     def backend_pid(self) -> int:
@@ -266,7 +307,8 @@ class ReadOnlySession:
             for held in list(self._open.values()):
                 held.forget()  # their cursors died with the old connection
             self._open.clear()
-            self._conn = self._services.connect(autocommit=True, purpose=self._purpose)
+            self._conn = self._services.connect(autocommit=True, purpose=self._purpose, reader=True)
+            self._role = None
         return self._conn
 
     def _keep_open(self, held: _HeldCursor) -> None:

@@ -112,9 +112,9 @@ def server_error(
         )
     if code == "55P03":
         return QueryError(
-            f"waited more than {lock_timeout_s:g}s for a table lock: a table it reads is being "
-            "replaced (a staging load holds it until it commits); try again when the run has "
-            "finished",
+            f"waited more than {lock_timeout_s:g}s for a lock: a table it reads is being "
+            "replaced (a staging load holds it until it commits), or another session holds the lock "
+            "it asked for (a run holds its run lock); try again when the run has finished",
             sqlstate=code,
         )
     refused = _refusal(code, message)

@@ -150,3 +150,13 @@ async def test_with_the_warehouse_unreachable_the_pane_says_so_runs_nothing_and_
         assert viewer.grid.total_rows == 3 and viewer.grid.row(0)[:3] == ("1", "1", "2022-01-03")
         assert "values not checked against the column types: the warehouse is not reachable" in viewer.opened.warning
         assert app.is_running
+
+
+async def test_without_a_reader_the_title_says_the_pane_runs_as_the_pipelines_superuser(env, monkeypatch):
+    monkeypatch.delenv("D2B_QUERY_URL", raising=False)
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_query_pane(pilot, app)
+        title = "as postgres (SUPERUSER, the pipeline's role: set D2B_QUERY_URL for a reader)"
+        await wait_until(pilot, lambda: title in str(screen.query_one("#query-title").render()), what="the role")

@@ -14,13 +14,14 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from etl_core.errors import Cancelled
 from etl_core.inspect.paging import Page
 from etl_core.inspect.result_view import ResultView
-from etl_core.inspect.session import Column
+from etl_core.inspect.session import Column, SessionRole
 from etl_core.inspect.sql_lexer import line_column
 from etl_core.inspect.statement import QueryError
 from tui.actions import bindings
@@ -30,11 +31,19 @@ from tui.inspect.workbench import Workbench
 from tui.screens.query_history import QueryHistoryScreen
 from tui.widgets.inspect.results_viewer import ResultsViewer
 from tui.widgets.inspect.sql_editor import SqlEditor
-from tui.workers import describe
+from tui.workers import describe, in_thread
 
 SCREEN_NAME = "query"
 PLACEHOLDER = "-- read-only SQL over the warehouse; ctrl+j runs the statement under the cursor\n"
 HINT = "ctrl+j runs · ctrl+g cancels · ctrl+r history · Tab to the result · Esc back"
+
+
+class RoleKnown(Message):
+    """The role the pane's statements run as (asked on the pane's own connection)."""
+
+    def __init__(self, role: SessionRole | None, problem: str = "") -> None:
+        super().__init__()
+        self.role, self.problem = role, problem
 
 
 class QueryScreen(Screen[None]):
@@ -83,16 +92,34 @@ class QueryScreen(Screen[None]):
             ("\nnothing can run here until it is: Esc, then F5 on the main screen retries", "dim"),
         )
 
-    def _describe_warehouse(self) -> None:
+    def _describe_warehouse(self, role: Text | None = None) -> None:
         session, services = self.workbench.queries, self.workbench.services
         title = Text.assemble(
             ("SQL", "bold"),
-            f" · read-only · statement timeout {session.statement_timeout_s:g} s · {services.warehouse_label}",
+            " · read-only · ",
+            role or Text(f"as the {services.query.source}"),
+            f" · statement timeout {session.statement_timeout_s:g} s · {services.query.label}",
             no_wrap=True,
             overflow="ellipsis",
         )
         self.query_one("#query-title", Static).update(title)
-        self._status(self._unreachable() or Text(HINT, style="dim"))
+        if role is None:
+            self._status(self._unreachable() or Text(HINT, style="dim"))
+            if "warehouse" not in services.problems:
+                in_thread(self, "the pane's role", session.role, RoleKnown, group="query-role", failed=self._no_role)
+
+    @staticmethod
+    def _no_role(problem: str) -> RoleKnown:
+        return RoleKnown(None, problem)
+
+    def on_role_known(self, message: RoleKnown) -> None:
+        """Which role the statements run as, in the title: a superuser is said in bold red."""
+        message.stop()
+        role = message.role
+        if role is None:
+            self._describe_warehouse(Text("as an unknown role (it could not be asked)", style="yellow"))
+            return
+        self._describe_warehouse(Text(role.caption, style="bold red" if role.superuser else ""))
 
     def _status(self, text: Text) -> None:
         self.query_one("#query-status", Static).update(text)
