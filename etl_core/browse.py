@@ -10,7 +10,8 @@ from typing import Any
 from psycopg2 import sql
 
 from etl_core import history
-from etl_core.checks import ANALYTICS_CHECKS, ANALYTICS_TABLES, run_checks
+from etl_core.analytics_tables import ANALYTICS_TABLES
+from etl_core.checks import ANALYTICS_CHECKS, run_checks
 from etl_core.content_kind import sniff
 from etl_core.events import CheckOutcome
 from etl_core.s3 import S3Entry, list_level, read_head

@@ -6,14 +6,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from etl_core.analytics_tables import ANALYTICS_TABLES
 from etl_core.config import Config
 from etl_core.events import CancelToken, CheckOutcome
 from etl_core.sql_files import render_sql
 
 if TYPE_CHECKING:
     from etl_core.services import Services
-
-ANALYTICS_TABLES = ("agg_public_holiday", "agg_shipments", "best_performing_product")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from bench.context import Bench, say
 from bench.measure import run_worker
 from bench.settings import CANDIDATE_INDEXES, STAGING_SCHEMA
 from bench.workers.config import bench_config
-from etl_core.checks import ANALYTICS_TABLES
+from etl_core.analytics_tables import ANALYTICS_TABLES
 from etl_core.sql_files import render_sql, safe_identifier
 
 
@@ -60,7 +60,7 @@ def explain(bench: Bench) -> dict[str, str]:
         "as_of_date": pipeline.as_of_date,
         "best_product_by": pipeline.best_product_by,
     }
-    plans = {}
+    plans: dict[str, str] = {}
     conn = bench.services.connect()
     try:
         with conn.cursor() as cur:

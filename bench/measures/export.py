@@ -17,7 +17,7 @@ from psycopg2 import sql
 from bench.context import Bench, say
 from bench.measure import run_psql, run_worker
 from bench.settings import ANALYTICS_SCHEMA, BIG_EXPORT_SCHEMA, BIG_EXPORT_USER_ID, BUCKET, STAGING_SCHEMA, USER_ID
-from etl_core.checks import ANALYTICS_TABLES
+from etl_core.analytics_tables import ANALYTICS_TABLES
 from etl_core.s3 import MultipartWriter
 from etl_core.sql_files import safe_identifier
 from etl_core.stages.export import export_query

@@ -15,7 +15,8 @@ from typing import Any
 import psycopg2.errors
 from psycopg2 import sql
 
-from etl_core.checks import ANALYTICS_CHECKS, ANALYTICS_TABLES, blocking_failures, run_checks
+from etl_core.analytics_tables import ANALYTICS_TABLES
+from etl_core.checks import ANALYTICS_CHECKS, blocking_failures, run_checks
 from etl_core.disk_full import warehouse_disk_full
 from etl_core.errors import StageError
 from etl_core.events import CancelToken, CheckOutcome

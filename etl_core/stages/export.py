@@ -17,7 +17,8 @@ import psycopg2
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 from psycopg2 import sql
 
-from etl_core.checks import ANALYTICS_CHECKS, ANALYTICS_TABLES, blocking_failures, run_checks
+from etl_core.analytics_tables import ANALYTICS_TABLES
+from etl_core.checks import ANALYTICS_CHECKS, blocking_failures, run_checks
 from etl_core.config import Config
 from etl_core.copy_format import CSV_EXPORT_OPTIONS
 from etl_core.disk_full import s3_disk_full
