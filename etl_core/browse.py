@@ -141,19 +141,6 @@ def list_warehouse(services: Services) -> list[SchemaInfo]:
         return result
 
 
-def preview_table(services: Services, schema: str, table: str, limit: int = PREVIEW_ROWS) -> Preview:
-    """The first `limit` rows (server-side LIMIT) and the table's total row count."""
-    with services.transaction("browse") as cur:
-        cur.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(safe_identifier(schema), safe_identifier(table)))
-        total = fetch_value(cur)
-        cur.execute(
-            sql.SQL("SELECT * FROM {}.{} LIMIT %s").format(safe_identifier(schema), safe_identifier(table)), (limit,)
-        )
-        columns = column_names(cur)
-        rows = [list(r) for r in cur.fetchall()]
-    return Preview(f"{schema}.{table}", columns, rows, total)
-
-
 def preview_export(services: Services, limit: int = PREVIEW_ROWS) -> list[ExportPreview]:
     """What the export stage would write: each table's rows as exported, its destination, the checks."""
     config = services.config
@@ -217,7 +204,6 @@ __all__ = [
     "missing_export_tables",
     "preview_export",
     "preview_object",
-    "preview_table",
     "recent_runs",
     "run_stages",
 ]

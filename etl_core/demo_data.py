@@ -1,4 +1,4 @@
-"""A deterministic demo dataset shaped like the real data lake (PIPELINE.md section 2), and demo dimensions.
+"""A deterministic demo dataset shaped like the real data lake (docs/DATA.md, "Source files"), and demo dimensions.
 
 Scale 1 is the real size (10,000 orders, about 7,200 reviews); scale 100 is one million orders.
 Rows are generated in chunks and streamed into S3 multipart uploads, so memory stays flat. Plain

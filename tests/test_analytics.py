@@ -1,4 +1,5 @@
-"""Every analytics decision of PIPELINE.md on hand-made data whose answers are stated literally."""
+"""Every analytics decision (README "Decisions and why", docs/DATA.md) on hand-made data whose answers are
+stated literally."""
 
 from __future__ import annotations
 

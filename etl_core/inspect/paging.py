@@ -102,10 +102,6 @@ class PagedRows:
             self._pages.move_to_end(number)
         return Page(number, number * self.page_size, rows, self.total_rows)
 
-    def page_of_row(self, index: int) -> Page:
-        """The page that holds row `index` (0-based)."""
-        return self.page(index // self.page_size)
-
     def rows(self, start: int, stop: int) -> list[tuple[Any, ...]]:
         """Rows start..stop (0-based, stop excluded), across pages; at most a window's worth at once."""
         start, stop = max(0, start), min(stop, self.total_rows)

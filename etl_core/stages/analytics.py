@@ -1,4 +1,4 @@
-"""Analytics: the three tables of PIPELINE.md section 5 from `sql/analytics/`, all or nothing.
+"""Analytics: the three tables of docs/DATA.md from `sql/analytics/`, all or nothing.
 
 The three rows are computed at once by read-only queries, each on its own connection; then one
 short transaction replaces the run's row of every table and runs the ERROR checks, so a failure

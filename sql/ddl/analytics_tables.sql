@@ -1,4 +1,4 @@
--- The three analytics tables (PIPELINE.md section 5); one row per ingestion_date.
+-- The three analytics tables (docs/DATA.md); one row per ingestion_date.
 CREATE TABLE IF NOT EXISTS {analytics}.agg_public_holiday (
     ingestion_date  date PRIMARY KEY,
     tt_order_hol_jan integer NOT NULL,
