@@ -13,6 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from etl_core.config import Config
+from etl_core.dimensions import require_dimensions
 from etl_core.embedded.state_folder import check_state_folder
 from etl_core.embedded.supervisor import EmbeddedServices
 from etl_core.errors import EXIT_OK, StageError
@@ -55,6 +56,7 @@ def dry_run_plan(config: Config, log: Callable[[str], None], demo_scale: float |
         if config.warehouse.server_side:
             with services.transaction("dry run") as cur:
                 require_ready(cur, services.warehouse_label)
+        _require_dimensions(services)
         plan["sources"] = _sources(services)
         plan["would_create"] = _missing(services, demo_scale)
     return plan
@@ -99,6 +101,15 @@ def _seeding(config: Config, demo_scale: float | None, *, buckets: bool, data: b
     if dims:
         things.append(f"the demo dimensions in {config.warehouse.dims_schema}")
     return things
+
+
+def _require_dimensions(services: Services) -> None:
+    """What a run reads in the dimension schema (exit 3 when missing); the embedded one is seeded by a run."""
+    config = services.config
+    with services.transaction("dry run") as cur:
+        if config.warehouse.embedded and not table_exists(cur, config.warehouse.dims_schema, "dim_dates"):
+            return  # the first run seeds the demo dimensions: the plan says so
+        require_dimensions(cur, config.warehouse.dims_schema, services.warehouse_label)
 
 
 def _sources(services: Services) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ import psycopg2.errors
 from etl_core import history
 from etl_core.checks import blocking_failures
 from etl_core.config import Config
+from etl_core.dimensions import require_dimensions
 from etl_core.disk_full import warehouse_disk_full
 from etl_core.errors import Cancelled, D2BError, ExportDeclined, RunLocked, StageError
 from etl_core.events import (
@@ -44,6 +45,7 @@ from etl_core.warehouse import fetch_value, transaction
 
 STAGES: tuple[str, ...] = ("prepare", "staging", "analytics", "export")
 TRANSFER_STAGES = ("staging", "export")  # the stages that move data between S3 and the warehouse
+DIMENSION_STAGES = ("staging", "analytics")  # the stages whose SQL reads the dimension tables
 STAGE_FUNCTIONS: dict[str, Callable[[StageContext], StageOutput]] = {
     "prepare": run_prepare,
     "staging": run_staging,
@@ -164,6 +166,8 @@ def run_pipeline(
                 history.ensure_history_tables(cur, config)
             except psycopg2.errors.InsufficientPrivilege as exc:
                 raise _missing_rights(exc, services) from None
+            if set(stages) & set(DIMENSION_STAGES):  # after the rights check, before anything is recorded
+                require_dimensions(cur, config.warehouse.dims_schema, services.warehouse_label)
             abandoned = history.mark_abandoned(cur, config)
             run_id, started_at = history.start_run(cur, config, stages)
         try:
