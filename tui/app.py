@@ -75,7 +75,7 @@ class ConsoleApp(App[int]):
         self._services_failed: str | None = None
         self.crash: CrashReport | None = None
         self.farewell = ""  # printed after the terminal is restored: what quitting stopped
-        self.main = MainScreen(self.clock)
+        self.main = MainScreen(self.clock, self)
 
     def get_default_screen(self) -> Screen:
         return self.main
@@ -106,13 +106,13 @@ class ConsoleApp(App[int]):
                 facts.append(label if label.startswith("embedded") else f"{kind} {label}")
         facts = [self.clock.scrub(fact) for fact in facts]
         self.sub_title = " · ".join(facts)  # the terminal's title; the title bar fits what it can
-        self.main.title_bar.set_facts(facts)
+        self.main.panes.title_bar.set_facts(facts)
 
     # what the operator is told (always literally: nothing from outside is markup) -------------
     def ui_log(self, message: str, level: str = "INFO", stage: str | None = None) -> None:
         """A line from the console itself (not from a run) in the log pane."""
         run_id = self.main.controller.run_id or 0
-        self.main.add_log([LogLine(run_id, stage, level, message, self.clock.now())])
+        self.main.logs.add([LogLine(run_id, stage, level, message, self.clock.now())])
 
     def tell(self, notice: Notice, timeout: float | None = None) -> None:
         severity: Literal["information", "warning", "error"] = (
@@ -162,7 +162,7 @@ class ConsoleApp(App[int]):
             self._close_workbench()
             services.close()
         if self.services is None and not self._quitting:
-            self.main.connecting()
+            self.main.panes.connecting()
             self._open_services()
 
     def _open_services(self) -> None:
@@ -188,7 +188,7 @@ class ConsoleApp(App[int]):
         self.run_worker(work, name="open services", group="services", thread=True, exit_on_error=False)
 
     def on_log_batch(self, message: LogBatch) -> None:
-        self.main.add_log(message.lines)
+        self.main.logs.add(message.lines)
 
     def on_services_ready(self, message: ServicesReady) -> None:
         self.services = message.services
@@ -229,7 +229,7 @@ class ConsoleApp(App[int]):
 
     def on_services_failed(self, message: ServicesFailed) -> None:
         self._services_failed = message.error
-        self.main.disconnected()
+        self.main.panes.disconnected()
         self.report_error("cannot connect", message.error)
 
     # the ways out ---------------------------------------------------------------------------

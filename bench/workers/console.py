@@ -101,7 +101,7 @@ async def _load_stall(app: ConsoleApp, late: list[float]) -> dict[str, Any]:
         await pilot.pause(0.2)
         state["measuring"] = True
         started = time.perf_counter()
-        if not app.main.start_run(("staging",)):
+        if not app.main.runs.start_run(("staging",)):
             raise SystemExit("the console refused to start the staging run")
         await asyncio.sleep(0.1)
         controller = app.main.controller

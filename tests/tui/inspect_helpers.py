@@ -67,7 +67,7 @@ def screen_text_of(app: ConsoleApp) -> str:
 
 async def preview_table(pilot, app: ConsoleApp, schema: str, table: str) -> ResultsViewer:
     """Enter on `schema.table` in the warehouse tree; the data preview once it has opened."""
-    tree = app.main.warehouse
+    tree = app.main.panes.warehouse
     node = next(
         t
         for s in tree.root.children
@@ -77,14 +77,14 @@ async def preview_table(pilot, app: ConsoleApp, schema: str, table: str) -> Resu
     tree.focus()
     tree.move_cursor(node)
     await pilot.press("enter")
-    viewer = app.main.data_preview
+    viewer = app.main.panes.data_preview
     await viewer_ready(pilot, viewer, f"the preview of {schema}.{table}")
     return viewer
 
 
 async def preview_object(pilot, app: ConsoleApp, key: str) -> ResultsViewer:
     """Expand orders_data/ in the lake tree and press Enter on `key`; the data preview once it has opened."""
-    lake = app.main.lake
+    lake = app.main.panes.lake
     prefix = next(c for c in lake.root.children[0].children if c.data.key == "orders_data/")
     if not prefix.data.loaded:
         prefix.expand()
@@ -93,7 +93,7 @@ async def preview_object(pilot, app: ConsoleApp, key: str) -> ResultsViewer:
     lake.focus()
     lake.move_cursor(node)
     await pilot.press("enter")
-    viewer = app.main.data_preview
+    viewer = app.main.panes.data_preview
     await viewer_ready(pilot, viewer, f"the preview of {key}")
     return viewer
 

@@ -78,7 +78,7 @@ async def test_unreachable_warehouse_does_not_crash(make_env):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.services is not None and set(app.services.problems) == {"warehouse"}
-        errors = [line.message for line in app.main.log_view.kept if line.level == "ERROR"]
+        errors = [line.message for line in app.main.panes.log_view.kept if line.level == "ERROR"]
         assert errors and "127.0.0.1" in errors[0], errors
         assert any(n.severity == "error" for n in app._notifications)
         await pilot.press("r")  # refused with a notification, no crash
@@ -86,7 +86,7 @@ async def test_unreachable_warehouse_does_not_crash(make_env):
         await pilot.press("f5")  # retries the connection: fails again, still no crash
         await settle(pilot)
         assert app.is_running and not app.main.controller.running
-        assert len([line for line in app.main.log_view.kept if line.level == "ERROR"]) >= 2
+        assert len([line for line in app.main.panes.log_view.kept if line.level == "ERROR"]) >= 2
 
 
 def test_bad_config_exits_2_without_traceback(tmp_path: Path):
@@ -112,7 +112,7 @@ async def test_log_pane_bounded_and_filtered_under_thousands_of_lines(env):
             bridge(LogLine(1, "staging" if i % 2 else "analytics", "WARNING" if i % 1000 == 1 else "INFO", f"line {i}"))
         bridge.flush_logs()
         await pilot.pause()
-        pane = app.main.log_view
+        pane = app.main.panes.log_view
         assert len(pane.shown) <= MAX_LINES and pane.visible_messages()[-1] == "line 11999"
         await pilot.press("f")  # stage filter: run
         await pilot.press("f")  # stage filter: prepare
@@ -143,7 +143,7 @@ async def test_a_password_never_reaches_the_screen_log_or_notifications(env, pg_
         shown = [
             app.export_screenshot(),
             app.sub_title,
-            *(line.message for line in app.main.log_view.kept),
+            *(line.message for line in app.main.panes.log_view.kept),
             *(n.message for n in app._notifications),
         ]
         await pilot.press("h")  # the history screen shows the run's errors
@@ -163,9 +163,9 @@ async def test_each_pane_shows_its_own_service_a_bad_warehouse_does_not_block_th
         services = app.services
         assert services is not None and set(services.problems) == {"warehouse"}
         assert "127.0.0.1" in services.problems["warehouse"]
-        bucket = app.main.lake.root.children[0]
+        bucket = app.main.panes.lake.root.children[0]
         assert bucket.data.kind == "bucket" and any(c.data.key == "orders_data/" for c in bucket.children)
-        warehouse = app.main.warehouse.root.children[0].label.plain
+        warehouse = app.main.panes.warehouse.root.children[0].label.plain
         assert warehouse.startswith("not connected:") and "127.0.0.1" in warehouse
         await pilot.press("r")  # a run needs the warehouse: refused, saying so
         await settle(pilot)
@@ -180,9 +180,9 @@ async def test_a_missing_bucket_does_not_block_the_warehouse_and_its_message_kee
         await settle(pilot)
         assert set(app.services.problems) == {"s3"}
         assert "check [source] bucket" in app.services.problems["s3"]
-        lake = app.main.lake.root.children[0].label.plain
+        lake = app.main.panes.lake.root.children[0].label.plain
         assert "check [source] bucket" in lake  # literal: the brackets are not markup
         assert any("check [source] bucket" in n.message for n in app._notifications)
         assert "check [source] bucket" in screen_text(app)
-        schemas = [node.data.schema for node in app.main.warehouse.root.children]
+        schemas = [node.data.schema for node in app.main.panes.warehouse.root.children]
         assert env.dims_schema in schemas  # the warehouse pane lists its schemas

@@ -10,7 +10,7 @@ async def test_browse_lake_and_warehouse_and_preview(env):
     app = make_app(env)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        lake = app.main.lake
+        lake = app.main.panes.lake
         bucket = lake.root.children[0]
         assert bucket.data.bucket == env.bucket and bucket.is_expanded
         names = [str(child.label.plain) for child in bucket.children]
@@ -33,8 +33,8 @@ async def test_browse_lake_and_warehouse_and_preview(env):
         lake.move_cursor(orders)
         await pilot.press("enter")
         await settle(pilot)
-        assert app.main.bottom.current == "data-preview"
-        preview = app.main.data_preview
+        assert app.main.panes.bottom.current == "data-preview"
+        preview = app.main.panes.data_preview
         assert [c.name for c in preview.grid.columns][:3] == ["order_id", "customer_id", "order_date"]
         assert preview.grid.row(0)[:3] == ("1", "1", "2022-01-03") and preview.grid.total_rows == 3
         assert "rows 1–3 of 3" in preview.caption.render().plain
@@ -47,15 +47,16 @@ async def test_browse_lake_and_warehouse_and_preview(env):
         await pilot.press("escape")
 
         # warehouse: dimension schema with tables and row counts; staging not created yet
-        rows = app.main.warehouse.table_rows()
+        rows = app.main.panes.warehouse.table_rows()
         assert rows[f"{env.dims_schema}.dim_dates"] == 1461
         assert rows[f"{env.dims_schema}.dim_customers"] == 25
-        schemas = [c.data.schema for c in app.main.warehouse.root.children]
+        schemas = [c.data.schema for c in app.main.panes.warehouse.root.children]
         assert schemas == [f"{env.user_id}_staging", f"{env.user_id}_analytics", env.dims_schema]
         # Enter on a table: first rows with "showing N of M"
-        node = next(t for s in app.main.warehouse.root.children for t in s.children if t.data.table == "dim_customers")
-        app.main.warehouse.focus()
-        app.main.warehouse.move_cursor(node)
+        warehouse = app.main.panes.warehouse
+        node = next(t for s in warehouse.root.children for t in s.children if t.data.table == "dim_customers")
+        warehouse.focus()
+        warehouse.move_cursor(node)
         await pilot.press("enter")
         await settle(pilot)
         assert "rows 1–25 of 25" in preview.caption.render().plain

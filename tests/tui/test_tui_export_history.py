@@ -32,7 +32,7 @@ async def test_r_stops_at_the_export_preview_esc_records_the_export_cancelled(en
             "analytics": "succeeded",
             "export": "confirming",
         }
-        assert app.main.pipeline_rows()["export"][1] == "? confirm?"
+        assert app.main.panes.pipeline_rows()["export"][1] == "? confirm?"
         assert [p.table for p in screen.previews] == TABLES
         assert screen.query_one("#export-tabs", TabbedContent).tab_count == 3
         for preview in screen.previews:
@@ -51,7 +51,7 @@ async def test_r_stops_at_the_export_preview_esc_records_the_export_cancelled(en
         assert summary.status == "cancelled" and summary.stages[-1].stage == "export"
         assert summary.stages[-1].status == "cancelled" and "export preview" in (summary.stages[-1].error or "")
         assert statuses(app)["export"] == "cancelled"
-        assert any("export cancelled at the preview" in m for m in app.main.log_view.visible_messages())
+        assert any("export cancelled at the preview" in m for m in app.main.panes.log_view.visible_messages())
         recorded = env.query(
             f'SELECT stage, status FROM "{env.user_id}_staging".console_stage_runs WHERE run_id = %s ORDER BY stage',
             (summary.run_id,),
@@ -78,7 +78,7 @@ async def test_every_way_to_export_goes_through_the_preview(env, exported_keys):
         await pilot.press("escape")
         await settle(pilot)
         # s on the export row
-        app.main.pipeline.select_stage("export")
+        app.main.panes.pipeline.select_stage("export")
         await _at_preview(pilot, "s")
         await pilot.press("escape")
         await settle(pilot)
@@ -89,10 +89,10 @@ async def test_every_way_to_export_goes_through_the_preview(env, exported_keys):
         await settle(pilot)
         assert statuses(app)["export"] == "succeeded"
         assert [s.stage for s in app.main.controller.last_summary.stages] == ["export"]
-        assert app.main.pipeline_rows()["export"][-1].endswith("100%")
+        assert app.main.panes.pipeline_rows()["export"][-1].endswith("100%")
         assert exported_keys() == [f"{t}.csv" for t in TABLES]
         # the lake tree lists the new export prefix after the export
-        names = [c.data.key for c in app.main.lake.root.children[0].children]
+        names = [c.data.key for c in app.main.panes.lake.root.children[0].children]
         assert "analytics_export/" in names
         runs = env.query(f'SELECT status FROM "{env.user_id}_staging".console_runs ORDER BY run_id')
         assert [status for (status,) in runs] == ["cancelled"] * 4 + ["succeeded"]

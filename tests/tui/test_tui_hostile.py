@@ -23,7 +23,7 @@ RAGGED = "a,b\n1,2\n3,4,5\n6\n"
 async def preview_key(pilot, app, key: str):
     """Expand orders_data/ in the lake tree, press Enter on `key`, wait for the preview (rows: the results
     viewer; what is not rows of one width: the plain preview pane)."""
-    lake = app.main.lake
+    lake = app.main.panes.lake
     prefix = next(c for c in lake.root.children[0].children if c.data.key == "orders_data/")
     if not prefix.is_expanded:
         prefix.expand()
@@ -34,7 +34,8 @@ async def preview_key(pilot, app, key: str):
     await pilot.press("enter")
     await settle(pilot)
     await pilot.pause()
-    return app.main.data_preview if app.main.bottom.current == "data-preview" else app.main.preview_pane
+    panes = app.main.panes
+    return panes.data_preview if panes.bottom.current == "data-preview" else panes.preview_pane
 
 
 async def test_markup_in_a_staging_error_reaches_notification_log_and_history_literally(env):
@@ -51,7 +52,7 @@ async def test_markup_in_a_staging_error_reaches_notification_log_and_history_li
         assert notices and "[/x]" in notices[0].message and not notices[0].markup
         shown = screen_text(app)
         assert "[/x]" in shown  # the toast and the log line render it, as text
-        assert any("[/x]" in m for m in app.main.log_view.visible_messages())
+        assert any("[/x]" in m for m in app.main.panes.log_view.visible_messages())
         await pilot.press("h")
         await settle(pilot)
         assert isinstance(app.screen, HistoryScreen)

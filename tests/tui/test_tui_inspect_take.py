@@ -22,7 +22,7 @@ from tui_helpers import SIZE, make_app, settle, wait_until
 
 
 async def profile_of(pilot, app, column: int) -> ProfileScreen:
-    viewer = app.main.data_preview if app.screen is app.main else app.screen.results
+    viewer = app.main.panes.data_preview if app.screen is app.main else app.screen.results
     viewer.grid.focus()
     viewer.grid.move_cursor(0, column)
     await pilot.press("F")

@@ -18,7 +18,7 @@ async def test_scrolling_up_pauses_following_and_end_resumes(env):
     app = make_app(env)
     async with app.run_test(size=NARROW) as pilot:
         await settle(pilot)
-        view, pane = app.main.log_view, app.main.log_pane
+        view, pane = app.main.panes.log_view, app.main.panes.log_pane
         view.add(lines(0, 200))
         await pilot.pause()
         assert view.following and view.scroll_y == view.max_scroll_y
@@ -42,7 +42,7 @@ async def test_slash_searches_and_n_and_shift_n_move_between_matches(env):
     app = make_app(env)
     async with app.run_test(size=NARROW) as pilot:
         await settle(pilot)
-        view = app.main.log_view
+        view = app.main.panes.log_view
         view.add(lines(0, 300))
         await pilot.pause()
         await pilot.press("slash")
@@ -69,7 +69,7 @@ async def test_the_log_rewraps_when_the_terminal_changes_size(env):
     app = make_app(env)
     async with app.run_test(size=(200, 40)) as pilot:
         await settle(pilot)
-        view = app.main.log_view
+        view = app.main.panes.log_view
         tail = "the end of a long line"
         view.add([LogLine(1, "export", "INFO", "x" * 120 + " " + tail)])
         await pilot.pause()
@@ -91,7 +91,7 @@ async def test_each_run_starts_with_a_separator_and_lifts_the_failed_stage_filte
         await settle(pilot)
         await pilot.press("r")
         await settle(pilot)
-        view = app.main.log_view
+        view = app.main.panes.log_view
         assert view.stage_filter == "staging"  # the failed stage's log
         env.put("orders.csv", GOOD_ORDERS)
         await pilot.press("t")  # retry staging: the next run shows whole again

@@ -18,18 +18,18 @@ async def test_run_all_succeeds_with_rows_and_durations(env, exported_keys):
         await settle(pilot)
         await run_all_and_export(pilot)
         assert statuses(app) == dict.fromkeys(("prepare", "staging", "analytics", "export"), "succeeded")
-        rows = app.main.pipeline_rows()
+        rows = app.main.panes.pipeline_rows()
         for stage, (name, status, started, elapsed, _rows, bar) in rows.items():
             assert (name, status) == (stage, "✔ succeeded")
             assert started and elapsed.endswith("s") and bar.endswith("100%"), rows[stage]
         assert [rows[s][4] for s in ("prepare", "staging", "analytics", "export")] == ["0", "9", "3", "3"]
         assert app.main.controller.last_summary.status == "succeeded"
         # the warehouse tree was refreshed after the stages: staging and analytics tables with counts
-        tables = app.main.warehouse.table_rows()
+        tables = app.main.panes.warehouse.table_rows()
         assert tables[f"{env.user_id}_staging.orders"] == 3
         assert tables[f"{env.user_id}_analytics.agg_shipments"] == 1
         # the log shows every stage, and the full log is on disk
-        messages = app.main.log_view.visible_messages()
+        messages = app.main.panes.log_view.visible_messages()
         assert any("stage succeeded" in m for m in messages)
         assert any(m.startswith("exported ") for m in messages)
         assert "[export] stage succeeded" in Path(app.main.controller.last_summary.log_file).read_text(encoding="utf-8")
@@ -52,13 +52,13 @@ async def test_failing_stage_shows_error_and_log_then_retry_and_resume(env):
         error = app.main.controller.views["staging"].error
         assert "orders.csv" in error and "2022-13-45" in error, error
         # the failed stage's log is selected: filter on staging, the error is its last line
-        pane = app.main.log_view
+        pane = app.main.panes.log_view
         assert pane.stage_filter == "staging"
         visible = pane.visible_messages()
         assert visible and all(line.stage == "staging" for line in pane.shown if isinstance(line, LogLine))
         assert any(error in m for m in visible[-3:]), visible[-3:]
-        assert app.main.pipeline.selected_stage == "staging"
-        assert app.main.pipeline.row_text("staging")[1] == "✘ failed"
+        assert app.main.panes.pipeline.selected_stage == "staging"
+        assert app.main.panes.pipeline.row_text("staging")[1] == "✘ failed"
 
         # retry after the object is fixed: only the failed stage runs
         env.put("orders.csv", GOOD_ORDERS)
@@ -105,7 +105,7 @@ async def test_cancel_running_stage_and_one_run_at_a_time(env, exported_keys):
             assert app.main.controller.running
             await pilot.press("r")  # a second run is refused while one runs
             await pilot.pause()
-            assert app.main.pipeline_rows()["analytics"][1] == "▶ running"
+            assert app.main.panes.pipeline_rows()["analytics"][1] == "▶ running"
             await pilot.press("c")
             await settle(pilot)
         finally:
@@ -119,7 +119,7 @@ async def test_cancel_running_stage_and_one_run_at_a_time(env, exported_keys):
         }
         assert app.main.controller.last_summary.status == "cancelled"
         assert not app.main.controller.running
-        assert any("cancel" in m for m in app.main.log_view.visible_messages())
+        assert any("cancel" in m for m in app.main.panes.log_view.visible_messages())
         assert exported_keys() == []  # nothing exported by the cancelled run
         # the browse panes stayed usable: the warehouse listing still works after the cancel
-        assert app.main.warehouse.table_rows()[f"{env.user_id}_analytics.agg_public_holiday"] == 1
+        assert app.main.panes.warehouse.table_rows()[f"{env.user_id}_analytics.agg_public_holiday"] == 1

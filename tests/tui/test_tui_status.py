@@ -60,7 +60,7 @@ async def test_an_interrupted_run_reads_as_interrupted_with_its_date(env):
     app = make_app(env)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        rows = app.main.pipeline_rows()
+        rows = app.main.panes.pipeline_rows()
         assert rows["staging"][1] == "? interrupted"
         yesterday = (utc_now() - timedelta(days=1)).astimezone()
         assert rows["prepare"][2] == yesterday.strftime("%m-%d %H:%M")  # not today: the date too
@@ -75,7 +75,7 @@ async def test_the_cursor_keeps_the_status_colour(env):
         await settle(pilot)
         await pilot.press("r")
         await settle(pilot)
-        table = app.main.pipeline
+        table = app.main.panes.pipeline
         assert table.selected_stage == "staging" and table.has_focus is not None
         console = Console(width=table.content_region.width, color_system="truecolor", record=False)
         segments = list(console.render(table.render()))
@@ -90,7 +90,7 @@ async def test_the_lake_tree_keeps_what_was_expanded_and_shows_the_listing_time(
     async with app.run_test(size=(150, 46)) as pilot:
         await settle(pilot)
         await run_all_and_export(pilot)
-        lake = app.main.lake
+        lake = app.main.panes.lake
         bucket = lake.root.children[0]
         for key in ("orders_data/", "analytics_export/", f"analytics_export/{env.user_id}/"):
             node = next(n for n in _walk(bucket) if n.data.key == key)

@@ -11,7 +11,7 @@ async def test_the_title_names_the_aws_s3_mode_even_at_80_columns(env):
     app = ConsoleApp(env.config)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: "postgresql://" in app.sub_title, what="the console to connect")
-        assert app.main.title_bar.fitted(80)[:2] == [f"user {env.user_id}", "transfer aws_s3"]
+        assert app.main.panes.title_bar.fitted(80)[:2] == [f"user {env.user_id}", "transfer aws_s3"]
         assert f"user {env.user_id} · transfer aws_s3 · " in screen_text(app).splitlines()[0]
     assert " · transfer aws_s3 · " in app.sub_title
 

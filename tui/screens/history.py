@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -87,8 +87,11 @@ class HistoryScreen(ModalScreen[None]):
         ):
             stages.add_column(label, key=key)
         runs.focus()
-        services = self.services
-        in_thread(self, "run history", lambda: browse.recent_runs(services), HistoryLoaded, group="history")
+        self._load_runs(self.services)
+
+    @work(thread=True, exit_on_error=False, name="run history", group="history")
+    def _load_runs(self, services: Services) -> None:
+        self.post_message(HistoryLoaded(browse.recent_runs(services)))
 
     def on_history_loaded(self, message: HistoryLoaded) -> None:
         self.runs = message.runs

@@ -1,10 +1,10 @@
 """The main screen's part of data inspection: previews through the results viewer, the `:` SQL pane, names.
 
-The main screen holds one `MainInspection` and hands it these actions, so its module stays about
-composing panes and running the pipeline. A
-warehouse table previews as a core table view (primary-key order, paged, sorted and filtered on
-the server); an S3 object as its typed sample. An object that is not plain CSV text (binary,
-compressed, rows of the wrong width) falls back to the plain preview pane, which names it.
+The main screen holds one `MainInspection` and hands it these actions, as it hands the layout,
+the runs, the export gate and the log to their parts. A warehouse table previews as a core table
+view (primary-key order, paged, sorted and filtered on the server); an S3 object as its typed
+sample. An object that is not plain CSV text (binary, compressed, rows of the wrong width) falls
+back to the plain preview pane, which names it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from etl_core.inspect.table_view import TableView
 from tui.inspect.sources import NotTabular, SampleSource, TableSource
 from tui.inspect.workbench import Workbench
 from tui.screens.query import open_query_screen
+from tui.widgets.browse.lake_tree import LakeItem
+from tui.widgets.browse.warehouse_tree import WarehouseItem
 from tui.widgets.inspect.results_viewer import ResultsViewer
 
 if TYPE_CHECKING:
@@ -38,31 +40,38 @@ class MainInspection:
 
     def _workbench(self, needed: str) -> Workbench | None:
         """The workbench, if `needed` ("s3" or "warehouse") is reachable; else the operator is told why."""
-        app = self.screen.console_app
+        app = self.screen.host
         if app.need_services(needed) is None:
             return None
         return app.workbench
 
+    def node_selected(self, item: object) -> None:
+        """Enter on a tree node: an S3 object or a warehouse table previews (other nodes only expand)."""
+        if isinstance(item, LakeItem) and item.kind == "object":
+            self.inspect_object(item.bucket, item.key)
+        elif isinstance(item, WarehouseItem) and item.kind == "table":
+            self.inspect_table(item.schema, item.table)
+
     def inspect_table(self, schema: str, table: str) -> None:
         if (workbench := self._workbench("warehouse")) is not None:
-            self.screen.show_preview(data=True)
-            self.screen.data_preview.load(TableSource(workbench, TableView(schema, table)))
+            self.screen.panes.show_preview(data=True)
+            self.screen.panes.data_preview.load(TableSource(workbench, TableView(schema, table)))
 
     def inspect_object(self, bucket: str, key: str) -> None:
         if (workbench := self._workbench("s3")) is not None:
-            self.screen.show_preview(data=True)
-            self.screen.data_preview.load(SampleSource(workbench, bucket, key))
+            self.screen.panes.show_preview(data=True)
+            self.screen.panes.data_preview.load(SampleSource(workbench, bucket, key))
 
     def viewer_done(self, message: ResultsViewer.Done) -> None:
         source = message.viewer.source
         if isinstance(message.exc, NotTabular) and isinstance(source, SampleSource):
             services, bucket, key = source.workbench.services, source.bucket, source.key
-            self.screen.show_preview(data=False)
-            self.screen.preview_pane.load(source.title, lambda: browse.preview_object(services, bucket, key))
+            self.screen.panes.show_preview(data=False)
+            self.screen.panes.preview_pane.load(source.title, lambda: browse.preview_object(services, bucket, key))
 
     def _query_workbench(self) -> Workbench | None:
         """The workbench once connected, even with the warehouse down: the SQL pane itself says it is unreachable."""
-        app = self.screen.console_app
+        app = self.screen.host
         if app.workbench is None:
             app.need_services()  # says "still connecting" or why the services could not start
         return app.workbench
@@ -73,7 +82,7 @@ class MainInspection:
 
     def insert_name(self) -> None:
         """The warehouse tree's table (schema.table) or column name, into the SQL pane at its cursor."""
-        tree: Tree = self.screen.warehouse
+        tree: Tree = self.screen.panes.warehouse
         node = tree.cursor_node if tree.has_focus else None
         item = node.data if node is not None else None
         if item is None or item.kind not in ("table", "column"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual import work
 from textual.widgets import Tree
 from textual.widgets.tree import NodeID, TreeNode, UnknownNodeID
 
@@ -52,14 +53,11 @@ class WarehouseTree(FittedTree[WarehouseItem]):
     def refresh_listing(self) -> None:
         services = self.services
         if services is not None:
-            in_thread(
-                self,
-                "warehouse listing",
-                lambda: browse.list_warehouse(services),
-                WarehouseListed,
-                group="warehouse",
-                exclusive=True,
-            )
+            self._list_warehouse(services)
+
+    @work(thread=True, exit_on_error=False, name="warehouse listing", group="warehouse", exclusive=True)
+    def _list_warehouse(self, services: Services) -> None:
+        self.post_message(WarehouseListed(browse.list_warehouse(services)))
 
     def on_warehouse_listed(self, message: WarehouseListed) -> None:
         config = self.services.config if self.services else None
