@@ -189,6 +189,24 @@ def _state_dir(value: str) -> Path:
     return Path(value).expanduser().absolute()
 
 
+def _optional_path(value: str) -> Path | None:
+    return Path(value).expanduser().absolute() if value else None
+
+
+def _choices(allowed: tuple[str, ...]) -> Callable[[_Reader, str, str, Any], tuple[str, ...]]:
+    """A list of strings, each one of `allowed`, without repeats (order kept)."""
+
+    def read(reader: _Reader, section: str, key: str, default: Any) -> tuple[str, ...]:
+        value = reader._get(section, key, default)
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            reader.fail(section, key, f"must be a list of strings, like {list(default)!r}")
+        if unknown := [v for v in value if v not in allowed]:
+            reader.fail(section, key, f"{unknown[0]!r} is not one of {', '.join(allowed)}")
+        return tuple(dict.fromkeys(value))
+
+    return read
+
+
 # --- the declaration. To add a key: add a `setting(...)` field to its section (its reader, its README
 # line, its default if it may be left out, its check), then its row to the README's configuration
 # reference; tests/test_config_reference.py prints the row it expects. kw_only: fields in any order.
@@ -358,6 +376,31 @@ class TimeoutSettings:
     )
 
 
+NotifyOn = Literal["failure", "warning", "stale"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotifySettings:
+    on: tuple[NotifyOn, ...] = setting(
+        _choices(get_args(NotifyOn)),
+        "what posts to the webhook in the environment variable `D2B_NOTIFY_URL` (none set: nothing is sent): "
+        '`"failure"` a failed run, `"warning"` a run whose WARN check did not pass, `"stale"` `--status` '
+        "finding today not done by `[pipeline] deadline`",
+        default=("failure",),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetricsSettings:
+    textfile: Path | None = setting(
+        _text(allow_empty=True),
+        '`""`: none; else a `.prom` file rewritten after every run in the Prometheus text format, for '
+        "node_exporter's textfile collector (see docs/scheduling.md)",
+        default="",
+        convert=_optional_path,
+    )
+
+
 @dataclass(frozen=True)
 class Config:
     path: str
@@ -368,6 +411,8 @@ class Config:
     console: ConsoleSettings
     warnings: tuple[str, ...] = field(default=())
     timeouts: TimeoutSettings = field(default_factory=TimeoutSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
     @property
     def staging_schema(self) -> str:
@@ -399,6 +444,8 @@ SECTIONS: dict[str, type] = {
     "warehouse": WarehouseSettings,
     "console": ConsoleSettings,
     "timeouts": TimeoutSettings,
+    "notify": NotifySettings,
+    "metrics": MetricsSettings,
 }
 _KNOWN_KEYS: dict[str, set[str]] = {section: set(declared_keys(cls)) for section, cls in SECTIONS.items()}
 

