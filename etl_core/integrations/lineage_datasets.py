@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg2.extensions import parse_dsn
 
-from etl_core.checks import ANALYTICS_TABLES
+from etl_core.analytics_tables import ANALYTICS_TABLES
 from etl_core.config import Config
 from etl_core.events import StageResult
 from etl_core.sql_files import load_sql
