@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from etl_core.analytics_tables import ANALYTICS_TABLES
 from etl_core.config import Config
 from etl_core.events import CancelToken, CheckOutcome
+from etl_core.kinds import Severity
 from etl_core.sql_files import render_sql
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 class Check:
     name: str
     sql_file: str  # under sql/checks/; one file may serve several checks in one scan
-    severity: str
+    severity: Severity
     description: str
     table: str | None = None
 

@@ -31,6 +31,7 @@ from etl_core.events import (
     StageProgress,
     StageStarted,
 )
+from etl_core.kinds import LogLevel, StageName
 from etl_core.pipeline import STAGES, resume_point, run_pipeline, stages_from
 from etl_core.psycopg2_noise import drop_copy_noise
 from etl_core.secrets import redact
@@ -230,7 +231,7 @@ def _stop_at_once(
     os._exit(code)
 
 
-def _choose_stages(args: argparse.Namespace, services: Services, reporter: ProgressReporter) -> tuple[str, ...]:
+def _choose_stages(args: argparse.Namespace, services: Services, reporter: ProgressReporter) -> tuple[StageName, ...]:
     if args.resume:
         point = resume_point(services, log=lambda m: reporter.line("WARNING", m))
         if point is None:
@@ -326,7 +327,7 @@ class ProgressReporter:
                 transient=True,
             )
 
-    def line(self, level: str, message: str) -> None:
+    def line(self, level: LogLevel, message: str) -> None:
         message = redact(message)
         with contextlib.suppress(OSError):  # the terminal is gone (SIGHUP): the run log keeps every line
             if self.rich:
@@ -352,7 +353,9 @@ class ProgressReporter:
                 self._progress.stop()
                 self._task = None
             r = event.result
-            level = {"succeeded": "INFO", "skipped": "INFO", "cancelled": "WARNING"}.get(r.status, "ERROR")
+            level: LogLevel = (
+                "INFO" if r.status in ("succeeded", "skipped") else "WARNING" if r.status == "cancelled" else "ERROR"
+            )
             self.line(level, f"[{r.stage}] {r.status} in {r.duration_s:.2f}s, {r.rows:,} rows")
         elif isinstance(event, RunFinished):
             pass

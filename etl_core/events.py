@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from etl_core.errors import Cancelled
+from etl_core.kinds import LogLevel, RunStatus, Severity, StageName, StageStatus
 
 
 def utc_now() -> datetime:
@@ -19,14 +20,14 @@ def utc_now() -> datetime:
 @dataclass(frozen=True)
 class RunStarted:
     run_id: int
-    stages: tuple[str, ...]
+    stages: tuple[StageName, ...]
     at: datetime = field(default_factory=utc_now)
 
 
 @dataclass(frozen=True)
 class StageStarted:
     run_id: int
-    stage: str
+    stage: StageName
     at: datetime = field(default_factory=utc_now)
 
 
@@ -35,7 +36,7 @@ class StageProgress:
     """`done` of `total` `unit`s (total None when unknown); emitters throttle these."""
 
     run_id: int
-    stage: str
+    stage: StageName
     done: int
     total: int | None
     unit: str
@@ -45,8 +46,8 @@ class StageProgress:
 @dataclass(frozen=True)
 class LogLine:
     run_id: int
-    stage: str | None
-    level: str  # DEBUG, INFO, WARNING, ERROR
+    stage: StageName | None
+    level: LogLevel
     message: str
     at: datetime = field(default_factory=utc_now)
 
@@ -54,7 +55,7 @@ class LogLine:
 @dataclass(frozen=True)
 class CheckOutcome:
     name: str
-    severity: str  # ERROR blocks later stages and export; WARN is reported only
+    severity: Severity
     passed: bool
     detail: str
 
@@ -65,8 +66,8 @@ class CheckOutcome:
 
 @dataclass(frozen=True)
 class StageResult:
-    stage: str
-    status: str  # succeeded, failed, cancelled, skipped
+    stage: StageName
+    status: StageStatus
     started_at: datetime | None
     duration_s: float
     rows: int
@@ -84,7 +85,7 @@ class StageFinished:
 @dataclass(frozen=True)
 class RunSummary:
     run_id: int
-    status: str  # succeeded, failed, cancelled
+    status: RunStatus  # succeeded, failed or cancelled
     started_at: datetime
     duration_s: float
     user_id: str

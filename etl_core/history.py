@@ -13,6 +13,7 @@ from psycopg2 import sql
 
 from etl_core.config import Config
 from etl_core.events import StageResult
+from etl_core.kinds import RunStatus, StageName, StageStatus
 from etl_core.secrets import redact
 from etl_core.sql_files import render_sql, safe_identifier
 from etl_core.warehouse import table_exists
@@ -23,7 +24,7 @@ class RunRecord:
     run_id: int
     started_at: datetime
     finished_at: datetime | None
-    status: str
+    status: RunStatus
     stages: str
     ingestion_date: date
     host: str
@@ -38,8 +39,8 @@ class RunRecord:
 @dataclass(frozen=True)
 class StageRecord:
     run_id: int
-    stage: str
-    status: str
+    stage: StageName
+    status: StageStatus
     started_at: datetime | None
     duration_s: float | None
     rows: int | None
@@ -108,7 +109,7 @@ def mark_abandoned(cur: Any, config: Config) -> list[int]:
     return abandoned
 
 
-def start_run(cur: Any, config: Config, stages: tuple[str, ...]) -> tuple[int, datetime]:
+def start_run(cur: Any, config: Config, stages: tuple[StageName, ...]) -> tuple[int, datetime]:
     cur.execute(
         sql.SQL(
             "INSERT INTO {} (stages, ingestion_date, host, pid) VALUES (%s, %s, %s, %s) RETURNING run_id, started_at"
@@ -142,7 +143,7 @@ def record_stage(cur: Any, config: Config, run_id: int, result: StageResult) -> 
     )
 
 
-def finish_run(cur: Any, config: Config, run_id: int, status: str, error: str | None) -> None:
+def finish_run(cur: Any, config: Config, run_id: int, status: RunStatus, error: str | None) -> None:
     """Record how a run ended; only once: a run already finished keeps its outcome."""
     cur.execute(
         sql.SQL(
@@ -184,7 +185,7 @@ def list_stage_runs(cur: Any, config: Config, run_id: int) -> list[StageRecord]:
     return [StageRecord(*row) for row in cur.fetchall()]
 
 
-def resume_point(cur: Any, config: Config, stages: tuple[str, ...]) -> tuple[int, str] | None:
+def resume_point(cur: Any, config: Config, stages: tuple[StageName, ...]) -> tuple[int, StageName] | None:
     """Where to resume: (run_id, stage) of the newest run that did not succeed, from its first stage
     that did not succeed (killed mid-stage, or never recorded), moved past every later stage that
     has succeeded since (e.g. a retry of the failed stage alone); None when nothing is left to run.

@@ -34,6 +34,7 @@ from etl_core.events import (
     utc_now,
 )
 from etl_core.integrations import RunObservers
+from etl_core.kinds import STAGE_NAMES, LogLevel, RunStatus, StageName, StageStatus
 from etl_core.secrets import redact
 from etl_core.services import Services
 from etl_core.stages.analytics import run_analytics
@@ -44,10 +45,10 @@ from etl_core.stages.staging import run_staging
 from etl_core.transfer_aws_s3 import require_ready
 from etl_core.warehouse import fetch_value, transaction
 
-STAGES: tuple[str, ...] = ("prepare", "staging", "analytics", "export")
+STAGES = STAGE_NAMES
 TRANSFER_STAGES = ("staging", "export")  # the stages that move data between S3 and the warehouse
 DIMENSION_STAGES = ("staging", "analytics")  # the stages whose SQL reads the dimension tables
-STAGE_FUNCTIONS: dict[str, Callable[[StageContext], StageOutput]] = {
+STAGE_FUNCTIONS: dict[StageName, Callable[[StageContext], StageOutput]] = {
     "prepare": run_prepare,
     "staging": run_staging,
     "analytics": run_analytics,
@@ -55,14 +56,15 @@ STAGE_FUNCTIONS: dict[str, Callable[[StageContext], StageOutput]] = {
 }
 
 
-def stages_from(stage: str) -> tuple[str, ...]:
+def stages_from(stage: str) -> tuple[StageName, ...]:
     """The stage and every stage after it (what a resume runs)."""
-    if stage not in STAGES:
+    names: tuple[str, ...] = STAGES
+    if stage not in names:
         raise ValueError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
-    return STAGES[STAGES.index(stage) :]
+    return STAGES[names.index(stage) :]
 
 
-def resume_point(services: Services, log: Callable[[str], None] = lambda _m: None) -> tuple[int, str] | None:
+def resume_point(services: Services, log: Callable[[str], None] = lambda _m: None) -> tuple[int, StageName] | None:
     """(run_id, stage) to resume from: the newest run that did not succeed, from its first stage that did
     not; None when nothing is left to run.
 
@@ -142,7 +144,7 @@ class _RunLog:
 
 def run_pipeline(
     services: Services,
-    stages: Sequence[str] = STAGES,
+    stages: Sequence[StageName] = STAGES,
     sink: EventSink = discard,
     cancel: CancelToken | None = None,
     confirm_export: Callable[[], bool] | None = None,
@@ -195,7 +197,7 @@ def _run(
     lock_conn: psycopg2.extensions.connection,
     run_id: int,
     started_at: datetime,
-    stages: tuple[str, ...],
+    stages: tuple[StageName, ...],
     abandoned: list[int],
     sink: EventSink,
     cancel: CancelToken,
@@ -276,7 +278,7 @@ def _missing_rights(exc: psycopg2.Error, services: Services) -> StageError:
     )
 
 
-def _run_status(results: list[StageResult]) -> str:
+def _run_status(results: list[StageResult]) -> RunStatus:
     if any(r.status == "cancelled" for r in results):
         return "cancelled"
     if any(r.status == "failed" for r in results):
@@ -297,7 +299,7 @@ def _run_stages(
     services: Services,
     lock_conn,
     run_id: int,
-    stages: tuple[str, ...],
+    stages: tuple[StageName, ...],
     emit: EventSink,
     cancel: CancelToken,
     confirm_export: Callable[[], bool] | None = None,
@@ -316,7 +318,8 @@ def _run_stages(
         running = StageResult(stage, "running", started_at, 0.0, 0)
         _record(lock_conn, emit, run_id, history.record_stage, config, run_id, running)
         ctx = StageContext(config, services, run_id, stage, emit, cancel)
-        output, status, error = StageOutput(), "succeeded", None
+        status: StageStatus = "succeeded"
+        output, error = StageOutput(), None
         waited = 0.0  # at the export preview: the operator's time, not the stage's
         try:
             cancel.raise_if_cancelled()
@@ -341,7 +344,7 @@ def _run_stages(
                 status, error = "failed", _describe_unexpected(exc, services)
                 ctx.log(redact(traceback.format_exc()), "DEBUG")
         for check in output.checks:
-            level = "INFO" if check.passed else ("ERROR" if check.severity == "ERROR" else "WARNING")
+            level: LogLevel = "INFO" if check.passed else ("ERROR" if check.severity == "ERROR" else "WARNING")
             ctx.log(f"check {check.name} [{check.severity}]: {check.detail}", level)
         if error:
             ctx.log(error, "ERROR" if status == "failed" else "WARNING")

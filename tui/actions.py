@@ -8,6 +8,7 @@ label (footer) and a description (help screen, palette).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from textual.binding import Binding, BindingType
 
@@ -31,6 +32,11 @@ KEY_NAMES = {
 }
 
 
+# Where an action is bound: "app" on the app (every screen), "main" on the main screen, "query" on the SQL pane,
+# "results" on a results viewer (a preview or a query result, when it has the focus).
+ActionScope = Literal["app", "main", "query", "results"]
+
+
 @dataclass(frozen=True)
 class ActionSpec:
     name: str  # the method `action_<name>` of the app or the main screen
@@ -40,8 +46,7 @@ class ActionSpec:
     group: str
     footer: bool = True
     priority: bool = False
-    scope: str = "main"  # "app": bound on the app (every screen); "main": on the main screen; "query": on the
-    # SQL pane; "results": on a results viewer (a preview or a query result, when it has the focus)
+    scope: ActionScope = "main"
     rank: int = 99  # the footer shows the lowest ranks that fit (and always help and quit)
 
     @property
@@ -326,7 +331,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
 WIDGET_ACTIONS = frozenset({"preview_selected", "next_match", "previous_match", "follow"})
 
 
-def bindings(scope: str) -> list[BindingType]:
+def bindings(scope: ActionScope) -> list[BindingType]:
     """The BINDINGS of the app, the main screen, the SQL pane or a results viewer, generated from the registry."""
     return [
         Binding(a.key, a.name, a.label, show=a.footer, priority=a.priority)

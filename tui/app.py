@@ -29,6 +29,7 @@ from etl_core.config import Config, load_config
 from etl_core.crash_report import CrashReport, report_crash
 from etl_core.errors import EXIT_CONFIG, EXIT_FAILED, ConfigError
 from etl_core.events import LogLine
+from etl_core.kinds import LogLevel, StageName
 from etl_core.services import Services, open_services
 from etl_core.signals import EXIT_CODES
 from tui.actions import bindings
@@ -109,7 +110,7 @@ class ConsoleApp(App[int]):
         self.main.panes.title_bar.set_facts(facts)
 
     # what the operator is told (always literally: nothing from outside is markup) -------------
-    def ui_log(self, message: str, level: str = "INFO", stage: str | None = None) -> None:
+    def ui_log(self, message: str, level: LogLevel = "INFO", stage: StageName | None = None) -> None:
         """A line from the console itself (not from a run) in the log pane."""
         run_id = self.main.controller.run_id or 0
         self.main.logs.add([LogLine(run_id, stage, level, message, self.clock.now())])

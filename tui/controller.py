@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from etl_core import browse
 from etl_core.browse import ExportPreview
@@ -27,6 +28,7 @@ from etl_core.events import (
     utc_now,
 )
 from etl_core.history import RunRecord, StageRecord
+from etl_core.kinds import LogLevel, StageName
 from etl_core.pipeline import STAGES, run_pipeline, stages_from
 from etl_core.services import Services
 from tui.clock import Clock
@@ -42,13 +44,13 @@ class Notice:
     """Something to tell the operator (a notification)."""
 
     message: str
-    severity: str = "information"  # information, warning, error
+    severity: Literal["information", "warning", "error"] = "information"  # Textual's notification severities
     title: str = ""
 
 
 @dataclass(frozen=True)
 class StartRun:
-    stages: tuple[str, ...]
+    stages: tuple[StageName, ...]
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class AskResumePoint:
 class ConfirmResume:
     title: str
     body: str
-    stages: tuple[str, ...]
+    stages: tuple[StageName, ...]
 
 
 Decision = Notice | StartRun | AskResumePoint | ConfirmResume
@@ -95,11 +97,11 @@ class RunController:
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
-        self.views: dict[str, StageView] = {stage: StageView(stage) for stage in STAGES}
+        self.views: dict[StageName, StageView] = {stage: StageView(stage) for stage in STAGES}
         self.running = False
         self.run_id: int | None = None
         self.last_summary: RunSummary | None = None
-        self.last_failed: str | None = None
+        self.last_failed: StageName | None = None
         self.token: CancelToken | None = None
         self.gate: ExportGate | None = None
         self.run_done = threading.Event()  # set while no run worker is running
@@ -107,7 +109,7 @@ class RunController:
         self.status_line = ""
 
     # decisions -----------------------------------------------------------------------------
-    def run(self, stages: tuple[str, ...]) -> Decision:
+    def run(self, stages: tuple[StageName, ...]) -> Decision:
         if self.running:
             return Notice("a run is already in progress (c cancels it)", "warning")
         return StartRun(stages)
@@ -128,7 +130,7 @@ class RunController:
         view = self.views[unfinished]
         return self._confirm_resume(view.run_id, unfinished, view.status)
 
-    def resume_point_found(self, point: tuple[int, str] | None, mode: str, has_runs: bool) -> Decision:
+    def resume_point_found(self, point: tuple[int, StageName] | None, mode: str, has_runs: bool) -> Decision:
         if not has_runs:
             return Notice(f"no runs yet: nothing to {mode} (r runs every stage)")
         if point is None:
@@ -157,7 +159,7 @@ class RunController:
         return Notice("cancelling the running stage …", "warning"), token
 
     # a run ---------------------------------------------------------------------------------
-    def begin(self, stages: tuple[str, ...]) -> list[StageView]:
+    def begin(self, stages: tuple[StageName, ...]) -> list[StageView]:
         """Mark the run as started (queued stages); returns the views that changed."""
         self.running = True
         self.last_failed = None
@@ -169,7 +171,11 @@ class RunController:
         return [self.views[stage] for stage in stages]
 
     def job(
-        self, services: Services, stages: tuple[str, ...], sink: EventSink, ask: Callable[[list[ExportPreview]], object]
+        self,
+        services: Services,
+        stages: tuple[StageName, ...],
+        sink: EventSink,
+        ask: Callable[[list[ExportPreview]], object],
     ) -> Callable[[], RunSummary]:
         """The blocking call the run worker makes; an export waits at the gate for `ask`'s answer."""
         token = self.token or CancelToken()
@@ -214,7 +220,9 @@ class RunController:
         view.finish(event.run_id, result)
         if result.status == "skipped":
             return StageChange(view)
-        level = {"succeeded": "INFO", "cancelled": "WARNING"}.get(result.status, "ERROR")
+        level: LogLevel = (
+            "INFO" if result.status == "succeeded" else "WARNING" if result.status == "cancelled" else "ERROR"
+        )
         change = StageChange(
             view,
             LogLine(

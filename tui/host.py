@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from etl_core.config import Config
+    from etl_core.kinds import LogLevel, StageName
     from etl_core.services import Services
     from tui.controller import Notice
     from tui.inspect.workbench import Workbench
@@ -26,6 +27,6 @@ class ConsoleHost(Protocol):
 
     def tell(self, notice: Notice, timeout: float | None = None) -> None: ...
 
-    def ui_log(self, message: str, level: str = "INFO", stage: str | None = None) -> None: ...
+    def ui_log(self, message: str, level: LogLevel = "INFO", stage: StageName | None = None) -> None: ...
 
     def report_error(self, context: str, error: str) -> None: ...

@@ -15,6 +15,7 @@ from etl_core.browse import ExportPreview, Preview, SchemaInfo
 from etl_core.events import Event, LogLine, RunSummary, StageProgress
 from etl_core.history import RunRecord, StageRecord
 from etl_core.inspect.catalog import TableDescription
+from etl_core.kinds import StageName
 from etl_core.s3 import S3Entry
 from etl_core.services import Services
 
@@ -113,7 +114,7 @@ class LastRunLoaded(Message):
 class ResumePointReady(Message):
     """Where the newest run stopped ((run_id, stage) or None), for a retry or a resume."""
 
-    point: tuple[int, str] | None
+    point: tuple[int, StageName] | None
     mode: str  # "retry" or "resume"
     has_runs: bool
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from rich.text import Text
 
 from etl_core.events import StageProgress, StageResult
 from etl_core.history import StageRecord
+from etl_core.kinds import StageName, StageStatus
 
-GLYPHS = {
+# A stage's status on screen: its history status, or the console's own states around a run.
+ViewStatus = StageStatus | Literal["pending", "queued", "abandoned", "confirming"]
+GLYPHS: dict[ViewStatus, tuple[str, str]] = {
     "pending": ("·", "dim"),
     "queued": ("○", "cyan"),
     "running": ("▶", "bold yellow"),
@@ -22,10 +26,10 @@ GLYPHS = {
     "confirming": ("?", "bold yellow"),
 }
 # How a status reads on screen: a run whose process died ("abandoned" in the history) was interrupted.
-LABELS = {"abandoned": "interrupted", "confirming": "confirm?"}
+LABELS: dict[ViewStatus, str] = {"abandoned": "interrupted", "confirming": "confirm?"}
 
 
-def status_cell(status: str) -> Text:
+def status_cell(status: ViewStatus) -> Text:
     """The glyph and the word of a status, in its colour."""
     glyph, style = GLYPHS.get(status, ("?", ""))
     return Text(f"{glyph} {LABELS.get(status, status)}", style=style)
@@ -33,8 +37,8 @@ def status_cell(status: str) -> Text:
 
 @dataclass
 class StageView:
-    stage: str
-    status: str = "pending"
+    stage: StageName
+    status: ViewStatus = "pending"
     started_at: datetime | None = None
     started_mono: float | None = None
     duration_s: float | None = None

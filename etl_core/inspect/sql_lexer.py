@@ -9,6 +9,9 @@ The server confirms the result independently (see `etl_core.inspect.session`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+TokenKind = Literal["word", "number", "string", "identifier", "dollar", "param", "comment", "punct"]
 
 
 class SqlTextError(ValueError):
@@ -21,7 +24,7 @@ class SqlTextError(ValueError):
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  # word, number, string, identifier, dollar, param, comment, punct
+    kind: TokenKind
     start: int
     end: int
 

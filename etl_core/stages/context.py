@@ -9,6 +9,7 @@ from typing import Any
 
 from etl_core.config import Config
 from etl_core.events import CancelToken, CheckOutcome, EventSink, LogLine, StageProgress
+from etl_core.kinds import LogLevel, StageName
 from etl_core.secrets import redact
 from etl_core.services import Services
 
@@ -29,12 +30,12 @@ class StageContext:
     config: Config
     services: Services
     run_id: int
-    stage: str
+    stage: StageName
     sink: EventSink
     cancel: CancelToken
     _last_progress: float = 0.0
 
-    def log(self, message: str, level: str = "INFO") -> None:
+    def log(self, message: str, level: LogLevel = "INFO") -> None:
         self.sink(LogLine(self.run_id, self.stage, level, redact(message)))
 
     def warn(self, message: str) -> None:

@@ -13,6 +13,7 @@ from textual.screen import Screen
 
 from etl_core import browse
 from etl_core.events import RunStarted
+from etl_core.kinds import StageName
 from etl_core.pipeline import STAGES, resume_point
 from etl_core.services import Services
 from tui.bridge import EventBridge
@@ -84,7 +85,7 @@ class RunControl:
             self.screen.app.push_screen(ConfirmScreen(decision.title, decision.body, yes="Run"), answered)
 
     # a run ----------------------------------------------------------------------------------
-    def start_run(self, stages: tuple[str, ...]) -> bool:
+    def start_run(self, stages: tuple[StageName, ...]) -> bool:
         services = self.host.need_services()
         if services is None:
             return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
@@ -11,6 +12,7 @@ from textual.containers import Vertical
 from textual.widgets import Input
 
 from etl_core.events import LogLine
+from etl_core.kinds import StageName
 from tui.clock import Clock
 from tui.widgets.bottom.log_view import LogView, RunSeparator
 
@@ -41,7 +43,7 @@ class LogPane(Vertical):
     def add_lines(self, lines: list[LogLine]) -> None:
         self.view.add(list(lines))
 
-    def run_started(self, run_id: int, stages: tuple[str, ...], at) -> None:
+    def run_started(self, run_id: int, stages: tuple[StageName, ...], at: datetime) -> None:
         """A separator, and the stage filter a failure had set is lifted: the new run is shown whole."""
         view = self.view
         if view.stage_filter is not None:

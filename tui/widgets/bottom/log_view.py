@@ -25,6 +25,7 @@ from textual.selection import Selection
 from textual.strip import Strip
 
 from etl_core.events import LogLine
+from etl_core.kinds import LogLevel, StageName
 from etl_core.pipeline import STAGES
 from tui.clock import Clock
 
@@ -43,10 +44,10 @@ class RunSeparator:
     """The rule drawn where a run starts (it passes every filter)."""
 
     run_id: int
-    stages: tuple[str, ...]
+    stages: tuple[StageName, ...]
     at: datetime
-    level: str = "INFO"
-    stage: str | None = None
+    level: LogLevel = "INFO"
+    stage: StageName | None = None
 
     @property
     def message(self) -> str:

@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.widget import Widget
 
-from tui.actions import ACTIONS, ActionSpec
+from tui.actions import ACTIONS, ActionScope, ActionSpec
 
 PINNED = ("help", "quit")  # always on screen, at the right end
 
@@ -21,7 +21,7 @@ def _item(spec: ActionSpec) -> Text:
     return Text.assemble((f" {spec.short_key} ", "bold reverse"), f" {spec.label} ")
 
 
-def ranked(scopes: tuple[str, ...]) -> list[ActionSpec]:
+def ranked(scopes: tuple[ActionScope, ...]) -> list[ActionSpec]:
     """The footer actions of `scopes` (and the app's), the first scope's first; a key an earlier scope binds
     is not offered again (on a results viewer `/` filters: the log search is not what it does there)."""
     found: list[ActionSpec] = []
@@ -36,12 +36,12 @@ def ranked(scopes: tuple[str, ...]) -> list[ActionSpec]:
 
 
 class KeyBar(Widget):
-    def __init__(self, scope: str = "main", **kwargs) -> None:
+    def __init__(self, scope: ActionScope = "main", **kwargs) -> None:
         super().__init__(**kwargs)
         self.ranked = ranked((scope,))
         self.pinned = [next(a for a in ACTIONS if a.name == name) for name in PINNED]
 
-    def show_scopes(self, *scopes: str) -> None:
+    def show_scopes(self, *scopes: ActionScope) -> None:
         """Offer the keys of `scopes` (the focused widget's first) from now on."""
         wanted = ranked(scopes)
         if wanted != self.ranked:

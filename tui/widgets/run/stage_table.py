@@ -16,6 +16,7 @@ from textual.geometry import Size
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from etl_core.kinds import StageName
 from etl_core.pipeline import STAGES
 from tui.clock import Clock
 from tui.format import count
@@ -83,7 +84,7 @@ class StageTable(Widget, can_focus=True):
             self.refresh()
 
     @property
-    def selected_stage(self) -> str:
+    def selected_stage(self) -> StageName:
         return STAGES[self.cursor]
 
     def select_stage(self, stage: str) -> None:
