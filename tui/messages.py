@@ -15,6 +15,7 @@ from etl_core.browse import ExportPreview, Preview, SchemaInfo
 from etl_core.events import Event, LogLine, RunSummary, StageProgress
 from etl_core.history import RunRecord, StageRecord
 from etl_core.inspect.catalog import TableDescription
+from etl_core.inspect.profile import ColumnProfile
 from etl_core.kinds import StageName
 from etl_core.s3 import S3Entry
 from etl_core.services import Services
@@ -61,6 +62,14 @@ class ColumnsListed(Message, bubble=False):
 class ColumnsListFailed(Message, bubble=False):
     node_id: int
     error: str
+
+
+@dataclass
+class ProfileReady(Message, bubble=False):
+    """A column's profile (or why there is none), for the profile dialog's own worker."""
+
+    profile: ColumnProfile | None
+    error: str = ""
 
 
 @dataclass

@@ -13,7 +13,8 @@ from etl_core.events import CancelToken
 from etl_core.pipeline import run_pipeline
 from etl_core.services import open_services
 from etl_core.stages.context import StageContext
-from etl_core.stages.export import ExportTarget, export_query, export_table
+from etl_core.stages.export import export_query, export_table
+from etl_core.stages.export_target import ExportTarget
 from etl_core.warehouse import transaction
 
 

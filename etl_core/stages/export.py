@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from typing import Any
 
 import psycopg2
@@ -26,20 +25,10 @@ from etl_core.errors import Cancelled, StageError, Stalled
 from etl_core.s3 import MultipartWriter
 from etl_core.sql_files import safe_identifier
 from etl_core.stages.context import StageContext, StageOutput
+from etl_core.stages.export_target import ExportTarget
 from etl_core.stages.server_export import export_on_server
 from etl_core.stages.upload_sweep import sweep_incomplete_uploads
 from etl_core.warehouse import transaction
-
-
-@dataclass(frozen=True)
-class ExportTarget:
-    table: str
-    bucket: str
-    key: str
-
-    @property
-    def uri(self) -> str:
-        return f"s3://{self.bucket}/{self.key}"
 
 
 def export_targets(config: Config) -> list[ExportTarget]:

@@ -9,7 +9,7 @@ export fails, naming the parts, and the parts are deleted (they are our exact ke
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from psycopg2 import sql
@@ -18,9 +18,7 @@ from etl_core import transfer_aws_s3
 from etl_core.background import call_interruptibly
 from etl_core.errors import StageError
 from etl_core.stages.context import StageContext
-
-if TYPE_CHECKING:
-    from etl_core.stages.export import ExportTarget
+from etl_core.stages.export_target import ExportTarget
 
 
 def export_on_server(ctx: StageContext, cur: Any, query: sql.Composed, target: ExportTarget) -> tuple[int, int]:

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from etl_core.background import call_interruptibly
 from etl_core.stages.context import StageContext
-
-if TYPE_CHECKING:
-    from etl_core.stages.export import ExportTarget
+from etl_core.stages.export_target import ExportTarget
 
 
 def abort_incomplete_uploads(client: Any, bucket: str, key: str) -> int:

@@ -42,6 +42,7 @@ from tui.screens.main_export import ExportMessage, MainExportGate
 from tui.screens.main_log import MainLog
 from tui.screens.main_panes import MainPanes
 from tui.screens.main_runs import RunControl, RunMessage, load_last_run
+from tui.screens.viewer_dialogs import open_dialog
 from tui.widgets.bottom.log_pane import LogPane
 from tui.widgets.bottom.preview_pane import PreviewPane
 from tui.widgets.browse.lake_tree import LakeTree
@@ -112,6 +113,10 @@ class MainScreen(Screen[None]):
 
     def on_results_viewer_done(self, message: ResultsViewer.Done) -> None:
         self.inspection.viewer_done(message)
+
+    @on(ResultsViewer.DialogWanted)
+    def _viewer_dialog(self, message: ResultsViewer.DialogWanted) -> None:
+        open_dialog(self.app, message)
 
     @on(PipelineEvent)
     @on(ProgressMerged)

@@ -11,6 +11,7 @@ from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -19,8 +20,9 @@ from textual.widgets import Static
 
 from etl_core.inspect.profile import ColumnProfile
 from tui.format import cell_text
+from tui.messages import ProfileReady
 from tui.widgets.inspect.results_grid import plain
-from tui.widgets.inspect.results_viewer import ProfileReady
+from tui.workers import describe
 
 
 def profile_table(profile: ColumnProfile) -> Table:
@@ -67,19 +69,32 @@ def _value(value: object) -> str:
 class ProfileScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,F", "close", "Close")]
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, job: Callable[[], ColumnProfile], cancel: Callable[[], None]) -> None:
         super().__init__()
         self.title_text = title
         self.profile: ColumnProfile | None = None
         self.error = ""
         self.running = True
-        self.cancel: Callable[[], None] | None = None  # stops the profile's statement
+        self._job = job
+        self.cancel = cancel  # stops the profile's statement
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="profile-box", classes="dialog"):
             yield Static(Text(f"Profile · {self.title_text}   (Esc to close)"), classes="dialog-title")
             yield Static(Text("computing … (Esc cancels)", style="italic dim"), id="profile-scope")
             yield Static("", id="profile-body")
+
+    def on_mount(self) -> None:
+        self._compute()
+
+    @work(thread=True, exit_on_error=False, name="profile", group="results-profile")
+    def _compute(self) -> None:
+        try:
+            profile = self._job()
+        except Exception as exc:  # noqa: BLE001 - shown in the profile screen
+            self.post_message(ProfileReady(None, describe(exc)))
+            return
+        self.post_message(ProfileReady(profile))
 
     def on_profile_ready(self, message: ProfileReady) -> None:
         self.running = False
@@ -93,6 +108,6 @@ class ProfileScreen(ModalScreen[None]):
         body.update(profile_table(profile))
 
     def action_close(self) -> None:
-        if self.running and self.cancel is not None:
+        if self.running:
             self.cancel()  # the worker's statement ends; its message then finds the screen gone
         self.dismiss(None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.message import Message
@@ -29,6 +30,7 @@ from tui.format import count
 from tui.inspect.sources import FirstPage, Opened, QuerySource, heads
 from tui.inspect.workbench import Workbench
 from tui.screens.query_history import QueryHistoryScreen
+from tui.screens.viewer_dialogs import open_dialog
 from tui.widgets.inspect.results_viewer import ResultsViewer
 from tui.widgets.inspect.sql_editor import SqlEditor
 from tui.workers import describe, in_thread
@@ -160,6 +162,10 @@ class QueryScreen(Screen[None]):
             return QuerySource(workbench, ResultView(result.text)).opened(result)
 
         self.results.load(QuerySource(workbench, ResultView(text)), opener=opener)
+
+    @on(ResultsViewer.DialogWanted)
+    def _viewer_dialog(self, message: ResultsViewer.DialogWanted) -> None:
+        open_dialog(self.app, message)
 
     def on_results_viewer_done(self, message: ResultsViewer.Done) -> None:
         message.stop()

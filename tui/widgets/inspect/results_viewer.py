@@ -63,12 +63,6 @@ class PageLoaded(Message, bubble=False):
     error: str = ""
 
 
-@dataclass
-class ProfileReady(Message, bubble=False):
-    profile: ColumnProfile | None
-    error: str = ""
-
-
 def row_csv(values: tuple[Any, ...]) -> str:
     """One row as a CSV line (NULL as an empty field, as COPY writes it), without the line break."""
     out = io.StringIO()
@@ -85,6 +79,36 @@ class ResultsViewer(Vertical):
         opened: Opened | None
         error: str = ""
         exc: BaseException | None = None
+
+    class DialogWanted(Message):
+        """The viewer wants a dialog; the screen that holds the viewer opens it (a widget never opens a screen)."""
+
+    @dataclass
+    class FilterWanted(DialogWanted):
+        """Ask for a filter on `column`; `answered` gets the typed condition (empty: equal to the value) or None."""
+
+        column: str
+        value_text: str
+        is_null: bool
+        answered: Callable[[str | None], None]
+
+    @dataclass
+    class ProfileWanted(DialogWanted):
+        """Show the profile `job` computes (in the dialog's worker); `cancel` stops its statement."""
+
+        title: str
+        job: Callable[[], ColumnProfile]
+        cancel: Callable[[], None]
+
+    @dataclass
+    class SaveWanted(DialogWanted):
+        source: DataSource
+        opened: Opened
+
+    @dataclass
+    class CellWanted(DialogWanted):
+        column: str
+        text: str
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *bindings("results"),
@@ -317,8 +341,6 @@ class ResultsViewer(Vertical):
         self._reload(lambda source: source.sorted_by(index, column, descending), keep_column=index)
 
     def action_filter(self) -> None:
-        from tui.screens.filter_prompt import FilterPrompt
-
         found = self._need_selection()
         if found is None:
             return
@@ -330,7 +352,7 @@ class ResultsViewer(Vertical):
             condition = Equals(head.name, value) if not typed.strip() else Condition(typed.strip())
             self._reload(lambda source: source.where(condition), keep_column=self.grid.cursor_column)
 
-        self.app.push_screen(FilterPrompt(head.name, cell_text(value), value is None), answered)
+        self.post_message(self.FilterWanted(head.name, cell_text(value), value is None, answered))
 
     def action_clear_filters(self) -> None:
         if self.source is None or not self.source.filters:
@@ -348,26 +370,13 @@ class ResultsViewer(Vertical):
         self.load(source, keep_column)
 
     def action_profile(self) -> None:
-        from tui.screens.profile import ProfileScreen
-
         source, opened = self.source, self.opened
         if source is None or opened is None or not self.grid.columns:
             self.notify("nothing to profile yet", severity="warning")
             return
         index = self.grid.cursor_column
-        screen = ProfileScreen(f"{source.title} · {opened.columns[index].name}")
-        screen.cancel = source.cancel
-        self.app.push_screen(screen)
-
-        def work() -> None:
-            try:
-                profile = source.profile(opened, index)
-            except Exception as exc:  # noqa: BLE001 - shown in the profile screen
-                screen.post_message(ProfileReady(None, describe(exc)))
-                return
-            screen.post_message(ProfileReady(profile))
-
-        self.run_worker(work, name="profile", group="results-profile", thread=True, exit_on_error=False)
+        title = f"{source.title} · {opened.columns[index].name}"
+        self.post_message(self.ProfileWanted(title, lambda: source.profile(opened, index), source.cancel))
 
     def action_copy_cell(self) -> None:
         found = self._need_selection()
@@ -385,20 +394,16 @@ class ResultsViewer(Vertical):
             self.notify(f"copied row {self.grid.cursor_row + 1:,} as CSV ({len(found[2])} fields)", title="copied")
 
     def action_save_csv(self) -> None:
-        from tui.screens.save_csv import SaveScreen
-
         if self.source is None or self.opened is None:
             self.notify("nothing to save yet", severity="warning")
             return
         if self.source.kind == "sample":
             self.notify("an S3 object is a file already: only tables and query results are saved", severity="warning")
             return
-        self.app.push_screen(SaveScreen(self.source, self.opened))
+        self.post_message(self.SaveWanted(self.source, self.opened))
 
     def action_show_cell(self) -> None:
-        from tui.screens.cell import CellScreen
-
         found = self._need_selection()
         if found is not None:
             head, value, _row = found
-            self.app.push_screen(CellScreen(head.name, cell_text(value)))
+            self.post_message(self.CellWanted(head.name, cell_text(value)))
