@@ -376,6 +376,61 @@ class TimeoutSettings:
     )
 
 
+Severity = Literal["WARN", "ERROR"]
+
+
+def _severity(value: str) -> str | None:
+    return None if value in get_args(Severity) else f"{value!r} is not WARN or ERROR"
+
+
+def _whole(low: int, high: int) -> Callable[[float], str | None]:
+    def check(value: float) -> str | None:
+        return (
+            None
+            if isinstance(value, int) and low <= value <= high
+            else f"{value!r} must be a whole number from {low} to {high}"
+        )
+
+    return check
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckSettings:
+    row_count_anomaly_below: float = setting(
+        _number,
+        "`<table>_row_count_anomaly` does not pass when a file's rows are below this share of the median of "
+        "earlier dates (0.5: under half); above 0 and below 1",
+        default=0.5,
+        check=lambda v: None if 0 < v < 1 else f"{v!r} must be a share above 0 and below 1",
+        convert=float,
+    )
+    row_count_anomaly_above: float = setting(
+        _number,
+        "... or above this multiple of it (2: over double); above 1 and at most 1000",
+        default=2,
+        check=lambda v: None if 1 < v <= 1000 else f"{v!r} must be a multiple above 1 and at most 1000",
+        convert=float,
+    )
+    row_count_anomaly_severity: Severity = setting(
+        _text(),
+        "`WARN` reports it; `ERROR` makes it block: nothing is published, analytics and export are skipped",
+        default="WARN",
+        check=_severity,
+    )
+    row_count_anomaly_dates: int = setting(
+        _number,
+        "the baseline: the last successful run of each of up to this many earlier ingestion dates; 1 to 365",
+        default=7,
+        check=_whole(1, 365),
+    )
+    row_count_anomaly_min_dates: int = setting(
+        _number,
+        'with fewer earlier dates than this the check passes, saying "not enough history (N of M)"; 1 to 365',
+        default=4,
+        check=_whole(1, 365),
+    )
+
+
 NotifyOn = Literal["failure", "warning", "stale"]
 
 
@@ -412,6 +467,7 @@ class Config:
     warnings: tuple[str, ...] = field(default=())
     timeouts: TimeoutSettings = field(default_factory=TimeoutSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
+    checks: CheckSettings = field(default_factory=CheckSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
     @property
@@ -445,6 +501,7 @@ SECTIONS: dict[str, type] = {
     "console": ConsoleSettings,
     "timeouts": TimeoutSettings,
     "notify": NotifySettings,
+    "checks": CheckSettings,
     "metrics": MetricsSettings,
 }
 _KNOWN_KEYS: dict[str, set[str]] = {section: set(declared_keys(cls)) for section, cls in SECTIONS.items()}
@@ -588,11 +645,23 @@ def _rules_warehouse(reader: _Reader, values: dict[str, dict[str, Any]]) -> None
         )
 
 
+def _rules_checks(reader: _Reader, values: dict[str, dict[str, Any]]) -> None:
+    checks = values["checks"]
+    if checks["row_count_anomaly_min_dates"] > checks["row_count_anomaly_dates"]:
+        reader.fail(
+            "checks",
+            "row_count_anomaly_min_dates",
+            f"{checks['row_count_anomaly_min_dates']} is more than row_count_anomaly_dates "
+            f"({checks['row_count_anomaly_dates']}): the check could never judge",
+        )
+
+
 _RULES: dict[str, tuple[Callable[[_Reader, dict[str, dict[str, Any]]], None], ...]] = {
     "pipeline": (_rules_pipeline,),
     "source": (_rules_source,),
     "export": (_rules_export,),
     "warehouse": (_rules_warehouse,),
+    "checks": (_rules_checks,),
 }
 
 

@@ -222,3 +222,21 @@ def resume_point(cur: Any, config: Config, stages: tuple[StageName, ...]) -> tup
         if cur.fetchone() is None:
             return run_id, stage
     return None
+
+
+def staging_rows_by_date(cur: Any, config: Config, *, before: date, dates: int) -> dict[str, list[tuple[date, int]]]:
+    """table -> (ingestion_date, rows) of the last successful run of each of up to `dates` dates before `before`."""
+    cur.execute(
+        sql.SQL(
+            "SELECT DISTINCT ON (r.ingestion_date) r.ingestion_date, s.details FROM {} AS r JOIN {} AS s "
+            "ON s.run_id = r.run_id WHERE s.stage = 'staging' AND s.status = 'succeeded' AND r.status = 'succeeded' "
+            "AND r.ingestion_date < %s ORDER BY r.ingestion_date DESC, r.run_id DESC LIMIT %s"
+        ).format(_runs(config), _stage_runs(config)),
+        (before, dates),
+    )
+    found: dict[str, list[tuple[date, int]]] = {}
+    for day, details in cur.fetchall():
+        for table, loaded in (details or {}).items():
+            if isinstance(loaded, dict) and isinstance(loaded.get("rows"), int):
+                found.setdefault(table, []).append((day, loaded["rows"]))
+    return found

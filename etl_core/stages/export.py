@@ -22,7 +22,10 @@ from etl_core.config import Config
 from etl_core.copy_format import CSV_EXPORT_OPTIONS
 from etl_core.disk_full import s3_disk_full
 from etl_core.errors import Cancelled, StageError, Stalled
+from etl_core.events import CancelToken
+from etl_core.export_diff import TableChanges, diff_csv, read_current
 from etl_core.s3 import MultipartWriter
+from etl_core.services import Services
 from etl_core.sql_files import safe_identifier
 from etl_core.stages.context import StageContext, StageOutput
 from etl_core.stages.export_target import ExportTarget
@@ -75,13 +78,22 @@ def run_export(ctx: StageContext) -> StageOutput:
                 ctx.cancel.raise_if_cancelled()
                 ctx.progress(done, len(targets), "tables", target.table, force=True)
                 conn.activity = f"exporting {config.analytics_schema}.{target.table} to {target.uri}{by}"
+                changes = table_changes(ctx.services, cur, target, ctx.cancel)
+                for line in changes.lines():
+                    ctx.log(f"export changes {line}")
                 if config.warehouse.server_side:
                     query = export_query(cur, config.analytics_schema, target.table)
                     rows, size = export_on_server(ctx, cur, query, target)
                 else:
                     rows, size = export_table(ctx, cur, target)
                 output.rows += rows
-                output.details[target.table] = {"uri": target.uri, "key": target.key, "rows": rows, "bytes": size}
+                output.details[target.table] = {
+                    "uri": target.uri,
+                    "key": target.key,
+                    "rows": rows,
+                    "bytes": size,
+                    "changes": changes.as_json(),
+                }
                 ctx.log(
                     f"exported {config.analytics_schema}.{target.table} ({rows} rows, {size:,} bytes) "
                     f"to {target.uri}{by}"
@@ -90,6 +102,26 @@ def run_export(ctx: StageContext) -> StageOutput:
     finally:
         conn.close()
     return output
+
+
+def table_changes(services: Services, cur: Any, target: ExportTarget, cancel: CancelToken) -> TableChanges:
+    """What exporting `target` now would change at its key (read in `cur`'s snapshot: what is written)."""
+    query = export_query(cur, services.config.analytics_schema, target.table)
+    copy = sql.SQL(f"COPY ({{}}) TO STDOUT WITH ({CSV_EXPORT_OPTIONS})").format(query).as_string(cur)
+    new = io.BytesIO()
+    cur.copy_expert(copy, new)
+    old, unknown = read_current(services.s3(), target.bucket, target.key, cancel)
+    if unknown:
+        return TableChanges(target.table, target.key, existed=True, unknown=unknown)
+    return diff_csv(target.table, target.key, old, new.getvalue().decode("utf-8"))
+
+
+def preview_changes(services: Services, cancel: CancelToken | None = None) -> list[TableChanges]:
+    """What an export now would change, table by table (the export preview shows it before `y`)."""
+    cancel = cancel or CancelToken()
+    with services.transaction("export preview", cancel) as cur:
+        cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        return [table_changes(services, cur, target, cancel) for target in export_targets(services.config)]
 
 
 def export_table(ctx: StageContext, cur: Any, target: ExportTarget) -> tuple[int, int]:

@@ -7,6 +7,7 @@ from typing import Any
 
 import psycopg2
 
+from etl_core.anomaly import row_count_anomalies
 from etl_core.background import call_interruptibly
 from etl_core.checks import STAGING_CHECKS, blocking_failures, run_checks_concurrently
 from etl_core.errors import D2BError
@@ -61,6 +62,8 @@ def run_staging(ctx: StageContext) -> StageOutput:
         file_checks = [
             check for result in loaded for check in _file_checks(result, ctx.config.source.allow_empty_files)
         ]
+        with ctx.services.transaction("staging row-count checks", ctx.cancel) as cur:
+            file_checks += row_count_anomalies(cur, ctx.config, {r.table: r.rows for r in loaded})
         if blocking_failures(file_checks):  # a file that fails a blocking check must not replace the live rows
             drop_load_tables(ctx, loading)
             ctx.warn(f"nothing was published: the staging tables of {schema} keep their previous rows")
