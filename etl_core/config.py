@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, NoReturn, get_args
 
 from etl_core.errors import ConfigError
+from etl_core.kinds import Severity
 from etl_core.s3_names import bucket_name_problem, region_problem
 from etl_core.warehouse_address import InvalidAddress, warehouse_label
 
@@ -374,9 +375,6 @@ class TimeoutSettings:
         check=_network_wait,
         convert=float,
     )
-
-
-Severity = Literal["WARN", "ERROR"]
 
 
 def _severity(value: str) -> str | None:
