@@ -68,7 +68,8 @@ def run_measured(
 def _printed_result(stdout: str) -> dict[str, Any] | None:
     for line in stdout.splitlines():
         if line.startswith(RESULT_PREFIX):
-            return json.loads(line[len(RESULT_PREFIX) :])
+            result: dict[str, Any] = json.loads(line[len(RESULT_PREFIX) :])
+            return result
     return None
 
 

@@ -254,7 +254,7 @@ def _dry_run(config: Config, reporter: ProgressReporter, demo_scale: float | Non
     return EXIT_OK
 
 
-def summary_json(summary: RunSummary, config: Config, exit_code: int) -> dict:
+def summary_json(summary: RunSummary, config: Config, exit_code: int) -> dict[str, Any]:
     exports = summary_exports(summary)
     analytics = summary_analytics(summary)
     return {
@@ -285,7 +285,7 @@ def summary_json(summary: RunSummary, config: Config, exit_code: int) -> dict:
     }
 
 
-def summary_analytics(summary: RunSummary) -> dict:
+def summary_analytics(summary: RunSummary) -> dict[str, Any]:
     """Each analytics table's row for the run, when the analytics stage succeeded."""
     return next((s.details for s in summary.stages if s.stage == "analytics" and s.status == "succeeded"), {})
 
@@ -295,7 +295,7 @@ def summary_exports(summary: RunSummary) -> list[str]:
     return [d["uri"] for d in export.details.values()] if export else []
 
 
-def _emit_json(payload: dict, enabled: bool) -> None:
+def _emit_json(payload: dict[str, Any], enabled: bool) -> None:
     if enabled:
         with contextlib.suppress(OSError):  # stdout gone (SIGHUP, a closed pipe): the exit code still tells
             sys.stdout.write(redact(json.dumps(payload, indent=2, default=str)) + "\n")

@@ -151,7 +151,7 @@ def is_public_holiday_date(day: date) -> bool:
     return (day.month, day.day) in FIXED_HOLIDAYS or day in MOVABLE_HOLIDAYS
 
 
-def dim_dates_rows(first: date = DIM_DATES_FROM, last: date = DIM_DATES_TO) -> Iterator[tuple]:
+def dim_dates_rows(first: date = DIM_DATES_FROM, last: date = DIM_DATES_TO) -> Iterator[tuple[Any, ...]]:
     day = first
     while day <= last:
         weekday = day.isoweekday()

@@ -152,4 +152,5 @@ def _is_empty(client: Any, config: Config) -> bool:
         listing = client.list_objects_v2(Bucket=config.source.bucket, Prefix=config.source.prefix, MaxKeys=1)
     except ClientError:
         return True
-    return listing.get("KeyCount", 0) == 0
+    count: int = listing.get("KeyCount", 0)
+    return count == 0

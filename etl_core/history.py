@@ -45,8 +45,8 @@ class StageRecord:
     duration_s: float | None
     rows: int | None
     error: str | None
-    checks: list[dict]
-    details: dict
+    checks: list[dict[str, Any]]
+    details: dict[str, Any]
 
 
 def _runs(config: Config) -> sql.Composed:

@@ -286,7 +286,9 @@ def _run_status(results: list[StageResult]) -> RunStatus:
     return "succeeded"
 
 
-def _record(conn: psycopg2.extensions.connection, emit: EventSink, run_id: int, write: Callable, *args: object) -> None:
+def _record(
+    conn: psycopg2.extensions.connection, emit: EventSink, run_id: int, write: Callable[..., None], *args: object
+) -> None:
     """Call `write(cur, *args)`; history writes are best effort: a lost connection must not fail the data work."""
     try:
         with transaction(conn) as cur:

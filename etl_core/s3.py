@@ -113,10 +113,11 @@ def list_level(client: Any, bucket: str, prefix: str = "") -> list[S3Entry]:
     return sorted(entries, key=lambda e: (not e.is_prefix, e.key))
 
 
-def object_info(client: Any, bucket: str, key: str) -> dict | None:
+def object_info(client: Any, bucket: str, key: str) -> dict[str, Any] | None:
     """head_object, or None when the object does not exist."""
     try:
-        return client.head_object(Bucket=bucket, Key=key)
+        info: dict[str, Any] = client.head_object(Bucket=bucket, Key=key)
+        return info
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None
@@ -189,7 +190,7 @@ class MultipartWriter:
         self._content_type = content_type
         self._cancel = cancel or CancelToken()
         self._buffer = bytearray()
-        self._parts: list[dict] = []
+        self._parts: list[dict[str, Any]] = []
         self._in_flight: BackgroundCall[None] | None = None
         self.upload_id: str | None = None  # set once the object outgrows a single PUT
         self.bytes_written = 0

@@ -41,7 +41,7 @@ def connect(
     """Open a connection, or raise ServiceUnavailable naming the (masked) endpoint."""
     options: dict[str, Any] = dict(tcp_options(stall_s)) if stall_s else {}
     try:
-        conn = psycopg2.connect(
+        conn: GuardedConnection = psycopg2.connect(
             dsn,
             connection_factory=GuardedConnection,
             connect_timeout=max(1, round(connect_timeout_s)),

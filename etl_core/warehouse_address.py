@@ -62,7 +62,7 @@ def _register_raw_userinfo(text: str) -> None:
 def _names_only(reason: str, text: str) -> str:
     """libpq's reason with every quoted token masked unless it is an option name (`token=` in the string)."""
 
-    def shown(token: re.Match) -> str:
+    def shown(token: re.Match[str]) -> str:
         name = token.group(1)
         is_name = re.fullmatch(r"\w+", name) and f"{name}=" in text
         return f'"{name}"' if is_name or name == "=" else f'"{MASK}"'

@@ -78,7 +78,7 @@ class ConsoleApp(App[int]):
         self.farewell = ""  # printed after the terminal is restored: what quitting stopped
         self.main = MainScreen(self.clock, self)
 
-    def get_default_screen(self) -> Screen:
+    def get_default_screen(self) -> Screen[None]:
         return self.main
 
     def on_mount(self) -> None:

@@ -44,7 +44,7 @@ def measure_analytics(bench: Bench) -> dict[str, Any]:
 
 def best_stage_time(bench: Bench) -> float:
     # About a second each even at scale 100; the best of 3 tames the noise.
-    times = []
+    times: list[float] = []
     for _ in range(bench.options.rounds(3)):
         _measured, result = run_worker("stage", bench.services.spec(stages=["analytics"]), bench.log)
         times.append(result["stages"]["analytics"]["seconds"])

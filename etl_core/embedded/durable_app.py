@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+from wsgiref.types import StartResponse, WSGIApplication
 from xml.sax.saxutils import escape
 
 from etl_core.embedded.disk_space import describe_free_space, is_disk_full_error
@@ -44,7 +45,7 @@ class Change:
         return f"s3://{self.bucket}/{self.key}" if self.key else f"s3://{self.bucket}"
 
 
-def change_of(environ: dict) -> Change | None:
+def change_of(environ: dict[str, Any]) -> Change | None:
     """The change a request asks for, or None for one that changes nothing that is kept."""
     method = environ.get("REQUEST_METHOD", "GET")
     if method not in ("PUT", "POST", "DELETE"):
@@ -75,18 +76,18 @@ def change_of(environ: dict) -> Change | None:
 class PersistBeforeAnswer:
     """The middleware; `app` is moto's WSGI application."""
 
-    def __init__(self, app: Callable, moto: MotoS3, store: ObjectStore):
+    def __init__(self, app: WSGIApplication, moto: MotoS3, store: ObjectStore):
         self._app, self._moto, self._store = app, moto, store
         self._key_locks: defaultdict[tuple[str, str], threading.Lock] = defaultdict(threading.Lock)
         self._locks_lock = threading.Lock()
 
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         change = change_of(environ)
         if change is None:
             return self._app(environ, start_response)
         answer: list[Any] = []
 
-        def hold(status: str, headers: list, exc_info: Any = None) -> Callable[[bytes], None]:
+        def hold(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
             answer[:] = [status, headers]
             return lambda _data: None
 
@@ -197,7 +198,7 @@ class PersistBeforeAnswer:
             if list(stored) != self._moto.versions(bucket, key):
                 self._moto.set_versions(bucket, key, [(meta, self._store.read(bucket, meta)) for meta in stored])
 
-    def _refuse(self, change: Change, error: StoreWriteError, start_response: Callable) -> list[bytes]:
+    def _refuse(self, change: Change, error: StoreWriteError, start_response: StartResponse) -> list[bytes]:
         root = self._store.root
         if is_disk_full_error(error.os_error):
             code = "InsufficientStorage"

@@ -26,7 +26,8 @@ class MotoS3:
         return found.region_name if found is not None else None
 
     def bucket_created(self, bucket: str) -> str:
-        return self._backend.buckets[bucket].creation_date.isoformat()
+        created: str = self._backend.buckets[bucket].creation_date.isoformat()
+        return created
 
     def bucket_names(self) -> set[str]:
         return set(self._backend.buckets)

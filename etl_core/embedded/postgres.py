@@ -50,7 +50,7 @@ class EmbeddedPostgres:
         self.reader_dsn: str | None = None  # the reader role's: what the operator types or opens
         self.socket_dir: Path | None = None
         self._private_socket_dir: Path | None = None  # ours to remove at stop
-        self._process: subprocess.Popen | None = None
+        self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         user = postgres_service_user()

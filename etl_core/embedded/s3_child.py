@@ -120,7 +120,7 @@ class S3Child:
             self._process = None
 
 
-def _fail_if_not_stored(http_response: Any, parsed: dict, **_event: Any) -> None:
+def _fail_if_not_stored(http_response: Any, parsed: dict[str, Any], **_event: Any) -> None:
     """The store's own sentence (a full disk, with its path) instead of botocore's ClientError."""
     if http_response.status_code == STORE_FAILED_STATUS:
         raise ServiceUnavailable(parsed.get("Error", {}).get("Message") or "the embedded S3 store could not be written")

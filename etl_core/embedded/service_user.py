@@ -13,6 +13,7 @@ import stat
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SERVICE_ACCOUNT = "pgserver"
 
@@ -27,7 +28,7 @@ class ServiceUser:
     def is_us(self) -> bool:
         return self.uid == os.geteuid()
 
-    def subprocess_options(self) -> dict:
+    def subprocess_options(self) -> dict[str, Any]:
         """Keyword arguments for subprocess that run a program as this user."""
         if self.is_us:
             return {}

@@ -16,6 +16,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from etl_core.errors import RunLocked
 
@@ -85,7 +86,7 @@ def _wait_for_lock(fd: int) -> bool:
     return False
 
 
-def _read_holder(fd: int) -> dict:
+def _read_holder(fd: int) -> dict[str, Any]:
     try:
         holder = json.loads(os.pread(fd, 4096, 0) or b"{}")
     except (ValueError, OSError):
@@ -93,14 +94,14 @@ def _read_holder(fd: int) -> dict:
     return holder if isinstance(holder, dict) else {}
 
 
-def _may_be_alive(holder: dict) -> bool:
+def _may_be_alive(holder: dict[str, Any]) -> bool:
     """False only for a holder we know is dead: on this host, with a pid that no longer exists."""
     if not isinstance(holder.get("pid"), int) or holder.get("host") != socket.gethostname():
         return True
     return _process_exists(holder["pid"])
 
 
-def _describe(holder: dict) -> str:
+def _describe(holder: dict[str, Any]) -> str:
     try:
         return f"pid {holder['pid']} on {holder['host']} ({holder['command']}, since {holder['since']})"
     except KeyError:

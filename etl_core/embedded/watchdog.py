@@ -24,7 +24,7 @@ class Watchdog:
 
     def __init__(self, datadir: Path):
         self.datadir = datadir
-        self._process: subprocess.Popen | None = None
+        self._process: subprocess.Popen[bytes] | None = None
 
     def spawn(self, lock_fd: int) -> None:
         self._process = subprocess.Popen(

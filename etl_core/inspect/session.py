@@ -194,7 +194,7 @@ class ReadOnlySession:
         prefix = "COPY ("
         with self._lock, self._statement(statement, prefix) as cur:
             cur.copy_expert(f"{prefix}{statement.text}\n) TO STDOUT WITH (FORMAT csv, HEADER true)", sink)
-            rows = cur.rowcount
+            rows: int = cur.rowcount
             cur.execute("COMMIT")
         return rows
 

@@ -35,7 +35,7 @@ class TableRow:
     row: dict[str, Any] | None
 
 
-def analytics_parameters(ctx: StageContext) -> dict:
+def analytics_parameters(ctx: StageContext) -> dict[str, Any]:
     pipeline = ctx.config.pipeline
     return {
         "ingestion_date": pipeline.ingestion_date,

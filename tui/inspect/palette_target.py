@@ -5,8 +5,10 @@ from __future__ import annotations
 from textual.app import App
 from textual.dom import DOMNode
 
+from tui.actions import ActionScope
 
-def action_target(app: App, scope: str) -> DOMNode | str:
+
+def action_target(app: App[object], scope: ActionScope) -> DOMNode | str:
     """The node whose `action_<name>` runs, or the sentence that says why there is none."""
     from tui.screens.query import QueryScreen
     from tui.widgets.inspect.results_viewer import ResultsViewer

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual.widgets import Tree
-
 from etl_core import browse
 from etl_core.inspect.table_view import TableView
 from tui.inspect.sources import NotTabular, SampleSource, TableSource
@@ -82,7 +80,7 @@ class MainInspection:
 
     def insert_name(self) -> None:
         """The warehouse tree's table (schema.table) or column name, into the SQL pane at its cursor."""
-        tree: Tree = self.screen.panes.warehouse
+        tree = self.screen.panes.warehouse
         node = tree.cursor_node if tree.has_focus else None
         item = node.data if node is not None else None
         if item is None or item.kind not in ("table", "column"):

@@ -104,7 +104,7 @@ class MainScreen(Screen[None]):
 
     @on(Tree.NodeSelected, "#lake")
     @on(Tree.NodeSelected, "#warehouse")
-    def _tree_selected(self, event: Tree.NodeSelected) -> None:
+    def _tree_selected(self, event: Tree.NodeSelected[object]) -> None:
         self.inspection.node_selected(event.node.data)
 
     @on(DataTable.CellSelected, "#preview-table")

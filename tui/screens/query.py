@@ -226,7 +226,7 @@ class QueryScreen(Screen[None]):
         self.app.push_screen(QueryHistoryScreen(self.workbench.history.entries()), picked)
 
 
-def open_query_screen(app: App, workbench: Workbench, insert: str | None = None) -> QueryScreen:
+def open_query_screen(app: App[object], workbench: Workbench, insert: str | None = None) -> QueryScreen:
     """Show the SQL pane (installed on first use), inserting `insert` at its cursor."""
     if not app.is_screen_installed(SCREEN_NAME):
         app.install_screen(QueryScreen(workbench), SCREEN_NAME)

@@ -77,7 +77,7 @@ class CsvStreamReader:
         return self._newlines + (0 if self._last_byte == b"\n" else 1)
 
     def _next_chunk(self, size: int) -> bytes:
-        chunk = self._body.read(size)
+        chunk: bytes = self._body.read(size)
         self.bytes_read += len(chunk)
         return chunk
 

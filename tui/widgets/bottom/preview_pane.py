@@ -23,7 +23,7 @@ from tui.workers import in_thread
 FLAG_COLUMN = "fields"
 
 
-class PreviewTable(DataTable):
+class PreviewTable(DataTable[object]):
     pass
 
 
