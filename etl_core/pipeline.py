@@ -35,6 +35,7 @@ from etl_core.events import (
 )
 from etl_core.integrations import RunObservers
 from etl_core.kinds import STAGE_NAMES, LogLevel, RunStatus, StageName, StageStatus
+from etl_core.s3 import connection_problem
 from etl_core.secrets import redact
 from etl_core.services import Services
 from etl_core.stages.analytics import run_analytics
@@ -369,6 +370,8 @@ def _run_stages(
 def _describe_unexpected(exc: BaseException, services: Services) -> str:
     if full := warehouse_disk_full(exc, services):
         return str(full)
+    if problem := connection_problem(exc, services.s3_label):
+        return problem
     if isinstance(exc, psycopg2.OperationalError):
         first_line = redact(str(exc)).strip().splitlines()[0] if str(exc).strip() else exc
         return (

@@ -18,6 +18,8 @@ from botocore.exceptions import (
     ClientError,
     ConnectTimeoutError,
     EndpointConnectionError,
+    NoCredentialsError,
+    PartialCredentialsError,
     ReadTimeoutError,
 )
 
@@ -141,12 +143,40 @@ def startup_timeouts(timeouts: TimeoutSettings) -> TimeoutSettings:
     )
 
 
+NO_CREDENTIALS_FIX = (
+    "run `aws configure`, or set the environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+    "or set anonymous = true in [source] for a public bucket"
+)
+
+
+def connection_problem(exc: BaseException, endpoint_label: str) -> str | None:
+    """What kept a request from reaching S3, in words (missing credentials, a refused or failed
+    connection), or None for any other error."""
+    if isinstance(exc, NoCredentialsError):
+        return f"no AWS credentials were found to sign requests to S3 endpoint {endpoint_label}: {NO_CREDENTIALS_FIX}"
+    if isinstance(exc, PartialCredentialsError):
+        return f"the AWS credentials for S3 endpoint {endpoint_label} are incomplete ({exc}): {NO_CREDENTIALS_FIX}"
+    if isinstance(exc, EndpointConnectionError):
+        reason = str(exc.kwargs.get("error") or exc)
+        if "refused" in reason.lower():
+            return f"S3 endpoint {endpoint_label} refused the connection"
+        return f"S3 endpoint {endpoint_label} could not be reached ({reason.rsplit(': ', 1)[-1]})"
+    return None
+
+
 def check_bucket(client: Any, bucket: str, endpoint_label: str) -> None:
-    """Fail fast with exit code 3 when the endpoint is unreachable, silent or failing (5xx); a missing
-    bucket is a stage problem."""
+    """Fail fast with exit code 3 when the endpoint is unreachable, silent or failing (5xx), or no
+    credentials are found; a missing bucket is a stage problem."""
     try:
         client.head_bucket(Bucket=bucket)
-    except (EndpointConnectionError, BotoCoreError) as exc:
+    except (EndpointConnectionError, NoCredentialsError, PartialCredentialsError) as exc:
+        problem = connection_problem(exc, endpoint_label)
+        if isinstance(exc, EndpointConnectionError):
+            problem = (
+                f"{problem}; check [source] endpoint_url, that the S3 server is running and your network, then retry"
+            )
+        raise ServiceUnavailable(str(problem)) from None
+    except BotoCoreError as exc:
         timeouts = client.meta.config
         problem = {
             ReadTimeoutError: f"did not answer within {timeouts.read_timeout:g}s",

@@ -107,7 +107,7 @@ def test_unreachable_s3_exits_3(make_env, tmp_path):
     env.config_path.write_text(re.sub(r'endpoint_url = "[^"]*"', 'endpoint_url = "http://127.0.0.1:1"', text))
     result = cli(["--run-all", "--config", str(env.config_path)], tmp_path, timeout=120)
     assert result.returncode == 3, result.stderr
-    assert "S3 endpoint http://127.0.0.1:1 could not be reached" in result.stderr
+    assert "S3 endpoint http://127.0.0.1:1 refused the connection; check [source] endpoint_url" in result.stderr
 
 
 def test_headless_entry_never_imports_textual(env, tmp_path):

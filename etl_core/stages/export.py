@@ -24,7 +24,7 @@ from etl_core.disk_full import s3_disk_full
 from etl_core.errors import Cancelled, StageError, Stalled
 from etl_core.events import CancelToken
 from etl_core.export_diff import TableChanges, diff_csv, read_current
-from etl_core.s3 import MultipartWriter
+from etl_core.s3 import MultipartWriter, connection_problem
 from etl_core.services import Services
 from etl_core.sql_files import safe_identifier
 from etl_core.stages.context import StageContext, StageOutput
@@ -168,6 +168,11 @@ class _RawSink(io.RawIOBase):
 def _s3_write_error(exc: Exception, endpoint_label: str, where: str, read_timeout_s: float) -> StageError:
     if full := s3_disk_full(exc, endpoint_label, where):
         return full
+    if problem := connection_problem(exc, endpoint_label):
+        return StageError(
+            f"{problem} while writing {where}; no partial object was left at the key; the analytics tables "
+            "are unchanged. Check S3, then resume"
+        )
     if isinstance(exc, (ReadTimeoutError, ConnectTimeoutError)):
         return Stalled(
             f"no answer from S3 endpoint {endpoint_label} for {read_timeout_s:g}s while writing {where}; "

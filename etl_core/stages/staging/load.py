@@ -22,6 +22,7 @@ from etl_core.background import call_interruptibly
 from etl_core.copy_format import CSV_IMPORT_OPTIONS
 from etl_core.errors import Cancelled, StageError, Stalled
 from etl_core.events import CancelToken
+from etl_core.s3 import connection_problem
 from etl_core.sql_files import safe_identifier
 from etl_core.stages.context import StageContext
 from etl_core.stages.staging.copy_errors import Locate, data_error, row_count_error
@@ -76,6 +77,11 @@ def load_with_retries(
                 ) from None
             if isinstance(exc, ClientError) and not _is_transient(exc):
                 raise StageError(f"{uri} could not be read: {exc}") from None
+            if delay is None and (problem := connection_problem(exc, ctx.services.s3_label)):
+                raise StageError(
+                    f"{problem} while reading {uri} ({attempt} attempts); nothing was loaded: {source.table} and "
+                    "the other staging tables keep their previous rows; check S3, then resume"
+                ) from None
             if delay is None:
                 raise StageError(
                     f"{uri} could not be read after {attempt} attempts "

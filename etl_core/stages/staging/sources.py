@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from etl_core.errors import StageError
-from etl_core.s3 import object_info
+from etl_core.s3 import connection_problem, object_info
 
 
 @dataclass(frozen=True)
@@ -50,12 +50,20 @@ class LocatedSource:
     ignored: tuple[str, ...]  # other accepted names that exist too, and are not loaded
 
 
-def locate_source(client: Any, bucket: str, prefix: str, source: SourceFile) -> LocatedSource:
+def locate_source(
+    client: Any, bucket: str, prefix: str, source: SourceFile, endpoint_label: str = "S3"
+) -> LocatedSource:
     """The object to load for `source`, its size, and the other accepted spellings that exist (ignored)."""
     found: list[tuple[str, int]] = []
     for name in source.names:
         try:
             info = object_info(client, bucket, prefix + name)
+        except BotoCoreError as exc:
+            if problem := connection_problem(exc, endpoint_label):
+                raise StageError(
+                    f"{problem} while looking for s3://{bucket}/{prefix}{name}; check S3, then resume"
+                ) from None
+            raise
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "?")
             raise StageError(

@@ -27,7 +27,7 @@ def run_staging(ctx: StageContext) -> StageOutput:
     # and the progress bar covers the whole stage.
     client, bucket, prefix = ctx.services.s3(), ctx.config.source.bucket, ctx.config.source.prefix
     located = [
-        call_interruptibly(ctx.cancel, partial(locate_source, client, bucket, prefix, source))
+        call_interruptibly(ctx.cancel, partial(locate_source, client, bucket, prefix, source, ctx.services.s3_label))
         for source in SOURCE_FILES
     ]
     schema = ctx.config.staging_schema
