@@ -26,7 +26,7 @@ class Finished:
 
 
 class CliProcess:
-    def __init__(self, config: Path, *args: str, cwd: Path | None = None, env: dict | None = None):
+    def __init__(self, config: Path, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None):
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tui.launcher", "--config", str(config), *args],
             cwd=cwd,
@@ -41,12 +41,17 @@ class CliProcess:
         self.signalled_at = time.monotonic()
         self._readers = [
             threading.Thread(target=self._follow_stderr, daemon=True),
-            threading.Thread(target=lambda: self._stdout.append(self.process.stdout.read()), daemon=True),
+            threading.Thread(target=self._read_stdout, daemon=True),
         ]
         for reader in self._readers:
             reader.start()
 
+    def _read_stdout(self) -> None:
+        assert self.process.stdout is not None  # piped
+        self._stdout.append(self.process.stdout.read())
+
     def _follow_stderr(self) -> None:
+        assert self.process.stderr is not None  # piped
         for line in self.process.stderr:
             with self._changed:
                 self.lines.append(line)

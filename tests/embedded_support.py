@@ -32,7 +32,9 @@ def embedded_folder(folder: Path, **settings: str) -> Path:
     return folder
 
 
-def launch(cwd: Path, *args: str, env: dict | None = None, prefix: tuple[str, ...] = ()) -> subprocess.Popen:
+def launch(
+    cwd: Path, *args: str, env: dict[str, str] | None = None, prefix: tuple[str, ...] = ()
+) -> subprocess.Popen[str]:
     """A real `d2b-console` process (the installed entry point's module), stderr piped for `wait_for_line`.
 
     It leads a process group of its own, as a shell's foreground job does.
@@ -49,8 +51,8 @@ def launch(cwd: Path, *args: str, env: dict | None = None, prefix: tuple[str, ..
 
 
 def console(
-    cwd: Path, *args: str, env: dict | None = None, prefix: tuple[str, ...] = (), timeout: float = 300
-) -> subprocess.CompletedProcess:
+    cwd: Path, *args: str, env: dict[str, str] | None = None, prefix: tuple[str, ...] = (), timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*prefix, sys.executable, "-m", "tui.launcher", *args],
         cwd=cwd,
@@ -61,7 +63,7 @@ def console(
     )
 
 
-def wait_for_line(process: subprocess.Popen, marker: str, timeout: float = 120) -> list[str]:
+def wait_for_line(process: subprocess.Popen[str], marker: str, timeout: float = 120) -> list[str]:
     """Read the process's stderr until a line contains `marker`; returns the lines read."""
     assert process.stderr is not None
     deadline = time.monotonic() + timeout

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from etl_core.events import RunSummary
 from etl_core.pipeline import STAGES, run_pipeline
+from support import Env
 
 
 def run(env, stages=STAGES, **kwargs) -> RunSummary:
@@ -15,7 +18,8 @@ def assert_succeeded(summary: RunSummary) -> None:
     assert summary.status == "succeeded", [(s.stage, s.status, s.error) for s in summary.stages]
 
 
-def row(env, table: str, ingestion_date: str = "2022-09-06") -> tuple:
+def row(env: Env, table: str, ingestion_date: str = "2022-09-06") -> tuple[Any, ...]:
     rows = env.query(f'SELECT * FROM "{env.user_id}_analytics".{table} WHERE ingestion_date = %s', (ingestion_date,))
     assert len(rows) == 1, rows
-    return rows[0][1:]
+    found: tuple[Any, ...] = rows[0][1:]
+    return found

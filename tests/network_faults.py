@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import socket
 import time
+from typing import Any
 
 from faultproxy import FaultProxy, Rule
+from support import Env
 
 
-def our_sessions(env, within_s: float = 10) -> list[tuple]:
+def our_sessions(env: Env, within_s: float = 10) -> list[tuple[Any, ...]]:
     """Backends of the console still on the warehouse (with any lock they hold) once the server has
     seen the closes (asynchronous: polled, bounded)."""
     deadline = time.monotonic() + within_s

@@ -86,7 +86,7 @@ class Env:
         body = text.encode("utf-8") if isinstance(text, str) else text
         self.s3.put_object(Bucket=self.bucket, Key=f"orders_data/{name}", Body=body)
 
-    def query(self, statement: str, params: Any = None) -> list[tuple]:
+    def query(self, statement: str, params: Any = None) -> list[tuple[Any, ...]]:
         conn = psycopg2.connect(self.pg_uri)
         try:
             with conn, conn.cursor() as cur:
@@ -156,7 +156,9 @@ REVIEWS_HEADER = "review,product_id\n"
 SHIPMENTS_HEADER = "shipment_id,order_id,shipment_date,delivery_date\n"
 
 
-def put_dataset(env: Env, orders: list[tuple], reviews: list[tuple], shipments: list[tuple]) -> None:
+def put_dataset(
+    env: Env, orders: list[tuple[Any, ...]], reviews: list[tuple[Any, ...]], shipments: list[tuple[Any, ...]]
+) -> None:
     """Upload the three files from tuples: orders (id, customer, date, product, price, qty),
     reviews (stars, product), shipments (id, order_id, shipment_date or None, delivery_date or None)."""
     env.put("orders.csv", ORDERS_HEADER + "".join(f"{o},{c},{d},{p},{u},{q},{u * q}\n" for o, c, d, p, u, q in orders))
@@ -202,7 +204,8 @@ def big_orders(rows: int = BIG_ORDERS_ROWS) -> str:
 
 
 def orders_count(env: Env) -> int:
-    return env.query(f'SELECT count(*) FROM "{env.user_id}_staging".orders')[0][0]
+    count: int = env.query(f'SELECT count(*) FROM "{env.user_id}_staging".orders')[0][0]
+    return count
 
 
 def tcp_url(port: int, user: str = "postgres") -> str:

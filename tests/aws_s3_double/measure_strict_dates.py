@@ -17,6 +17,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Final
 
 import boto3
 import psycopg2
@@ -29,7 +30,8 @@ from etl_core import demo_data
 from etl_core.sql_files import render_sql
 from etl_core.transfer_aws_s3 import import_object
 
-REGION, BUCKET = "eu-central-1", "strict-dates-bench"
+REGION: Final = "eu-central-1"
+BUCKET = "strict-dates-bench"
 ISO = r"VALUE ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'"
 DOMAINS = {"iso_regex": ISO, "iso_regex_cast": f"VALUE IS NULL OR ({ISO} AND VALUE::date IS NOT NULL)"}
 FILES = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Any
 
 from tui.app import ConsoleApp
 from tui.screens.query import QueryScreen
@@ -26,7 +27,7 @@ def make_big_table(env) -> str:
     return schema
 
 
-def shown_rows(viewer: ResultsViewer, first: int = 0, count: int = 5) -> list[tuple]:
+def shown_rows(viewer: ResultsViewer, first: int = 0, count: int = 5) -> list[tuple[Any, ...] | None]:
     """The rows the viewer holds from `first` on (None where a row is not loaded)."""
     return [viewer.grid.row(i) for i in range(first, min(first + count, viewer.grid.total_rows))]
 
@@ -85,11 +86,11 @@ async def preview_table(pilot, app: ConsoleApp, schema: str, table: str) -> Resu
 async def preview_object(pilot, app: ConsoleApp, key: str) -> ResultsViewer:
     """Expand orders_data/ in the lake tree and press Enter on `key`; the data preview once it has opened."""
     lake = app.main.panes.lake
-    prefix = next(c for c in lake.root.children[0].children if c.data.key == "orders_data/")
-    if not prefix.data.loaded:
+    prefix = next(c for c in lake.root.children[0].children if c.data is not None and c.data.key == "orders_data/")
+    if prefix.data is not None and not prefix.data.loaded:
         prefix.expand()
         await settle(pilot)
-    node = next(c for c in prefix.children if c.data.key == key)
+    node = next(c for c in prefix.children if c.data is not None and c.data.key == key)
     lake.focus()
     lake.move_cursor(node)
     await pilot.press("enter")
@@ -105,7 +106,7 @@ async def reloaded(pilot, viewer: ResultsViewer, *keys: str) -> None:
         await pilot.press(key)
     await wait_until(
         pilot,
-        lambda: viewer.generation > generation and (viewer.opened is not None or viewer.error),
+        lambda: viewer.generation > generation and (viewer.opened is not None or bool(viewer.error)),
         what="the reloaded result",
         timeout=60,
     )

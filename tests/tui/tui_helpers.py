@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
+
+from textual.worker import Worker
 
 from tui.app import ConsoleApp
 from tui.clock import Clock
@@ -15,7 +18,7 @@ def make_app(env, clock: Clock | None = None) -> ConsoleApp:
     return ConsoleApp(env.config, clock=clock)
 
 
-def _busy(app) -> list:
+def _busy(app: ConsoleApp) -> list[Worker[Any]]:
     """Running workers, except a run that waits for the operator at its open export preview."""
     from tui.screens.export_preview import ExportPreviewScreen
 
