@@ -34,6 +34,7 @@ from etl_core.events import (
 from etl_core.kinds import LogLevel, StageName
 from etl_core.pipeline import STAGES, resume_point, run_pipeline, stages_from
 from etl_core.psycopg2_noise import drop_copy_noise
+from etl_core.s3_names import endpoint_label
 from etl_core.secrets import redact
 from etl_core.services import Services, open_services
 from etl_core.signals import DESCRIPTIONS, CancelSignals, StopNow
@@ -171,7 +172,7 @@ def _run(
         if args.demo_scale is not None and not config.source_embedded:
             return _usage_error(
                 f"--demo-scale applies only to the embedded S3, and {config.path} sets [source] "
-                f"endpoint_url = {config.source.endpoint_url!r}",
+                f"endpoint_url = {endpoint_label(config.source.endpoint_url)!r}",
                 args.json,
             )
         if args.dry_run:

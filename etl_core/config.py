@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal, NoReturn, get_args
 
 from etl_core.errors import ConfigError
 from etl_core.kinds import Severity
-from etl_core.s3_names import bucket_name_problem, region_problem
+from etl_core.s3_names import bucket_name_problem, endpoint_label, region_problem
 from etl_core.warehouse_address import InvalidAddress, warehouse_label
 
 EMBEDDED = "embedded"
@@ -571,6 +571,7 @@ def _rules_pipeline(reader: _Reader, values: dict[str, dict[str, Any]]) -> None:
 
 def _rules_source(reader: _Reader, values: dict[str, dict[str, Any]]) -> None:
     region, endpoint = values["source"]["region"], values["source"]["endpoint_url"]
+    endpoint_label(endpoint)  # registers a secret in the URL's userinfo, so no message shows it
     if problem := region_problem(region, aws=endpoint == ""):
         reader.fail("source", "region", f"{region!r} {problem}")
 

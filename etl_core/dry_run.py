@@ -18,6 +18,7 @@ from etl_core.embedded.state_folder import check_state_folder
 from etl_core.embedded.supervisor import EmbeddedServices
 from etl_core.errors import EXIT_OK, StageError
 from etl_core.pipeline import STAGES
+from etl_core.s3_names import endpoint_label
 from etl_core.services import Services, open_services
 from etl_core.stages.export import export_targets
 from etl_core.stages.staging.sources import SOURCE_FILES, locate_source
@@ -34,7 +35,7 @@ def dry_run_plan(config: Config, log: Callable[[str], None], demo_scale: float |
         "warehouse": config.warehouse.label,
         "s3": "embedded S3"
         if config.source_embedded
-        else (config.source.endpoint_url or f"AWS S3 ({config.source.region})"),
+        else (endpoint_label(config.source.endpoint_url) or f"AWS S3 ({config.source.region})"),
         "transfer": config.warehouse.transfer,
         "schemas": [config.staging_schema, config.analytics_schema, config.warehouse.dims_schema],
         "exports": [t.uri for t in export_targets(config)],

@@ -1,9 +1,13 @@
-"""S3's naming rules for buckets and regions, checked when the config loads (not at the first request)."""
+"""S3's naming rules for buckets and regions, checked when the config loads (not at the first request), and the
+name an S3 endpoint is shown by (its userinfo's secret masked)."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
+from urllib.parse import urlsplit
+
+from etl_core.secrets import MASK, register_secret
 
 _BUCKET_CHARACTERS = re.compile(r"^[a-z0-9][a-z0-9.\-]*[a-z0-9]$")
 _RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
@@ -47,3 +51,15 @@ def _is_ip_address(name: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def endpoint_label(url: str) -> str:
+    """The endpoint URL as shown everywhere: a secret in its userinfo (`http://key:secret@host`) masked
+    and registered, so that `redact` also removes it from the errors that quote the URL."""
+    parts = urlsplit(url)
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, colon, secret = userinfo.partition(":")
+    if not colon or not secret:
+        return url
+    register_secret(secret)
+    return parts._replace(netloc=f"{user}:{MASK}@{host}").geturl()

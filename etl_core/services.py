@@ -19,6 +19,7 @@ from etl_core.events import CancelToken
 from etl_core.guarded_connection import GuardedConnection
 from etl_core.query_address import QueryAddress, check_query_url, query_address
 from etl_core.s3 import check_bucket, make_s3_client, startup_timeouts
+from etl_core.s3_names import endpoint_label
 from etl_core.stall_watchdog import StallWatchdog
 from etl_core.warehouse import connect, table_exists, transaction
 
@@ -41,7 +42,11 @@ class Services:
         self.query = query or QueryAddress(warehouse_dsn, config.warehouse.label, "warehouse role")
         self.s3_endpoint = s3_endpoint
         self.warehouse_label = config.warehouse.label
-        self.s3_label = "embedded S3" if config.source_embedded else (s3_endpoint or f"AWS S3 ({config.source.region})")
+        self.s3_label = (
+            "embedded S3"
+            if config.source_embedded
+            else (endpoint_label(s3_endpoint) if s3_endpoint else f"AWS S3 ({config.source.region})")
+        )
         self._s3_client: Any = None
         self._client_lock = threading.Lock()
         self.problems: dict[str, str] = {}  # "s3" or "warehouse": why it cannot be used (open_services(each=True))
