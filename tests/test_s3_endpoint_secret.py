@@ -15,7 +15,7 @@ from etl_core.config import load_config
 from secret_forms import PASSWORD, leaks
 
 
-def cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+def cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tui.launcher", *args], cwd=cwd, capture_output=True, text=True, timeout=180
     )
