@@ -56,14 +56,14 @@ def create_shipments_table(dsn: str, table: str = "shipment_deliveries", rows: s
     conn.close()
 
 
-def table_rows(dsn: str, table: str = "shipment_deliveries") -> list[tuple]:
+def table_rows(dsn: str, table: str = "shipment_deliveries") -> list[tuple[Any, ...]]:
     conn = connect(dsn)
     with conn, conn.cursor() as cur:
         cur.execute(
             f"SELECT shipment_id, order_id, shipment_date::text, delivery_date::text "
             f"FROM staging.{table} ORDER BY shipment_id"
         )
-        rows = cur.fetchall()
+        rows: list[tuple[Any, ...]] = cur.fetchall()
     conn.close()
     return rows
 

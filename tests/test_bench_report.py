@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from bench.report.output import BEGIN, END, markdown_block, write_markdown
 from bench.report.tables import report_tables
@@ -22,8 +23,9 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
 
 
-def _results() -> dict:
-    return json.loads((DATA / "bench-results.json").read_text())
+def _results() -> dict[str, Any]:
+    results: dict[str, Any] = json.loads((DATA / "bench-results.json").read_text())
+    return results
 
 
 def test_benchmarks_md_block_is_unchanged_by_the_split(tmp_path):

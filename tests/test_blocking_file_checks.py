@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from test_cli import cli
 
 from support import ORDERS_HEADER, put_small_dataset
@@ -13,7 +15,7 @@ def test_a_header_only_orders_file_publishes_nothing_and_every_staging_table_kee
     env = make_env(allow_empty_files=False)  # the shipped default
     put_small_dataset(env)
 
-    def contents() -> dict[str, list[tuple]]:
+    def contents() -> dict[str, list[tuple[Any, ...]]]:
         return {t: env.query(f'SELECT * FROM "{env.user_id}_staging".{t} ORDER BY 1, 2') for t in TABLES}
 
     good = cli(["--run-all", "--config", str(env.config_path)], tmp_path)

@@ -17,8 +17,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def cli(
-    args: list[str], cwd: Path, env: dict | None = None, python: str = sys.executable, timeout: float = 300
-) -> subprocess.CompletedProcess:
+    args: list[str], cwd: Path, env: dict[str, str] | None = None, python: str = sys.executable, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
         [python, "-m", "tui.launcher", *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout

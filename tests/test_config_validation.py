@@ -144,7 +144,7 @@ def test_valid_regions_are_accepted(tmp_path, region, endpoint):
     assert load_config(path, today=TODAY).source.region == region
 
 
-def cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+def cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tui.launcher", *args],
         cwd=cwd,

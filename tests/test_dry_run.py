@@ -12,7 +12,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+def cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k != "D2B_WAREHOUSE_URL"}
     return subprocess.run(
         [sys.executable, "-m", "tui.launcher", *args], cwd=cwd, capture_output=True, text=True, timeout=120, env=clean

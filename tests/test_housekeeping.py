@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -28,7 +29,7 @@ def test_the_sweep_aborts_only_incomplete_uploads_of_the_keys_about_to_be_writte
     }
     for key in {ours, *others}:
         env.s3.create_multipart_upload(Bucket=env.bucket, Key=key)
-    events: list = []
+    events: list[Any] = []
     assert_succeeded(run(env, sink=events.append))
     assert incomplete_uploads(env) == others
     warnings = [e.message for e in events if getattr(e, "level", "") == "WARNING"]
@@ -43,7 +44,7 @@ def test_a_server_refusing_list_multipart_uploads_gives_a_warning_and_the_export
     try:
         env.config_path.write_text(env.config_path.read_text().replace(s3_endpoint, proxy.url))
         refusal = proxy.add(Rule(match=f"GET /{env.bucket}?uploads", action=status, times=100))
-        events: list = []
+        events: list[Any] = []
         summary = run(env, sink=events.append)
     finally:
         proxy.close()

@@ -144,7 +144,7 @@ def server_verdict(cur, text: str) -> str:
     except psycopg2.Error as exc:
         if exc.pgcode == "42601":
             return "malformed"
-        assert exc.pgcode == "42P11" and "multi-query" in exc.diag.message_primary, (text, exc.pgcode, str(exc))
+        assert exc.pgcode == "42P11" and "multi-query" in (exc.diag.message_primary or ""), (text, exc.pgcode, str(exc))
         return "several"
     finally:
         cur.execute("ROLLBACK")

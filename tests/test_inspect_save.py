@@ -13,7 +13,7 @@ import pytest
 from etl_core.errors import Cancelled
 from etl_core.events import CancelToken
 from etl_core.inspect.catalog import Catalog
-from etl_core.inspect.save_csv import SaveError, SaveOptions, save_result_csv, save_view_csv
+from etl_core.inspect.save_csv import SaveError, SaveOptions, SaveProgress, save_result_csv, save_view_csv
 from etl_core.inspect.session import ReadOnlySession
 from etl_core.inspect.statement import QueryError
 from etl_core.inspect.table_view import Equals, TableView
@@ -52,7 +52,7 @@ def leftovers(folder: Path) -> list[str]:
 
 def test_a_whole_table_is_saved_in_view_order_with_progress(table, tmp_path):
     env, services, catalog, schema = table
-    progress = []
+    progress: list[SaveProgress] = []
     target = tmp_path / "orders.csv"
     saved = save_view_csv(
         services, catalog, TableView(schema, "orders"), target, SaveOptions(progress=progress.append), total_rows=ROWS

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 import pytest
@@ -19,7 +20,7 @@ from support import create_dims, put_dataset
 REPO = Path(__file__).resolve().parents[1]
 
 
-def cli(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
+def cli(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k != "D2B_WAREHOUSE_URL"}
     return subprocess.run(
         [sys.executable, "-m", "tui.launcher", *args],
@@ -145,7 +146,8 @@ def test_a_warehouse_lost_during_an_export_is_named_and_leaves_no_object(env):
         f'INSERT INTO "{env.user_id}_analytics".agg_public_holiday SELECT d, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, '
         "11, 12 FROM generate_series(DATE '3000-01-01', DATE '3000-01-01' + 1500000, interval '1 day') d"
     )
-    terminated, done = [], threading.Event()
+    terminated: list[tuple[Any, ...]] = []
+    done = threading.Event()
 
     def terminate_the_export_copy() -> None:
         while not done.is_set() and not terminated:

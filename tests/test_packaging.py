@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 COMPLETION = REPO / "scripts" / "d2b-console-completion.bash"
 
 
-def run_module(module: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+def run_module(module: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
@@ -112,7 +112,9 @@ def _requirements(*, extras: bool) -> set[str]:
     names = set()
     for requirement in metadata.requires("d2b-console") or []:
         if extras or "extra ==" not in requirement:
-            names.add(_canonical(re.match(r"[A-Za-z0-9._-]+", requirement).group()))
+            name = re.match(r"[A-Za-z0-9._-]+", requirement)
+            assert name is not None, requirement
+            names.add(_canonical(name.group()))
     return names
 
 

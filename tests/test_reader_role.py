@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg2
 import pytest
@@ -32,7 +33,7 @@ from support import Env, put_small_dataset
 WAIT_S = 60  # bounded waits for the run; never reached when things work
 
 
-def reader_facts(admin: psycopg2.extensions.connection, role: str) -> tuple:
+def reader_facts(admin: psycopg2.extensions.connection, role: str) -> tuple[Any, ...]:
     """(can log in, superuser, the forbidden roles it belongs to, reads all data) as the server says."""
     with admin.cursor() as cur:
         cur.execute(
@@ -45,7 +46,7 @@ def reader_facts(admin: psycopg2.extensions.connection, role: str) -> tuple:
 
 
 @pytest.fixture
-def embedded_env(make_env) -> Env:
+def embedded_env(make_env: Callable[..., Env]) -> Env:
     env = make_env()
     put_small_dataset(env)
     env.rewrite_config(url="embedded")

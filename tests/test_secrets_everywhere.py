@@ -21,7 +21,7 @@ from etl_core.errors import ConfigError
 from secret_forms import PASSWORD, address_forms, leaks, socket_folder
 
 
-def cli(args: list[str], cwd: Path, url: str, timeout: float = 120) -> subprocess.CompletedProcess:
+def cli(args: list[str], cwd: Path, url: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tui.launcher", *args],
         cwd=cwd,

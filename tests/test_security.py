@@ -128,7 +128,7 @@ def test_embedded_services_listen_only_on_loopback_and_a_socket(tmp_path, monkey
     (tmp_path / "config.toml").write_text((REPO / "config.toml").read_text())
     monkeypatch.chdir(tmp_path)
     with open_services(load_config("config.toml")) as services:
-        assert services.s3_endpoint.startswith("http://127.0.0.1:")
+        assert (services.s3_endpoint or "").startswith("http://127.0.0.1:")
         conn = services.connect()
         with conn.cursor() as cur:
             cur.execute("SHOW listen_addresses")

@@ -14,10 +14,10 @@ import psycopg2
 import pytest
 
 from cli_process import CliProcess
-from faultproxy import Rule
+from faultproxy import FaultProxy, Rule
 from helpers import assert_succeeded, run
 from network_faults import our_sessions, silent_endpoint, warehouse_stalls
-from support import big_orders, orders_count
+from support import Env, big_orders, orders_count
 
 pytest_plugins = ["aws_s3_double.fixtures"]  # the session's PostgreSQL 15 (`pg15`)
 
@@ -37,11 +37,13 @@ def statuses(stdout: str) -> list[str]:
     return [s["status"] for s in json.loads(stdout)["stages"]]
 
 
-def last_run_status(env) -> str:
-    return env.query(f'SELECT status FROM "{env.user_id}_staging".console_runs ORDER BY run_id DESC LIMIT 1')[0][0]
+def last_run_status(env: Env) -> str:
+    runs = env.query(f'SELECT status FROM "{env.user_id}_staging".console_runs ORDER BY run_id DESC LIMIT 1')
+    status: str = runs[0][0]
+    return status
 
 
-def hold_orders_read(env, proxy) -> Rule:
+def hold_orders_read(env: Env, proxy: FaultProxy) -> Rule:
     return proxy.add(Rule(match=f"GET /{env.bucket}/orders_data/orders.csv", action="hold", after_bytes=300_000))
 
 

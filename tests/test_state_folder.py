@@ -27,7 +27,7 @@ AS_NOBODY = (
 )
 
 
-def nobody_env(home: Path) -> dict:
+def nobody_env(home: Path) -> dict[str, str]:
     return {"HOME": str(home), "XDG_RUNTIME_DIR": ""}
 
 
@@ -40,7 +40,7 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int, int]]:
     return entries
 
 
-def assert_refused(result: subprocess.CompletedProcess, *words: str) -> None:
+def assert_refused(result: subprocess.CompletedProcess[str], *words: str) -> None:
     assert result.returncode == 2, (result.returncode, result.stderr)
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from etl_core.events import CheckOutcome, RunSummary
 from etl_core.pipeline import run_pipeline
@@ -77,9 +78,10 @@ def test_as_an_error_the_anomaly_blocks_the_publication(env: Env):
     assert env.query(f"SELECT count(*) FROM {env.user_id}_staging.orders") == [(100,)]  # nothing published
 
 
-def changes_of(summary: RunSummary, table: str) -> dict:
+def changes_of(summary: RunSummary, table: str) -> dict[str, Any]:
     export = next(s for s in summary.stages if s.stage == "export")
-    return export.details[table]["changes"]
+    changes: dict[str, Any] = export.details[table]["changes"]
+    return changes
 
 
 def test_the_export_says_what_it_changes_at_each_key(env: Env):
