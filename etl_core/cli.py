@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, ClassVar, NoReturn, TextIO
@@ -40,6 +41,7 @@ from etl_core.services import Services, open_services
 from etl_core.signals import DESCRIPTIONS, CancelSignals, StopNow
 
 STOP_SERVICES_S = 3.0  # after a second signal: how long the embedded services get to stop
+FINISH_AFTER_SIGNAL_S = 3.0  # after a first signal: how long the run gets to stop cleanly before it stops at once
 
 EPILOG = """\
 exit codes: 0 success; 1 a stage or data-quality check failed, or another run is in progress;
@@ -148,13 +150,26 @@ def run_headless(args: argparse.Namespace) -> int:
             # once whatever the work is blocked on.
             work = BackgroundCall(lambda: _run(args, reporter, cancel, signals, opened), "d2b-console-run")
             try:
-                return work.result()
+                return _wait_for(work, cancel, signals)
             except StopNow as stop:
                 _stop_at_once(stop, signals.exit_code, opened, reporter, args.json)
                 raise AssertionError("unreachable") from None
     finally:
         restore_hook()
         reporter.close()
+
+
+def _wait_for(work: BackgroundCall[int], cancel: CancelToken, signals: CancelSignals) -> int:
+    """The work's exit code; after a signal, the work gets `FINISH_AFTER_SIGNAL_S` to record the run and
+    print its summary, then the process stops at once (StopNow), whatever the work is blocked on."""
+    try:
+        return work.result(cancel)
+    except Cancelled:
+        pass
+    try:
+        return work.result(timeout=FINISH_AFTER_SIGNAL_S)
+    except TimeoutError:
+        raise StopNow(signals.received or signal.SIGINT, late=True) from None
 
 
 def _run(
@@ -177,7 +192,9 @@ def _run(
             )
         if args.dry_run:
             return _dry_run(config, reporter, args.demo_scale, args.json)
-        with open_services(config, log=lambda m: reporter.line("INFO", m), demo_scale=args.demo_scale) as services:
+        with open_services(
+            config, log=lambda m: reporter.line("INFO", m), demo_scale=args.demo_scale, cancel=cancel
+        ) as services:
             opened.append(services)
             stages = _choose_stages(args, services, reporter)
             if not stages:
@@ -192,8 +209,12 @@ def _run(
             reporter.summary(summary, config, to=sys.stderr if args.json else sys.stdout)
             _emit_json(summary_json(summary, config, code), args.json)
             return code
+    except Cancelled:  # during the start-up checks: nothing was changed
+        reporter.line("WARNING", "stopped before the run started: nothing was changed")
+        _emit_json({"status": "interrupted", "exit_code": signals.exit_code}, args.json)
+        return signals.exit_code
     except D2BError as exc:
-        code = signals.exit_code if isinstance(exc, Cancelled) else exc.exit_code
+        code = exc.exit_code
         for warning in exc.warnings if isinstance(exc, ConfigError) else ():
             reporter.line("WARNING", warning)
         reporter.line("ERROR", str(exc))
@@ -216,9 +237,10 @@ def _stop_at_once(
     stop: StopNow, code: int, opened: list[Services], reporter: ProgressReporter, as_json: bool
 ) -> NoReturn:
     """A second signal: report, stop the embedded services (briefly), and exit without waiting for the work."""
+    why = f"the run did not stop within {FINISH_AFTER_SIGNAL_S:g}s after {stop}" if stop.late else f"{stop} again"
     reporter.line(
         "ERROR",
-        f"{stop} again: stopping at once; the warehouse rolls back the running stage's "
+        f"{why}: stopping at once; the warehouse rolls back the running stage's "
         "transaction, and the next run marks this one abandoned",
     )
     _emit_json({"status": "interrupted", "exit_code": code}, as_json)

@@ -56,6 +56,10 @@ class Stalled(StageError):
     """S3 or the warehouse made no progress for the configured time; names the endpoint and the work."""
 
 
+class SessionEnded(StageError):
+    """The warehouse ended our session (an administrator's pg_terminate_backend, a restart, a failover)."""
+
+
 class DiskFull(StageError):
     """The warehouse or S3 ran out of disk space; names the path or the endpoint."""
 

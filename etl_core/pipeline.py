@@ -181,7 +181,7 @@ def run_pipeline(
             )
         except BaseException as exc:  # the run must not stay 'running' in the history, whatever stopped it
             status, error = _how_it_stopped(exc, services)
-            _record(lock_conn, discard, run_id, history.finish_run, config, run_id, status, error)
+            _record(services, lock_conn, discard, run_id, history.finish_run, config, run_id, status, error)
             observers.stopped(status, error)
             raise
 
@@ -241,6 +241,7 @@ def _run(
         )
         failed = summary.failed_stage
         _record(
+            services,
             lock_conn,
             emit,
             run_id,
@@ -288,13 +289,28 @@ def _run_status(results: list[StageResult]) -> RunStatus:
 
 
 def _record(
-    conn: psycopg2.extensions.connection, emit: EventSink, run_id: int, write: Callable[..., None], *args: object
+    services: Services,
+    conn: psycopg2.extensions.connection,
+    emit: EventSink,
+    run_id: int,
+    write: Callable[..., None],
+    *args: object,
 ) -> None:
-    """Call `write(cur, *args)`; history writes are best effort: a lost connection must not fail the data work."""
+    """Call `write(cur, *args)`; history writes are best effort: a lost connection must not fail the data work.
+    When the run lock's session is gone (ended on the server, a stall), the write goes through a fresh
+    connection, so the run is recorded as it happens rather than left 'running'."""
     try:
         with transaction(conn) as cur:
             write(cur, *args)
-    except psycopg2.Error as exc:
+        return
+    except (psycopg2.Error, D2BError) as exc:
+        if not conn.closed or isinstance(exc, Cancelled):
+            emit(LogLine(run_id, None, "WARNING", f"could not record run history: {redact(str(exc)).strip()}"))
+            return
+    try:
+        with services.transaction("history") as cur:
+            write(cur, *args)
+    except (psycopg2.Error, D2BError) as exc:
         emit(LogLine(run_id, None, "WARNING", f"could not record run history: {redact(str(exc)).strip()}"))
 
 
@@ -312,14 +328,14 @@ def _run_stages(
     for stage in stages:
         if results and results[-1].status != "succeeded":
             result = StageResult(stage, "skipped", None, 0.0, 0, "an earlier stage did not succeed")
-            _record(lock_conn, emit, run_id, history.record_stage, config, run_id, result)
+            _record(services, lock_conn, emit, run_id, history.record_stage, config, run_id, result)
             emit(StageFinished(run_id, result))
             results.append(result)
             continue
         started_at, started = utc_now(), time.monotonic()
         emit(StageStarted(run_id, stage, started_at))
         running = StageResult(stage, "running", started_at, 0.0, 0)
-        _record(lock_conn, emit, run_id, history.record_stage, config, run_id, running)
+        _record(services, lock_conn, emit, run_id, history.record_stage, config, run_id, running)
         ctx = StageContext(config, services, run_id, stage, emit, cancel)
         status: StageStatus = "succeeded"
         output, error = StageOutput(), None
@@ -361,7 +377,7 @@ def _run_stages(
             tuple(output.checks),
             output.details,
         )
-        _record(lock_conn, emit, run_id, history.record_stage, config, run_id, result)
+        _record(services, lock_conn, emit, run_id, history.record_stage, config, run_id, result)
         emit(StageFinished(run_id, result))
         results.append(result)
     return results

@@ -11,10 +11,12 @@ import psycopg2
 import psycopg2.extensions
 from psycopg2.extensions import parse_dsn
 
+from etl_core.backend_admin import BackendAdmin
+from etl_core.background import call_interruptibly
 from etl_core.config import Config
 from etl_core.embedded.state_folder import check_state_folder
 from etl_core.embedded.supervisor import EmbeddedServices
-from etl_core.errors import D2BError
+from etl_core.errors import Cancelled, D2BError
 from etl_core.events import CancelToken
 from etl_core.guarded_connection import GuardedConnection
 from etl_core.query_address import QueryAddress, check_query_url, query_address
@@ -51,15 +53,7 @@ class Services:
         self._client_lock = threading.Lock()
         self.problems: dict[str, str] = {}  # "s3" or "warehouse": why it cannot be used (open_services(each=True))
         timeouts = config.timeouts
-        self.watchdog = StallWatchdog(
-            timeouts.warehouse_stall_s,
-            connect_timeout_s=timeouts.connect_s,
-            connect_probe=lambda: psycopg2.connect(
-                warehouse_dsn,
-                connect_timeout=max(1, round(timeouts.connect_s)),
-                application_name="d2b-console watchdog",
-            ),
-        )
+        self.watchdog = StallWatchdog(timeouts.warehouse_stall_s, BackendAdmin(warehouse_dsn, timeouts.connect_s))
 
     def warehouse_dsn(self) -> str:
         """The warehouse's libpq address without its password (OpenLineage names tables by host, port, database)."""
@@ -105,20 +99,17 @@ class Services:
         a stall message says it was doing (default: the purpose); `reader`: as the query role (`self.query`)."""
         name = "d2b-console" + (f" {purpose}" if purpose else "")
         timeouts = self.config.timeouts
-        conn = connect(
+        return connect(
             self.query.dsn if reader else self._warehouse_dsn,
             self.query.label if reader else self.warehouse_label,
             autocommit=autocommit,
             application_name=name,
             connect_timeout_s=timeouts.connect_s,
             stall_s=timeouts.warehouse_stall_s,
+            watch=self.watchdog.watch,
+            cancel=cancel,
+            activity=activity or f"working on the {purpose or 'console'} connection",
         )
-        conn.activity = activity or f"working on the {purpose or 'console'} connection"
-        if cancel is not None:
-            conn.bind_cancel(cancel)
-        conn.on_socket_shut = self.watchdog.terminate
-        self.watchdog.watch(conn)
-        return conn
 
     @contextmanager
     def transaction(self, purpose: str, cancel: CancelToken | None = None) -> Iterator[psycopg2.extensions.cursor]:
@@ -150,12 +141,14 @@ def open_services(
     *,
     each: bool = False,
     seed: bool = True,
+    cancel: CancelToken | None = None,
 ) -> Services:
     """Start what is embedded, check that everything is reachable, seed demo data where embedded.
 
     With `each` (the console), an S3 or a warehouse that cannot be reached is recorded in
     `Services.problems` instead of raised, so the other one stays usable; the CLI needs both.
     With `seed=False` (a dry run) nothing is created: no bucket, no demo data, no dimensions.
+    `cancel` ends the checks at once (Cancelled): a silent endpoint must not hold a Ctrl-C.
     """
     check_state_folder(config.console.state_dir)  # it holds the run logs even when nothing is embedded
     check_query_url(config)
@@ -182,7 +175,12 @@ def open_services(
             if service in services.problems:
                 return
             try:
-                step()
+                if cancel is None:
+                    step()
+                else:
+                    call_interruptibly(cancel, step, f"check-{service}")
+            except Cancelled:
+                raise
             except D2BError as exc:
                 if not each:
                     raise

@@ -27,11 +27,12 @@ DESCRIPTIONS = {
 
 
 class StopNow(BaseException):
-    """Raised in the main thread by a second signal: stop at once."""
+    """Raised in the main thread by a second signal (or when the first one's cancel takes too long): stop at once."""
 
-    def __init__(self, signum: signal.Signals):
+    def __init__(self, signum: signal.Signals, *, late: bool = False):
         super().__init__(DESCRIPTIONS[signum])
         self.signum = signum
+        self.late = late  # not a second signal: the first one's cancel did not end the work in time
 
 
 class CancelSignals:

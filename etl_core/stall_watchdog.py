@@ -5,6 +5,8 @@ the bound is ours: a call with no progress for `stall_s` makes the watchdog ask 
 fresh connection, what that backend is doing. Computing or waiting for a lock is work (a long
 query is not a stall); waiting on us, idle, gone, or a server that does not answer at all means
 the connection is stalled: the backend is terminated (its locks go now) and the call is ended.
+The question is bounded (BackendAdmin), so a stall is reported within `stall_s` plus about 10 s
+even when the fresh connection cannot get through either.
 """
 
 from __future__ import annotations
@@ -12,29 +14,30 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Callable
-from typing import Any
 
+from etl_core.backend_admin import BackendAdmin
 from etl_core.background import BackgroundCall
 from etl_core.guarded_connection import GuardedConnection
 from etl_core.sql_files import load_sql
-
-PROBE_GRACE_S = 5.0  # a probe may take the connect timeout plus this before the server counts as silent
 
 
 class StallWatchdog:
     """One daemon thread watching every guarded connection of a Services object."""
 
-    def __init__(self, stall_s: float, connect_probe: Callable[[], Any], connect_timeout_s: float):
+    def __init__(self, stall_s: float, admin: BackendAdmin):
         self.stall_s = stall_s
-        self._connect_probe = connect_probe  # a plain connection to the same warehouse
-        self._probe_timeout_s = connect_timeout_s + PROBE_GRACE_S
+        self._admin = admin  # bounded side connections to the same warehouse
         self._connections: weakref.WeakSet[GuardedConnection] = weakref.WeakSet()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Until then, the warehouse did not answer a probe: new calls fail at once instead of each waiting
+        # `stall_s` (a run's last history writes on a dead path), and stale calls are not probed again.
+        self._silent_until = 0.0
 
     def watch(self, conn: GuardedConnection) -> None:
+        conn.stall_s = self.stall_s
+        conn.warehouse_silent = self.silent
         with self._lock:
             self._connections.add(conn)
             if self._thread is None:
@@ -43,20 +46,6 @@ class StallWatchdog:
 
     def stop(self) -> None:
         self._stop.set()
-
-    def terminate(self, pid: int) -> None:
-        """End one of our backends on the server, in the background (best effort)."""
-
-        def run() -> None:
-            probe = self._connect_probe()
-            try:
-                probe.autocommit = True
-                with probe.cursor() as cur:
-                    cur.execute(load_sql("watchdog/terminate_backends.sql"), {"pids": [pid]})
-            finally:
-                probe.close()
-
-        BackgroundCall(run, "terminate-backend")
 
     def _loop(self) -> None:
         interval = min(1.0, self.stall_s / 4)
@@ -72,33 +61,36 @@ class StallWatchdog:
             if stale:
                 self._judge(stale)
 
+    def silent(self) -> bool:
+        """The warehouse did not answer the last probe, less than `stall_s` ago."""
+        return time.monotonic() < self._silent_until
+
     def _judge(self, stale: dict[GuardedConnection, int]) -> None:
         """Ask the server about the stale calls; end those it is not working on."""
         try:
-            BackgroundCall(lambda: self._probe_and_end(stale), "stall-probe").result(timeout=self._probe_timeout_s)
+            if self.silent():
+                raise TimeoutError("the warehouse did not answer the last probe")
+            BackgroundCall(lambda: self._probe_and_end(stale), "stall-probe").result(timeout=self._admin.budget_s + 1)
         except Exception:  # noqa: BLE001 - a warehouse that cannot answer a probe is stalled for every call
-            for conn, call in stale.items():
-                self._end(conn, call)
+            self._silent_until = time.monotonic() + self.stall_s
+            ended = [conn.backend_pid for conn, call in stale.items() if self._end(conn, call)]
+            if ended:
+                self._admin.terminate(ended)  # best effort: it may get through once the path is back
 
     def _probe_and_end(self, stale: dict[GuardedConnection, int]) -> None:
         """End the stale calls whose backends the server is not working on, then terminate those backends
         (ended first: a terminated backend must not read as a plain lost connection)."""
-        probe = self._connect_probe()
-        try:
-            probe.autocommit = True
-            with probe.cursor() as cur:
-                cur.execute(load_sql("watchdog/backend_states.sql"), {"pids": [c.backend_pid for c in stale]})
-                working = {pid for pid, state, wait in cur.fetchall() if state == "active" and wait != "Client"}
-                ended = []
-                for conn, call in stale.items():
-                    if conn.backend_pid in working:
-                        conn.progress(call)
-                    elif self._end(conn, call):
-                        ended.append(conn.backend_pid)
-                if ended:
-                    cur.execute(load_sql("watchdog/terminate_backends.sql"), {"pids": ended})
-        finally:
-            probe.close()
+        with self._admin.session() as cur:
+            cur.execute(load_sql("watchdog/backend_states.sql"), {"pids": [c.backend_pid for c in stale]})
+            working = {pid for pid, state, wait in cur.fetchall() if state == "active" and wait != "Client"}
+            ended = []
+            for conn, call in stale.items():
+                if conn.backend_pid in working:
+                    conn.progress(call)
+                elif self._end(conn, call):
+                    ended.append(conn.backend_pid)
+            if ended:
+                cur.execute(load_sql("watchdog/terminate_backends.sql"), {"pids": ended})
 
     def _end(self, conn: GuardedConnection, call: int) -> bool:
-        return conn.end(call, f"no answer from warehouse {conn.label} for {self.stall_s:g}s while {conn.activity}")
+        return conn.end(call, conn.stall_message(self.stall_s))

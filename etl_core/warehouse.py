@@ -2,30 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg2
 import psycopg2.extensions
 
+from etl_core.backend_admin import BackendAdmin
 from etl_core.errors import ServiceUnavailable
+from etl_core.events import CancelToken
 from etl_core.guarded_connection import GuardedConnection
 from etl_core.secrets import redact
 
 CONNECT_TIMEOUT_S = 10
 
 
+KERNEL_MARGIN_S = 15  # the kernel gives up on a silent socket this long after the watchdog's bound
+
+
 def tcp_options(stall_s: float) -> dict[str, int]:
-    """libpq's TCP settings that let the kernel notice a dead peer within about `stall_s` (ignored on a
-    Unix socket). They cannot see a peer that acknowledges and never answers: the stall watchdog does."""
+    """libpq's TCP settings that let the kernel notice a dead peer (ignored on a Unix socket). They cannot
+    see a peer that acknowledges and never answers: the stall watchdog does, within `stall_s` plus its
+    bounded probe; the kernel's limits sit past that, so the watchdog reports a stall first (and when the
+    kernel still wins a race, GuardedConnection reports the same stall)."""
     seconds = max(1, int(stall_s))
     return {
         "keepalives": 1,
-        "keepalives_idle": max(1, seconds // 2),
-        "keepalives_interval": max(1, seconds // 6),
+        "keepalives_idle": seconds,
+        "keepalives_interval": KERNEL_MARGIN_S // 3,
         "keepalives_count": 3,
-        "tcp_user_timeout": seconds * 1000,
+        "tcp_user_timeout": (seconds + KERNEL_MARGIN_S) * 1000,
     }
 
 
@@ -37,8 +44,15 @@ def connect(
     application_name: str = "d2b-console",
     connect_timeout_s: float = CONNECT_TIMEOUT_S,
     stall_s: float | None = None,
+    watch: Callable[[GuardedConnection], None] = lambda _conn: None,
+    cancel: CancelToken | None = None,
+    activity: str = "connecting",
 ) -> GuardedConnection:
-    """Open a connection, or raise ServiceUnavailable naming the (masked) endpoint."""
+    """Open a connection, or raise ServiceUnavailable naming the (masked) endpoint.
+
+    libpq's connect is bounded by `connect_timeout` (and psycopg2 releases the GIL while it waits);
+    the connection is then given to `watch` (the stall watchdog) and bound to `cancel` before any
+    statement runs on it, so the session settings below are as bounded as any other call."""
     options: dict[str, Any] = dict(tcp_options(stall_s)) if stall_s else {}
     try:
         conn: GuardedConnection = psycopg2.connect(
@@ -55,11 +69,20 @@ def connect(
             "D2B_WAREHOUSE_URL and that the server is up"
         ) from None
     conn.label = label
-    conn.autocommit = autocommit
-    with conn.cursor() as cur:
-        cur.execute("SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'")
-    if not autocommit:
-        conn.commit()
+    conn.activity = activity
+    conn.admin = BackendAdmin(dsn, connect_timeout_s)
+    conn.autocommit = autocommit  # no statement is sent for this (psycopg2 2.9 on a server >= 8.0)
+    if cancel is not None:
+        conn.bind_cancel(cancel)
+    watch(conn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'")
+        if not autocommit:
+            conn.commit()
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 

@@ -10,7 +10,16 @@ Actions:
   keeps flowing. A stalled "up" fills the client's socket, a stalled "down" the server's;
 - "503" / "501" / "507" / "403": answer that HTTP status (SlowDown / NotImplemented / InsufficientStorage /
   AccessDenied)
-  instead of forwarding.
+  instead of forwarding;
+- "never-close": stop forwarding this connection (both ways) after `after_bytes` went in `direction`, and from
+  then on the proxy never passes a close, in either direction, on any connection (new ones included,
+  which still forward their bytes): a path that loses the FIN of every connection;
+- "black-hole": after `after_bytes` went in `direction`, every connection (new ones included) stops
+  forwarding and passes no close: new connections are accepted and never answered;
+- "sink": once the server has completed the authentication (its first ReadyForQuery) and `after_bytes`
+  more went up, swallow everything the client sends, forward nothing, pass no close: a warehouse
+  that accepts a session and then never answers.
+`heal()` ends every fault: held connections are dropped (their closes pass), new ones forward normally.
 Each rule fires `times` times, then passes.
 """
 
@@ -19,8 +28,10 @@ from __future__ import annotations
 import select
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 
+READY_FOR_QUERY = b"Z\x00\x00\x00\x05"  # the server's first one ends the authentication
 HTTP_VERBS = (b"GET ", b"PUT ", b"POST", b"HEAD", b"DELE")
 ANSWERS = {
     "503": (b"503 Slow Down", b"SlowDown"),
@@ -33,7 +44,7 @@ ANSWERS = {
 @dataclass
 class Rule:
     match: str  # substring of the request line (or of a Postgres startup packet)
-    action: str  # "cut", "hold", "stall" or a status of ANSWERS
+    action: str  # "cut", "hold", "stall", "never-close", "black-hole", "sink" or a status of ANSWERS
     after_bytes: int = 0  # bytes forwarded (in `direction`) before the action
     times: int = 1  # how many connections (requests) it applies to
     direction: str = "down"  # for "stall": "down" (server to client) or "up" (client to server)
@@ -51,6 +62,10 @@ class FaultProxy:
         self._server = socket.create_server(("127.0.0.1", 0))
         self.port = self._server.getsockname()[1]
         self._stopping = False
+        self.never_close = False  # set by a "never-close" rule: no close passes, in either direction
+        self.black_hole = threading.Event()  # set by a "black-hole" rule (or a test): nothing passes at all
+        self._healed = threading.Event()
+        self.held = 0  # connections currently held open without forwarding
         threading.Thread(target=self._accept_loop, daemon=True).start()
 
     @property
@@ -62,10 +77,21 @@ class FaultProxy:
             self.rules.append(rule)
         return rule
 
+    def heal(self) -> None:
+        """End every fault: held connections are dropped, and from now on everything passes."""
+        with self._lock:
+            healed, self._healed = self._healed, threading.Event()
+            self.never_close = False
+            self.black_hole.clear()
+            for rule in self.rules:
+                rule.hits = rule.times  # spent
+        healed.set()
+
     def close(self) -> None:
         self._stopping = True
         for rule in self.rules:
             rule.release.set()
+        self._healed.set()
         self._server.close()
 
     def _accept_loop(self) -> None:
@@ -87,25 +113,58 @@ class FaultProxy:
                     return rule
         return None
 
+    def _hold(self, *sockets: socket.socket | None) -> None:
+        """Keep these sockets open, reading nothing and passing nothing, until the proxy heals or closes."""
+        healed = self._healed
+        with self._lock:
+            self.held += 1
+        try:
+            healed.wait()
+        finally:
+            with self._lock:
+                self.held -= 1
+            for sock in sockets:
+                if sock is not None:
+                    sock.close()
+
+    def _fire(self, rule: Rule) -> None:
+        """A "never-close" or "black-hole" rule changes the whole path."""
+        if rule.action == "never-close":
+            self.never_close = True
+        elif rule.action == "black-hole":
+            self.black_hole.set()
+        rule.fired.set()
+
     def _serve(self, client: socket.socket) -> None:
+        if self.black_hole.is_set():
+            self._hold(client)  # accepted, never answered
+            return
         upstream = socket.create_connection(self.upstream)
         rule: Rule | None = None
         first = True
         sent = {"down": 0, "up": 0}  # bytes forwarded each way since the rule was picked
         stalled: set[socket.socket] = set()  # sources no longer read
+        authenticated = False  # the server sent its first ReadyForQuery (for "sink")
+        idle_since = time.monotonic()
         try:
             while True:
+                if self.black_hole.is_set():
+                    self._hold(client, upstream)
+                    return
                 sources = [s for s in (client, upstream) if s not in stalled]
-                readable, _, _ = select.select(sources, [], [], 0.5 if stalled else 30)
+                readable, _, _ = select.select(sources, [], [], 0.5)
                 if stalled and rule and rule.release.is_set():
                     return  # a released stall drops the connection
                 if not readable:
-                    if stalled:
+                    if stalled or time.monotonic() - idle_since < 30:
                         continue
                     return
+                idle_since = time.monotonic()
                 if client in readable:
                     data = client.recv(65536)
                     if not data:
+                        if self.never_close or (rule and rule.action == "sink" and authenticated):
+                            self._hold(client, upstream)  # the client's close never reaches the server
                         return
                     if first or data[:4] in HTTP_VERBS:
                         # keep-alive connections carry several requests: match each request line
@@ -119,14 +178,24 @@ class FaultProxy:
                             # Then close: the rest of a request body must not reach the server as a request.
                             self._answer(client, *ANSWERS[rule.action])
                             return
-                    if (
+                    if rule and rule.action == "sink" and authenticated:
+                        if sent["up"] + len(data) > rule.after_bytes:
+                            upstream.sendall(data[: max(0, rule.after_bytes - sent["up"])])
+                            rule.fired.set()
+                            self._swallow(client, upstream)
+                            return
+                    elif (
                         rule
-                        and rule.action == "stall"
+                        and rule.action in ("stall", "never-close", "black-hole")
                         and rule.direction == "up"
                         and sent["up"] + len(data) > rule.after_bytes
                     ):
                         upstream.sendall(data[: max(0, rule.after_bytes - sent["up"])])
                         sent["up"] = rule.after_bytes
+                        if rule.action != "stall":
+                            self._fire(rule)
+                            self._hold(client, upstream)
+                            return
                         rule.fired.set()
                         stalled.add(client)  # its socket fills up: the client's writes block
                         continue
@@ -135,11 +204,25 @@ class FaultProxy:
                 if upstream in readable:
                     data = upstream.recv(65536)
                     if not data:
+                        if self.never_close:
+                            self._hold(client, upstream)  # the server's close never reaches the client
                         return
-                    down_rule = rule if rule and (rule.action != "stall" or rule.direction == "down") else None
+                    if rule and rule.action == "sink" and not authenticated and READY_FOR_QUERY in data:
+                        authenticated = True
+                        sent["up"] = 0
+                        client.sendall(data)
+                        continue
+                    # "cut" and "hold" act on the server's bytes; "stall" and the path faults in their direction
+                    down_rule = rule if rule and rule.action != "sink" else None
+                    if down_rule and down_rule.action not in ("cut", "hold") and down_rule.direction != "down":
+                        down_rule = None
                     if down_rule and sent["down"] + len(data) > down_rule.after_bytes:
                         client.sendall(data[: max(0, down_rule.after_bytes - sent["down"])])
                         sent["down"] = down_rule.after_bytes
+                        if down_rule.action in ("never-close", "black-hole"):
+                            self._fire(down_rule)
+                            self._hold(client, upstream)
+                            return
                         down_rule.fired.set()
                         if down_rule.action == "stall":
                             stalled.add(upstream)  # the server's socket fills up; the client waits
@@ -154,6 +237,24 @@ class FaultProxy:
         finally:
             client.close()
             upstream.close()
+
+    def _swallow(self, client: socket.socket, upstream: socket.socket) -> None:
+        """Read and drop whatever the client sends, answer nothing, pass no close, until healed."""
+        healed = self._healed
+        with self._lock:
+            self.held += 1
+        try:
+            while not healed.is_set() and not self.black_hole.is_set():
+                readable, _, _ = select.select([client], [], [], 0.5)
+                if readable and not client.recv(65536):
+                    healed.wait()  # the client closed: the server is never told
+        except OSError:
+            pass
+        finally:
+            with self._lock:
+                self.held -= 1
+            if self.black_hole.is_set() and not healed.is_set():
+                healed.wait()
 
     @staticmethod
     def _answer(client: socket.socket, status: bytes, code: bytes) -> None:
