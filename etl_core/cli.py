@@ -206,6 +206,8 @@ def _run(
                 return signals.exit_code
             summary = run_pipeline(services, stages, sink=reporter.handle, cancel=cancel)
             code = {"succeeded": EXIT_OK, "cancelled": signals.exit_code}.get(summary.status, EXIT_FAILED)
+            if signals.received is not None:  # a signal after a stage failed still ends the run with its code
+                code = signals.exit_code
             reporter.summary(summary, config, to=sys.stderr if args.json else sys.stdout)
             _emit_json(summary_json(summary, config, code), args.json)
             return code

@@ -16,7 +16,7 @@ from etl_core.background import call_interruptibly
 from etl_core.config import Config
 from etl_core.embedded.state_folder import check_state_folder
 from etl_core.embedded.supervisor import EmbeddedServices
-from etl_core.errors import Cancelled, D2BError
+from etl_core.errors import Cancelled, D2BError, Stalled
 from etl_core.events import CancelToken
 from etl_core.guarded_connection import GuardedConnection
 from etl_core.query_address import QueryAddress, check_query_url, query_address
@@ -99,6 +99,12 @@ class Services:
         a stall message says it was doing (default: the purpose); `reader`: as the query role (`self.query`)."""
         name = "d2b-console" + (f" {purpose}" if purpose else "")
         timeouts = self.config.timeouts
+        activity = activity or f"working on the {purpose or 'console'} connection"
+        if self.watchdog.silent():  # a connect would wait `connect_s` for a warehouse known to be silent
+            raise Stalled(
+                f"no answer from warehouse {self.warehouse_label} (silent for {timeouts.warehouse_stall_s:g}s, "
+                f"to a fresh connection too); not tried again for {activity}"
+            )
         return connect(
             self.query.dsn if reader else self._warehouse_dsn,
             self.query.label if reader else self.warehouse_label,
@@ -108,7 +114,7 @@ class Services:
             stall_s=timeouts.warehouse_stall_s,
             watch=self.watchdog.watch,
             cancel=cancel,
-            activity=activity or f"working on the {purpose or 'console'} connection",
+            activity=activity,
         )
 
     @contextmanager

@@ -19,6 +19,7 @@ Actions:
 - "sink": once the server has completed the authentication (its first ReadyForQuery) and `after_bytes`
   more went up, swallow everything the client sends, forward nothing, pass no close: a warehouse
   that accepts a session and then never answers.
+With `after_auth`, a Postgres connection's `after_bytes` count from the end of its authentication.
 `heal()` ends every fault: held connections are dropped (their closes pass), new ones forward normally.
 Each rule fires `times` times, then passes.
 """
@@ -48,6 +49,7 @@ class Rule:
     after_bytes: int = 0  # bytes forwarded (in `direction`) before the action
     times: int = 1  # how many connections (requests) it applies to
     direction: str = "down"  # for "stall": "down" (server to client) or "up" (client to server)
+    after_auth: bool = False  # count `after_bytes` from the server's first ReadyForQuery (always so for "sink")
     fired: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     hits: int = 0
@@ -156,10 +158,11 @@ class FaultProxy:
                 if stalled and rule and rule.release.is_set():
                     return  # a released stall drops the connection
                 if not readable:
-                    if stalled or time.monotonic() - idle_since < 30:
+                    if stalled or self.never_close or time.monotonic() - idle_since < 30:
                         continue
                     return
                 idle_since = time.monotonic()
+                armed = rule is not None and (authenticated or not (rule.after_auth or rule.action == "sink"))
                 if client in readable:
                     data = client.recv(65536)
                     if not data:
@@ -186,6 +189,7 @@ class FaultProxy:
                             return
                     elif (
                         rule
+                        and armed
                         and rule.action in ("stall", "never-close", "black-hole")
                         and rule.direction == "up"
                         and sent["up"] + len(data) > rule.after_bytes
@@ -207,13 +211,14 @@ class FaultProxy:
                         if self.never_close:
                             self._hold(client, upstream)  # the server's close never reaches the client
                         return
-                    if rule and rule.action == "sink" and not authenticated and READY_FOR_QUERY in data:
+                    waits_for_auth = rule and (rule.after_auth or rule.action == "sink")
+                    if waits_for_auth and not authenticated and READY_FOR_QUERY in data:
                         authenticated = True
                         sent["up"] = 0
                         client.sendall(data)
                         continue
                     # "cut" and "hold" act on the server's bytes; "stall" and the path faults in their direction
-                    down_rule = rule if rule and rule.action != "sink" else None
+                    down_rule = rule if armed and rule and rule.action != "sink" else None
                     if down_rule and down_rule.action not in ("cut", "hold") and down_rule.direction != "down":
                         down_rule = None
                     if down_rule and sent["down"] + len(data) > down_rule.after_bytes:

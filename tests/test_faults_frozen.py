@@ -1,0 +1,141 @@
+"""A warehouse path that freezes, at every point of a run: nothing waits forever, in any network state.
+
+Three faults of the proxy (tests/faultproxy.py) between a real `d2b-console` and a PostgreSQL 15:
+- "never-close": a connection stops forwarding and no close ever passes again, on any connection
+  (the path on which libpq's PQcancel, holding the GIL, froze the whole process);
+- "black-hole": every connection, new ones included, stops forwarding: nothing answers at all;
+- "sink": the warehouse completes a session's authentication, then swallows every byte.
+Each at start (the first statement of the set-up connection), mid-COPY, in analytics (a new
+connection's first statement) and mid-export. Without a signal the run ends as a stall, exit 1,
+within `warehouse_stall_s` + 10 s; with one, it ends with the signal's code within 5 s. Afterwards
+the history says what happened, and once the path heals the next run works.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+
+import pytest
+
+from cli_process import CliProcess
+from faultproxy import Rule
+from helpers import assert_succeeded, run
+from network_faults import our_sessions
+from support import big_orders
+
+pytest_plugins = ["aws_s3_double.fixtures"]  # the session's PostgreSQL 15 (`pg15`)
+
+STALL_S = 2
+SIGNAL_STALL_S = 60  # with a signal: only the cancel may end the run quickly
+CANCEL_WITHIN_S = 5
+MODES = ("never-close", "black-hole", "sink")
+# Where the fault starts: the connection (by application name) and how far into it.
+POINTS = {
+    "start": {"match": "d2b-console setup\x00", "direction": "up", "after_bytes": 0, "after_auth": True},
+    "copy": {"match": "d2b-console staging\x00", "direction": "up", "after_bytes": 500_000, "times": 3},
+    "analytics": {"match": "d2b-console analytics\x00", "direction": "up", "after_bytes": 0, "after_auth": True},
+    "export": {"match": "d2b-console export\x00", "direction": "down", "after_bytes": 1_000_000},
+}
+ACTIVITY = {
+    "start": "working on the setup connection",
+    "copy": "while loading s3://{bucket}/orders_data/orders.csv",
+    "analytics": "while computing {user_id}_analytics.",
+    "export": "while exporting {user_id}_analytics.agg_shipments to s3://{bucket}/analytics_export/",
+}
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+CODES = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
+
+
+def runs(env) -> list[tuple[int, str, str | None]]:
+    table = f'"{env.user_id}_staging".console_runs'
+    if env.query("SELECT to_regclass(%s) IS NULL", (table,))[0][0]:
+        return []
+    return env.query(f"SELECT run_id, status, error FROM {table} ORDER BY run_id")
+
+
+def start_frozen(env, proxy, mode: str, point: str) -> tuple[CliProcess, Rule, int]:
+    """The run started with the fault armed; (process, rule, number of runs recorded before)."""
+    if point in ("export", "analytics"):
+        assert_succeeded(run(env))
+    if point == "export":
+        # A long history of daily rows makes agg_shipments' COPY a few MB, so the fault lands inside it.
+        env.execute(
+            f'INSERT INTO "{env.user_id}_analytics".agg_shipments '
+            "SELECT DATE '1000-01-01' + g, g, g FROM generate_series(1, 150000) AS g"
+        )
+    if point == "copy":
+        env.put("orders.csv", big_orders())
+    before = len(runs(env))
+    settings = dict(POINTS[point])
+    if mode == "sink" and point != "copy":
+        settings["after_bytes"] = 0  # a sink acts on what the console sends: its first statement
+    rule = proxy.add(Rule(action=mode, **settings))
+    stages = ("--stage", "export") if point == "export" else ("--run-all",)
+    return CliProcess(env.config_path, *stages, "--json"), rule, before
+
+
+def after_the_path_heals(env, proxy, before: int) -> list[tuple[int, str, str | None]]:
+    """Heal the path; the frozen run's history rows (the next run marks one left 'running' abandoned)."""
+    proxy.heal()
+    assert our_sessions(env) == []  # the server ended every session of the frozen run
+    assert_succeeded(run(env))
+    return runs(env)[before:-1]
+
+
+@pytest.mark.parametrize("point", POINTS)
+@pytest.mark.parametrize("mode", MODES)
+def test_a_frozen_warehouse_path_ends_the_run_as_a_stall(tcp_env, mode, point):
+    env, proxy = tcp_env
+    env.set_timeouts(warehouse_stall_s=STALL_S)
+    process, rule, before = start_frozen(env, proxy, mode, point)
+    try:
+        assert rule.fired.wait(60), process.finish(5).stderr
+        process.signalled_at = time.monotonic()  # measured from the fault
+        result = process.finish(timeout=STALL_S + 60)
+    finally:
+        process.kill()
+    assert result.code == 1, result.stderr
+    assert result.seconds_after_signal < STALL_S + 10, result.seconds_after_signal
+    activity = ACTIVITY[point].format(bucket=env.bucket, user_id=env.user_id)
+    if mode == "sink" and point == "export":
+        activity = "while checking the analytics tables"  # the export's first statement is swallowed
+    assert f"no answer from warehouse postgresql://postgres@127.0.0.1:{proxy.port}/" in result.stderr
+    assert activity in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert json.loads(result.stdout)["exit_code"] == 1
+    if mode != "black-hole":  # the stalled session was ended on the server (the black hole reaches nothing)
+        stalled = POINTS[point]["match"].rstrip("\x00")
+        assert not [s for s in our_sessions(env, within_s=5) if s[0] == stalled]
+    frozen = after_the_path_heals(env, proxy, before)
+    if point == "start":
+        assert frozen == []  # stopped before a run was recorded
+    else:
+        # Recorded as it happened; a black hole lets nothing be written: the next run says abandoned.
+        assert [status for _id, status, _e in frozen] == ["abandoned" if mode == "black-hole" else "failed"]
+
+
+@pytest.mark.parametrize(
+    "mode, point, signum",
+    [(mode, point, SIGNALS[i % 3]) for i, (mode, point) in enumerate((m, p) for m in MODES for p in POINTS)],
+)
+def test_a_signal_ends_a_run_on_a_frozen_warehouse_path(tcp_env, mode, point, signum):
+    env, proxy = tcp_env
+    env.set_timeouts(warehouse_stall_s=SIGNAL_STALL_S)
+    process, rule, before = start_frozen(env, proxy, mode, point)
+    try:
+        assert rule.fired.wait(60), process.finish(5).stderr
+        process.send(signum)
+        result = process.finish(timeout=60)
+    finally:
+        process.kill()
+    assert result.code == CODES[signum], result.stderr
+    assert result.seconds_after_signal < CANCEL_WITHIN_S, result.seconds_after_signal
+    assert "Traceback" not in result.stderr
+    assert json.loads(result.stdout)["exit_code"] == CODES[signum]
+    proxy.heal()
+    statuses = [status for _id, status, _e in runs(env)[before:]] if point != "start" else []
+    assert "running" not in statuses or mode == "black-hole", statuses  # nothing could be written there
+    if mode == "sink" and point != "start":
+        assert statuses == ["cancelled"]
