@@ -96,6 +96,7 @@ def test_a_frozen_warehouse_path_ends_the_run_as_a_stall(tcp_env, mode, point):
         result = process.finish(timeout=STALL_S + 60)
     finally:
         process.kill()
+    print(f"scenario {mode} {point}: exit {result.code} in {result.seconds_after_signal:.1f}s")  # for the note
     assert result.code == 1, result.stderr
     assert result.seconds_after_signal < STALL_S + 10, result.seconds_after_signal
     activity = ACTIVITY[point].format(bucket=env.bucket, user_id=env.user_id)
@@ -118,7 +119,10 @@ def test_a_frozen_warehouse_path_ends_the_run_as_a_stall(tcp_env, mode, point):
 
 @pytest.mark.parametrize(
     "mode, point, signum",
-    [(mode, point, SIGNALS[i % 3]) for i, (mode, point) in enumerate((m, p) for m in MODES for p in POINTS)],
+    [
+        pytest.param(mode, point, SIGNALS[i % 3], id=f"{mode}-{point}-{SIGNALS[i % 3].name}")
+        for i, (mode, point) in enumerate((m, p) for m in MODES for p in POINTS)
+    ],
 )
 def test_a_signal_ends_a_run_on_a_frozen_warehouse_path(tcp_env, mode, point, signum):
     env, proxy = tcp_env
@@ -130,6 +134,7 @@ def test_a_signal_ends_a_run_on_a_frozen_warehouse_path(tcp_env, mode, point, si
         result = process.finish(timeout=60)
     finally:
         process.kill()
+    print(f"scenario {mode} {point} {signum.name}: exit {result.code} in {result.seconds_after_signal:.1f}s")
     assert result.code == CODES[signum], result.stderr
     assert result.seconds_after_signal < CANCEL_WITHIN_S, result.seconds_after_signal
     assert "Traceback" not in result.stderr

@@ -154,3 +154,37 @@ def test_warehouse_that_never_answers_at_start_exits_3_within_15s(make_env, pg_u
     assert result.seconds_after_signal < 15, result.seconds_after_signal
     assert f"warehouse {url} could not be reached" in result.stderr and "timeout" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_sessions_ended_on_the_server_are_named_and_the_run_recorded_failed_at_once(env):
+    """An administrator's pg_terminate_backend of every console session mid-COPY (the run lock's too):
+    the stage names it, and the run is recorded failed then, with its reason and real duration."""
+    assert_succeeded(run(env))
+    env.put("orders.csv", big_orders())
+    terminated: list[int] = []
+
+    def terminate_every_session(event) -> None:
+        if getattr(event, "stage", None) == "staging" and type(event).__name__ == "StageProgress" and not terminated:
+            terminated.extend(
+                pid
+                for (pid,) in env.query(
+                    "SELECT pid FROM pg_stat_activity WHERE application_name IN "
+                    "('d2b-console staging', 'd2b-console run lock') AND pg_terminate_backend(pid)"
+                )
+            )
+
+    summary = run(env, sink=terminate_every_session)
+    assert len(terminated) >= 2, terminated  # the loads and the run lock
+    staging = summary.stages[1]
+    assert staging.status == "failed", staging
+    if "57P01" in staging.error:  # when the socket closes before the server's notice is read: a lost connection
+        assert f"ended this session while loading s3://{env.bucket}/" in staging.error
+        assert "pg_terminate_backend" in staging.error and "when the warehouse is back" not in staging.error
+    status, error, seconds = env.query(
+        f"SELECT status, error, extract(epoch FROM finished_at - started_at) "
+        f'FROM "{env.user_id}_staging".console_runs WHERE run_id = %s',
+        (summary.run_id,),
+    )[0]
+    assert status == "failed" and error == staging.error
+    assert 0 < seconds < summary.duration_s + 5, (seconds, summary.duration_s)
+    assert orders_count(env) == 3

@@ -166,11 +166,17 @@ def test_a_warehouse_lost_during_an_export_is_named_and_leaves_no_object(env):
         done.set()
         killer.join(10)
     assert terminated and export.status == "failed"
-    assert export.error == (
+    # The server's notice names the termination; when the socket closes first (a loaded machine), a lost connection.
+    assert (
+        f"while exporting {env.user_id}_analytics.agg_public_holiday to s3://{env.bucket}/{key}" in export.error
+        and "57P01" in export.error
+        and "the upload was aborted, so no partial object is at the key and the analytics tables are unchanged"
+        in export.error
+    ) or export.error == (
         f"the warehouse connection was lost while exporting agg_public_holiday to "
         f"s3://{env.bucket}/{key}; the upload was aborted, so no partial object is at the key "
         "and the analytics tables are unchanged; run the export stage again when the warehouse "
         "is back"
-    )
+    ), export.error
     assert env.s3.list_objects_v2(Bucket=env.bucket, Prefix=key).get("KeyCount", 0) == 0
     assert env.s3.list_multipart_uploads(Bucket=env.bucket).get("Uploads", []) == []

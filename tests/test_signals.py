@@ -136,9 +136,9 @@ def wait_for_lock_wait(env, within_s: float = 60) -> None:
         time.sleep(0.05)
 
 
-def test_a_second_ctrl_c_stops_at_once(make_env, pg_uri, tmp_path):
-    """The first Ctrl-C cannot end a connect to a warehouse that never answers (bounded by its timeout);
-    the second one stops at once."""
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGHUP, 129)])
+def test_a_signal_while_connecting_to_a_silent_warehouse_ends_at_once(make_env, pg_uri, tmp_path, signum, code):
+    """The start-up checks end on the first signal, with its own code: not exit 3 after the connect timeout."""
     server = silent_endpoint()
     env = make_env()
     url = f"postgresql://operator@127.0.0.1:{server.getsockname()[1]}/warehouse"
@@ -147,12 +147,29 @@ def test_a_second_ctrl_c_stops_at_once(make_env, pg_uri, tmp_path):
     process = CliProcess(env.config_path, "--run-all", "--json", cwd=tmp_path)
     server.settimeout(60)
     connection, _ = server.accept()  # the console is connecting: its signal handlers are in place
+    process.send(signum)
+    result = process.finish()
+    connection.close()
+    assert result.code == code, result.stderr
+    assert result.seconds_after_signal < 3, result.seconds_after_signal
+    assert "stopped before the run started: nothing was changed" in result.stderr
+    assert json.loads(result.stdout) == {"status": "interrupted", "exit_code": code}
+
+
+def test_a_second_ctrl_c_stops_at_once(tcp_env):
+    """The first Ctrl-C cancels; when the run cannot finish at once, a second one stops it at once."""
+    env, proxy = tcp_env
+    env.set_timeouts(**LONG)
+    assert_succeeded(run(env))
+    env.put("orders.csv", big_orders())
+    freeze = proxy.add(Rule(match="d2b-console staging\x00", action="black-hole", direction="up", after_bytes=500_000))
+    process = CliProcess(env.config_path, "--run-all", "--json")
+    assert freeze.fired.wait(60), process.finish(5).stderr
     process.send(signal.SIGINT)
     process.wait_for("cancelling the running stage")
     process.send(signal.SIGINT)
     result = process.finish()
-    connection.close()
     assert result.code == 130, result.stderr
     assert result.seconds_after_signal < 3, result.seconds_after_signal
     assert "stopping at once" in result.stderr
-    assert json.loads(result.stdout) == {"status": "interrupted", "exit_code": 130}
+    assert json.loads(result.stdout)["exit_code"] == 130

@@ -21,7 +21,7 @@ from etl_core.checks import ANALYTICS_CHECKS, blocking_failures, run_checks
 from etl_core.config import Config
 from etl_core.copy_format import CSV_EXPORT_OPTIONS
 from etl_core.disk_full import s3_disk_full
-from etl_core.errors import Cancelled, StageError, Stalled
+from etl_core.errors import Cancelled, SessionEnded, StageError, Stalled
 from etl_core.events import CancelToken
 from etl_core.export_diff import TableChanges, diff_csv, read_current
 from etl_core.s3 import MultipartWriter, connection_problem
@@ -141,6 +141,11 @@ def export_table(ctx: StageContext, cur: Any, target: ExportTarget) -> tuple[int
             raise Cancelled("cancelled by the operator") from None
         if isinstance(exc, (ClientError, BotoCoreError)):
             raise _s3_write_error(exc, ctx.services.s3_label, target.uri, ctx.config.timeouts.s3_read_s) from None
+        if isinstance(exc, SessionEnded):
+            raise SessionEnded(
+                f"{exc}; the upload was aborted, so no partial object is at the key and the analytics tables "
+                "are unchanged"
+            ) from None
         if isinstance(exc, psycopg2.Error) and (cur.connection.closed or "no message from the libpq" in str(exc)):
             raise StageError(
                 f"the warehouse connection was lost while exporting {target.table} to {target.uri}; "
