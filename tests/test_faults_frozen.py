@@ -22,7 +22,7 @@ import pytest
 from cli_process import CliProcess
 from faultproxy import Rule
 from helpers import assert_succeeded, run
-from network_faults import our_sessions
+from network_faults import our_sessions, silent_endpoint
 from support import big_orders
 
 pytest_plugins = ["aws_s3_double.fixtures"]  # the session's PostgreSQL 15 (`pg15`)
@@ -144,3 +144,66 @@ def test_a_signal_ends_a_run_on_a_frozen_warehouse_path(tcp_env, mode, point, si
     assert "running" not in statuses or mode == "black-hole", statuses  # nothing could be written there
     if mode == "sink" and point != "start":
         assert statuses == ["cancelled"]
+
+
+S3_READ_S = 2
+S3_FAULTS = {  # an S3 path that stops forwarding and never passes a close: mid-read, mid-upload
+    "read": {"match": "GET /{bucket}/orders_data/orders.csv", "direction": "down", "after_bytes": 300_000},
+    "upload": {"match": "PUT /{bucket}/analytics_export/", "direction": "up", "after_bytes": 100},
+}
+S3_ACTIVITY = {
+    "read": "for 2s while reading s3://{bucket}/orders_data/orders.csv",
+    "upload": "for 2s while writing s3://{bucket}/analytics_export/",
+}
+
+
+@pytest.mark.parametrize(
+    "fault, signum", [("read", None), ("read", signal.SIGHUP), ("upload", None), ("upload", signal.SIGTERM)]
+)
+def test_an_s3_path_that_never_closes_ends_the_run(s3_proxied, fault, signum):
+    env, proxy = s3_proxied
+    env.set_timeouts(s3_read_s=S3_READ_S if signum is None else 120, s3_attempts=1, warehouse_stall_s=60)
+    settings = dict(S3_FAULTS[fault], match=S3_FAULTS[fault]["match"].format(bucket=env.bucket), times=10)
+    rule = proxy.add(Rule(action="never-close", **settings))
+    process = CliProcess(env.config_path, "--run-all", "--json")
+    try:
+        assert rule.fired.wait(60), [r[:80] for r in proxy.requests]
+        if signum is None:
+            process.signalled_at = time.monotonic()  # measured from the fault
+        else:
+            process.send(signum)
+        result = process.finish(timeout=60)
+    finally:
+        process.kill()
+    label = f"{fault} {signum.name if signum else 'no signal'}"
+    print(f"scenario S3 never-close {label}: exit {result.code} in {result.seconds_after_signal:.1f}s")
+    assert "Traceback" not in result.stderr
+    if signum is None:
+        assert result.code == 1, result.stderr
+        assert result.seconds_after_signal < S3_READ_S + 10, result.seconds_after_signal
+        said = f"no answer from S3 endpoint {proxy.url} " + S3_ACTIVITY[fault].format(bucket=env.bucket)
+        assert said in result.stderr, result.stderr
+        assert runs(env)[-1][1] == "failed"
+    else:
+        assert result.code == CODES[signum], result.stderr
+        assert result.seconds_after_signal < CANCEL_WITHIN_S, result.seconds_after_signal
+        assert runs(env)[-1][1] == "cancelled"
+    proxy.heal()
+    assert_succeeded(run(env))
+
+
+def test_sighup_during_the_s3_check_ends_at_once(make_env, s3_endpoint, tmp_path):
+    server = silent_endpoint()
+    env = make_env()
+    endpoint = f"http://127.0.0.1:{server.getsockname()[1]}"
+    env.config_path.write_text(env.config_path.read_text().replace(s3_endpoint, endpoint))
+    process = CliProcess(env.config_path, "--run-all", "--json", cwd=tmp_path)
+    server.settimeout(60)
+    connection, _ = server.accept()  # the console is checking S3: its signal handlers are in place
+    process.send(signal.SIGHUP)
+    result = process.finish()
+    connection.close()
+    print(f"scenario S3 check SIGHUP: exit {result.code} in {result.seconds_after_signal:.1f}s")
+    assert result.code == 129, result.stderr
+    assert result.seconds_after_signal < 3, result.seconds_after_signal
+    assert json.loads(result.stdout) == {"status": "interrupted", "exit_code": 129}

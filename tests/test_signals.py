@@ -162,7 +162,9 @@ def test_a_second_ctrl_c_stops_at_once(tcp_env):
     env.set_timeouts(**LONG)
     assert_succeeded(run(env))
     env.put("orders.csv", big_orders())
-    freeze = proxy.add(Rule(match="d2b-console staging\x00", action="black-hole", direction="up", after_bytes=500_000))
+    freeze = proxy.add(
+        Rule(match="d2b-console staging\x00", action="black-hole", direction="up", after_bytes=500_000, times=3)
+    )
     process = CliProcess(env.config_path, "--run-all", "--json")
     assert freeze.fired.wait(60), process.finish(5).stderr
     process.send(signal.SIGINT)

@@ -29,7 +29,7 @@ def ensure_reader_role(admin_dsn: str, where: str) -> None:
     """Create the reader role when missing and set its attributes and memberships; `where` names the
     data folder in an error."""
     try:
-        conn = psycopg2.connect(admin_dsn, application_name="d2b-console setup")
+        conn = psycopg2.connect(admin_dsn, application_name="d2b-console setup", connect_timeout=10)
     except psycopg2.Error as exc:
         problem = _first_line(exc)
         raise ServiceUnavailable(f"the embedded Postgres in {where} refused its superuser: {problem}") from None
