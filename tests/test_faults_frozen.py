@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import signal
 import time
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ SIGNAL_STALL_S = 60  # with a signal: only the cancel may end the run quickly
 CANCEL_WITHIN_S = 5
 MODES = ("never-close", "black-hole", "sink")
 # Where the fault starts: the connection (by application name) and how far into it.
-POINTS = {
+POINTS: dict[str, dict[str, Any]] = {
     "start": {"match": "d2b-console setup\x00", "direction": "up", "after_bytes": 0, "after_auth": True},
     "copy": {"match": "d2b-console staging\x00", "direction": "up", "after_bytes": 500_000, "times": 3},
     "analytics": {"match": "d2b-console analytics\x00", "direction": "up", "after_bytes": 0, "after_auth": True},
@@ -52,7 +53,8 @@ def runs(env) -> list[tuple[int, str, str | None]]:
     table = f'"{env.user_id}_staging".console_runs'
     if env.query("SELECT to_regclass(%s) IS NULL", (table,))[0][0]:
         return []
-    return env.query(f"SELECT run_id, status, error FROM {table} ORDER BY run_id")
+    rows: list[tuple[int, str, str | None]] = env.query(f"SELECT run_id, status, error FROM {table} ORDER BY run_id")
+    return rows
 
 
 def start_frozen(env, proxy, mode: str, point: str) -> tuple[CliProcess, Rule, int]:
@@ -147,7 +149,8 @@ def test_a_signal_ends_a_run_on_a_frozen_warehouse_path(tcp_env, mode, point, si
 
 
 S3_READ_S = 2
-S3_FAULTS = {  # an S3 path that stops forwarding and never passes a close: mid-read, mid-upload
+# An S3 path that stops forwarding and never passes a close: mid-read, mid-upload.
+S3_FAULTS: dict[str, dict[str, Any]] = {
     "read": {"match": "GET /{bucket}/orders_data/orders.csv", "direction": "down", "after_bytes": 300_000},
     "upload": {"match": "PUT /{bucket}/analytics_export/", "direction": "up", "after_bytes": 100},
 }
