@@ -23,18 +23,58 @@ class Check:
     severity: Severity
     description: str
     table: str | None = None
+    # The offending rows, from the keys the check returns: what the SQL pane opens for a check that did not pass.
+    rows_of: str | None = None
+
+
+_ORDERS = "SELECT * FROM {staging}.orders WHERE order_id = ANY(%(keys)s::integer[]) ORDER BY order_id"
+_SHIPMENTS = "SELECT * FROM {staging}.shipment_deliveries WHERE order_id = ANY(%(keys)s::integer[]) ORDER BY order_id"
+
+
+@dataclass(frozen=True)
+class Found:
+    violations: int
+    sample: str | None
+    keys: tuple[str, ...]
+    query: str | None
 
 
 STAGING_CHECKS = (
     Check("orders_key_unique", "staging_keys.sql", "ERROR", "order_id is unique and not null"),
     Check("shipments_key_unique", "staging_keys.sql", "ERROR", "shipment_id is unique and not null"),
-    Check("orders_product_known", "staging_orders.sql", "WARN", "every order's product is in dim_products"),
-    Check("orders_customer_known", "staging_orders.sql", "WARN", "every order's customer is in dim_customers"),
-    Check("order_dates_known", "staging_orders.sql", "WARN", "every order date is in dim_dates"),
-    Check("orders_total_price", "staging_orders.sql", "WARN", "total_price = unit_price * quantity"),
-    Check("reviews_product_known", "staging_reviews.sql", "WARN", "every reviewed product is in dim_products"),
-    Check("shipments_order_known", "staging_shipments.sql", "WARN", "every shipment's order_id has an order"),
-    Check("shipments_one_per_order", "staging_shipments.sql", "WARN", "at most one shipment per order"),
+    Check(
+        "orders_product_known",
+        "staging_orders.sql",
+        "WARN",
+        "every order's product is in dim_products",
+        rows_of=_ORDERS,
+    ),
+    Check(
+        "orders_customer_known",
+        "staging_orders.sql",
+        "WARN",
+        "every order's customer is in dim_customers",
+        rows_of=_ORDERS,
+    ),
+    Check("order_dates_known", "staging_orders.sql", "WARN", "every order date is in dim_dates", rows_of=_ORDERS),
+    Check("orders_total_price", "staging_orders.sql", "WARN", "total_price = unit_price * quantity", rows_of=_ORDERS),
+    Check(
+        "reviews_product_known",
+        "staging_reviews.sql",
+        "WARN",
+        "every reviewed product is in dim_products",
+        rows_of="SELECT * FROM {staging}.reviews WHERE product_id = ANY(%(keys)s::integer[]) ORDER BY product_id",
+    ),
+    Check(
+        "shipments_order_known",
+        "staging_shipments.sql",
+        "WARN",
+        "every shipment's order_id has an order",
+        rows_of=_SHIPMENTS,
+    ),
+    Check(
+        "shipments_one_per_order", "staging_shipments.sql", "WARN", "at most one shipment per order", rows_of=_SHIPMENTS
+    ),
 )
 
 ANALYTICS_CHECKS = tuple(
@@ -55,10 +95,10 @@ def blocking_failures(outcomes: list[CheckOutcome]) -> str:
 
 
 def run_checks(cur: Any, config: Config, checks: tuple[Check, ...]) -> list[CheckOutcome]:
-    """Run each check file once (it returns rows of name, violations, sample) and grade every check."""
-    found: dict[str, tuple[int, str | None]] = {}
+    """Run each check file once (it returns rows of name, violations, sample, keys) and grade every check."""
+    found: dict[str, Found] = {}
     for query in _check_queries(checks):
-        found.update(_run_check_file(cur, config, *query))
+        found.update(_run_check_file(cur, config, checks, *query))
     return _grade(checks, found)
 
 
@@ -67,12 +107,12 @@ def run_checks_concurrently(
 ) -> list[CheckOutcome]:
     """Run every check file at once, each on its own connection: the staging checks scan different tables."""
 
-    def run_one(query: tuple[str, str | None, str | None]) -> dict[str, tuple[int, str | None]]:
+    def run_one(query: tuple[str, str | None, str | None]) -> dict[str, Found]:
         with services.transaction("checks", cancel) as cur:
-            return _run_check_file(cur, config, *query)
+            return _run_check_file(cur, config, checks, *query)
 
     queries = _check_queries(checks)
-    found: dict[str, tuple[int, str | None]] = {}
+    found: dict[str, Found] = {}
     with ThreadPoolExecutor(max_workers=len(queries), thread_name_prefix="checks") as pool:
         for result in pool.map(run_one, queries):
             found.update(result)
@@ -85,22 +125,34 @@ def _check_queries(checks: tuple[Check, ...]) -> list[tuple[str, str | None, str
 
 
 def _run_check_file(
-    cur: Any, config: Config, sql_file: str, table: str | None, name: str | None
-) -> dict[str, tuple[int, str | None]]:
+    cur: Any, config: Config, checks: tuple[Check, ...], sql_file: str, table: str | None, name: str | None
+) -> dict[str, Found]:
     cur.execute(
         render_sql(f"checks/{sql_file}", **config.sql_schemas, **({"table": table} if table else {})),
         {"ingestion_date": config.pipeline.ingestion_date, "staging_schema": config.staging_schema, "check_name": name},
     )
-    return {row[0]: (row[1], row[2]) for row in cur.fetchall()}
+    rows_of = {c.name: c.rows_of for c in checks}
+    found = {}
+    for check_name, violations, sample, keys in cur.fetchall():
+        keys = tuple(keys or ())
+        template = rows_of.get(check_name)
+        query = None
+        if keys and template:  # bound here, so the SQL pane gets a statement it can run as it is
+            query = cur.mogrify(template.format(**config.sql_schemas), {"keys": list(keys)}).decode()
+        found[check_name] = Found(violations, sample, keys, query)
+    return found
 
 
-def _grade(checks: tuple[Check, ...], found: dict[str, tuple[int, str | None]]) -> list[CheckOutcome]:
+def _grade(checks: tuple[Check, ...], found: dict[str, Found]) -> list[CheckOutcome]:
     outcomes = []
     for check in checks:
-        violations, sample = found[check.name]
-        if violations:
-            detail = f"{check.description}: {violations:,} violation(s)" + (f" (e.g. {sample[:200]})" if sample else "")
+        result = found[check.name]
+        if result.violations:
+            detail = f"{check.description}: {result.violations:,} violation(s)"
+            detail += f" (e.g. {result.sample[:200]})" if result.sample else ""
         else:
             detail = f"{check.description}: ok"
-        outcomes.append(CheckOutcome(check.name, check.severity, not violations, detail))
+        outcomes.append(
+            CheckOutcome(check.name, check.severity, not result.violations, detail, result.keys, result.query)
+        )
     return outcomes

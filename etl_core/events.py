@@ -58,6 +58,8 @@ class CheckOutcome:
     severity: Severity
     passed: bool
     detail: str
+    sample_keys: tuple[str, ...] = ()  # keys of up to 50 offending rows (order_id, ...), kept with the run
+    sample_query: str | None = None  # a SELECT of those rows, ready for the SQL pane
 
     @property
     def blocking(self) -> bool:

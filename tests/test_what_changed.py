@@ -125,3 +125,28 @@ def test_the_export_says_what_it_changes_at_each_key(env: Env):
     # Export again with nothing new: no change anywhere.
     with env.open() as services:
         assert all(not (c.added or c.removed or c.changed) for c in preview_changes(services))
+
+
+def test_a_check_that_does_not_pass_keeps_up_to_50_keys_and_a_query_of_its_rows(env: Env):
+    unknown = [(i, 1, "2022-06-01", 99 if i % 2 else 1, 10, 1) for i in range(1, 121)]  # 60 orders of product 99
+    put_dataset(env, orders=unknown, reviews=[(5, 1), (1, 77)], shipments=[(1, 1, "2022-06-02", "2022-06-03")])
+    with env.open() as services:
+        summary = run_pipeline(services, stages=("prepare", "staging"))
+    staging = next(s for s in summary.stages if s.stage == "staging")
+    product = next(c for c in staging.checks if c.name == "orders_product_known")
+    assert not product.passed
+    assert product.sample_keys == tuple(str(i) for i in range(1, 101, 2))  # the first 50 order ids, in order
+    assert product.sample_query is not None
+    rows = env.query(product.sample_query)
+    assert len(rows) == 50 and {row[3] for row in rows} == {99}  # the offending orders themselves
+    reviews = next(c for c in staging.checks if c.name == "reviews_product_known")
+    assert reviews.sample_keys == ("77",) and env.query(reviews.sample_query or "") == [(1, 77)]
+    passed = next(c for c in staging.checks if c.name == "orders_customer_known")
+    assert passed.passed and passed.sample_keys == () and passed.sample_query is None
+    # Stored with the run, as the history screen and the checks view read them.
+    [(stored,)] = env.query(
+        f"SELECT checks FROM {env.user_id}_staging.console_stage_runs WHERE run_id = %s AND stage = 'staging'",
+        (summary.run_id,),
+    )
+    kept = next(c for c in stored if c["name"] == "orders_product_known")
+    assert kept["sample_keys"] == list(product.sample_keys) and kept["sample_query"] == product.sample_query
