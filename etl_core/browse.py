@@ -9,11 +9,13 @@ from typing import Any
 
 from psycopg2 import sql
 
-from etl_core import history
+from etl_core import history, lineage
 from etl_core.analytics_tables import ANALYTICS_TABLES
 from etl_core.checks import ANALYTICS_CHECKS, run_checks
 from etl_core.content_kind import sniff
 from etl_core.events import CheckOutcome
+from etl_core.kinds import StageName
+from etl_core.lineage import StaleStage
 from etl_core.s3 import S3Entry, list_level, read_head
 from etl_core.services import Services
 from etl_core.sql_files import safe_identifier
@@ -72,6 +74,7 @@ class ExportPreview:
     uri: str
     preview: Preview
     checks: list[CheckOutcome]
+    stale: str = ""  # why the analytics were computed from older staging ("" when they are not)
 
     @property
     def blocked(self) -> bool:
@@ -146,6 +149,7 @@ def preview_export(services: Services, limit: int = PREVIEW_ROWS) -> list[Export
     config = services.config
     with services.transaction("browse") as cur:
         checks = run_checks(cur, config, ANALYTICS_CHECKS)
+        stale = lineage.stale_stages(cur, config).get("analytics")
         previews = []
         for target in export_targets(config):
             table_checks = [c for c in checks if c.name.startswith(target.table)]
@@ -166,6 +170,7 @@ def preview_export(services: Services, limit: int = PREVIEW_ROWS) -> list[Export
                     target.uri,
                     Preview(f"{config.analytics_schema}.{target.table}", columns, rows, total),
                     table_checks,
+                    stale.reason if stale is not None else "",
                 )
             )
         return previews
@@ -187,6 +192,12 @@ def recent_runs(services: Services, limit: int = 50) -> list[history.RunRecord]:
         return history.list_runs(cur, services.config, limit)
 
 
+def stale_stages(services: Services) -> dict[StageName, StaleStage]:
+    """The stages whose newest output was computed from an older input (etl_core.lineage)."""
+    with services.transaction("history") as cur:
+        return lineage.stale_stages(cur, services.config)
+
+
 def run_stages(services: Services, run_id: int) -> list[history.StageRecord]:
     with services.transaction("history") as cur:
         return history.list_stage_runs(cur, services.config, run_id)
@@ -206,4 +217,5 @@ __all__ = [
     "preview_object",
     "recent_runs",
     "run_stages",
+    "stale_stages",
 ]

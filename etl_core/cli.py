@@ -307,6 +307,7 @@ def summary_json(summary: RunSummary, config: Config, exit_code: int) -> dict[st
         ],
         "analytics": analytics,
         "exports": exports,
+        "stale": [{"stage": stage, "reason": reason} for stage, reason in summary.stale.items()],
     }
 
 
@@ -424,6 +425,8 @@ class ProgressReporter:
             out.append(f"  {config.analytics_schema}.{table}: {values}")
         for uri in summary_exports(summary):
             out.append(f"  exported {uri}")
+        for stage, reason in summary.stale.items():
+            out.append(f"  {stage:<10} STALE: {reason}")
         if summary.log_file:
             out.append(f"  log: {summary.log_file}")
         with contextlib.suppress(OSError):  # the terminal is gone (SIGHUP): the history keeps the outcome

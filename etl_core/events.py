@@ -94,6 +94,7 @@ class RunSummary:
     ingestion_date: str
     stages: tuple[StageResult, ...]
     log_file: str | None = None
+    stale: dict[StageName, str] = field(default_factory=dict)  # stage -> why its newest output is stale
 
     @property
     def failed_stage(self) -> StageResult | None:

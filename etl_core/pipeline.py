@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg2
 import psycopg2.errors
 
-from etl_core import history
+from etl_core import history, lineage
 from etl_core.checks import blocking_failures
 from etl_core.config import Config
 from etl_core.dimensions import require_dimensions
@@ -168,6 +168,7 @@ def run_pipeline(
             try:
                 ensure_schemas(cur, [config.staging_schema, config.analytics_schema])
                 history.ensure_history_tables(cur, config)
+                lineage.ensure_table(cur, config)
             except psycopg2.errors.InsufficientPrivilege as exc:
                 raise _missing_rights(exc, services) from None
             if set(stages) & set(DIMENSION_STAGES):  # after the rights check, before anything is recorded
@@ -229,6 +230,7 @@ def _run(
         for run in abandoned:
             emit(LogLine(run_id, None, "WARNING", f"run #{run} had stopped without finishing: marked abandoned"))
         results = _run_stages(services, lock_conn, run_id, stages, emit, cancel, confirm_export)
+        stale = _stale_after(lock_conn, emit, run_id, config)
         summary = RunSummary(
             run_id,
             _run_status(results),
@@ -238,6 +240,7 @@ def _run(
             config.pipeline.ingestion_date.isoformat(),
             tuple(results),
             str(run_log.path),
+            stale,
         )
         failed = summary.failed_stage
         _record(
@@ -286,6 +289,21 @@ def _run_status(results: list[StageResult]) -> RunStatus:
     if any(r.status == "failed" for r in results):
         return "failed"
     return "succeeded"
+
+
+def _stale_after(
+    conn: psycopg2.extensions.connection, emit: EventSink, run_id: int, config: Config
+) -> dict[StageName, str]:
+    """The stages left stale once this run is done (each said in the log); best effort, like the history."""
+    try:
+        with transaction(conn) as cur:
+            stale = lineage.stale_stages(cur, config)
+    except psycopg2.Error as exc:
+        emit(LogLine(run_id, None, "WARNING", f"could not tell which stages are stale: {redact(str(exc)).strip()}"))
+        return {}
+    for found in stale.values():
+        emit(LogLine(run_id, found.stage, "WARNING", f"stale: {found.reason}"))
+    return {name: found.reason for name, found in stale.items()}
 
 
 def _record(
@@ -378,6 +396,7 @@ def _run_stages(
             output.details,
         )
         _record(services, lock_conn, emit, run_id, history.record_stage, config, run_id, result)
+        _record(services, lock_conn, emit, run_id, lineage.record_output, config, run_id, result)
         emit(StageFinished(run_id, result))
         results.append(result)
     return results

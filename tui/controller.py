@@ -248,6 +248,16 @@ class RunController:
             )
         return change
 
+    def _mark_stale(self, stale: dict[StageName, str]) -> list[StageView]:
+        """Set each stage's stale reason ("" for fresh); the views that changed."""
+        changed = []
+        for view in self.views.values():
+            reason = stale.get(view.stage, "")
+            if view.stale != reason:
+                view.stale = reason
+                changed.append(view)
+        return changed
+
     def on_progress(self, progress: list[StageProgress]) -> list[StageView]:
         changed = []
         for item in progress:
@@ -271,6 +281,7 @@ class RunController:
             outcome.notice = Notice(error or "the run ended without a summary", "error", "run not started")
             return outcome
         self.last_summary = summary
+        outcome.changed.extend(view for view in self._mark_stale(summary.stale) if view not in outcome.changed)
         outcome.log_file = summary.log_file
         if summary.log_file:
             outcome.log = f"run #{summary.run_id} {summary.status}; full log: {summary.log_file}"
@@ -289,11 +300,13 @@ class RunController:
             )
         return outcome
 
-    def restore(self, run: RunRecord | None, stages: list[StageRecord]) -> list[StageView]:
-        """Show the newest run of the history at start (unless a run began meanwhile)."""
+    def restore(
+        self, run: RunRecord | None, stages: list[StageRecord], stale: dict[StageName, str] | None = None
+    ) -> list[StageView]:
+        """Show the newest run of the history at start (unless a run began meanwhile), and what is stale."""
         if run is None or self.running or self.run_id is not None:
             return []
-        changed = []
+        changed = self._mark_stale(stale or {})
         for record in stages:
             view = self.views.get(record.stage)
             if view is None:

@@ -7,7 +7,7 @@ rows) are posted to the widget that asked and do not bubble; the rest go to the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from textual.message import Message
 
@@ -17,6 +17,7 @@ from etl_core.history import RunRecord, StageRecord
 from etl_core.inspect.catalog import TableDescription
 from etl_core.inspect.profile import ColumnProfile
 from etl_core.kinds import StageName
+from etl_core.lineage import StaleStage
 from etl_core.s3 import S3Entry
 from etl_core.services import Services
 
@@ -103,6 +104,7 @@ class ExportCheckDone(Message):
 @dataclass
 class HistoryLoaded(Message, bubble=False):
     runs: list[RunRecord]
+    stale: dict[StageName, StaleStage] = field(default_factory=dict)  # stage -> its stale output (etl_core.lineage)
 
 
 @dataclass
@@ -117,6 +119,7 @@ class LastRunLoaded(Message):
 
     run: RunRecord | None
     stages: list[StageRecord]
+    stale: dict[StageName, str] = field(default_factory=dict)  # stage -> why its newest output is stale
 
 
 @dataclass

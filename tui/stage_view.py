@@ -29,8 +29,16 @@ GLYPHS: dict[ViewStatus, tuple[str, str]] = {
 LABELS: dict[ViewStatus, str] = {"abandoned": "interrupted", "confirming": "confirm?"}
 
 
-def status_cell(status: ViewStatus) -> Text:
-    """The glyph and the word of a status, in its colour."""
+STALE = ("◐", "bold yellow")  # a succeeded stage whose input changed since it ran
+# A stage running or stopped now says that instead of "stale".
+SHOWN_STALE: tuple[ViewStatus, ...] = ("succeeded", "pending", "skipped")
+
+
+def status_cell(status: ViewStatus, stale: str = "") -> Text:
+    """The glyph and the word of a status, in its colour; "stale" for an output computed from older inputs."""
+    if stale and status in SHOWN_STALE:
+        glyph, style = STALE
+        return Text(f"{glyph} stale", style=style)
     glyph, style = GLYPHS.get(status, ("?", ""))
     return Text(f"{glyph} {LABELS.get(status, status)}", style=style)
 
@@ -49,8 +57,10 @@ class StageView:
     note: str = ""
     error: str | None = None
     run_id: int | None = None
+    stale: str = ""  # why its newest output was computed from older inputs (etl_core.lineage); "" when fresh
 
     def queue(self) -> None:
+        self.stale = ""
         self.status, self.started_at, self.started_mono, self.duration_s = "queued", None, None, None
         self.rows, self.done, self.total, self.unit, self.note, self.error = None, 0, None, "", "", None
 

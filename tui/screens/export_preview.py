@@ -47,6 +47,12 @@ class ExportPreviewScreen(ModalScreen[bool]):
         super().__init__()
         self.previews = previews
         self.destination = destination
+        self.stale_confirmed = False  # stale analytics need a second y
+
+    @property
+    def stale(self) -> str:
+        """Why the analytics are stale (computed from older staging), or ""."""
+        return next((p.stale for p in self.previews if p.stale), "")
 
     @property
     def blocked(self) -> list[str]:
@@ -90,6 +96,12 @@ class ExportPreviewScreen(ModalScreen[bool]):
             )
         else:
             text.append("All checks passed: y writes the files; Esc cancels and writes nothing.", style="green")
+        if self.stale and not self.blocked:
+            text.append(
+                f"\nSTALE: the analytics were computed from older staging ({self.stale}). "
+                "y asks once more before exporting them; Esc, then run analytics, exports fresh results.",
+                style="bold yellow",
+            )
         return text
 
     def on_mount(self) -> None:
@@ -110,6 +122,16 @@ class ExportPreviewScreen(ModalScreen[bool]):
         if self.blocked:
             self.notify(
                 f"export is blocked by failed checks on {', '.join(self.blocked)}", severity="error", markup=False
+            )
+            return
+        if self.stale and not self.stale_confirmed:
+            self.stale_confirmed = True
+            self.query_one("#confirm", Button).label = "Export stale (y)"
+            self.notify(
+                "these analytics were computed from older staging: press y again to export them anyway",
+                title="stale analytics",
+                severity="warning",
+                markup=False,
             )
             return
         self.dismiss(True)

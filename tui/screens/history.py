@@ -17,6 +17,8 @@ from textual.widgets import DataTable, Footer, Static
 
 from etl_core import browse
 from etl_core.history import RunRecord, StageRecord
+from etl_core.kinds import StageName
+from etl_core.lineage import StaleStage
 from etl_core.pipeline import STAGES
 from etl_core.services import Services
 from tui.clock import Clock
@@ -53,6 +55,7 @@ class HistoryScreen(ModalScreen[None]):
         self.runs: list[RunRecord] = []
         self.clock = clock
         self.shown_run: int | None = None
+        self.stale: dict[StageName, StaleStage] = {}  # stage -> its newest output, computed from older inputs
 
     def compose(self) -> ComposeResult:
         yield TitleBar(["Run history"], id="title")
@@ -91,10 +94,10 @@ class HistoryScreen(ModalScreen[None]):
 
     @work(thread=True, exit_on_error=False, name="run history", group="history")
     def _load_runs(self, services: Services) -> None:
-        self.post_message(HistoryLoaded(browse.recent_runs(services)))
+        self.post_message(HistoryLoaded(browse.recent_runs(services), browse.stale_stages(services)))
 
     def on_history_loaded(self, message: HistoryLoaded) -> None:
-        self.runs = message.runs
+        self.runs, self.stale = message.runs, message.stale
         runs = self.query_one("#history-runs", DataTable)
         runs.border_title = Text(f"Runs ({len(self.runs)})")
         for run in self.runs:
@@ -140,9 +143,11 @@ class HistoryScreen(ModalScreen[None]):
         for stage in stages:
             ran = stage.status != "skipped"
             error = self.clock.scrub(stage.error or "")
+            stale = self.stale.get(stage.stage)
+            stale_reason = stale.reason if stale is not None and stale.run_id == run_id else ""
             table.add_row(
                 Text(stage.stage),
-                status_cell(stage.status),
+                status_cell(stage.status, stale_reason),
                 Text(self.clock.start(stage.started_at)),
                 Text(self.clock.duration(stage.duration_s if ran else None), justify="right"),
                 Text(count(stage.rows if ran else None), justify="right"),
@@ -152,6 +157,9 @@ class HistoryScreen(ModalScreen[None]):
             if stage.error:
                 errors.append(f"{stage.stage}: ", style="bold red")
                 errors.append(self.clock.scrub(stage.error) + "\n")
+            if stale_reason:
+                errors.append(f"{stage.stage}: stale: ", style="bold yellow")
+                errors.append(stale_reason + "\n")
         self.query_one("#history-errors", Static).update(errors)
 
     def action_close(self) -> None:

@@ -138,7 +138,7 @@ class RunControl:
         elif isinstance(message, ResumePointReady):
             self.carry_out(self.controller.resume_point_found(message.point, message.mode, message.has_runs))
         else:
-            changed = self.controller.restore(message.run, message.stages)
+            changed = self.controller.restore(message.run, message.stages, message.stale)
             for view in changed:
                 self.panes.pipeline.show(view)
             if changed:
@@ -197,5 +197,8 @@ def find_resume_point(screen: Screen[None], services: Services, mode: str) -> No
 @work(thread=True, exit_on_error=False, name="load the last run", group="history")
 def load_last_run(screen: Screen[None], services: Services) -> None:
     runs = browse.recent_runs(services, limit=1)
-    loaded = LastRunLoaded(runs[0], browse.run_stages(services, runs[0].run_id)) if runs else LastRunLoaded(None, [])
+    stale = {stage: found.reason for stage, found in browse.stale_stages(services).items()}
+    loaded = (
+        LastRunLoaded(runs[0], browse.run_stages(services, runs[0].run_id), stale) if runs else LastRunLoaded(None, [])
+    )
     screen.post_message(loaded)

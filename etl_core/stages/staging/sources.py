@@ -48,13 +48,25 @@ class LocatedSource:
     key: str  # the object to load: the first accepted name that exists
     size: int
     ignored: tuple[str, ...]  # other accepted names that exist too, and are not loaded
+    etag: str = ""  # the object's ETag before the load: staging's fingerprint (etl_core/lineage.py)
+
+
+def etags_as_loaded(client: Any, bucket: str, located: list[LocatedSource], run_id: int) -> dict[str, str]:
+    """Each loaded object's ETag as read before its load; one of this run's own when the object changed
+    since (it may have been replaced mid-load), so that what read staging before is called stale."""
+    etags = {}
+    for found in located:
+        info = object_info(client, bucket, found.key)
+        now = str(info.get("ETag", "")) if info is not None else ""
+        etags[found.key] = found.etag if now == found.etag else f"changed while run #{run_id} loaded it"
+    return etags
 
 
 def locate_source(
     client: Any, bucket: str, prefix: str, source: SourceFile, endpoint_label: str = "S3"
 ) -> LocatedSource:
     """The object to load for `source`, its size, and the other accepted spellings that exist (ignored)."""
-    found: list[tuple[str, int]] = []
+    found: list[tuple[str, int, str]] = []
     for name in source.names:
         try:
             info = object_info(client, bucket, prefix + name)
@@ -71,11 +83,11 @@ def locate_source(
                 "[source] anonymous and the bucket policy"
             ) from None
         if info is not None:
-            found.append((prefix + name, int(info["ContentLength"])))
+            found.append((prefix + name, int(info["ContentLength"]), str(info.get("ETag", ""))))
     if not found:
         names = " or ".join(prefix + n for n in source.names)
         raise StageError(
             f"source object s3://{bucket}/{names} was not found; upload it, or check [source] bucket and prefix"
         )
-    (key, size), *others = found
-    return LocatedSource(source, key, size, tuple(other for other, _size in others))
+    (key, size, etag), *others = found
+    return LocatedSource(source, key, size, tuple(other for other, _size, _etag in others), etag)

@@ -17,7 +17,7 @@ from etl_core.stages.publication import publish
 from etl_core.stages.staging.load import LoadResult, load_with_retries
 from etl_core.stages.staging.progress import StagingProgress
 from etl_core.stages.staging.server_load import ensure_iso_date_domain, load_on_server
-from etl_core.stages.staging.sources import SOURCE_FILES, locate_source
+from etl_core.stages.staging.sources import SOURCE_FILES, LocatedSource, etags_as_loaded, locate_source
 from etl_core.stages.staging.tables import drop_tables, leftover_load_tables, load_table_name, swap_in
 from etl_core.stages.together import run_together
 
@@ -67,7 +67,7 @@ def run_staging(ctx: StageContext) -> StageOutput:
         if blocking_failures(file_checks):  # a file that fails a blocking check must not replace the live rows
             drop_load_tables(ctx, loading)
             ctx.warn(f"nothing was published: the staging tables of {schema} keep their previous rows")
-            return _output(ctx, loaded, file_checks, published=False)
+            return _output(ctx, loaded, file_checks, located, published=False)
         publish(
             ctx.services,
             f"the staging tables of {schema}",
@@ -80,11 +80,19 @@ def run_staging(ctx: StageContext) -> StageOutput:
         drop_load_tables(ctx, loading)
         raise
     checks = file_checks + run_checks_concurrently(ctx.services, ctx.config, STAGING_CHECKS, ctx.cancel)
-    return _output(ctx, loaded, checks, published=True)
+    return _output(ctx, loaded, checks, located, published=True)
 
 
-def _output(ctx: StageContext, loaded: list[LoadResult], checks: list[CheckOutcome], *, published: bool) -> StageOutput:
+def _output(
+    ctx: StageContext,
+    loaded: list[LoadResult],
+    checks: list[CheckOutcome],
+    located: list[LocatedSource],
+    *,
+    published: bool,
+) -> StageOutput:
     output = StageOutput(checks=checks)
+    etags = etags_as_loaded(ctx.services.s3(), ctx.config.source.bucket, located, ctx.run_id) if published else {}
     for result in loaded:
         into = f"{ctx.config.staging_schema}.{result.table}" if published else f"{result.table} (not published)"
         ctx.log(f"{into}: {result.rows:,} rows from {result.key} in {result.seconds:.2f}s")
@@ -94,6 +102,7 @@ def _output(ctx: StageContext, loaded: list[LoadResult], checks: list[CheckOutco
             "rows": result.rows,
             "bytes": result.bytes,
             "seconds": round(result.seconds, 3),
+            "etag": etags.get(result.key, ""),
         }
     return output
 

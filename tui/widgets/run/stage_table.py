@@ -118,7 +118,7 @@ class StageTable(Widget, can_focus=True):
         elapsed = view.elapsed(self.clock.monotonic())
         every = {
             "stage": Text.assemble(" ", (view.stage, "bold")),
-            "status": status_cell(view.status),
+            "status": status_cell(view.status, view.stale),
             "started": Text(self.clock.start(view.started_at), style="dim"),
             "elapsed": Text(self.clock.duration(elapsed)),
             "rows": Text(count(view.rows) + " "),
