@@ -36,6 +36,7 @@ def test_staging_rerun_with_new_files_makes_analytics_and_export_stale_until_the
     assert "stale itself" in summary.stale["export"]
     as_json = summary_json(summary, env.config, 0)
     assert [s["stage"] for s in json.loads(json.dumps(as_json))["stale"]] == ["analytics", "export"]
+    assert summary.log_file is not None
     log = Path(summary.log_file).read_text(encoding="utf-8")
     assert "[analytics] stale: analytics of run #" in log
 
