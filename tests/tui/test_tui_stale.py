@@ -59,8 +59,8 @@ async def test_staging_alone_with_new_files_leaves_analytics_and_export_stale_ev
         assert any("press y again" in n.message for n in app._notifications)
         await pilot.press("y")
         await settle(pilot)
-        summary = app.main.controller.last_summary
-        assert summary is not None and summary.stages[-1].status == "succeeded"
+        last = app.main.controller.last_summary
+        assert last is not None and last.stages[-1].status == "succeeded"
         # analytics are still stale (older staging); the export is of those analytics, so stale too
         assert "stale" in status_cells(app)["analytics"]
 
