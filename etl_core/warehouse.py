@@ -71,6 +71,7 @@ def connect(
     conn.label = label
     conn.activity = activity
     conn.admin = BackendAdmin(dsn, connect_timeout_s)
+    conn.stall_s = stall_s
     conn.autocommit = autocommit  # no statement is sent for this (psycopg2 2.9 on a server >= 8.0)
     if cancel is not None:
         conn.bind_cancel(cancel)

@@ -7,15 +7,18 @@ direction, without closing.
 
 from __future__ import annotations
 
+import threading
 from urllib.parse import urlparse
 
 import pytest
 
 from cli_process import CliProcess
+from etl_core.errors import Stalled
+from etl_core.warehouse import connect
 from faultproxy import FaultProxy, Rule
 from helpers import assert_succeeded, run
 from network_faults import our_sessions, silent_endpoint, warehouse_stalls
-from support import BIG_ORDERS_ROWS, big_orders, orders_count
+from support import BIG_ORDERS_ROWS, big_orders, orders_count, tcp_url
 
 pytest_plugins = ["aws_s3_double.fixtures"]  # the session's PostgreSQL 15 (`pg15`)
 
@@ -188,3 +191,21 @@ def test_sessions_ended_on_the_server_are_named_and_the_run_recorded_failed_at_o
     assert status == "failed" and error == staging.error
     assert 0 < seconds < summary.duration_s + 5, (seconds, summary.duration_s)
     assert orders_count(env) == 3
+
+
+def test_a_kernel_error_on_a_stalled_call_is_reported_as_the_stall(tcp_env):
+    """The kernel (TCP user timeout, keepalives) may end a stalled socket before the watchdog does: the call
+    is then reported as the same stall, not as "server closed the connection unexpectedly"."""
+    _env, proxy = tcp_env
+    stall = warehouse_stalls(proxy, "d2b-console race", "down", 20_000)
+    conn = connect(
+        tcp_url(proxy.port), "the test warehouse", autocommit=True, application_name="d2b-console race", stall_s=1
+    )  # not watched: only the kernel's error (here the proxy dropping the stalled connection) can end the call
+    conn.activity = "reading the answer"
+    threading.Timer(1.5, stall.release.set).start()
+    try:
+        with pytest.raises(Stalled) as ended, conn.cursor() as cur:
+            cur.execute("SELECT repeat('x', 100) FROM generate_series(1, 100000)")
+    finally:
+        conn.close()
+    assert str(ended.value) == "no answer from warehouse the test warehouse for 1s while reading the answer"
