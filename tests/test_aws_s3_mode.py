@@ -27,6 +27,7 @@ from cli_process import CliProcess
 from etl_core.config import load_config
 from etl_core.errors import ConfigError
 from etl_core.events import CancelToken, RunSummary
+from etl_core.kinds import StageName
 from etl_core.pipeline import run_pipeline
 from faultproxy import FaultProxy, Rule
 from support import Env, create_dims, put_dataset
@@ -70,7 +71,7 @@ def aws_env(make_env: Callable[..., Env], aws_s3_dsn: str, pg_uri: str) -> Env:
     return make_mode_env(make_env, aws_s3_dsn, pg_uri, "aws_s3")
 
 
-def run(env: Env, stages: tuple[str, ...] | None = None, cancel: CancelToken | None = None) -> RunSummary:
+def run(env: Env, stages: tuple[StageName, ...] | None = None, cancel: CancelToken | None = None) -> RunSummary:
     with env.open() as services:
         if stages is None:
             return run_pipeline(services, cancel=cancel)
@@ -104,7 +105,7 @@ def load_tables(env: Env) -> list[str]:
     ]
 
 
-def cli(env: Env, *args: str) -> subprocess.CompletedProcess:
+def cli(env: Env, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tui.launcher", "--config", str(env.config_path), *args],
         cwd=env.config_path.parent,
@@ -134,6 +135,7 @@ def test_exports_are_byte_identical_to_client_mode(make_env, make_aws_s3_databas
     best = s3.get_object(Bucket=aws_env.bucket, Key=f"analytics_export/{aws_env.user_id}/best_performing_product.csv")
     assert '"Gerät, ""groß"""' in best["Body"].read().decode("utf-8")  # quoting and UTF-8 were exercised
     assert load_tables(aws_env) == []
+    assert server.log_file is not None
     log = Path(server.log_file).read_text().splitlines()
     assert log[0].endswith("; transfer aws_s3"), log[0]
     assert any("(the warehouse reads it itself: aws_s3.table_import_from_s3)" in line for line in log)
@@ -253,9 +255,9 @@ def test_a_bad_file_is_named_and_leaves_staging_as_it_was(aws_env, name, body, e
 
     staging = summary.stages[0]
     assert staging.status == "failed"
-    assert expected in staging.error, staging.error
+    assert expected in (staging.error or ""), staging.error
     if "line 2" in expected or "line 3" in expected:
-        assert "Nothing was loaded: " in staging.error
+        assert "Nothing was loaded: " in (staging.error or "")
     assert staging_checksum(aws_env) == before
     assert load_tables(aws_env) == []
 
@@ -378,10 +380,10 @@ def test_an_export_split_into_parts_fails_naming_them_and_deletes_them(aws_env, 
     export = summary.stages[0]
     assert export.status == "failed"
     prefix = f"s3://{aws_env.bucket}/analytics_export/{aws_env.user_id}/agg_public_holiday.csv"
-    assert (
-        f"the warehouse split the export of agg_public_holiday into 2 files ({prefix}, {prefix}_part2)" in export.error
+    assert f"the warehouse split the export of agg_public_holiday into 2 files ({prefix}, {prefix}_part2)" in (
+        export.error or ""
     ), export.error
-    assert "they were deleted" in export.error
+    assert "they were deleted" in (export.error or "")
     listing = s3.list_objects_v2(Bucket=aws_env.bucket, Prefix=f"analytics_export/{aws_env.user_id}/")
     assert "Contents" not in listing, listing.get("Contents")
 

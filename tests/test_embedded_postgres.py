@@ -8,12 +8,13 @@ A full disk is a small tmpfs mounted at the data directory.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from embedded_support import console, fill_disk, tmpfs
 from helpers import run
-from support import put_small_dataset
+from support import Env, put_small_dataset
 
 pytestmark = pytest.mark.slow
 
@@ -78,7 +79,7 @@ def test_a_disk_that_fills_up_mid_run_fails_the_stage_and_the_data_survives(pg_e
     with tmpfs(datadir(pg_env), "64m") as pg:
         assert run_all(pg_env, tmp_path).returncode == 0
         loaded = staged_orders(pg_env)
-        fillers = []
+        fillers: list[Path] = []
 
         def fill_during_the_load(event):
             if isinstance(event, StageProgress) and event.stage == "staging" and not fillers:
@@ -87,7 +88,7 @@ def test_a_disk_that_fills_up_mid_run_fails_the_stage_and_the_data_survives(pg_e
         summary = run(pg_env, sink=fill_during_the_load)
         assert summary.status == "failed" and summary.stages[1].status == "failed", summary.stages
         assert fillers
-        error = summary.stages[1].error
+        error = summary.stages[1].error or ""
         assert error.startswith(f"the warehouse embedded Postgres (data in {pg}) is out of disk space: "), error
         assert "No space left on device" in error and "the previous data is intact" in error
         refused = run_all(pg_env, tmp_path)  # still full
@@ -97,12 +98,14 @@ def test_a_disk_that_fills_up_mid_run_fails_the_stage_and_the_data_survives(pg_e
         assert staged_orders(pg_env) == loaded
 
 
-def staged_orders(env) -> int:
+def staged_orders(env: Env) -> int:
     with env.open() as services:
         conn = services.connect()
         with conn.cursor() as cur:
             cur.execute(f'SELECT count(*) FROM "{env.user_id}_staging".orders')
-            count = cur.fetchone()[0]
+            row = cur.fetchone()
+            assert row is not None
+            count: int = row[0]
         conn.close()
     return count
 

@@ -62,7 +62,7 @@ def kill_s3_child_in(state_dir: Path) -> None:
     wait_until(lambda: not is_alive(pid), timeout=10)  # dead; its parent reaps it and learns why
 
 
-def listing(client, bucket: str) -> list[tuple]:
+def listing(client, bucket: str) -> list[tuple[Any, ...]]:
     return [
         (o["Key"], o["LastModified"], o["ETag"], o["Size"])
         for o in client.list_objects_v2(Bucket=bucket).get("Contents", [])
@@ -77,19 +77,20 @@ def export_objects(client) -> dict[str, datetime]:
     }
 
 
-def upload_in_parts(client, bucket: str, key: str, parts: list[bytes], order: list[int]) -> dict:
+def upload_in_parts(client, bucket: str, key: str, parts: list[bytes], order: list[int]) -> dict[str, Any]:
     upload = client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
     etags = {}
     for number in order:
         etags[number] = client.upload_part(
             Bucket=bucket, Key=key, UploadId=upload, PartNumber=number, Body=parts[number - 1]
         )["ETag"]
-    return client.complete_multipart_upload(
+    completed: dict[str, Any] = client.complete_multipart_upload(
         Bucket=bucket,
         Key=key,
         UploadId=upload,
         MultipartUpload={"Parts": [{"PartNumber": n, "ETag": etags[n]} for n in sorted(etags)]},
     )
+    return completed
 
 
 def test_every_change_survives_a_kill_9_of_the_server_with_its_own_metadata(tmp_path):
@@ -135,7 +136,7 @@ def test_every_change_survives_a_kill_9_of_the_server_with_its_own_metadata(tmp_
     assert not list((state / "s3").rglob("uploads/*"))
 
 
-def versions_of(client, bucket: str) -> list[tuple]:
+def versions_of(client, bucket: str) -> list[tuple[Any, ...]]:
     listed = client.list_object_versions(Bucket=bucket)
     return sorted(
         [
@@ -280,7 +281,7 @@ def test_the_s3_server_dying_mid_run_fails_the_running_stage_in_one_sentence(mak
     summary = run(env, sink=kill_when_the_stage_starts)
     failed = next(s for s in summary.stages if s.stage == stage)
     assert summary.status == "failed" and failed.status == "failed"
-    assert failed.error.startswith("the embedded S3 server stopped (killed by SIGKILL); "), failed.error
+    assert (failed.error or "").startswith("the embedded S3 server stopped (killed by SIGKILL); "), failed.error
     assert time.monotonic() - started < 60  # no retry loop against a dead server
     runs = env.query(f'SELECT status FROM "{env.user_id}_staging".console_runs')
     assert runs == [("failed",)]

@@ -7,12 +7,13 @@ import threading
 
 from etl_core.events import LogLine
 from helpers import assert_succeeded, run
-from support import create_dims, put_dataset
+from support import Env, create_dims, put_dataset
 
 
-def read_export(env, table: str) -> list[str]:
+def read_export(env: Env, table: str) -> list[str]:
     key = f"analytics_export/{env.user_id}/{table}.csv"
-    return env.s3.get_object(Bucket=env.bucket, Key=key)["Body"].read().decode().splitlines()
+    body: bytes = env.s3.get_object(Bucket=env.bucket, Key=key)["Body"].read()
+    return body.decode().splitlines()
 
 
 def test_exported_csvs_match_expected_text_and_keep_every_day(make_env):
@@ -74,7 +75,7 @@ def test_export_to_a_missing_bucket_fails_clearly_and_leaves_analytics_intact(ma
     summary = run(env)
     export = summary.stages[-1]
     assert (summary.status, export.status) == ("failed", "failed")
-    assert "no-such-export-bucket" in export.error and "NoSuchBucket" in export.error
+    assert "no-such-export-bucket" in (export.error or "") and "NoSuchBucket" in (export.error or "")
     assert env.query(f'SELECT count(*) FROM "{env.user_id}_analytics".agg_shipments') == [(1,)]
 
 
@@ -85,7 +86,7 @@ def test_export_refuses_when_the_run_row_is_missing(make_env):
     assert_succeeded(run(env, ("prepare", "staging")))
     summary = run(env, ("export",))
     assert summary.stages[0].status == "failed"
-    assert "export refused, analytics checks failed" in summary.stages[0].error
+    assert "export refused, analytics checks failed" in (summary.stages[0].error or "")
     listing = env.s3.list_objects_v2(Bucket=env.bucket, Prefix="analytics_export/")
     assert listing.get("KeyCount", 0) == 0
 

@@ -9,13 +9,14 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
 
 from faultproxy import FaultProxy, Rule
 from helpers import assert_succeeded, run
-from support import ORDERS_HEADER, create_dims, put_dataset
+from support import ORDERS_HEADER, Env, create_dims, put_dataset
 
 BIG_ORDERS_ROWS = 60_000  # about 2 MB: several COPY chunks, so faults land mid-transfer
 
@@ -39,8 +40,9 @@ def proxied(make_env, s3_endpoint):
     proxy.close()
 
 
-def orders_count(env) -> int:
-    return env.query(f'SELECT count(*) FROM "{env.user_id}_staging".orders')[0][0]
+def orders_count(env: Env) -> int:
+    count: int = env.query(f'SELECT count(*) FROM "{env.user_id}_staging".orders')[0][0]
+    return count
 
 
 def log_messages(events) -> list[str]:
@@ -50,7 +52,7 @@ def log_messages(events) -> list[str]:
 def test_connection_cut_mid_object_is_retried_and_the_load_restarts_cleanly(proxied):
     env, proxy = proxied
     cut = proxy.add(Rule(match=f"GET /{env.bucket}/orders_data/orders.csv", action="cut", after_bytes=300_000, times=2))
-    events: list = []
+    events: list[Any] = []
     summary = run(env, ("staging",), sink=events.append)
     assert_succeeded(summary)
     assert cut.hits == 2
@@ -73,8 +75,8 @@ def test_after_the_retry_budget_a_clear_error_and_the_table_keeps_its_rows(proxi
     proxy.add(Rule(match=f"GET /{env.bucket}/orders_data/orders.csv", action="cut", after_bytes=300_000, times=100))
     summary = run(env, ("staging",))
     assert summary.status == "failed"
-    assert "could not be read after 4 attempts" in summary.stages[0].error
-    assert "orders and the other staging tables keep their previous rows" in summary.stages[0].error
+    assert "could not be read after 4 attempts" in (summary.stages[0].error or "")
+    assert "orders and the other staging tables keep their previous rows" in (summary.stages[0].error or "")
     assert orders_count(env) == 1
 
 
@@ -103,7 +105,7 @@ def test_warehouse_connection_killed_during_copy_then_resume(make_env):
     killed, kill_during_copy = _kill_at_first_progress(env, "staging")
     summary = run(env, sink=kill_during_copy)
     assert killed and summary.stages[1].status == "failed"
-    assert "connection" in summary.stages[1].error or "terminat" in summary.stages[1].error
+    assert "connection" in (summary.stages[1].error or "") or "terminat" in (summary.stages[1].error or "")
     assert orders_count(env) == 1  # nothing half-done is visible
     resumed = run(env, ("staging", "analytics", "export"))
     assert_succeeded(resumed)
@@ -115,7 +117,7 @@ def test_warehouse_connection_killed_during_analytics_then_resume(env):
     summary = run(env, sink=kill_during_analytics)
     assert killed and summary.stages[2].status == "failed"
     # libpq reports the kill as the server's notice or, when the socket closes first (a loaded machine), as a close.
-    assert any(said in summary.stages[2].error for said in ("terminat", "server closed the connection")), (
+    assert any(said in (summary.stages[2].error or "") for said in ("terminat", "server closed the connection")), (
         summary.stages[2].error
     )
     for table in ("agg_public_holiday", "agg_shipments", "best_performing_product"):
@@ -123,11 +125,12 @@ def test_warehouse_connection_killed_during_analytics_then_resume(env):
     with env.open() as services:
         from etl_core.pipeline import resume_point
 
-        assert resume_point(services)[1] == "analytics"
+        point = resume_point(services)
+        assert point is not None and point[1] == "analytics", point
     assert_succeeded(run(env, ("analytics", "export")))
 
 
-def start_cli(env, *args: str) -> subprocess.Popen:
+def start_cli(env, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "tui.launcher", "--config", str(env.config_path), *args],
         stdout=subprocess.PIPE,
@@ -136,7 +139,7 @@ def start_cli(env, *args: str) -> subprocess.Popen:
     )
 
 
-def history(env) -> list[tuple]:
+def history(env: Env) -> list[tuple[Any, ...]]:
     return env.query(f'SELECT run_id, status FROM "{env.user_id}_staging".console_runs ORDER BY run_id')
 
 
@@ -247,6 +250,7 @@ def test_embedded_state_survives_sigkill_of_its_owner(tmp_path):
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert owner.stdout is not None
     assert owner.stdout.readline().strip() == "READY"
     owner.send_signal(signal.SIGKILL)
     owner.wait(10)
@@ -326,7 +330,8 @@ def test_resume_point_moves_past_stages_retried_since_the_failure(env):
     put_dataset(env, [(1, 1, "2022-03-01", 1, 10, 1)], [(5, 1)], [])
     assert_succeeded(run(env, ("staging",)))  # the operator retried the failed stage alone
     with env.open() as services:
-        assert resume_point(services)[1] == "analytics"
+        point = resume_point(services)
+        assert point is not None and point[1] == "analytics", point
     assert_succeeded(run(env, ("analytics", "export")))
     with env.open() as services:
         assert resume_point(services) is None

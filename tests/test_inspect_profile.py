@@ -7,6 +7,7 @@ import io
 import random
 from collections import Counter
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ from etl_core.inspect.table_view import Equals, TableView
 ROWS = 5_000
 
 
-def generated_rows() -> list[tuple]:
+def generated_rows() -> list[tuple[Any, ...]]:
     chooser = random.Random(7)
     rows = []
     for i in range(1, ROWS + 1):
@@ -29,7 +30,7 @@ def generated_rows() -> list[tuple]:
     return rows
 
 
-def expected_profile(values: list) -> tuple:
+def expected_profile(values: list[Any]) -> tuple[Any, ...]:
     counts = Counter(values)
     present = [v for v in values if v is not None]
     top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] is not None, kv[0] if kv[0] is not None else 0))[:10]
@@ -43,7 +44,7 @@ def expected_profile(values: list) -> tuple:
     )
 
 
-def as_tuple(profile) -> tuple:
+def as_tuple(profile) -> tuple[Any, ...]:
     return (
         profile.rows,
         profile.nulls,

@@ -114,6 +114,7 @@ def test_a_typed_condition_must_be_one_expression_and_its_errors_point_into_it(t
     orders = TableView(schema, "orders")
     with pytest.raises(FilterError, match="remove the ';'") as caught:
         open_view(session, catalog, orders.where(Condition("quantity > 1; DROP TABLE x")))
+    assert caught.value.position is not None
     assert caught.value.position.column == 13 and caught.value.filter_index == 0
     with pytest.raises(FilterError, match=r"unbalanced '\)'"):
         open_view(session, catalog, orders.where(Condition("1 = 1) ; DROP TABLE x; SELECT (1")))
@@ -121,7 +122,7 @@ def test_a_typed_condition_must_be_one_expression_and_its_errors_point_into_it(t
         open_view(session, catalog, orders.where(Equals("product_id", 1)).where(Condition("quantity >\n nope")))
     error = caught.value
     assert error.filter_index == 1 and 'column "nope" does not exist' in error.message
-    assert (error.position.line, error.position.column) == (2, 2)
+    assert error.position is not None and (error.position.line, error.position.column) == (2, 2)
     with pytest.raises(QueryRefused, match="read-only"):
         open_view(session, catalog, orders.where(Condition("order_id = lo_create(0)")))  # a function that writes
     assert env.query(f'SELECT count(*) FROM "{schema}".orders') == [(1000,)]

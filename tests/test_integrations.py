@@ -62,8 +62,8 @@ def lineage_run_id(env: Env, run_id: int) -> str:
     )
 
 
-def by_job(events: list[dict]) -> dict[str, list[dict]]:
-    jobs: dict[str, list[dict]] = {}
+def by_job(events: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    jobs: dict[str, list[dict[str, Any]]] = {}
     for event in events:
         jobs.setdefault(event["job"]["name"], []).append(event)
     return jobs

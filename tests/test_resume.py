@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 import signal
+from typing import Any
 
 from cli_process import CliProcess
+from etl_core.events import Event
 from etl_core.pipeline import resume_point
 from faultproxy import Rule
 from helpers import assert_succeeded, run
-from support import put_small_dataset
+from support import Env, put_small_dataset
 
 
-def run_statuses(env) -> list[tuple[int, str]]:
+def run_statuses(env: Env) -> list[tuple[Any, ...]]:
     return env.query(f'SELECT run_id, status FROM "{env.user_id}_staging".console_runs ORDER BY run_id')
 
 
@@ -68,8 +70,13 @@ def test_a_run_whose_history_could_not_be_written_is_resumed(env):
             )
 
     lost: list[bool] = []
-    events: list = []
-    summary = run(env, sink=lambda e: (events.append(e), lose_the_warehouse(e)))
+    events: list[Any] = []
+
+    def record_and_lose(event: Event) -> None:
+        events.append(event)
+        lose_the_warehouse(event)
+
+    summary = run(env, sink=record_and_lose)
     assert lost and summary.stages[1].status == "failed"
     assert any("could not record run history" in getattr(e, "message", "") for e in events)
     assert run_statuses(env)[-1][1] == "running"  # what the history says: nothing could be written

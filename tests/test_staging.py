@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
+from etl_core.events import Event, LogLine
 from helpers import assert_succeeded, run
-from support import ORDERS_HEADER, REVIEWS_HEADER, SHIPMENTS_HEADER, create_dims, put_dataset
+from support import ORDERS_HEADER, REVIEWS_HEADER, SHIPMENTS_HEADER, Env, create_dims, put_dataset
 
 STAGING = ("prepare", "staging")
 
 
-def staged(env, table: str) -> list[tuple]:
+def staged(env: Env, table: str) -> list[tuple[Any, ...]]:
     return env.query(f'SELECT * FROM "{env.user_id}_staging".{table} ORDER BY 1, 2')
 
 
@@ -74,10 +76,10 @@ def test_brief_spelling_of_the_shipments_file_is_accepted_and_the_real_name_wins
     assert staged(env, "shipment_deliveries") == [(7, 1, None, None)]
     assert summary.stages[1].details["shipment_deliveries"]["key"] == "orders_data/shipments_deliveries.csv"
     env.put("shipment_deliveries.csv", SHIPMENTS_HEADER + "8,1,,\n")
-    events = []
+    events: list[Event] = []
     assert_succeeded(run(env, STAGING, sink=events.append))
     assert staged(env, "shipment_deliveries") == [(8, 1, None, None)]
-    warnings = [e.message for e in events if getattr(e, "level", "") == "WARNING"]
+    warnings = [e.message for e in events if isinstance(e, LogLine) and e.level == "WARNING"]
     assert warnings == [
         (
             f"s3://{env.bucket}/orders_data/shipments_deliveries.csv is ignored: "
@@ -147,10 +149,10 @@ def test_bad_orders_file_is_rejected_clearly_and_previous_rows_stay(make_env, ca
     summary = run(env, STAGING)
     staging = summary.stages[1]
     assert (summary.status, staging.status) == ("failed", "failed")
-    assert "orders_data/orders.csv" in staging.error
+    assert "orders_data/orders.csv" in (staging.error or "")
     for fragment in expected:
-        assert fragment in staging.error, staging.error
-    assert len(staging.error) < 1000  # a 10 MB value is never echoed in full
+        assert fragment in (staging.error or ""), staging.error
+    assert len(staging.error or "") < 1000  # a 10 MB value is never echoed in full
     assert staged(env, "orders") == before
 
 
@@ -161,9 +163,8 @@ def test_review_out_of_range_is_rejected_with_the_rule_and_line(make_env):
     assert_succeeded(run(env, STAGING))
     env.put("reviews.csv", REVIEWS_HEADER + "4,1\n7,2\n")
     summary = run(env, STAGING)
-    assert (
-        "orders_data/reviews.csv: line 3, column review (field 1): value breaks the rule review_between_1_and_5"
-        in summary.stages[1].error
+    assert "orders_data/reviews.csv: line 3, column review (field 1): value breaks the rule review_between_1_and_5" in (
+        summary.stages[1].error or ""
     )
     assert staged(env, "reviews") == [(5, 1)]
 
@@ -174,7 +175,7 @@ def test_missing_source_object_names_both_accepted_spellings(make_env):
     env.put("orders.csv", ORDERS_HEADER)
     env.put("reviews.csv", REVIEWS_HEADER)
     summary = run(env, STAGING)
-    error = summary.stages[1].error
+    error = summary.stages[1].error or ""
     assert "shipment_deliveries.csv or orders_data/shipments_deliveries.csv was not found" in error
 
 
@@ -239,8 +240,8 @@ def test_one_bad_file_leaves_every_staging_table_as_it_was(make_env):
     env.put("reviews.csv", REVIEWS_HEADER + "5,1\n6,1\n")
     summary = run(env, STAGING)
     assert summary.stages[1].status == "failed"
-    assert summary.stages[1].error.startswith("orders_data/reviews.csv: line 3, column review (field 1)")
-    assert "reviews and the other staging tables keep their previous rows" in summary.stages[1].error
+    assert (summary.stages[1].error or "").startswith("orders_data/reviews.csv: line 3, column review (field 1)")
+    assert "reviews and the other staging tables keep their previous rows" in (summary.stages[1].error or "")
     assert {table: staged(env, table) for table in before} == before
     leftovers = env.query("SELECT tablename FROM pg_tables WHERE tablename LIKE %s", ("%\\_\\_load",))
     assert leftovers == []

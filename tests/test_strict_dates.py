@@ -14,7 +14,7 @@ import pytest
 from etl_core.errors import DataError
 from etl_core.stages.staging.date_guard import DateGuard
 from helpers import assert_succeeded, run
-from support import ORDERS_HEADER, SHIPMENTS_HEADER, create_dims, put_dataset
+from support import ORDERS_HEADER, SHIPMENTS_HEADER, Env, create_dims, put_dataset
 
 STAGING = ("prepare", "staging")
 # Each is accepted by PostgreSQL's date input (DateStyle ISO, YMD) as some day.
@@ -37,11 +37,11 @@ NON_ISO = [
 ]
 
 
-def checksum(env, table: str) -> str:
+def checksum(env: Env, table: str) -> str:
     """One md5 over every row of a staging table, in a fixed order."""
-    return env.query(f"SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM \"{env.user_id}_staging\".{table} t")[
-        0
-    ][0]
+    rows = env.query(f"SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM \"{env.user_id}_staging\".{table} t")
+    md5: str = rows[0][0]
+    return md5
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_a_non_iso_date_fails_the_file_naming_line_column_and_value(loaded, text
     env, before = loaded
     env.put("orders.csv", ORDERS_HEADER + "1,1,2022-01-01,1,10,1,10\n" + f"2,1,{text},1,10,1,10\n")
     summary = run(env, STAGING)
-    error = summary.stages[1].error
+    error = summary.stages[1].error or ""
     assert error.startswith(
         f"orders_data/orders.csv: line 3, column order_date (field 3): not an ISO date (YYYY-MM-DD); value '{text}'. "
     ), error  # the field as written, quotes included
@@ -78,7 +78,7 @@ def test_a_non_iso_date_fails_the_file_naming_line_column_and_value(loaded, text
 def test_nullable_dates_are_strict_too(loaded, column, row):
     env, before = loaded
     env.put("shipment_deliveries.csv", SHIPMENTS_HEADER + "1,1,,\n2,1,2022-01-06,\n" + row + "\n")
-    error = run(env, STAGING).stages[1].error
+    error = run(env, STAGING).stages[1].error or ""
     field = 3 if column == "shipment_date" else 4
     assert error.startswith(
         f"orders_data/shipment_deliveries.csv: line 4, column {column} (field {field}): not an "
@@ -109,7 +109,7 @@ def test_a_bad_date_deep_in_a_big_file_is_found_at_its_line(loaded):
     env, before = loaded
     good = "".join(f"{i},1,2022-01-{1 + i % 28:02d},1,10,1,10\n" for i in range(1, 120_000))
     env.put("orders.csv", ORDERS_HEADER + good + "120000,1,2022-1-1,1,10,1,10\n")  # about 3 MB: several chunks
-    error = run(env, STAGING).stages[1].error
+    error = run(env, STAGING).stages[1].error or ""
     assert error.startswith("orders_data/orders.csv: line 120001, column order_date (field 3): not an ISO date"), error
     assert {t: checksum(env, t) for t in before} == before
 

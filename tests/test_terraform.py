@@ -30,6 +30,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -135,11 +136,11 @@ def _clean_env(home: Path, cli_config: Path | None = None) -> dict[str, str]:
     return env
 
 
-def _run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: int = 300) -> subprocess.CompletedProcess:
+def _run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: int = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def _explain(proc: subprocess.CompletedProcess) -> str:
+def _explain(proc: subprocess.CompletedProcess[str]) -> str:
     return f"exit {proc.returncode}\n--- stdout ---\n{proc.stdout[-6000:]}\n--- stderr ---\n{proc.stderr[-6000:]}"
 
 
@@ -204,7 +205,7 @@ def _moto_override(endpoint: str) -> str:
     )
 
 
-def _var_args(variables: dict) -> list[str]:
+def _var_args(variables: dict[str, Any]) -> list[str]:
     return [
         f"-var={name}={json.dumps(value) if not isinstance(value, str) else value}" for name, value in variables.items()
     ]
@@ -226,7 +227,7 @@ def plan(initialised, moto_endpoint, terraform_bin):
     return json.loads(shown.stdout)
 
 
-def _created(plan_json: dict, rtype: str) -> list[dict]:
+def _created(plan_json: dict[str, Any], rtype: str) -> list[dict[str, Any]]:
     found = [
         rc["change"]["after"]
         for rc in plan_json["resource_changes"]
@@ -380,8 +381,8 @@ def test_plan_s3_roles_are_scoped_to_their_prefixes(plan):
     policies = {p["name"]: json.loads(p["policy"]) for p in _created(plan, "aws_iam_role_policy")}
     bucket = f"arn:aws:s3:::{PLAN_VARS['data_lake_bucket']}"
 
-    def grants(doc):
-        out = {}
+    def grants(doc: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
         for st in doc["Statement"]:
             assert st["Effect"] == "Allow"
             actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
@@ -489,7 +490,9 @@ def bootstrapped_postgres(tmp_path_factory):
             cur.execute("CREATE TABLE if_common.dim_dates (calendar_dt date PRIMARY KEY, working_day bool)")
             cur.execute("INSERT INTO if_common.dim_dates VALUES ('2022-09-05', true)")
             cur.execute("SELECT current_database()")
-            (dbname,) = cur.fetchone()
+            row = cur.fetchone()
+            assert row is not None
+            (dbname,) = row
         admin.close()
         dsn = psycopg2.extensions.parse_dsn(admin_uri)
         dsn.update(user="d2b_operator", password="", dbname=dbname)

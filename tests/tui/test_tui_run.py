@@ -49,7 +49,7 @@ async def test_failing_stage_shows_error_and_log_then_retry_and_resume(env):
             "analytics": "skipped",
             "export": "skipped",
         }
-        error = app.main.controller.views["staging"].error
+        error = app.main.controller.views["staging"].error or ""
         assert "orders.csv" in error and "2022-13-45" in error, error
         # the failed stage's log is selected: filter on staging, the error is its last line
         pane = app.main.panes.log_view

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,7 +117,7 @@ def test_at_80x24_run_all_stops_at_the_export_preview_y_exports_q_quits(env, tmp
         terminal.close()
 
 
-def _running_run(env) -> list[tuple]:
+def _running_run(env) -> list[tuple[Any, ...]]:
     try:
         return env.query(f'SELECT run_id, status FROM "{env.user_id}_staging".console_runs ORDER BY run_id')
     except Exception:  # noqa: BLE001 - the history table appears with the first run
