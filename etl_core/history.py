@@ -9,14 +9,39 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import psycopg2
 from psycopg2 import sql
 
 from etl_core.config import Config
+from etl_core.errors import D2BError, StageError
 from etl_core.events import StageResult
 from etl_core.kinds import RunStatus, StageName, StageStatus
 from etl_core.secrets import redact
 from etl_core.sql_files import render_sql, safe_identifier
 from etl_core.warehouse import table_exists
+
+
+class HistoryNotRecorded(Exception):
+    """The history refused a write (a constraint, a permission): the run fails, with a crash report, since
+    nothing may report success that the history does not say."""
+
+
+class HistoryLost(StageError):
+    """The connection that writes the history (and holds the run lock) is gone: the run stops."""
+
+
+def recording_failed(exc: Exception, run_id: int, warehouse_label: str, *, lost: bool = False) -> Exception:
+    """The error that fails run `run_id` when writing its history raised `exc`; `lost`: the run lock's
+    connection is gone and a fresh one could not write either."""
+    text = str(exc).strip()
+    primary = exc.diag.message_primary if isinstance(exc, psycopg2.Error) else None
+    reason = redact((primary or (text.splitlines()[0] if text else repr(exc))).strip())
+    if lost or isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError | D2BError):
+        return HistoryLost(
+            f"the connection to warehouse {warehouse_label} that records run #{run_id} and holds its run lock was "
+            f"lost ({reason}): the run stopped there; resume it (--resume) when the warehouse is back"
+        )
+    return HistoryNotRecorded(f"run #{run_id} could not be recorded in the history on {warehouse_label}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -150,6 +175,14 @@ def finish_run(cur: Any, config: Config, run_id: int, status: RunStatus, error: 
             "UPDATE {} SET status = %s, finished_at = now(), error = %s WHERE run_id = %s AND status = 'running'"
         ).format(_runs(config)),
         (status, redact(error) if error else None, run_id),
+    )
+
+
+def close_running_stages(cur: Any, config: Config, run_id: int, status: StageStatus) -> None:
+    """A stage of a stopped run that is still recorded 'running' ended with the run: never 'running' forever."""
+    cur.execute(
+        sql.SQL("UPDATE {} SET status = %s WHERE run_id = %s AND status = 'running'").format(_stage_runs(config)),
+        (status, run_id),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 import traceback
@@ -182,7 +183,9 @@ def run_pipeline(
             )
         except BaseException as exc:  # the run must not stay 'running' in the history, whatever stopped it
             status, error = _how_it_stopped(exc, services)
-            _record(services, lock_conn, discard, run_id, history.finish_run, config, run_id, status, error)
+            for write, *args in ((history.finish_run, status, error), (history.close_running_stages, status)):
+                with contextlib.suppress(Exception):  # best effort: what stopped the run is what is reported
+                    _record(services, lock_conn, discard, run_id, write, config, run_id, *args)
             observers.stopped(status, error)
             raise
 
@@ -314,22 +317,25 @@ def _record(
     write: Callable[..., None],
     *args: object,
 ) -> None:
-    """Call `write(cur, *args)`; history writes are best effort: a lost connection must not fail the data work.
-    When the run lock's session is gone (ended on the server, a stall), the write goes through a fresh
-    connection, so the run is recorded as it happens rather than left 'running'."""
+    """Call `write(cur, *args)`. When the run lock's session is gone (ended on the server, a stall), the write
+    goes through a fresh connection, so the run is recorded as it happens rather than left 'running'. A
+    history that refuses the write, or cannot be reached at all, fails the run (history.recording_failed):
+    nothing may report success that the history does not say."""
     try:
         with transaction(conn) as cur:
             write(cur, *args)
         return
     except (psycopg2.Error, D2BError) as exc:
-        if not conn.closed or isinstance(exc, Cancelled):
+        if isinstance(exc, Cancelled):
             emit(LogLine(run_id, None, "WARNING", f"could not record run history: {redact(str(exc)).strip()}"))
             return
+        if not conn.closed:
+            raise history.recording_failed(exc, run_id, services.warehouse_label) from exc
     try:
         with services.transaction("history") as cur:
             write(cur, *args)
     except (psycopg2.Error, D2BError) as exc:
-        emit(LogLine(run_id, None, "WARNING", f"could not record run history: {redact(str(exc)).strip()}"))
+        raise history.recording_failed(exc, run_id, services.warehouse_label, lost=True) from exc
 
 
 def _run_stages(
@@ -346,8 +352,8 @@ def _run_stages(
     for stage in stages:
         if results and results[-1].status != "succeeded":
             result = StageResult(stage, "skipped", None, 0.0, 0, "an earlier stage did not succeed")
+            emit(StageFinished(run_id, result))  # shown even when the history then refuses it
             _record(services, lock_conn, emit, run_id, history.record_stage, config, run_id, result)
-            emit(StageFinished(run_id, result))
             results.append(result)
             continue
         started_at, started = utc_now(), time.monotonic()
@@ -395,9 +401,9 @@ def _run_stages(
             tuple(output.checks),
             output.details,
         )
+        emit(StageFinished(run_id, result))  # shown even when the history then refuses it
         _record(services, lock_conn, emit, run_id, history.record_stage, config, run_id, result)
         _record(services, lock_conn, emit, run_id, lineage.record_output, config, run_id, result)
-        emit(StageFinished(run_id, result))
         results.append(result)
     return results
 

@@ -7,8 +7,11 @@ import json
 import signal
 from typing import Any
 
+import pytest
+
 from cli_process import CliProcess
-from etl_core.events import Event
+from etl_core.events import StageFinished
+from etl_core.history import HistoryLost
 from etl_core.pipeline import resume_point
 from faultproxy import Rule
 from helpers import assert_succeeded, run
@@ -70,20 +73,17 @@ def test_a_run_whose_history_could_not_be_written_is_resumed(env):
             )
 
     lost: list[bool] = []
-    events: list[Any] = []
-
-    def record_and_lose(event: Event) -> None:
-        events.append(event)
-        lose_the_warehouse(event)
-
-    summary = run(env, sink=record_and_lose)
-    assert lost and summary.stages[1].status == "failed"
-    assert any("could not record run history" in getattr(e, "message", "") for e in events)
+    events: list = []
+    with pytest.raises(HistoryLost, match=r"that records run #\d+ and holds its run lock was lost") as stopped:
+        run(env, sink=lambda e: (events.append(e), lose_the_warehouse(e)))
+    assert lost and [e.result.status for e in events if isinstance(e, StageFinished)] == ["succeeded", "failed"]
+    run_id = events[0].run_id
+    assert f"run #{run_id}" in str(stopped.value)
     assert run_statuses(env)[-1][1] == "running"  # what the history says: nothing could be written
     messages: list[str] = []
     with env.open() as services:
-        assert resume_point(services, log=messages.append) == (summary.run_id, "staging")
-    assert messages == [f"run #{summary.run_id} had stopped without finishing: marked abandoned"]
+        assert resume_point(services, log=messages.append) == (run_id, "staging")
+    assert messages == [f"run #{run_id} had stopped without finishing: marked abandoned"]
     assert run_statuses(env)[-1][1] == "abandoned"
 
 
