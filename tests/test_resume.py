@@ -61,25 +61,39 @@ def test_the_newest_run_that_did_not_succeed_is_resumed_not_an_older_failure(s3_
         assert resume_point(services) == (newest, "staging")
 
 
-def test_a_run_whose_history_could_not_be_written_is_resumed(env):
+def test_a_run_whose_history_could_not_be_written_stops_and_is_resumed(env, pg_uri):
     assert_succeeded(run(env))
+    # The run works as a role of its own, so that the test can end its sessions and refuse it new ones.
+    role = f"op_{env.user_id}"
+    env.execute(
+        f'CREATE ROLE "{role}" LOGIN; GRANT ALL ON SCHEMA "{env.user_id}_staging", "{env.user_id}_analytics" '
+        f'TO "{role}"; GRANT ALL ON ALL TABLES IN SCHEMA "{env.user_id}_staging", "{env.user_id}_analytics" TO '
+        f'"{role}"; GRANT ALL ON ALL SEQUENCES IN SCHEMA "{env.user_id}_staging" TO "{role}"; '
+        f'GRANT USAGE ON SCHEMA "{env.dims_schema}" TO "{role}"; '
+        f'GRANT SELECT ON ALL TABLES IN SCHEMA "{env.dims_schema}" TO "{role}"'
+    )
+    for table in ("orders", "reviews", "shipment_deliveries", "console_runs", "console_stage_runs"):
+        env.execute(f'ALTER TABLE "{env.user_id}_staging".{table} OWNER TO "{role}"')
+    env.execute(f'ALTER SCHEMA "{env.user_id}_staging" OWNER TO "{role}"')
+    env.config_path.write_text(env.config_path.read_text().replace(pg_uri, pg_uri.replace("postgres:@", f"{role}:@")))
 
     def lose_the_warehouse(event):
         if type(event).__name__ == "StageProgress" and event.stage == "staging" and not lost:
-            lost.append(True)  # every connection of the run, the run lock's (which writes the history) too
-            env.query(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE %s",
-                ("d2b-console%",),
-            )
+            lost.append(True)  # every session of the run, the run lock's (which writes the history) too
+            env.execute(f'ALTER ROLE "{role}" NOLOGIN')  # and no fresh connection can write it either
+            env.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (role,))
 
     lost: list[bool] = []
     events: list = []
-    with pytest.raises(HistoryLost, match=r"that records run #\d+ and holds its run lock was lost") as stopped:
-        run(env, sink=lambda e: (events.append(e), lose_the_warehouse(e)))
-    assert lost and [e.result.status for e in events if isinstance(e, StageFinished)] == ["succeeded", "failed"]
+    try:
+        with pytest.raises(HistoryLost, match=r"that records run #\d+ and holds its run lock was lost") as stopped:
+            run(env, sink=lambda e: (events.append(e), lose_the_warehouse(e)))
+    finally:
+        env.execute(f'ALTER ROLE "{role}" LOGIN')
     run_id = events[0].run_id
-    assert f"run #{run_id}" in str(stopped.value)
-    assert run_statuses(env)[-1][1] == "running"  # what the history says: nothing could be written
+    assert lost and f"run #{run_id}" in str(stopped.value)
+    assert [e.result.status for e in events if isinstance(e, StageFinished)][-1] == "failed"
+    assert run_statuses(env)[-1] == (run_id, "running")  # what the history says: nothing could be written
     messages: list[str] = []
     with env.open() as services:
         assert resume_point(services, log=messages.append) == (run_id, "staging")
