@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from cli_process import CliProcess
-from etl_core.events import StageFinished
+from etl_core.events import Event, StageFinished
 from etl_core.history import HistoryLost
 from etl_core.pipeline import resume_point
 from faultproxy import Rule
@@ -84,10 +84,15 @@ def test_a_run_whose_history_could_not_be_written_stops_and_is_resumed(env, pg_u
             env.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (role,))
 
     lost: list[bool] = []
-    events: list = []
+    events: list[Any] = []
+
+    def record_and_lose(event: Event) -> None:
+        events.append(event)
+        lose_the_warehouse(event)
+
     try:
         with pytest.raises(HistoryLost, match=r"that records run #\d+ and holds its run lock was lost") as stopped:
-            run(env, sink=lambda e: (events.append(e), lose_the_warehouse(e)))
+            run(env, sink=record_and_lose)
     finally:
         env.execute(f'ALTER ROLE "{role}" LOGIN')
     run_id = events[0].run_id
