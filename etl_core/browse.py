@@ -9,7 +9,7 @@ from typing import Any
 
 from psycopg2 import sql
 
-from etl_core import history, lineage
+from etl_core import history, lineage, trends
 from etl_core.analytics_tables import ANALYTICS_TABLES
 from etl_core.checks import ANALYTICS_CHECKS, run_checks
 from etl_core.content_kind import sniff
@@ -196,6 +196,16 @@ def stale_stages(services: Services) -> dict[StageName, StaleStage]:
     """The stages whose newest output was computed from an older input (etl_core.lineage)."""
     with services.transaction("history") as cur:
         return lineage.stale_stages(cur, services.config)
+
+
+def history_trends(services: Services) -> list[trends.Series]:
+    with services.transaction("history") as cur:
+        return trends.trends(cur, services.config)
+
+
+def recent_checks(services: Services) -> trends.CheckGrid:
+    with services.transaction("history") as cur:
+        return trends.check_grid(cur, services.config)
 
 
 def run_stages(services: Services, run_id: int) -> list[history.StageRecord]:

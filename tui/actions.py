@@ -105,7 +105,20 @@ ACTIONS: tuple[ActionSpec, ...] = (
         rank=5,
     ),
     ActionSpec(
-        "history", "h", "History", "Past runs with their stages, rows, durations and errors", "Pipeline", rank=7
+        "history",
+        "h",
+        "History",
+        "Past runs with their stages, rows, durations and errors, and the trends per ingestion date",
+        "Pipeline",
+        rank=7,
+    ),
+    ActionSpec(
+        "checks",
+        "C",
+        "Checks",
+        "Each check's outcome over the last 30 runs; Enter on one that did not pass opens its rows in the SQL pane",
+        "Pipeline",
+        rank=12,
     ),
     # Browse
     ActionSpec(

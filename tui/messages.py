@@ -20,6 +20,7 @@ from etl_core.kinds import StageName
 from etl_core.lineage import StaleStage
 from etl_core.s3 import S3Entry
 from etl_core.services import Services
+from etl_core.trends import CheckGrid, Series
 
 
 @dataclass
@@ -171,3 +172,17 @@ class ShutDownDone(Message):
     """The run has stopped and the services are closed: exit with `code`."""
 
     code: int
+
+
+@dataclass
+class TrendsLoaded(Message):
+    """The history's series, one point per ingestion date, for the history screen."""
+
+    series: list[Series]
+
+
+@dataclass
+class ChecksLoaded(Message):
+    """Each check's outcome over the last runs, for the checks screen."""
+
+    grid: CheckGrid

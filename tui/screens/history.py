@@ -1,6 +1,6 @@
-"""Past runs (start, status, duration) and, for the highlighted run, its stages.
+"""Past runs (start, status, duration), for the highlighted run its stages, and the trends per date.
 
-The screen loads both itself, in thread workers (HistoryLoaded, RunStagesLoaded come back to it).
+The screen loads them itself, in thread workers (HistoryLoaded, RunStagesLoaded, TrendsLoaded come back to it).
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from etl_core.pipeline import STAGES
 from etl_core.services import Services
 from tui.clock import Clock
 from tui.format import count
-from tui.messages import HistoryLoaded, RunStagesLoaded
+from tui.messages import HistoryLoaded, RunStagesLoaded, TrendsLoaded
 from tui.stage_view import status_cell
 from tui.widgets.chrome.title_bar import TitleBar
+from tui.widgets.history.trends import TrendsPanel
 from tui.workers import in_thread
 
 WIDE = 100  # columns from which the runs table also shows the ingestion date
@@ -63,6 +64,7 @@ class HistoryScreen(ModalScreen[None]):
             yield DataTable(cursor_type="row", id="history-runs")
             yield DataTable(cursor_type="row", id="history-stages")
             yield Static("", id="history-errors")
+            yield TrendsPanel(id="history-trends")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -91,6 +93,14 @@ class HistoryScreen(ModalScreen[None]):
             stages.add_column(label, key=key)
         runs.focus()
         self._load_runs(self.services)
+        self._load_trends(self.services)
+
+    @work(thread=True, exit_on_error=False, name="trends", group="history-trends")
+    def _load_trends(self, services: Services) -> None:
+        self.post_message(TrendsLoaded(browse.history_trends(services)))
+
+    def on_trends_loaded(self, message: TrendsLoaded) -> None:
+        self.query_one(TrendsPanel).show(message.series)
 
     @work(thread=True, exit_on_error=False, name="run history", group="history")
     def _load_runs(self, services: Services) -> None:

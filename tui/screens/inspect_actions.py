@@ -74,9 +74,10 @@ class MainInspection:
             app.need_services()  # says "still connecting" or why the services could not start
         return app.workbench
 
-    def open_query(self) -> None:
+    def open_query(self, insert: str | None = None) -> None:
+        """The SQL pane, with `insert` (a query) put in at its cursor."""
         if (workbench := self._query_workbench()) is not None:
-            open_query_screen(self.screen.app, workbench)
+            open_query_screen(self.screen.app, workbench, insert=insert)
 
     def insert_name(self) -> None:
         """The warehouse tree's table (schema.table) or column name, into the SQL pane at its cursor."""

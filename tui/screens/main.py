@@ -36,6 +36,7 @@ from tui.messages import (
     ResumePointReady,
     RunEnded,
 )
+from tui.screens.checks import ChecksScreen
 from tui.screens.history import HistoryScreen
 from tui.screens.inspect_actions import MainInspection
 from tui.screens.main_export import ExportMessage, MainExportGate
@@ -157,6 +158,10 @@ class MainScreen(Screen[None]):
     def action_history(self) -> None:
         if (services := self.host.need_services("warehouse")) is not None:
             self.app.push_screen(HistoryScreen(services, self.clock))
+
+    def action_checks(self) -> None:
+        if (services := self.host.need_services("warehouse")) is not None:
+            self.app.push_screen(ChecksScreen(services, self.inspection.open_query))
 
     def action_toggle_browse(self) -> None:
         self.panes.toggle_browse()

@@ -1,0 +1,76 @@
+"""The history's trends at 80×24 and the checks view with its offending rows opening in the SQL pane."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from textual.widgets import DataTable, Sparkline, Static
+
+from etl_core.pipeline import run_pipeline
+from support import Env, put_dataset
+from tui.screens.checks import ChecksScreen
+from tui.screens.history import HistoryScreen
+from tui.screens.query import QueryScreen
+from tui.widgets.history.trends import TrendLine, TrendsPanel
+from tui_helpers import make_app, settle, wait_until
+
+
+def run_dated(env: Env, day: date, orders: int, product: int = 1) -> None:
+    text = env.config_path.read_text()
+    env.config_path.write_text(re.sub(r'ingestion_date = "[^"]*"', f'ingestion_date = "{day}"', text))
+    put_dataset(
+        env,
+        orders=[(i, 1, "2022-01-03", product, 10, 1) for i in range(1, orders + 1)],
+        reviews=[(5, 1)],
+        shipments=[(1, 1, "2022-01-05", None)],
+    )
+    with env.open() as services:
+        assert run_pipeline(services).status == "succeeded"
+
+
+async def test_the_history_draws_a_trend_per_series_at_80x24(env: Env):
+    for n, orders in enumerate((10, 12, 3)):
+        run_dated(env, date(2022, 9, 1) + timedelta(days=n), orders)
+    app = make_app(env)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, HistoryScreen)
+        panel = screen.query_one(TrendsPanel)
+        await wait_until(pilot, lambda: bool(panel.query(TrendLine)), what="the trends")
+        lines = {line.series.title: line for line in panel.query(TrendLine)}
+        assert lines["orders rows"].series.values == [10.0, 12.0, 3.0]
+        assert len(lines["late shipments"].series.values) == 3
+        assert {"staging duration", "export duration", "public-holiday orders"} <= set(lines)
+        spark = lines["orders rows"].query_one(Sparkline)
+        assert list(spark.data or []) == [10.0, 12.0, 3.0] and spark.size.width > 0
+        assert str(panel.border_title) == "Trends over 3 ingestion date(s)"
+
+
+async def test_the_checks_view_shows_each_run_and_opens_the_offending_rows(env: Env):
+    run_dated(env, date(2022, 9, 1), 4)
+    run_dated(env, date(2022, 9, 2), 4, product=99)  # product 99 is unknown: orders_product_known does not pass
+    app = make_app(env)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("C")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ChecksScreen), (app.focused, [n.message for n in app._notifications])
+        grid = screen.query_one("#checks-grid", DataTable)
+        await wait_until(pilot, lambda: grid.row_count > 0, what="the checks grid")
+        assert [str(c.label) for c in grid.columns.values()] == ["Check", "#2", "#1"]
+        row = screen.checks.index("orders_product_known")
+        assert [str(cell) for cell in grid.get_row_at(row)][1:] == ["✘", "✔"]
+        grid.move_cursor(row=row, column=1)
+        await pilot.pause()
+        sample = str(screen.query_one("#checks-sample", Static).render())
+        assert "offending rows (4 kept): 1, 2, 3, 4" in sample
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, QueryScreen), what="the SQL pane")
+        await settle(pilot)
+        editor_text = app.screen.query_one("TextArea").text  # type: ignore[attr-defined]
+        assert f"FROM {env.user_id}_staging.orders WHERE order_id = ANY(ARRAY['1','2','3','4']" in editor_text
