@@ -383,6 +383,7 @@ def _run_stages(
                 status, error = "cancelled", f"{stage} was cancelled by the operator; nothing half-done was kept"
             elif isinstance(exc, D2BError):
                 status, error = "failed", str(exc)
+                output.details = getattr(exc, "details", None) or output.details  # e.g. every bad record
             else:
                 status, error = "failed", _describe_unexpected(exc, services)
                 ctx.log(redact(traceback.format_exc()), "DEBUG")

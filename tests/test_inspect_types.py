@@ -34,17 +34,18 @@ def test_sampled_values_that_would_not_load_are_named_by_line_column_and_value(e
         (3, "order_date", "2022-13-45"),
         (4, "quantity", "x"),
         (5, "unit_price", "-5"),
-        (6, "customer_id", None),
-        (7, "quantity", "1\n2"),
+        (6, "customer_id", ""),
+        (7, "quantity", '"1\n2"'),
         (9, "order_date", "2022-02-30"),
         (9, "total_price", "9999999999"),
     ]
     problems = {(b.line, b.column): b.problem for b in types.bad_values}
-    assert problems[(3, "order_date")] == 'date/time field value out of range: "2022-13-45"'
-    assert problems[(4, "quantity")] == 'invalid input syntax for type integer: "x"'
-    assert problems[(5, "unit_price")] == "breaks the rule unit_price_not_negative (unit_price >= 0)"
-    assert problems[(6, "customer_id")].startswith("empty, but the column is NOT NULL")
-    assert problems[(9, "total_price")] == 'value "9999999999" is out of range for type integer'
+    # staging's own words: the preview and staging share their checks (etl_core.stages.staging.file_check)
+    assert problems[(3, "order_date")] == "date/time field value out of range"
+    assert problems[(4, "quantity")] == "invalid input syntax for type integer"
+    assert problems[(5, "unit_price")] == "value breaks the rule unit_price_not_negative"
+    assert problems[(6, "customer_id")] == "empty, but the column needs a value"
+    assert problems[(9, "total_price")] == "value is out of range for type integer"
     assert types.bad_value_count == 7
     columns = {c.column: (c.pandas_dtype, c.expected_type, c.nullable, c.bad_values) for c in types.columns}
     assert columns == {

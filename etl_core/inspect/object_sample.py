@@ -1,13 +1,13 @@
 """The ranged sample of an S3 object that the preview reads, parsed for profiles and type checks.
 
 Only the first `PREVIEW_BYTES` are read (never the whole object); a torn last line is dropped.
-Records keep their line number in the object (quoted line breaks counted), so a bad value can be
-named by line, column and value.
+Records are cut by staging's own reader (`etl_core.stages.staging.records`, PostgreSQL's CSV
+rules) and keep their line number in the object (quoted line breaks counted), so a bad value can
+be named by line, column and value exactly as staging would name it.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -17,6 +17,9 @@ from etl_core.browse import PREVIEW_BYTES
 from etl_core.errors import D2BError
 from etl_core.s3 import read_head
 from etl_core.services import Services
+from etl_core.stages.staging.records import Record as StagingRecord
+from etl_core.stages.staging.records import records as staging_records
+from etl_core.stages.staging.records import unquoted
 
 if TYPE_CHECKING:
     import pandas
@@ -42,20 +45,27 @@ class ObjectSample:
     def uri(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
 
+    @property
+    def header_line(self) -> bytes:
+        return self.data.partition(b"\n")[0].removesuffix(b"\r")
+
+    @property
+    def data_start(self) -> int:
+        """Offset of the first data line in `data`."""
+        return min(len(self.data.partition(b"\n")[0]) + 1, len(self.data))
+
     @cached_property
     def header(self) -> list[str]:
-        return next(csv.reader(io.StringIO(self._text)), [])
+        line = self.header_line
+        return [_text(raw) or "" for raw in _fields(line)] if line else []
 
     @cached_property
     def records(self) -> list[Record]:
-        reader = csv.reader(io.StringIO(self._text))
-        next(reader, None)
-        records, line = [], reader.line_num + 1
-        for row in reader:
-            if row:  # pandas skips blank lines too
-                records.append(Record(line, tuple(value if value != "" else None for value in row)))
-            line = reader.line_num + 1
-        return records
+        found = []
+        for record in staging_records([self.data], self.data_start):
+            if record.data:  # pandas skips blank lines too
+                found.append(Record(record.line, tuple(_text(raw) for _offset, raw in record.fields())))
+        return found
 
     @cached_property
     def frame(self) -> pandas.DataFrame:
@@ -80,6 +90,16 @@ class ObjectSample:
     @cached_property
     def _text(self) -> str:
         return self.data.decode("utf-8", errors="replace")
+
+
+def _fields(line: bytes) -> list[bytes]:
+    return [raw for _offset, raw in StagingRecord(1, 1, 0, line, 0, True).fields()]
+
+
+def _text(raw: bytes) -> str | None:
+    """A field as COPY reads it, as text (None for an unquoted empty field: NULL)."""
+    value, quoted = unquoted(raw)
+    return value.decode("utf-8", errors="replace") if value or quoted else None
 
 
 def read_sample(services: Services, bucket: str, key: str, max_bytes: int = PREVIEW_BYTES) -> ObjectSample:

@@ -106,7 +106,8 @@ async def test_an_s3_object_shows_pandas_and_staging_types_and_flags_values_that
         assert heads["order_date"].type_name.endswith("→ date") and heads["order_date"].bad_values == 1
         assert viewer.grid.bad_cells == {(1, 2): viewer.grid.bad_cells[(1, 2)]}  # row 2, order_date
         shown = screen_text_of(app)
-        assert "1 sampled value would not load" in shown and "'2022-13-45'" in shown, shown
+        assert "line 3, order_date '2022-13-45': date/time field value out of range" in shown, shown
+        assert viewer.opened.warning.endswith("1 value of the sample would not load into orders")
         assert "int64 → integer" in shown
         # sort in memory over the sample, numbers as numbers
         viewer.grid.focus()
@@ -162,3 +163,14 @@ def test_on_the_lean_install_an_s3_preview_types_and_checks_its_values_without_p
     assert shown["rows"] == 3 and shown["unit_prices"] == ["10", "50", "100"]  # sorted as numbers, no pandas
     assert len(shown["bad"]) == 1 and "would not load into orders" in shown["warning"]
     assert "pandas is not installed (pip install 'd2b-console[profile]')" in shown["warning"]
+
+
+async def test_the_first_value_that_would_not_load_is_named_by_its_line_at_80x24(env):
+    env.put("orders.csv", BAD_ORDERS)
+    app = make_app(env)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("b")  # the trees, hidden below 110 columns
+        await preview_object(pilot, app, "orders_data/orders.csv")
+        shown = screen_text_of(app)
+        assert "line 3, order_date '2022-13-45': date/time field value out of range" in shown, shown

@@ -218,11 +218,12 @@ class SampleSource:
         if (kind := sniff(sample.data)) is not None:
             raise NotTabular(f"{self.title} is not CSV text ({kind})")
         names = [str(name) for name in sample.header]
-        if any(len(r.values) != len(names) for r in sample.records):
-            raise NotTabular(f"{self.title} has rows of another width than its header")
         types = check_object_types(self.workbench.services, sample)
         typed = self._typed_heads(names, types)
-        rows = self._filter([(r.line, r.values) for r in sample.records], names)
+        # A record of another width is shown in the header's columns; the checks name it (as staging would).
+        width = len(names)
+        shaped = [(r.line, (r.values + (None,) * width)[:width]) for r in sample.records]
+        rows = self._filter(shaped, names)
         if self.sort is not None:
             rows = _sorted(rows, self.sort[0], self.sort[1], _numeric(sample, names[self.sort[0]]))
         problems = {(bad.line, bad.column): bad.problem for bad in types.bad_values}
@@ -325,14 +326,14 @@ def _sorted(
 
 
 def _warning(types: ObjectTypes) -> str:
+    """The first value that would not load comes first, line number leading, so 80 columns show where it is."""
     parts = []
     if types.bad_value_count:
         first = types.bad_values[0]
-        more = f" (first: line {first.line}, {first.column} {first.value!r}: {first.problem})"
-        parts.append(
-            f"{types.bad_value_count:,} sampled value{'s' if types.bad_value_count != 1 else ''} "
-            f"would not load into {types.table}{more}"
-        )
+        where = f"line {first.line}" + (f", {first.column}" if first.column else "")
+        value = f" {first.value!r}" if first.value is not None else ""
+        count = f"{types.bad_value_count:,} value{'s' if types.bad_value_count != 1 else ''}"
+        parts.append(f"{where}{value}: {first.problem} · {count} of the sample would not load into {types.table}")
     if types.note:
         parts.append(types.note)
     return " · ".join(parts)

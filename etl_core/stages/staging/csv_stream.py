@@ -68,6 +68,7 @@ class CsvStreamReader:
         self._last_byte = b"\n"
         self._newlines = 0
         self.bytes_read = 0
+        self.rows = 0  # what COPY loaded
         self.data_start = 0  # offset of the first byte after the header line
         self.guard: DateGuard | None = None
         self.error: BaseException | None = None

@@ -33,6 +33,31 @@ def invalid_utf8(raw: bytes) -> str:
     return problem + "; the file must be UTF-8: save or convert it as UTF-8"
 
 
+def placed(
+    key: str,
+    problem: str,
+    *,
+    line: int | None = None,
+    column: str | None = None,
+    field: int | None = None,
+    value: bytes | str | None = None,
+) -> str:
+    """`key: line N, column C (field k): problem; value '...'` on one line; `field` is 1-based."""
+    where = key + (f": line {line}" if line else "")
+    if column:
+        where += f", column {column}" + (f" (field {field})" if field else "")
+    shown = f"; value {escaped(value)}" if value is not None else ""
+    problem = " ".join(problem.split("\n"))  # one line, whatever PostgreSQL's message held
+    return f"{where}: {problem}{shown}"
+
+
+def nothing_loaded(table: str) -> str:
+    return (
+        f"Nothing was loaded: {table} and the other staging tables keep their previous rows. Fix the object "
+        "and run the staging stage again"
+    )
+
+
 def file_error(
     key: str,
     table: str,
@@ -44,12 +69,6 @@ def file_error(
     value: bytes | str | None = None,
 ) -> DataError:
     """The DataError for a rejected file; `field` is 1-based. Nothing of the file was loaded."""
-    where = key + (f": line {line}" if line else "")
-    if column:
-        where += f", column {column}" + (f" (field {field})" if field else "")
-    shown = f"; value {escaped(value)}" if value is not None else ""
-    problem = " ".join(problem.split("\n"))  # one line, whatever PostgreSQL's message held
     return DataError(
-        f"{where}: {problem}{shown}. Nothing was loaded: {table} and the other staging tables keep their "
-        "previous rows. Fix the object and run the staging stage again"
+        f"{placed(key, problem, line=line, column=column, field=field, value=value)}. {nothing_loaded(table)}"
     )

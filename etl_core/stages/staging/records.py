@@ -25,6 +25,7 @@ class Record:
     data: bytes  # its bytes without the line ending, at most MAX_RECORD_BYTES
     newlines: int  # line breaks inside it (in quoted fields)
     closed: bool  # False: the object ends inside a quoted field
+    cut: bool = False  # longer than MAX_RECORD_BYTES: `data` holds its beginning only
 
     def fields(self) -> list[tuple[int, bytes]]:
         """(offset in the object, raw bytes) of each field, split as COPY splits them."""
@@ -119,7 +120,8 @@ class RecordScanner:
         return self._head is not None or b'"' in self.pending
 
     def _next(self, data: bytes, newlines: int, length: int, *, closed: bool) -> Record:
-        record = Record(self.number + 1, self.line, self.start, data[:MAX_RECORD_BYTES], newlines, closed)
+        cut = len(data) > MAX_RECORD_BYTES or length > MAX_RECORD_BYTES + 2  # + the line ending
+        record = Record(self.number + 1, self.line, self.start, data[:MAX_RECORD_BYTES], newlines, closed, cut)
         self.number, self.line, self.start = record.number, self.line + newlines + 1, self.start + length
         self._head = None
         return record

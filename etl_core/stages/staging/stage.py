@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -11,11 +12,12 @@ from etl_core.anomaly import row_count_anomalies
 from etl_core.background import call_interruptibly
 from etl_core.checks import STAGING_CHECKS, blocking_failures, run_checks_concurrently
 from etl_core.errors import D2BError
-from etl_core.events import CheckOutcome
+from etl_core.events import CancelToken, CheckOutcome
 from etl_core.stages.context import StageContext, StageOutput
 from etl_core.stages.publication import publish
 from etl_core.stages.staging.load import LoadResult, load_with_retries
 from etl_core.stages.staging.progress import StagingProgress
+from etl_core.stages.staging.rejection import RejectedFile, RejectedFiles
 from etl_core.stages.staging.server_load import ensure_iso_date_domain, load_on_server
 from etl_core.stages.staging.sources import SOURCE_FILES, LocatedSource, etags_as_loaded, locate_source
 from etl_core.stages.staging.tables import drop_tables, leftover_load_tables, load_table_name, swap_in
@@ -51,14 +53,17 @@ def run_staging(ctx: StageContext) -> StageOutput:
     # Each file loads into its own table, committed but read by nobody; then one short
     # transaction swaps all three in, or none.
     try:
-        loaded = run_together(
+        outcomes = run_together(
             [
-                partial(load, ctx, found.source, found.key, found.size, table, progress)
+                partial(_load_or_refuse, partial(load, ctx, found.source, found.key, found.size, table, progress))
                 for found, table in zip(located, loading, strict=True)
             ],
             ctx.cancel,
             "staging",
         )
+        if refused := [outcome for outcome in outcomes if isinstance(outcome, RejectedFile)]:
+            raise refused[0] if len(refused) == 1 else RejectedFiles(refused)
+        loaded = [outcome for outcome in outcomes if isinstance(outcome, LoadResult)]
         file_checks = [
             check for result in loaded for check in _file_checks(result, ctx.config.source.allow_empty_files)
         ]
@@ -105,6 +110,14 @@ def _output(
             "etag": etags.get(result.key, ""),
         }
     return output
+
+
+def _load_or_refuse(load: Callable[[CancelToken], LoadResult], cancel: CancelToken) -> LoadResult | RejectedFile:
+    """A refused file is an outcome, not a failure: the other files go on, so one run names every bad record."""
+    try:
+        return load(cancel)
+    except RejectedFile as refused:
+        return refused
 
 
 def _file_checks(result: LoadResult, allow_empty_files: bool) -> list[CheckOutcome]:
