@@ -115,6 +115,8 @@ def _inferred_dtypes(sample: ObjectSample) -> tuple[list[str], str]:
         frame = sample.frame
     except D2BError:
         return ["" for _name in sample.header], NO_PANDAS
+    except ValueError:  # pandas' ParserError: a file staging refuses may not parse for pandas either
+        return ["" for _name in sample.header], "no inferred types: pandas could not read the sample"
     return [str(frame[c].dtype) for c in frame.columns], ""
 
 
