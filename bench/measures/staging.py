@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from psycopg2 import sql
@@ -10,7 +11,7 @@ from bench.context import Bench, say
 from bench.measure import run_psql, run_worker
 from bench.measures.data import Dataset
 from bench.measures.reader import ReaderLoop, summarize
-from bench.settings import STAGING_SCHEMA
+from bench.settings import BUCKET, PREFIX, STAGING_SCHEMA
 from etl_core.sql_files import render_sql, safe_identifier
 from etl_core.stages.staging.sources import SOURCE_FILES
 from etl_core.stages.staging.tables import create_staging_table
@@ -21,6 +22,7 @@ PANDAS_CONTENDERS = ((None, "bench_pandas", "pandas"), ("multi", "bench_pandas_m
 
 def measure_staging(bench: Bench, scale: float, data: Dataset) -> dict[str, Any]:
     out = ours_and_psql(bench, data)
+    out["refused"] = refused_load(bench, data)
     for method, schema, key in PANDAS_CONTENDERS:
         if method == "multi" and scale > bench.options.pandas_multi_max_scale:
             out[key] = None
@@ -66,6 +68,37 @@ def _our_staging(bench: Bench) -> dict[str, Any]:
         "rss_mb": measured.rss_mb,
         "rows": stage["rows"],
     }
+
+
+BAD_EVERY = 100  # one data line in 100 is bad: the "1% bad records" of the target
+BAD_KINDS = (b"5 Sep 22", b"-1", b"x")  # a date that is not ISO, a broken rule, not an integer
+
+
+def refused_load(bench: Bench, data: Dataset, rounds: int = 2) -> dict[str, Any]:
+    """Staging on an orders.csv with 1% bad records: how long until every one is named (the stage fails).
+
+    The same bytes as the clean file, every BAD_EVERY-th data line spoilt in one of three ways;
+    the clean object is put back afterwards.
+    """
+    source = next(s for s in SOURCE_FILES if s.table == "orders")
+    clean = Path(data.paths["orders"]).read_bytes()
+    header, _newline, body = clean.partition(b"\n")
+    lines = body.split(b"\n")
+    for n in range(BAD_EVERY - 1, len(lines) - 1, BAD_EVERY):
+        fields = lines[n].split(b",")
+        kind = (n // BAD_EVERY) % len(BAD_KINDS)
+        fields[(2, 4, 1)[kind]] = BAD_KINDS[kind]  # order_date, unit_price, customer_id
+        lines[n] = b",".join(fields)
+    key = PREFIX + source.names[0]
+    s3 = bench.services.s3
+    s3.put_object(Bucket=BUCKET, Key=key, Body=header + b"\n" + b"\n".join(lines))
+    try:
+        samples = [run_worker("refused_staging", bench.services.spec(), bench.log)[1] for _ in range(rounds)]
+    finally:
+        s3.put_object(Bucket=BUCKET, Key=key, Body=clean)
+    best = min(samples, key=lambda sample: sample["seconds"])
+    say(f"  staging refused with 1% bad orders: {best['seconds']:.2f}s, {best['bad_records']:,} bad records named")
+    return {**best, "samples": [sample["seconds"] for sample in samples]}
 
 
 def reader_during_loads(bench: Bench, rounds: int = 2) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import sys
 
 WORKERS = {
     "stage": "bench.workers.pipeline:stages",
+    "refused_staging": "bench.workers.pipeline:refused_staging",
     "export_big": "bench.workers.pipeline:export_big",
     "pandas_load": "bench.workers.pandas_io:load",
     "pandas_export": "bench.workers.pandas_io:export",

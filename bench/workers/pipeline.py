@@ -34,6 +34,17 @@ def stages(spec: dict[str, Any]) -> None:
     emit({"total": total, "stages": results})
 
 
+def refused_staging(spec: dict[str, Any]) -> None:
+    """run_pipeline of prepare and staging on a file with bad records: the refused stage's duration and report."""
+    with open_services(bench_config(spec)) as services:
+        summary = run_pipeline(services, ("prepare", "staging"))
+    staging = summary.stages[1]
+    if staging.status != "failed" or "rejected" not in staging.details:
+        raise SystemExit(f"staging was not refused with its bad records: {staging.status} {staging.error}")
+    rejected = staging.details["rejected"]
+    emit({"seconds": staging.duration_s, "bad_records": sum(r["bad_records"] for r in rejected)})
+
+
 def export_big(spec: dict[str, Any]) -> None:
     """export_table of one large table to S3, then the same COPY into a sink that drops the bytes."""
     config = bench_config(spec)
