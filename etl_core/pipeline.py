@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -36,6 +35,7 @@ from etl_core.events import (
 )
 from etl_core.integrations import RunObservers
 from etl_core.kinds import STAGE_NAMES, LogLevel, RunStatus, StageName, StageStatus
+from etl_core.run_files import run_log_path
 from etl_core.s3 import connection_problem
 from etl_core.secrets import redact
 from etl_core.services import Services
@@ -262,18 +262,6 @@ def _run(
         return summary
     finally:
         run_log.close()
-
-
-def run_log_path(config: Config, run_id: int) -> Path:
-    """<state>/logs/<user_id>@<warehouse>/run-NNNNN.log: run ids count per warehouse and user_id, so logs never mix."""
-    warehouse = (
-        "embedded"
-        if config.warehouse.embedded
-        else re.sub(r"[^A-Za-z0-9.-]+", "_", config.warehouse.label.removeprefix("postgresql://").split("@")[-1]).strip(
-            "_"
-        )
-    )
-    return config.console.state_dir / "logs" / f"{config.pipeline.user_id}@{warehouse[:100]}" / f"run-{run_id:05d}.log"
 
 
 def _missing_rights(exc: psycopg2.Error, services: Services) -> StageError:

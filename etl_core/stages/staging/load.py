@@ -22,6 +22,7 @@ from etl_core.background import call_interruptibly
 from etl_core.copy_format import CSV_IMPORT_OPTIONS
 from etl_core.errors import Cancelled, DataError, StageError, Stalled
 from etl_core.events import CancelToken
+from etl_core.run_files import reject_report_path
 from etl_core.s3 import connection_problem
 from etl_core.sql_files import safe_identifier
 from etl_core.stages.context import StageContext
@@ -32,7 +33,7 @@ from etl_core.stages.staging.file_check import FileCheck
 from etl_core.stages.staging.file_scan import FileScan
 from etl_core.stages.staging.progress import StagingProgress
 from etl_core.stages.staging.records import Record, find_record
-from etl_core.stages.staging.rejection import RejectedFile, reject_report_path, write_reject_report
+from etl_core.stages.staging.rejection import RejectedFile, write_reject_report
 from etl_core.stages.staging.s3_body import ReadAheadBody
 from etl_core.stages.staging.sources import SourceFile
 from etl_core.stages.staging.tables import add_key_or_report_duplicate, create_load_table

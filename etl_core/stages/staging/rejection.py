@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from etl_core.config import Config
 from etl_core.errors import DataError
 from etl_core.stages.staging.file_check import BadRecord
 from etl_core.stages.staging.file_errors import escaped, nothing_loaded, placed
@@ -46,14 +45,6 @@ class RejectedFiles(DataError):
         self.files = files
         self.details = {"rejected": [file.as_json() for file in files]}
         super().__init__("\n".join(str(file) for file in files))
-
-
-def reject_report_path(config: Config, run_id: int, table: str) -> Path:
-    """<state>/rejects/<user_id>@<warehouse>/run-NNNNN-<table>.csv, beside the run's log folder."""
-    from etl_core.pipeline import run_log_path  # the pipeline imports the stages
-
-    folder = run_log_path(config, run_id).parent.name
-    return config.console.state_dir / "rejects" / folder / f"run-{run_id:05d}-{table}.csv"
 
 
 def write_reject_report(path: Path, key: str, bad: tuple[BadRecord, ...]) -> str:
