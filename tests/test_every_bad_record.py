@@ -160,8 +160,8 @@ def test_a_plain_scan_and_a_record_by_record_scan_find_the_same_records():
     """The fast path (one regular expression over whole lines) clears exactly what the exact check clears."""
     source = SOURCE_FILES[0]
     data = FOUR_BAD.split("\n", 1)[1].encode() + b'20,1,"2022-01-20",1,10,1,10\n21,1,2022-02-29,1,10,1,10\n'
-    fast = FileScan(FileCheck(source, list(source.columns))).feed_all([data])
-    byte_by_byte = FileScan(FileCheck(source, list(source.columns))).feed_all(
+    fast = FileScan(FileCheck.for_source(source, list(source.columns))).feed_all([data])
+    byte_by_byte = FileScan(FileCheck.for_source(source, list(source.columns))).feed_all(
         [data[i : i + 1] for i in range(len(data))]
     )
     assert [(b.line, b.column) for b in fast.bad] == [(b.line, b.column) for b in byte_by_byte.bad]

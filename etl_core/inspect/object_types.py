@@ -96,7 +96,7 @@ def sample_verdict(sample: ObjectSample, source: SourceFile) -> tuple[list[BadVa
         file_columns = check_header(sample.header_line, source, sample.key)
     except DataError as exc:
         return [BadValue(1, "", None, str(exc).removeprefix(f"{sample.key}: "))], 1
-    scan = FileScan(FileCheck(source, file_columns)).feed_all([sample.data[sample.data_start :]])
+    scan = FileScan(FileCheck.for_source(source, file_columns)).feed_all([sample.data[sample.data_start :]])
     found = [
         BadValue(b.line, b.column or "", _shown(b.value), b.problem)
         for b in scan.bad

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from etl_core.stages.staging.file_errors import invalid_utf8
 from etl_core.stages.staging.records import Record
 from etl_core.stages.staging.sources import SourceFile
-from etl_core.stages.staging.table_columns import expected_columns
+from etl_core.stages.staging.table_columns import ExpectedColumn, expected_columns
 from etl_core.stages.staging.value_checks import ColumnCheck
 
 END_OF_DATA = (b"\\.", b"\\.\r")  # a line holding only \. ends COPY's input
@@ -45,13 +45,13 @@ def end_of_data_problem(rows_before: int, file_rows: int) -> str:
 
 
 class FileCheck:
-    """The checks of one source file whose header gave `file_columns` (already checked against the table)."""
+    """The checks of one file of a table whose header gave `file_columns` (already checked against the table)."""
 
-    def __init__(self, source: SourceFile, file_columns: list[str]):
-        expected = {column.name: column for column in expected_columns(source)}
-        self.source, self.file_columns = source, file_columns
+    def __init__(self, columns: tuple[ExpectedColumn, ...], file_columns: list[str], key: str | None = None):
+        expected = {column.name: column for column in columns}
+        self.file_columns = file_columns
         self.columns = [ColumnCheck(expected[name]) for name in file_columns]
-        self.key_index = file_columns.index(source.key) if source.key in file_columns else None
+        self.key_index = file_columns.index(key) if key in file_columns else None
         fast = [column.fast for column in self.columns]
         if all(pattern is not None for pattern in fast):
             groups = [
@@ -65,6 +65,10 @@ class FileCheck:
             body = b"(?!)"  # no line is surely clean: every one is checked exactly
         # One match per line: the key field (or the whole line) when it is surely clean, else b"".
         self.clean_lines = re.compile(b"^(?:" + body + rb"\r?$|[^\n]*)", re.MULTILINE)
+
+    @classmethod
+    def for_source(cls, source: SourceFile, file_columns: list[str]) -> FileCheck:
+        return cls(expected_columns(source), file_columns, source.key)
 
     def check_record(self, record: Record, number: int) -> list[BadRecord]:
         data = record.data

@@ -186,7 +186,7 @@ def every_bad_record(
     When the object cannot be read again, or the checks find nothing (COPY refused something they
     do not know), COPY's own refusal is the answer.
     """
-    scan = FileScan(FileCheck(source, file_columns), cancel=ctx.cancel)
+    scan = FileScan(FileCheck.for_source(source, file_columns), cancel=ctx.cancel)
     try:
         body = ctx.services.s3().get_object(Bucket=ctx.config.source.bucket, Key=key)["Body"]
     except (BotoCoreError, ClientError):

@@ -35,6 +35,8 @@ _SAFE_DAY = rb"(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-
 _SAFE_DATE = rb"(?:19[0-9]{2}|2[0-9]{3})-" + _SAFE_DAY
 _SAFE_DATE_RANGE = (date(1900, 1, 1), date(2999, 12, 31))
 NOT_NULL = "empty, but the column needs a value"
+# PostgreSQL's boolean input: these words or a prefix of them at least this long, any case.
+_BOOLEAN_WORDS = ((b"true", 1), (b"false", 1), (b"yes", 1), (b"no", 1), (b"on", 2), (b"off", 2), (b"1", 1), (b"0", 1))
 
 Value = int | date
 
@@ -78,7 +80,7 @@ class ColumnCheck:
     """The verdict on one field of a column: None when COPY would load it, else the problem."""
 
     def __init__(self, column: ExpectedColumn):
-        if column.type_name not in ("integer", "date"):
+        if column.type_name not in ("integer", "date", "boolean", "varchar", "text"):
             raise ValueError(f"column {column.name}: no Python check for type {column.type_name}; add it here")
         self.column = column
         self.bounds = [rule_bounds(rule) for rule in column.rules]
@@ -103,6 +105,13 @@ class ColumnCheck:
         return None if isinstance(typed, str) else typed
 
     def _typed(self, value: bytes) -> Value | str:
+        if self.column.type_name in ("varchar", "text"):
+            return 0  # any text (its bytes are checked with the record's: UTF-8, no NUL)
+        if self.column.type_name == "boolean":
+            word = value.strip(b" \t\n\r\v\f").lower()
+            if word and any(full.startswith(word) and len(word) >= least for full, least in _BOOLEAN_WORDS):
+                return 0
+            return "invalid input syntax for type boolean"
         if self.column.type_name == "date":
             if not ISO_DATE.fullmatch(value):
                 return "not an ISO date (YYYY-MM-DD" + (", or empty for none)" if self.column.nullable else ")")
@@ -127,7 +136,11 @@ class ColumnCheck:
         low: Any = max((b.low for b in self.bounds if b.low is not None), default=None)
         high: Any = min((b.high for b in self.bounds if b.high is not None), default=None)
         pattern: bytes | None = None
-        if self.column.type_name == "date":
+        if self.column.type_name in ("varchar", "text"):
+            pattern = rb'[^,\n"\x00\x80-\xff]*'  # ASCII without quotes: anything else is checked exactly
+        elif self.column.type_name == "boolean":
+            pattern = rb"true|false|t|f"
+        elif self.column.type_name == "date":
             if (low is None or low <= _SAFE_DATE_RANGE[0]) and (high is None or high >= _SAFE_DATE_RANGE[1]):
                 pattern = _SAFE_DATE
         else:
