@@ -48,8 +48,9 @@ def loaded_env(make_env):
     return env
 
 
-def staged_orders(env) -> list[tuple]:
-    return env.query(f'SELECT * FROM "{env.user_id}_staging".orders ORDER BY order_id')
+def staged_orders(env) -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = env.query(f'SELECT * FROM "{env.user_id}_staging".orders ORDER BY order_id')
+    return rows
 
 
 def test_one_run_names_every_bad_record_in_line_order_with_a_reject_report(make_env):
@@ -57,7 +58,7 @@ def test_one_run_names_every_bad_record_in_line_order_with_a_reject_report(make_
     before = staged_orders(env)
     env.put("orders.csv", FOUR_BAD)
     staging = run(env, STAGING).stages[1]
-    assert staging.status == "failed"
+    assert staging.status == "failed" and staging.error
     lines = staging.error.splitlines()
     assert lines[0].startswith("orders_data/orders.csv: 4 bad records, the first on line 3 (every bad record is in "), (
         staging.error
@@ -93,6 +94,7 @@ def test_beyond_100_bad_records_the_message_says_how_many_more_and_the_report_ha
     env = loaded_env(make_env)
     env.put("orders.csv", orders_with({n: f"{n},1,2022-01-01,1,-1,1,10\n" for n in range(2, 152)}, lines=160))
     staging = run(env, STAGING).stages[1]
+    assert staging.error
     lines = staging.error.splitlines()
     assert lines[0].startswith("orders_data/orders.csv: 150 bad records, the first on line 2")
     assert len(lines) == 1 + 100 + 1 and lines[-1] == "  and 50 more (in the reject report)"
@@ -108,6 +110,7 @@ def test_two_bad_files_are_both_named_in_one_run(make_env):
     env.put("orders.csv", FOUR_BAD)
     env.put("reviews.csv", REVIEWS_HEADER + "5,1\n9,1\n4,1\n0,2\n")
     staging = run(env, STAGING).stages[1]
+    assert staging.error
     assert [(r["table"], r["bad_records"]) for r in staging.details["rejected"]] == [("orders", 4), ("reviews", 2)]
     assert "orders_data/reviews.csv: 2 bad records, the first on line 3" in staging.error
     assert "  line 5, column review (field 1): value breaks the rule review_between_1_and_5; value '0'" in (
