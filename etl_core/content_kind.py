@@ -51,9 +51,39 @@ KINDS = (
 )
 
 
+# UTF-16 without a byte order mark has no magic bytes: it is recognised by its NULs (see `_bomless_utf16`).
+UTF16_WITHOUT_BOM = {
+    "big-endian": ContentKind(
+        "UTF-16 text",
+        "UTF-16 text (big-endian, without a byte order mark)",
+        "save it as UTF-8 and upload it again",
+        b"",
+    ),
+    "little-endian": ContentKind(
+        "UTF-16 text",
+        "UTF-16 text (little-endian, without a byte order mark)",
+        "save it as UTF-8 and upload it again",
+        b"",
+    ),
+}
+_UTF16_SAMPLE = 256  # bytes: a CSV header line's characters are ASCII, so half of these are NUL
+
+
 def kind_of(start: bytes) -> ContentKind | None:
-    """The known kind whose magic bytes `start` begins with, if any."""
-    return next((kind for kind in KINDS if kind.matches(start)), None)
+    """The known kind whose magic bytes `start` begins with (or UTF-16 without a BOM), if any."""
+    return next((kind for kind in KINDS if kind.matches(start)), None) or _bomless_utf16(start)
+
+
+def _bomless_utf16(start: bytes) -> ContentKind | None:
+    """UTF-16 text without a BOM: ASCII characters put a NUL in every other byte, and none in between."""
+    sample = start[: min(len(start), _UTF16_SAMPLE) // 2 * 2]
+    if len(sample) < 4:
+        return None
+    first, second = sample[0::2], sample[1::2]
+    for nuls, others, order in ((first, second, "big-endian"), (second, first, "little-endian")):
+        if nuls.count(0) >= 0.9 * len(nuls) and others.count(0) <= 0.05 * len(others):
+            return UTF16_WITHOUT_BOM[order]
+    return None
 
 
 def sniff(head: bytes) -> str | None:

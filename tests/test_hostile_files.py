@@ -100,6 +100,17 @@ CORPUS: dict[str, tuple[bytes, str]] = {
         GOOD.encode("utf-16"),
         ("the object is UTF-16 text, not CSV text (it starts with '\\xff\\xfe'); save it as UTF-8"),
     ),
+    "UTF-16 big-endian without a BOM": (
+        GOOD.encode("utf-16-be"),
+        (
+            "the object is UTF-16 text (big-endian, without a byte order mark), not CSV text (it starts with "
+            "'\\x00o\\x00r\\x00d\\x00e'); save it as UTF-8"
+        ),
+    ),
+    "UTF-16 little-endian without a BOM": (
+        GOOD.encode("utf-16-le"),
+        "the object is UTF-16 text (little-endian, without a byte order mark), not CSV text",
+    ),
     "other binary": (bytes(range(256)) * 64, "the object holds binary data, not CSV text (a NUL byte at byte 1)"),
     "control bytes": (
         bytes(range(1, 32)) * 200 + b"\n",

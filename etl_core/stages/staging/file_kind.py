@@ -12,7 +12,7 @@ def not_csv_text(start: bytes) -> str | None:
     """Why an object beginning with `start` is not CSV text (for the message), or None when it may be."""
     if (kind := kind_of(start)) is not None:
         return (
-            f"the object is {kind.noun}, not CSV text (it starts with {escaped(start[: len(kind.magic)])}); "
+            f"the object is {kind.noun}, not CSV text (it starts with {escaped(start[: len(kind.magic) or 8])}); "
             f"{kind.advice}"
         )
     first_line = start.partition(b"\n")[0]
