@@ -79,6 +79,9 @@ async def test_a_query_result_and_an_s3_sample_are_profiled_and_say_over_what(en
         assert "all 3 rows of s3://" in shown and "pandas over the ranged sample" in shown, shown
 
 
+SENT = "sent to the terminal's clipboard (OSC 52); if nothing pastes, see docs/TUI.md"
+
+
 async def test_y_copies_the_cell_and_shift_y_the_row_as_csv(env):
     app = make_app(env)
     async with app.run_test(size=SIZE) as pilot:
@@ -93,6 +96,11 @@ async def test_y_copies_the_cell_and_shift_y_the_row_as_csv(env):
         await pilot.press("Y")
         assert app.clipboard == '7,"a, ""quoted"" [b]text[/b]",'
         assert next(csv.reader([app.clipboard])) == ["7", 'a, "quoted" [b]text[/b]', ""]
+        # it cannot know that the terminal took it: it says what it did, never "copied"
+        said = [(n.title, n.message) for n in app._notifications]
+        assert ("cell sent to the clipboard", 't: a, "quoted" [b]text[/b]\n' + SENT) in said, said
+        assert any(title == "row sent to the clipboard" and message.endswith(SENT) for title, message in said), said
+        assert not any("copied" in title + message for title, message in said), said
 
 
 async def save_to(pilot, app, path) -> SaveScreen:

@@ -70,6 +70,11 @@ def row_csv(values: tuple[Any, ...]) -> str:
     return out.getvalue()
 
 
+# The terminal never says whether it took an OSC 52 write (tmux needs `set -g set-clipboard on`,
+# some terminals refuse it): say what was done, not that it worked.
+SENT_TO_CLIPBOARD = "sent to the terminal's clipboard (OSC 52); if nothing pastes, see docs/TUI.md"
+
+
 class ResultsViewer(Vertical):
     @dataclass
     class Done(Message):
@@ -384,14 +389,19 @@ class ResultsViewer(Vertical):
             head, value, _row = found
             text = "" if value is None else cell_text(value)
             self.app.copy_to_clipboard(text)
-            self.notify(f"copied {head.name}: {text[:60]}{'…' if len(text) > 60 else ''}", title="copied", markup=False)
+            shown = f"{text[:60]}{'…' if len(text) > 60 else ''}"
+            self.notify(f"{head.name}: {shown}\n{SENT_TO_CLIPBOARD}", title="cell sent to the clipboard", markup=False)
 
     def action_copy_row(self) -> None:
         found = self._need_selection()
         if found is not None:
             line = row_csv(found[2])
             self.app.copy_to_clipboard(line)
-            self.notify(f"copied row {self.grid.cursor_row + 1:,} as CSV ({len(found[2])} fields)", title="copied")
+            self.notify(
+                f"row {self.grid.cursor_row + 1:,} as CSV ({len(found[2])} fields)\n{SENT_TO_CLIPBOARD}",
+                title="row sent to the clipboard",
+                markup=False,
+            )
 
     def action_save_csv(self) -> None:
         if self.source is None or self.opened is None:
