@@ -190,8 +190,23 @@ def test_errors_carry_postgres_message_and_the_place_in_the_text(warehouse):
         with pytest.raises(QueryError) as caught:  # found when the rows are computed: no position to give
             session.run(f'SELECT 1 / (id - 1) FROM "{schema}".victim')
         assert caught.value.message == "division by zero" and caught.value.position is None
-        with pytest.raises(QueryError, match=r"unterminated quoted string; nothing was run \(line 1, column 8\)"):
+        # Text that cannot parse gets PostgreSQL's own syntax error, at its one position.
+        with pytest.raises(QueryError) as caught:
             session.run("SELECT 'oops")
+        assert caught.value.message == 'unterminated quoted string at or near "\'oops"'
+        assert str(caught.value).count("line ") == 1 and caught.value.position.column == 8
+        with pytest.raises(QueryError) as caught:
+            session.run("-- a typo\nselec 1")
+        assert not isinstance(caught.value, QueryRefused), "a typo is not a refused command"
+        assert caught.value.message == 'syntax error at or near "selec"' and caught.value.sqlstate == "42601"
+        assert (caught.value.position.line, caught.value.position.column) == (2, 1)
+        assert str(caught.value) == 'syntax error at or near "selec" (line 2, column 1)'
+        with pytest.raises(QueryError) as caught:
+            session.run("SELECT 1 /* never closed")
+        assert caught.value.message.startswith("unterminated /* comment") and caught.value.position is not None
+        with pytest.raises(QueryRefused) as caught:
+            session.run("SELECT 1;\nSELECT 2")
+        assert str(caught.value).count("line ") == 1 and "(line 2, column 1)" in str(caught.value)
         with pytest.raises(QueryRefused, match="nothing to run"):
             session.run("  -- only a comment\n;")
         with pytest.raises(QueryError, match=r"NUL character.*\(line 2, column 9\)"):

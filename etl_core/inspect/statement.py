@@ -1,8 +1,10 @@
 """The operator's statement as the read-only session sees it, and the errors it reports about it.
 
 `parse_statement` refuses, before anything is sent, an empty text, several statements and a
-first word that is not a query or EXPLAIN; `server_error` turns PostgreSQL's errors into
-sentences with the place in the operator's text.
+first word that begins a statement other than a query or EXPLAIN; a text that cannot be a
+statement at all (a typo in its first word, an unterminated literal) is left to PostgreSQL's
+parser, so the operator reads its syntax error at its position. `server_error` turns
+PostgreSQL's errors into sentences with the place in the operator's text.
 """
 
 from __future__ import annotations
@@ -18,6 +20,16 @@ from etl_core.secrets import redact
 
 QUERY_WORDS = ("select", "with", "values", "table", "(")
 ALLOWED = "one query (SELECT, WITH, VALUES, TABLE) or EXPLAIN"
+# Every word a PostgreSQL statement can begin with (its grammar's `stmt`): one of these that is not
+# a query is refused before anything is sent; any other first word cannot parse, so the text goes
+# to PostgreSQL's parser, whose syntax error (and its one position) the operator then sees.
+_COMMANDS = (
+    "abort alter analyse analyze begin call checkpoint close cluster comment commit copy create "
+    "deallocate declare delete discard do drop end execute explain fetch grant import insert listen load "
+    "lock merge move notify prepare reassign refresh reindex release reset revoke rollback savepoint "
+    "security select set show start table truncate unlisten update vacuum values with"
+)
+COMMAND_WORDS = frozenset(_COMMANDS.split())
 
 
 class QueryError(D2BError):
@@ -49,7 +61,7 @@ class Statement:
 
     text: str
     offset: int
-    kind: str  # "query" or "explain"
+    kind: str  # "query", "explain", or "unparsed" (for PostgreSQL's parser to say what is wrong)
     source: str = ""  # the operator's whole text
 
     def position(self, at: int) -> TextPosition:
@@ -66,15 +78,17 @@ def parse_statement(text: str) -> Statement:
         )
     try:
         spans = split_statements(text)
-    except SqlTextError as exc:
-        raise QueryError(f"{exc}; nothing was run", position=line_column(text, exc.offset)) from None
+    except SqlTextError:
+        # An unterminated literal or comment: PostgreSQL's parser says so, once, at its own position
+        # (the one-query check parses the whole text before anything can run; see session.py).
+        return Statement(text, 0, "unparsed", text)
     if not spans:
         raise QueryRefused("nothing to run: the text holds no statement")
     if len(spans) > 1:
         second = line_column(text, spans[1].start)
         raise QueryRefused(
-            f"one statement at a time: the text holds {len(spans)} statements (the second starts at "
-            f"line {second.line}, column {second.column}); select one and run it",
+            f"one statement at a time: the text holds {len(spans)} statements, the second starts here; "
+            "select one and run it",
             position=second,
         )
     span = spans[0]
@@ -82,6 +96,8 @@ def parse_statement(text: str) -> Statement:
         kind = "explain"
     elif span.first_word in QUERY_WORDS:
         kind = "query"
+    elif span.first_word not in COMMAND_WORDS:
+        kind = "unparsed"  # no statement begins so (a typo such as SELEC): the server's parser names it
     else:
         raise QueryRefused(
             f"read-only: {span.first_word.upper()} is refused here; this pane runs {ALLOWED} and can change nothing",

@@ -160,3 +160,15 @@ async def test_without_a_reader_the_title_says_the_pane_runs_as_the_pipelines_su
         screen = await open_query_pane(pilot, app)
         title = "as postgres (SUPERUSER, the pipeline's role: set D2B_QUERY_URL for a reader)"
         await wait_until(pilot, lambda: title in str(screen.query_one("#query-title").render()), what="the role")
+
+
+async def test_a_typo_gets_postgres_syntax_error_once_placed_in_the_editor(env):
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_query_pane(pilot, app)
+        await run_in_pane(pilot, screen, "SELECT 1;\nselec 1")
+        shown = screen_text_of(app)
+        assert 'syntax error at or near "selec" (line 2, column 1)' in shown, shown
+        assert "refused" not in shown and shown.count("(line ") == 1, shown
+        assert screen.editor.selected_text == "selec"

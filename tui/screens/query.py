@@ -188,6 +188,7 @@ class QueryScreen(Screen[None]):
             self._status(Text(f"cancelled: {describe(exc)}", style="yellow"))
             return
         said = message.error
+        message.viewer.failed_elsewhere("said under the editor")  # once, with its place in the text
         if isinstance(exc, QueryError) and exc.position is not None:
             at = self._offset + exc.position.offset  # the statement's place in the editor's whole text
             self.editor.mark(at)

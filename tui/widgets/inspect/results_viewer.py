@@ -168,6 +168,11 @@ class ResultsViewer(Vertical):
 
         self.run_worker(work, name=f"open {source.title}", group="results-open", thread=True, exit_on_error=False)
 
+    def failed_elsewhere(self, where: str) -> None:
+        """The failure of the last load is said by the owner (`where`): the caption only points there."""
+        self.error = ""
+        self._say(Text(f"no result: the error is {where}", style="dim"))
+
     def show_error(self, title: str, error: str) -> None:
         self._begin(None)
         self.grid.show((), 0, 1, [])
