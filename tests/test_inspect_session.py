@@ -194,12 +194,14 @@ def test_errors_carry_postgres_message_and_the_place_in_the_text(warehouse):
         with pytest.raises(QueryError) as caught:
             session.run("SELECT 'oops")
         assert caught.value.message == 'unterminated quoted string at or near "\'oops"'
-        assert str(caught.value).count("line ") == 1 and caught.value.position.column == 8
+        at = caught.value.position
+        assert str(caught.value).count("line ") == 1 and at is not None and at.column == 8
         with pytest.raises(QueryError) as caught:
             session.run("-- a typo\nselec 1")
         assert not isinstance(caught.value, QueryRefused), "a typo is not a refused command"
         assert caught.value.message == 'syntax error at or near "selec"' and caught.value.sqlstate == "42601"
-        assert (caught.value.position.line, caught.value.position.column) == (2, 1)
+        at = caught.value.position
+        assert at is not None and (at.line, at.column) == (2, 1)
         assert str(caught.value) == 'syntax error at or near "selec" (line 2, column 1)'
         with pytest.raises(QueryError) as caught:
             session.run("SELECT 1 /* never closed")
