@@ -13,13 +13,14 @@ from etl_core import history, lineage, trends
 from etl_core.analytics_tables import ANALYTICS_TABLES
 from etl_core.checks import ANALYTICS_CHECKS, run_checks
 from etl_core.content_kind import sniff
-from etl_core.events import CheckOutcome
+from etl_core.events import CancelToken, CheckOutcome
+from etl_core.export_diff import TableChanges
 from etl_core.kinds import StageName
 from etl_core.lineage import StaleStage
 from etl_core.s3 import S3Entry, list_level, read_head
 from etl_core.services import Services
 from etl_core.sql_files import safe_identifier
-from etl_core.stages.export import export_query, export_targets
+from etl_core.stages.export import export_query, export_targets, table_changes
 from etl_core.warehouse import column_names, fetch_value, table_exists
 
 PREVIEW_BYTES = 256 * 1024  # ranged read: never the whole object
@@ -75,6 +76,7 @@ class ExportPreview:
     preview: Preview
     checks: list[CheckOutcome]
     stale: str = ""  # why the analytics were computed from older staging ("" when they are not)
+    changes: TableChanges | None = None  # what exporting now changes at the destination key
 
     @property
     def blocked(self) -> bool:
@@ -171,6 +173,7 @@ def preview_export(services: Services, limit: int = PREVIEW_ROWS) -> list[Export
                     Preview(f"{config.analytics_schema}.{target.table}", columns, rows, total),
                     table_checks,
                     stale.reason if stale is not None else "",
+                    table_changes(services, cur, target, CancelToken()),
                 )
             )
         return previews

@@ -74,3 +74,30 @@ async def test_the_checks_view_shows_each_run_and_opens_the_offending_rows(env: 
         await settle(pilot)
         editor_text = app.screen.query_one("TextArea").text  # type: ignore[attr-defined]
         assert f"FROM {env.user_id}_staging.orders WHERE order_id = ANY(ARRAY['1','2','3','4']" in editor_text
+
+
+async def test_the_export_preview_says_what_the_export_changes(env: Env, exported_keys):
+    from tui.screens.export_preview import ExportPreviewScreen
+
+    run_dated(env, date(2022, 9, 1), 4)  # exported once
+    put_dataset(
+        env,
+        orders=[(i, 1, "2022-01-03", 1, 10, 1) for i in range(1, 5)],
+        reviews=[(5, 1)],
+        shipments=[(1, 1, "2022-01-20", None)],  # shipped 17 days after the order, not delivered: late
+    )
+    app = make_app(env)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ExportPreviewScreen)
+        shipments = next(p for p in screen.previews if p.table == "agg_shipments")
+        assert shipments.changes is not None
+        assert shipments.changes.lines() == [
+            "agg_shipments: 0 row(s) added, 0 removed, 1 changed, 0 unchanged",
+            "agg_shipments 2022-09-01: tt_late_shipments 0 → 1",
+        ]
+        shown = [str(w.render()) for w in screen.query(".export-changes")]
+        assert any("tt_late_shipments 0 → 1" in text for text in shown)

@@ -32,6 +32,18 @@ def checks_text(preview: ExportPreview) -> Text:
     return text
 
 
+def changes_text(preview: ExportPreview) -> Text:
+    """What the export changes at its key: the summary, then each row added, removed or changed."""
+    text = Text()
+    if preview.changes is None:
+        return text
+    lines = preview.changes.lines()
+    text.append(lines[0] + "\n", style="bold")
+    for line in lines[1:]:
+        text.append("  " + line + "\n")
+    return text
+
+
 class ExportPreviewScreen(ModalScreen[bool]):
     """Dismissed with True (export confirmed) or False (cancelled: nothing is written).
 
@@ -73,6 +85,7 @@ class ExportPreviewScreen(ModalScreen[bool]):
                             classes="export-dest",
                         )
                         yield Static(checks_text(preview), classes="export-checks")
+                        yield Static(changes_text(preview), classes="export-changes")
                         yield DataTable(
                             cursor_type="cell", zebra_stripes=True, classes="export-rows", id=f"rows-{preview.table}"
                         )

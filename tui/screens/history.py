@@ -100,7 +100,7 @@ class HistoryScreen(ModalScreen[None]):
         self.post_message(TrendsLoaded(browse.history_trends(services)))
 
     def on_trends_loaded(self, message: TrendsLoaded) -> None:
-        self.query_one(TrendsPanel).show(message.series)
+        self.query_one(TrendsPanel).show(message.series, self.clock.duration)
 
     @work(thread=True, exit_on_error=False, name="run history", group="history")
     def _load_runs(self, services: Services) -> None:

@@ -6,6 +6,8 @@ width that the title and the value leave.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -14,25 +16,26 @@ from textual.widgets import Label, Sparkline, Static
 from etl_core.trends import Series
 
 
-def last_value(series: Series) -> str:
+def last_value(series: Series, seconds: Callable[[float], str]) -> str:
     if series.last is None:
         return "–"
     value = series.last
     if series.unit == "s":
-        return f"{value:.1f}s"
+        return seconds(value)
     return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
 
 
 class TrendLine(Horizontal):
-    def __init__(self, series: Series) -> None:
+    def __init__(self, series: Series, seconds: Callable[[float], str]) -> None:
         super().__init__(classes="trend-line")
         self.series = series
+        self.seconds = seconds
 
     def compose(self) -> ComposeResult:
         first, last = (self.series.points[0][0], self.series.points[-1][0]) if self.series.points else (None, None)
         yield Label(Text(self.series.title), classes="trend-title")
         yield Sparkline(self.series.values, summary_function=max, classes="trend-spark")
-        shown = Text(last_value(self.series), justify="right")
+        shown = Text(last_value(self.series, self.seconds), justify="right")
         yield Label(shown, classes="trend-last")
         if first is not None:
             self.tooltip = f"{self.series.title}: {len(self.series.points)} dates, {first} to {last}"
@@ -52,7 +55,8 @@ class TrendsPanel(VerticalScroll):
     def on_mount(self) -> None:
         self.border_title = "Trends per ingestion date (loading …)"
 
-    def show(self, series: list[Series]) -> None:
+    def show(self, series: list[Series], seconds: Callable[[float], str]) -> None:
+        """Draw `series`; `seconds` formats a duration (the console's clock, which tests hold still)."""
         self.remove_children()
         drawn = [s for s in series if s.points]
         dates = len({day for s in drawn for day, _value in s.points})
@@ -60,4 +64,4 @@ class TrendsPanel(VerticalScroll):
         if not drawn:
             self.mount(Static(Text("No successful run yet: trends appear after the first.", style="dim")))
             return
-        self.mount_all(TrendLine(s) for s in drawn)
+        self.mount_all(TrendLine(s, seconds) for s in drawn)
