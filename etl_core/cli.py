@@ -14,9 +14,10 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Any, ClassVar, NoReturn, TextIO
+from typing import Any, ClassVar, NoReturn, TextIO, cast
 
-from etl_core import __version__
+from etl_core import __version__, cli_days
+from etl_core.backfill import backfill_to_resume, plan_backfill
 from etl_core.background import BackgroundCall
 from etl_core.config import Config, load_config
 from etl_core.crash_report import report_crash
@@ -32,6 +33,7 @@ from etl_core.events import (
     StageProgress,
     StageStarted,
 )
+from etl_core.history_days import REPROCESS_CHOICES, Reprocess
 from etl_core.kinds import LogLevel, StageName
 from etl_core.pipeline import STAGES, resume_point, run_pipeline, stages_from
 from etl_core.psycopg2_noise import drop_copy_noise
@@ -39,6 +41,8 @@ from etl_core.s3_names import endpoint_label
 from etl_core.secrets import redact
 from etl_core.services import Services, open_services
 from etl_core.signals import DESCRIPTIONS, CancelSignals, StopNow
+
+parse_day = cli_days.parse_day
 
 STOP_SERVICES_S = 3.0  # after a second signal: how long the embedded services get to stop
 FINISH_AFTER_SIGNAL_S = 3.0  # after a first signal: how long the run gets to stop cleanly before it stops at once
@@ -78,6 +82,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="check the config and reach S3 and the warehouse, print the plan, change nothing",
     )
     parser.add_argument(
+        "--backfill",
+        nargs=2,
+        type=parse_day,
+        metavar=("FROM", "TO"),
+        help="headless: one run per ingestion date from FROM to TO (inclusive, YYYY-MM-DD), ascending, each from "
+        "that date's own files, then one export; with --dry-run, the plan only",
+    )
+    parser.add_argument(
+        "--reprocess",
+        choices=REPROCESS_CHOICES,
+        help="with --backfill: which dates run: missing (default: dates without a successful run), failed "
+        "(dates whose newest run did not succeed), all",
+    )
+    parser.add_argument(
+        "--status",
+        action="store_true",
+        help="print the last successful run and today's state; exit 0 when today's date succeeded (or its "
+        "[pipeline] deadline has not passed), 1 when not",
+    )
+    parser.add_argument(
         "--config", metavar="PATH", help="config file (default: ./config.toml, else the packaged default)"
     )
     parser.add_argument(
@@ -95,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def is_headless(args: argparse.Namespace) -> bool:
-    return bool(args.run_all or args.stage or args.resume or args.dry_run)
+    return bool(args.run_all or args.stage or args.resume or args.dry_run or args.backfill or args.status)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -103,7 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not is_headless(args):
-        parser.error("choose --run-all, --stage, --resume or --dry-run (the terminal UI is `d2b-console`)")
+        parser.error(
+            "choose --run-all, --stage, --resume, --dry-run, --backfill or --status (the terminal UI is `d2b-console`)"
+        )
     return run_headless(args)
 
 
@@ -115,7 +141,9 @@ def usage_problem(args: argparse.Namespace) -> str | None:
             ("--run-all", args.run_all),
             ("--stage", args.stage),
             ("--resume", args.resume),
-            ("--dry-run", args.dry_run),
+            ("--dry-run", args.dry_run and not args.backfill),  # --backfill --dry-run: the backfill's plan
+            ("--backfill", args.backfill),
+            ("--status", args.status),
         )
         if given
     ]
@@ -125,7 +153,9 @@ def usage_problem(args: argparse.Namespace) -> str | None:
             "names, --resume from where the last run failed, --dry-run none; give one of them"
         )
     if args.json and not modes:
-        return "--json goes with --run-all, --stage, --resume or --dry-run"
+        return "--json goes with --run-all, --stage, --resume, --dry-run, --backfill or --status"
+    if args.reprocess and not args.backfill:
+        return "--reprocess goes with --backfill FROM TO"
     if args.demo_scale is not None and not 0 < args.demo_scale <= 1000:
         return "--demo-scale must be between 0 (excluded) and 1000"
     return None
@@ -190,12 +220,39 @@ def _run(
                 f"endpoint_url = {endpoint_label(config.source.endpoint_url)!r}",
                 args.json,
             )
-        if args.dry_run:
+        if args.dry_run and not args.backfill:
             return _dry_run(config, reporter, args.demo_scale, args.json)
+        emit = (lambda payload: _emit_json(payload, True)) if args.json else None
+        seed = not (args.status or args.dry_run)  # read-only commands create nothing
         with open_services(
-            config, log=lambda m: reporter.line("INFO", m), demo_scale=args.demo_scale, cancel=cancel
+            config, log=lambda m: reporter.line("INFO", m), demo_scale=args.demo_scale, seed=seed, cancel=cancel
         ) as services:
             opened.append(services)
+            if args.status:
+                return cli_days.status(services, emit)
+            if args.backfill:
+                (first, last), reprocess = args.backfill, cast(Reprocess, args.reprocess or "missing")
+                if args.dry_run:
+                    return cli_days.backfill_dry_run(services, first, last, reprocess, emit)
+                plan = plan_backfill(services, first, last, reprocess, cancel=cancel)
+                return cli_days.backfill(services, plan, reporter, cancel, signals.exit_code, emit)
+            if args.resume and (pending := backfill_to_resume(services)) is not None:
+                interrupted, left = pending
+                reporter.line(
+                    "INFO",
+                    f"resuming backfill #{interrupted.backfill_id} ({interrupted.first} .. {interrupted.last}, "
+                    f"{interrupted.status}): {len(left)} date(s) left",
+                )
+                plan = plan_backfill(
+                    services,
+                    interrupted.first,
+                    interrupted.last,
+                    "all",
+                    only=left,
+                    backfill_id=interrupted.backfill_id,
+                    cancel=cancel,
+                )
+                return cli_days.backfill(services, plan, reporter, cancel, signals.exit_code, emit)
             stages = _choose_stages(args, services, reporter)
             if not stages:
                 _emit_json({"status": "nothing to resume", "exit_code": EXIT_OK}, args.json)

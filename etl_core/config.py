@@ -35,6 +35,9 @@ CLIENT_TRANSFER: Transfer = "client"
 AWS_S3_TRANSFER: Transfer = "aws_s3"
 TRANSFER_MODES: tuple[Transfer, ...] = get_args(Transfer)
 SHORTEST_WAIT_S = 0.01  # every *_s bound: below it a millisecond timeout on the server could round to 0 (off)
+OnUnchanged = Literal["warn", "fail"]
+ON_UNCHANGED_CHOICES: tuple[OnUnchanged, ...] = get_args(OnUnchanged)
+AS_OF_INGESTION_DATE = "ingestion_date"
 _KEY = "d2b_config_key"  # the metadata entry of a dataclass field that is a config key
 _TODAY = "today"
 
@@ -186,6 +189,32 @@ def _as_prefix(prefix: str) -> str:
     return prefix if not prefix or prefix.endswith("/") else prefix + "/"
 
 
+def _dated_prefix(value: str) -> str | None:
+    """A source prefix may hold `{date}` (the ingestion date) and no other placeholder."""
+    rest = value.replace("{date}", "")
+    if "{" in rest or "}" in rest:
+        return f"{value!r}: the only placeholder allowed is {{date}} (the ingestion date, YYYY-MM-DD)"
+    return None
+
+
+def _on_unchanged(value: str) -> str | None:
+    return None if value in ON_UNCHANGED_CHOICES else f"{value!r} is not one of {', '.join(ON_UNCHANGED_CHOICES)}"
+
+
+def _deadline(value: str) -> str | None:
+    if value == "" or re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", value):
+        return None
+    return f'{value!r} is not a time of day "HH:MM" (24-hour, local time), or "" for none'
+
+
+def _as_of_date(reader: _Reader, section: str, key: str, default: Any) -> date | None:
+    """An ISO date, or None for "ingestion_date": each run's own ingestion date (set by _rules_pipeline)."""
+    value = reader.raw_value(section, key)
+    if isinstance(value, str) and value.strip() == AS_OF_INGESTION_DATE:
+        return None
+    return reader.iso_date(section, key)
+
+
 def _state_dir(value: str) -> Path:
     return Path(value).expanduser().absolute()
 
@@ -222,9 +251,10 @@ class PipelineSettings:
         check=_identifier,
     )
     as_of_date: date = setting(
-        _iso_date,
+        _as_of_date,
         'the business "current date" of every rule; a quoted ISO date string (`"YYYY-MM-DD"`: a TOML date '
-        "literal is refused)",
+        'literal is refused), kept for every date a backfill runs; or `"ingestion_date"`: each run\'s own '
+        "ingestion date",
     )
     ingestion_date: date = setting(
         _iso_date_or_today,
@@ -234,6 +264,14 @@ class PipelineSettings:
     best_product_by: BestProductBy = setting(
         _text(), "or `review_points` (see the decisions below)", check=_best_product_by
     )
+    deadline: str = setting(
+        _text(allow_empty=True),
+        '`"HH:MM"` (local time): `--status` exits 1 when today\'s date has not succeeded by then; `""`: no '
+        "deadline (it exits 1 when the last run failed)",
+        default="",
+        check=_deadline,
+    )
+    as_of_follows_ingestion: bool = False  # not a key: as_of_date = "ingestion_date" (set by _rules_pipeline)
     # Keys that only a rule reads: declared the same way, never kept on the settings.
     rule_only_keys: ClassVar[dict[str, Field[Any]]] = {
         "allow_future_ingestion_date": setting(
@@ -258,7 +296,13 @@ class SourceSettings:
     region: str = setting(  # checked by _rules_source: the rule depends on endpoint_url
         _text(), 'lowercase letters, digits and `-`; on AWS (`endpoint_url = ""`) a region name like `eu-central-1`'
     )
-    prefix: str = setting(_text(allow_empty=True), "where the three files land", convert=_as_prefix)
+    prefix: str = setting(
+        _text(allow_empty=True),
+        "where the three files land; may hold `{date}`, the ingestion date as `YYYY-MM-DD` "
+        "(`orders_data/dt={date}/`): each date then reads its own folder",
+        check=_dated_prefix,
+        convert=_as_prefix,
+    )
     anonymous: bool = setting(
         _flag, "unsigned requests (the original bucket is public); local AWS credentials are then never read"
     )
@@ -267,6 +311,29 @@ class SourceSettings:
         "`true`: a source file with no data rows (a header only) loads zero rows; by default it fails the "
         "blocking check `<table>_has_rows`, so analytics and export never report an empty day of zeros",
         default=False,
+    )
+    on_unchanged: OnUnchanged = setting(
+        _text(),
+        '`"warn"`: a run whose source objects are the ones the previous date\'s successful run loaded says so '
+        '("no new files since run #N"); `"fail"`: it fails staging instead, before anything is loaded',
+        default="warn",
+        check=_on_unchanged,
+    )
+    max_age_hours: float = setting(
+        _number,
+        "`0`: off; else a source object last modified longer ago (counted to the end of the ingestion date, or "
+        "now if earlier) fails the blocking check `source_fresh`, naming the object and its age",
+        default=0,
+        check=_between(-1e-9, 1e6, "must be a number of hours, 0 (off) or more"),
+        convert=float,
+    )
+    archive_prefix: str = setting(
+        _text(allow_empty=True),
+        '`""`: off; else each source object is copied there (server-side, same bucket) before it is loaded, '
+        'e.g. `"archive/dt={date}/"`; an archived object is never overwritten by a different one',
+        default="",
+        check=_dated_prefix,
+        convert=_as_prefix,
     )
 
 
@@ -560,6 +627,8 @@ def _parse(reader: _Reader, path: str, warnings: list[str]) -> Config:
 def _rules_pipeline(reader: _Reader, values: dict[str, dict[str, Any]]) -> None:
     pipeline = values["pipeline"]
     ingestion = pipeline["ingestion_date"]
+    if pipeline["as_of_date"] is None:  # "ingestion_date": every run's business date is its own date
+        pipeline["as_of_date"], pipeline["as_of_follows_ingestion"] = ingestion, True
     if ingestion > reader.today + timedelta(days=1) and not pipeline["allow_future_ingestion_date"]:
         reader.fail(
             "pipeline",

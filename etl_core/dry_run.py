@@ -21,6 +21,7 @@ from etl_core.pipeline import STAGES
 from etl_core.s3_names import endpoint_label
 from etl_core.services import Services, open_services
 from etl_core.stages.export import export_targets
+from etl_core.stages.staging.inputs import dated_prefix
 from etl_core.stages.staging.sources import SOURCE_FILES, locate_source
 from etl_core.transfer_aws_s3 import require_ready
 from etl_core.warehouse import schema_exists, table_exists
@@ -118,7 +119,8 @@ def _sources(services: Services) -> list[dict[str, Any]]:
     sources = []
     for source in SOURCE_FILES:
         try:
-            found = locate_source(client, config.source.bucket, config.source.prefix, source)
+            prefix = dated_prefix(config.source.prefix, config.pipeline.ingestion_date)
+            found = locate_source(client, config.source.bucket, prefix, source)
             sources.append({"table": source.table, "key": found.key, "bytes": found.size, "ignored": found.ignored})
         except StageError:
             sources.append({"table": source.table, "key": None, "bytes": None})

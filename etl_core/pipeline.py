@@ -7,13 +7,14 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import psycopg2
 import psycopg2.errors
 
-from etl_core import history, lineage
+from etl_core import history, history_days, lineage
 from etl_core.checks import blocking_failures
 from etl_core.config import Config
 from etl_core.dimensions import require_dimensions
@@ -44,6 +45,7 @@ from etl_core.stages.context import StageContext, StageOutput
 from etl_core.stages.export import run_export
 from etl_core.stages.prepare import ensure_schemas, run_prepare
 from etl_core.stages.staging import run_staging
+from etl_core.stages.staging.inputs import DayInputs
 from etl_core.transfer_aws_s3 import require_ready
 from etl_core.warehouse import fetch_value, transaction
 
@@ -144,6 +146,15 @@ class _RunLog:
         self._file.close()
 
 
+@dataclass(frozen=True)
+class DatedRun:
+    """One date of a backfill: the config of that date (its ingestion date), the inputs it must load, its backfill."""
+
+    config: Config
+    inputs: DayInputs | None = None
+    backfill_id: int | None = None
+
+
 def run_pipeline(
     services: Services,
     stages: Sequence[StageName] = STAGES,
@@ -156,38 +167,60 @@ def run_pipeline(
     `confirm_export` (the console's export preview) is asked, once the export stage has started, whether
     to write anything; False records the export as cancelled. Headless runs pass None: no question.
     """
-    config = services.config
-    cancel = cancel or CancelToken()
     stages = tuple(stages)
     for stage in stages:
         stages_from(stage)  # validates the name
-    if config.warehouse.server_side and set(stages) & set(TRANSFER_STAGES):
-        with services.transaction("preflight", cancel) as cur:  # before anything is recorded or changed
-            require_ready(cur, services.warehouse_label)
+    preflight(services, stages, cancel)
     with run_lock(services) as lock_conn:
-        with transaction(lock_conn) as cur:
-            try:
-                ensure_schemas(cur, [config.staging_schema, config.analytics_schema])
-                history.ensure_history_tables(cur, config)
-                lineage.ensure_table(cur, config)
-            except psycopg2.errors.InsufficientPrivilege as exc:
-                raise _missing_rights(exc, services) from None
-            if set(stages) & set(DIMENSION_STAGES):  # after the rights check, before anything is recorded
-                require_dimensions(cur, config.warehouse.dims_schema, services.warehouse_label)
-            abandoned = history.mark_abandoned(cur, config)
-            run_id, started_at = history.start_run(cur, config, stages)
-            observers = RunObservers(services, run_id, history.lineage_run_id(cur, config, run_id))
+        return run_locked(services, lock_conn, stages, sink, cancel, confirm_export)
+
+
+def preflight(services: Services, stages: Sequence[str], cancel: CancelToken | None = None) -> None:
+    """What must hold before anything is recorded or changed (the aws_s3 extension, for its transfers)."""
+    if services.config.warehouse.server_side and set(stages) & set(TRANSFER_STAGES):
+        with services.transaction("preflight", cancel) as cur:
+            require_ready(cur, services.warehouse_label)
+
+
+def run_locked(
+    services: Services,
+    lock_conn: psycopg2.extensions.connection,
+    stages: tuple[StageName, ...],
+    sink: EventSink = discard,
+    cancel: CancelToken | None = None,
+    confirm_export: Callable[[], bool] | None = None,
+    dated: DatedRun | None = None,
+) -> RunSummary:
+    """One run, its lock already held on `lock_conn` (a backfill holds it for all its dates)."""
+    config = dated.config if dated is not None else services.config
+    cancel = cancel or CancelToken()
+    with transaction(lock_conn) as cur:
         try:
-            return _run(
-                services, lock_conn, run_id, started_at, stages, abandoned, sink, cancel, confirm_export, observers
-            )
-        except BaseException as exc:  # the run must not stay 'running' in the history, whatever stopped it
-            status, error = _how_it_stopped(exc, services)
-            for write, *args in ((history.finish_run, status, error), (history.close_running_stages, status)):
-                with contextlib.suppress(Exception):  # best effort: what stopped the run is what is reported
-                    _record(services, lock_conn, discard, run_id, write, config, run_id, *args)
-            observers.stopped(status, error)
-            raise
+            ensure_schemas(cur, [config.staging_schema, config.analytics_schema])
+            history.ensure_history_tables(cur, config)
+            lineage.ensure_table(cur, config)
+        except psycopg2.errors.InsufficientPrivilege as exc:
+            raise _missing_rights(exc, services) from None
+        if set(stages) & set(DIMENSION_STAGES):  # after the rights check, before anything is recorded
+            require_dimensions(cur, config.warehouse.dims_schema, services.warehouse_label)
+        abandoned = history.mark_abandoned(cur, config)
+        if dated is None or dated.backfill_id is None:  # a backfill's own row is running, and alive
+            history_days.mark_abandoned_backfills(cur, config)
+        run_id, started_at = history.start_run(cur, config, stages)
+        if dated is not None and dated.backfill_id is not None:
+            history_days.link_run(cur, config, run_id, dated.backfill_id)
+        observers = RunObservers(services, run_id, history.lineage_run_id(cur, config, run_id))
+    try:
+        return _run(
+            services, lock_conn, run_id, started_at, stages, abandoned, sink, cancel, confirm_export, observers, dated
+        )
+    except BaseException as exc:  # the run must not stay 'running' in the history, whatever stopped it
+        status, error = _how_it_stopped(exc, services)
+        for write, *args in ((history.finish_run, status, error), (history.close_running_stages, status)):
+            with contextlib.suppress(Exception):  # best effort: what stopped the run is what is reported
+                _record(services, lock_conn, discard, run_id, write, config, run_id, *args)
+        observers.stopped(status, error)
+        raise
 
 
 def _how_it_stopped(exc: BaseException, services: Services) -> tuple[str, str]:
@@ -208,8 +241,9 @@ def _run(
     cancel: CancelToken,
     confirm_export: Callable[[], bool] | None,
     observers: RunObservers,
+    dated: DatedRun | None = None,
 ) -> RunSummary:
-    config = services.config
+    config = dated.config if dated is not None else services.config
     run_log = _RunLog(run_log_path(config, run_id))
 
     def emit(event: Event) -> None:
@@ -232,7 +266,7 @@ def _run(
         )
         for run in abandoned:
             emit(LogLine(run_id, None, "WARNING", f"run #{run} had stopped without finishing: marked abandoned"))
-        results = _run_stages(services, lock_conn, run_id, stages, emit, cancel, confirm_export)
+        results = _run_stages(services, lock_conn, run_id, stages, emit, cancel, confirm_export, dated)
         stale = _stale_after(lock_conn, emit, run_id, config)
         summary = RunSummary(
             run_id,
@@ -334,8 +368,9 @@ def _run_stages(
     emit: EventSink,
     cancel: CancelToken,
     confirm_export: Callable[[], bool] | None = None,
+    dated: DatedRun | None = None,
 ) -> list[StageResult]:
-    config = services.config
+    config = dated.config if dated is not None else services.config
     results: list[StageResult] = []
     for stage in stages:
         if results and results[-1].status != "succeeded":
@@ -348,7 +383,7 @@ def _run_stages(
         emit(StageStarted(run_id, stage, started_at))
         running = StageResult(stage, "running", started_at, 0.0, 0)
         _record(services, lock_conn, emit, run_id, history.record_stage, config, run_id, running)
-        ctx = StageContext(config, services, run_id, stage, emit, cancel)
+        ctx = StageContext(config, services, run_id, stage, emit, cancel, dated.inputs if dated else None)
         status: StageStatus = "succeeded"
         output, error = StageOutput(), None
         waited = 0.0  # at the export preview: the operator's time, not the stage's

@@ -211,12 +211,14 @@ def _seed_embedded_bucket(services: Services, scale: float, log: Callable[[str],
     existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
     for bucket in {config.source.bucket, config.export.bucket} - existing:
         client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": config.source.region})
-    listing = client.list_objects_v2(Bucket=config.source.bucket, Prefix=config.source.prefix, MaxKeys=1)
+    # A dated prefix ({date}) is seeded for the configured ingestion date only.
+    prefix = config.source.prefix.replace("{date}", config.pipeline.ingestion_date.isoformat())
+    listing = client.list_objects_v2(Bucket=config.source.bucket, Prefix=prefix, MaxKeys=1)
     if listing.get("KeyCount", 0) == 0:
         from etl_core import demo_data  # loaded only when a dataset is generated
 
         log(f"embedded S3 is empty: generating the demo dataset at scale {scale:g}")
-        demo_data.upload_demo_dataset(client, config.source.bucket, config.source.prefix, scale, log)
+        demo_data.upload_demo_dataset(client, config.source.bucket, prefix, scale, log)
 
 
 def _seed_embedded_dimensions(services: Services, log: Callable[[str], None]) -> None:

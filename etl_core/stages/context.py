@@ -5,13 +5,16 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from etl_core.config import Config
 from etl_core.events import CancelToken, CheckOutcome, EventSink, LogLine, StageProgress
 from etl_core.kinds import LogLevel, StageName
 from etl_core.secrets import redact
 from etl_core.services import Services
+
+if TYPE_CHECKING:
+    from etl_core.stages.staging.inputs import DayInputs
 
 PROGRESS_INTERVAL_S = 0.2  # merge progress bursts: at most five events a second per stage
 
@@ -33,6 +36,8 @@ class StageContext:
     stage: StageName
     sink: EventSink
     cancel: CancelToken
+    inputs: DayInputs | None = None  # a backfill's date: the objects (and versions) it must load
+    versions: dict[str, str] = field(default_factory=dict)  # key -> the version staging reads (the one recorded)
     _last_progress: float = 0.0
 
     def log(self, message: str, level: LogLevel = "INFO") -> None:

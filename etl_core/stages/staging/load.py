@@ -31,6 +31,7 @@ from etl_core.stages.staging.csv_stream import READ_SIZE, CsvStreamReader, check
 from etl_core.stages.staging.date_guard import DateGuard
 from etl_core.stages.staging.file_check import FileCheck
 from etl_core.stages.staging.file_scan import FileScan
+from etl_core.stages.staging.inputs import read_version
 from etl_core.stages.staging.progress import StagingProgress
 from etl_core.stages.staging.records import Record, find_record
 from etl_core.stages.staging.rejection import RejectedFile, write_reject_report
@@ -115,7 +116,9 @@ def load_staging_table(
     """
     started = time.monotonic()
     client, bucket = ctx.services.s3(), ctx.config.source.bucket
-    response = call_interruptibly(ctx.cancel, lambda: client.get_object(Bucket=bucket, Key=key), "s3-get")
+    response = call_interruptibly(
+        ctx.cancel, lambda: client.get_object(Bucket=bucket, Key=key, **read_version(ctx, key)), "s3-get"
+    )
     body = ReadAheadBody(response["Body"], ctx.cancel, READ_SIZE)
     reader = CsvStreamReader(body, key, size, ctx.cancel, on_progress=lambda done: progress.update(source.table, done))
     try:
@@ -214,7 +217,9 @@ def second_look(ctx: StageContext, key: str, data_start: int) -> Locate:
 
     def locate(wanted: Callable[[Record, int], bool]) -> Record | None:
         try:
-            body = ctx.services.s3().get_object(Bucket=ctx.config.source.bucket, Key=key)["Body"]
+            body = ctx.services.s3().get_object(Bucket=ctx.config.source.bucket, Key=key, **read_version(ctx, key))[
+                "Body"
+            ]
         except (BotoCoreError, ClientError):
             return None
         try:

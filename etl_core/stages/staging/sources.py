@@ -40,6 +40,7 @@ SOURCE_FILES = (
         dates=(("shipment_date", True), ("delivery_date", True)),
     ),
 )
+SOURCES_BY_TABLE = {source.table: source for source in SOURCE_FILES}
 
 
 @dataclass(frozen=True)

@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
 import psycopg2
 
 from etl_core.anomaly import row_count_anomalies
-from etl_core.background import call_interruptibly
 from etl_core.checks import STAGING_CHECKS, blocking_failures, run_checks_concurrently
 from etl_core.errors import D2BError
 from etl_core.events import CancelToken, CheckOutcome
 from etl_core.stages.context import StageContext, StageOutput
 from etl_core.stages.publication import publish
+from etl_core.stages.staging.freshness import check_unchanged, source_fresh
+from etl_core.stages.staging.inputs import SourceInput, locate_for_run
 from etl_core.stages.staging.load import LoadResult, load_with_retries
 from etl_core.stages.staging.progress import StagingProgress
+from etl_core.stages.staging.provenance import record_provenance, record_rows
 from etl_core.stages.staging.rejection import RejectedFile, RejectedFiles
 from etl_core.stages.staging.server_load import ensure_iso_date_domain, load_on_server
-from etl_core.stages.staging.sources import SOURCE_FILES, LocatedSource, etags_as_loaded, locate_source
+from etl_core.stages.staging.sources import (
+    SOURCE_FILES,
+    SOURCES_BY_TABLE,
+    LocatedSource,
+    SourceFile,
+    etags_as_loaded,
+)
 from etl_core.stages.staging.tables import drop_tables, leftover_load_tables, load_table_name, swap_in
 from etl_core.stages.together import run_together
 
@@ -27,11 +36,14 @@ from etl_core.stages.together import run_together
 def run_staging(ctx: StageContext) -> StageOutput:
     # Find every object first: a missing file fails the stage before anything is replaced,
     # and the progress bar covers the whole stage.
-    client, bucket, prefix = ctx.services.s3(), ctx.config.source.bucket, ctx.config.source.prefix
-    located = [
-        call_interruptibly(ctx.cancel, partial(locate_source, client, bucket, prefix, source, ctx.services.s3_label))
-        for source in SOURCE_FILES
-    ]
+    bucket = ctx.config.source.bucket
+    inputs = ctx.inputs.inputs if ctx.inputs is not None else locate_for_run(ctx)
+    record_provenance(ctx, inputs)
+    if stale := source_fresh(ctx, inputs):
+        return StageOutput(checks=[stale])
+    check_unchanged(ctx, inputs)
+    ctx = replace(ctx, versions={found.key: found.version_id for found in inputs if found.version_id})
+    located = [(SOURCES_BY_TABLE[found.table], found) for found in inputs]
     schema = ctx.config.staging_schema
     drop_leftovers(ctx)
     server_side = ctx.config.warehouse.server_side
@@ -41,22 +53,22 @@ def run_staging(ctx: StageContext) -> StageOutput:
     load = load_on_server if server_side else load_with_retries
     how = " (the warehouse reads it itself: aws_s3.table_import_from_s3)" if server_side else ""
     ctx = ctx.for_threads()
-    for found in located:  # logged here, in file order: the threads start in any order
+    for source, found in located:  # logged here, in file order: the threads start in any order
         for ignored in found.ignored:
             ctx.warn(
                 f"s3://{bucket}/{ignored} is ignored: {found.key} is loaded instead (when both spellings "
                 "exist the first one wins); delete the one you do not mean"
             )
-        ctx.log(f"loading s3://{bucket}/{found.key} ({found.size:,} bytes) into {schema}.{found.source.table}{how}")
-    progress = StagingProgress(ctx, sum(found.size for found in located))
-    loading = [load_table_name(found.source.table, ctx.run_id) for found in located]
+        ctx.log(f"loading s3://{bucket}/{found.label} into {schema}.{source.table}{how}")
+    progress = StagingProgress(ctx, sum(found.size for _source, found in located))
+    loading = [load_table_name(source.table, ctx.run_id) for source, _found in located]
     # Each file loads into its own table, committed but read by nobody; then one short
     # transaction swaps all three in, or none.
     try:
         outcomes = run_together(
             [
-                partial(_load_or_refuse, partial(load, ctx, found.source, found.key, found.size, table, progress))
-                for found, table in zip(located, loading, strict=True)
+                partial(_load_or_refuse, partial(load, ctx, source, found.key, found.size, table, progress))
+                for (source, found), table in zip(located, loading, strict=True)
             ],
             ctx.cancel,
             "staging",
@@ -72,7 +84,7 @@ def run_staging(ctx: StageContext) -> StageOutput:
         if blocking_failures(file_checks):  # a file that fails a blocking check must not replace the live rows
             drop_load_tables(ctx, loading)
             ctx.warn(f"nothing was published: the staging tables of {schema} keep their previous rows")
-            return _output(ctx, loaded, file_checks, located, published=False)
+            return _output(ctx, loaded, located, file_checks, published=False)
         publish(
             ctx.services,
             f"the staging tables of {schema}",
@@ -85,25 +97,27 @@ def run_staging(ctx: StageContext) -> StageOutput:
         drop_load_tables(ctx, loading)
         raise
     checks = file_checks + run_checks_concurrently(ctx.services, ctx.config, STAGING_CHECKS, ctx.cancel)
-    return _output(ctx, loaded, checks, located, published=True)
+    return _output(ctx, loaded, located, checks, published=True)
 
 
 def _output(
     ctx: StageContext,
     loaded: list[LoadResult],
+    located: list[tuple[SourceFile, SourceInput]],
     checks: list[CheckOutcome],
-    located: list[LocatedSource],
     *,
     published: bool,
 ) -> StageOutput:
+    """The stage's output; each file's details are its provenance (key, version, ETag, size, last-modified) and rows."""
     output = StageOutput(checks=checks)
-    etags = etags_as_loaded(ctx.services.s3(), ctx.config.source.bucket, located, ctx.run_id) if published else {}
-    for result in loaded:
+    record_rows(ctx, {result.table: result.rows for result in loaded})
+    etags = _loaded_etags(ctx, located) if published else {}
+    for result, (_source, found) in zip(loaded, located, strict=True):
         into = f"{ctx.config.staging_schema}.{result.table}" if published else f"{result.table} (not published)"
         ctx.log(f"{into}: {result.rows:,} rows from {result.key} in {result.seconds:.2f}s")
         output.rows += result.rows
         output.details[result.table] = {
-            "key": result.key,
+            **found.as_json(),
             "rows": result.rows,
             "bytes": result.bytes,
             "seconds": round(result.seconds, 3),
@@ -118,6 +132,18 @@ def _load_or_refuse(load: Callable[[CancelToken], LoadResult], cancel: CancelTok
         return load(cancel)
     except RejectedFile as refused:
         return refused
+
+
+def _loaded_etags(ctx: StageContext, located: list[tuple[SourceFile, SourceInput]]) -> dict[str, str]:
+    """Staging's fingerprint of each object (etl_core/lineage.py): its ETag as S3 quotes it; a version read
+    by its id cannot have changed, the newest object of a key may have (see `etags_as_loaded`)."""
+    newest = [
+        LocatedSource(source, found.key, found.size, found.ignored, f'"{found.etag}"')
+        for source, found in located
+        if not found.version_id
+    ]
+    etags = etags_as_loaded(ctx.services.s3(), ctx.config.source.bucket, newest, ctx.run_id)
+    return etags | {found.key: f'"{found.etag}"' for _source, found in located if found.version_id}
 
 
 def _file_checks(result: LoadResult, allow_empty_files: bool) -> list[CheckOutcome]:
