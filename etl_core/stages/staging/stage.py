@@ -15,6 +15,7 @@ from etl_core.errors import D2BError
 from etl_core.events import CancelToken, CheckOutcome
 from etl_core.stages.context import StageContext, StageOutput
 from etl_core.stages.publication import publish
+from etl_core.stages.staging.archive import archive_inputs
 from etl_core.stages.staging.freshness import check_unchanged, source_fresh
 from etl_core.stages.staging.inputs import SourceInput, locate_for_run
 from etl_core.stages.staging.load import LoadResult, load_with_retries
@@ -42,6 +43,7 @@ def run_staging(ctx: StageContext) -> StageOutput:
     if stale := source_fresh(ctx, inputs):
         return StageOutput(checks=[stale])
     check_unchanged(ctx, inputs)
+    archive_inputs(ctx, inputs)
     ctx = replace(ctx, versions={found.key: found.version_id for found in inputs if found.version_id})
     located = [(SOURCES_BY_TABLE[found.table], found) for found in inputs]
     schema = ctx.config.staging_schema
