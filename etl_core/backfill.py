@@ -256,7 +256,9 @@ def _open_backfill(lock_conn: Any, config: Config, plan: BackfillPlan) -> int:
         return history_days.start_backfill(cur, config, plan.first, plan.last, plan.reprocess, dates)
 
 
-def backfill_to_resume(services: Services) -> tuple[history_days.BackfillRecord, list[date]] | None:
+def backfill_to_resume(
+    services: Services, log: Callable[[str], None] = lambda _m: None
+) -> tuple[history_days.BackfillRecord, list[date]] | None:
     """The interrupted backfill that `--resume` continues, with the dates it has left; None when there is none.
 
     Takes the run lock, so that a killed backfill (still 'running') is marked abandoned first."""
@@ -264,7 +266,8 @@ def backfill_to_resume(services: Services) -> tuple[history_days.BackfillRecord,
     with run_lock(services) as lock_conn, transaction(lock_conn) as cur:
         if not history.history_exists(cur, config):
             return None
-        history.mark_abandoned(cur, config)
+        for run in history.mark_abandoned(cur, config):
+            log(f"run #{run} had stopped without finishing: marked abandoned")
         history_days.mark_abandoned_backfills(cur, config)
         backfill = history_days.interrupted_backfill(cur, config)
         if backfill is None:

@@ -236,7 +236,8 @@ def _run(
                     return cli_days.backfill_dry_run(services, first, last, reprocess, emit)
                 plan = plan_backfill(services, first, last, reprocess, cancel=cancel)
                 return cli_days.backfill(services, plan, reporter, cancel, signals.exit_code, emit)
-            if args.resume and (pending := backfill_to_resume(services)) is not None:
+            pending = backfill_to_resume(services, lambda m: reporter.line("WARNING", m)) if args.resume else None
+            if pending is not None:
                 interrupted, left = pending
                 reporter.line(
                     "INFO",

@@ -14,10 +14,13 @@ _d2b_console() {
             compopt -o filenames
             mapfile -t COMPREPLY < <(compgen -f -- "$cur")
             return ;;
-        --demo-scale)
+        --reprocess)
+            mapfile -t COMPREPLY < <(compgen -W "missing failed all" -- "$cur")
+            return ;;
+        --demo-scale|--backfill)
             return ;;
     esac
-    mapfile -t COMPREPLY < <(compgen -W "--run-all --stage --resume --dry-run --config --json --demo-scale --version --help" -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W "--run-all --stage --resume --dry-run --backfill --reprocess --status --config --json --demo-scale --version --help" -- "$cur")
 }
 
 complete -F _d2b_console d2b-console

@@ -40,7 +40,7 @@ def test_python_m_etl_core_cli_runs_the_pipeline(env, tmp_path):
 def test_python_m_etl_core_without_an_action_is_a_usage_error(tmp_path):
     result = run_module("etl_core", cwd=tmp_path)
     assert result.returncode == 2
-    assert "choose --run-all, --stage, --resume or --dry-run" in result.stderr
+    assert "choose --run-all, --stage, --resume, --dry-run, --backfill or --status" in result.stderr
     assert "Traceback" not in result.stderr
 
 
