@@ -17,6 +17,7 @@ from etl_core.config import Config
 from etl_core.errors import EXIT_CONFIG, D2BError
 from etl_core.events import CancelToken, EventSink, RunSummary, discard
 from etl_core.history_days import DayRuns, Reprocess
+from etl_core.kinds import StageName
 from etl_core.pipeline import DatedRun, preflight, run_lock, run_locked
 from etl_core.services import Services
 from etl_core.stages.prepare import ensure_schemas
@@ -30,8 +31,8 @@ from etl_core.stages.staging.inputs import (
 )
 from etl_core.warehouse import transaction
 
-DAY_STAGES: tuple[str, ...] = ("prepare", "staging", "analytics")
-EXPORT_STAGES: tuple[str, ...] = ("export",)
+DAY_STAGES: tuple[StageName, ...] = ("prepare", "staging", "analytics")
+EXPORT_STAGES: tuple[StageName, ...] = ("export",)
 ALREADY_DONE = (
     "not left to run by the backfill being resumed"  # a resumed backfill's dates that succeeded before it stopped
 )

@@ -15,12 +15,13 @@ from etl_core.daily_status import daily_status
 from etl_core.errors import EXIT_FAILED, EXIT_OK
 from etl_core.events import CancelToken, RunSummary
 from etl_core.history_days import Reprocess
+from etl_core.kinds import LogLevel
 from etl_core.services import Services
 
 if TYPE_CHECKING:
     from etl_core.cli import ProgressReporter
 
-EmitJson = Callable[[dict], None]
+EmitJson = Callable[[dict[str, Any]], None]
 
 
 def parse_day(text: str) -> date:
@@ -72,7 +73,7 @@ def backfill(
     )
 
     def on_day(day: DayOutcome) -> None:
-        level = {"succeeded": "INFO", "cancelled": "WARNING"}.get(day.status, "ERROR")
+        level: LogLevel = "INFO" if day.status == "succeeded" else "WARNING" if day.status == "cancelled" else "ERROR"
         run = f"run #{day.summary.run_id} " if day.summary else ""
         reporter.line(level, f"[backfill] {day.day}: {run}{day.status}" + (f": {day.reason}" if day.reason else ""))
 

@@ -16,6 +16,7 @@ from psycopg2 import sql
 
 from etl_core.config import Config
 from etl_core.history import RunRecord
+from etl_core.kinds import RunStatus
 from etl_core.sql_files import safe_identifier
 from etl_core.warehouse import table_exists
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 Reprocess = Literal["missing", "failed", "all"]
 REPROCESS_CHOICES: tuple[Reprocess, ...] = ("missing", "failed", "all")
-DayStatus = Literal["succeeded", "failed", "cancelled", "abandoned", "running", "missing"]
+DayStatus = RunStatus | Literal["missing"]  # "missing": no run computed the date
 COMPUTING_STAGE = "analytics"  # a run computes its date when it ran this stage (an export alone does not)
 _RUN_COLUMNS = "run_id, started_at, finished_at, status, stages, ingestion_date, host, pid, error"
 
@@ -72,7 +73,7 @@ class DayRuns:
     @property
     def status(self) -> DayStatus:
         """The newest run's status; "missing" when no run computed the date."""
-        return self.runs[0].status if self.runs else "missing"  # type: ignore[return-value]
+        return self.runs[0].status if self.runs else "missing"
 
     @property
     def last_success(self) -> RunRecord | None:
