@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import signal
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from urllib.parse import urlparse
 
 from cli_process import CliProcess
 from faultproxy import FaultProxy, Rule
-from support import ORDERS_HEADER, REVIEWS_HEADER, SHIPMENTS_HEADER, big_orders, create_dims
+from support import ORDERS_HEADER, REVIEWS_HEADER, SHIPMENTS_HEADER, Env, big_orders, create_dims
 
 DAYS = ("2022-09-05", "2022-09-06", "2022-09-07")
 DATED = "orders_data/dt={date}/"
@@ -48,7 +49,7 @@ def exported(env) -> dict[str, bytes]:
     return {t: env.s3.get_object(Bucket=env.bucket, Key=f"{prefix}{t}.csv")["Body"].read() for t in TABLES}
 
 
-def runs(env) -> list[tuple]:
+def runs(env: Env) -> list[tuple[Any, ...]]:
     return env.query(
         f'SELECT run_id, ingestion_date::text, status, stages, backfill_id FROM "{env.user_id}_staging".console_runs '
         "ORDER BY run_id"
