@@ -8,9 +8,12 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from textual.binding import Binding
 from textual.command import CommandPalette
+from textual.dom import DOMNode
+from textual.widgets import Static
 
-from tui.actions import ACTIONS, WIDGET_ACTIONS, bindings
+from tui.actions import ACTIONS, WIDGET_ACTIONS, ActionScope, bindings
 from tui.app import ConsoleApp
 from tui.palette import ActionsProvider
 from tui.screens.help import HelpScreen
@@ -18,14 +21,21 @@ from tui.screens.history import HistoryScreen
 from tui.screens.main import MainScreen
 from tui.screens.query import QueryScreen
 from tui.widgets.inspect.results_viewer import ResultsViewer
-from tui_helpers import SIZE, make_app, screen_text, settle, wait_until
+from tui_helpers import SIZE, data_of, make_app, screen_text, settle, wait_until
 
 
 def test_bindings_come_from_the_registry():
-    owners = {"app": ConsoleApp, "main": MainScreen, "query": QueryScreen, "results": ResultsViewer}
+    owners: dict[ActionScope, type[DOMNode]] = {
+        "app": ConsoleApp,
+        "main": MainScreen,
+        "query": QueryScreen,
+        "results": ResultsViewer,
+    }
     for scope, owner in owners.items():
         # the viewer also opens a cell with v / Enter, the registry's show_cell of the main screen
-        keys = {b.key: b.action for b in owner.BINDINGS if not (scope == "results" and b.action == "show_cell")}
+        declared = [b for b in owner.BINDINGS if isinstance(b, Binding)]
+        assert len(declared) == len(owner.BINDINGS)  # every binding is a Binding, none a bare tuple
+        keys = {b.key: b.action for b in declared if not (scope == "results" and b.action == "show_cell")}
         assert keys == {a.key: a.name for a in ACTIONS if a.scope == scope and a.name not in WIDGET_ACTIONS}
         assert len(bindings(scope)) == len(keys)
     for spec in ACTIONS:  # every action has a method where it is bound (or is one of Textual's own)
@@ -40,7 +50,7 @@ async def test_help_and_palette_list_every_action(env):
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         console = Console(width=200, record=True, file=io.StringIO())
-        console.print(app.screen.query_one("#help-table").content)
+        console.print(app.screen.query_one("#help-table", Static).content)
         lines = console.export_text().splitlines()
         for spec in ACTIONS:  # one line per action: its key, label and description
             assert any(
@@ -164,8 +174,8 @@ async def test_each_pane_shows_its_own_service_a_bad_warehouse_does_not_block_th
         assert services is not None and set(services.problems) == {"warehouse"}
         assert "127.0.0.1" in services.problems["warehouse"]
         bucket = app.main.panes.lake.root.children[0]
-        assert bucket.data.kind == "bucket" and any(c.data.key == "orders_data/" for c in bucket.children)
-        warehouse = app.main.panes.warehouse.root.children[0].label.plain
+        assert data_of(bucket).kind == "bucket" and any(data_of(c).key == "orders_data/" for c in bucket.children)
+        warehouse = str(app.main.panes.warehouse.root.children[0].label)
         assert warehouse.startswith("not connected:") and "127.0.0.1" in warehouse
         await pilot.press("r")  # a run needs the warehouse: refused, saying so
         await settle(pilot)
@@ -178,11 +188,11 @@ async def test_a_missing_bucket_does_not_block_the_warehouse_and_its_message_kee
     app = make_app(env)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
-        assert set(app.services.problems) == {"s3"}
+        assert app.services is not None and set(app.services.problems) == {"s3"}
         assert "check [source] bucket" in app.services.problems["s3"]
-        lake = app.main.panes.lake.root.children[0].label.plain
+        lake = str(app.main.panes.lake.root.children[0].label)
         assert "check [source] bucket" in lake  # literal: the brackets are not markup
         assert any("check [source] bucket" in n.message for n in app._notifications)
         assert "check [source] bucket" in screen_text(app)
-        schemas = [node.data.schema for node in app.main.panes.warehouse.root.children]
+        schemas = [data_of(node).schema for node in app.main.panes.warehouse.root.children]
         assert env.dims_schema in schemas  # the warehouse pane lists its schemas

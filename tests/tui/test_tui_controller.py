@@ -6,8 +6,10 @@ import subprocess
 import sys
 
 from etl_core.events import Event, RunSummary
+from etl_core.kinds import StageName
 from etl_core.pipeline import STAGES
 from etl_core.services import open_services
+from support import Env
 from tui.clock import Clock
 from tui.controller import AskResumePoint, ConfirmResume, Notice, RunController, StartRun
 from tui_helpers import BAD_ORDERS
@@ -18,7 +20,7 @@ def test_the_controller_does_not_load_textual():
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
-def _run(controller: RunController, env, stages: tuple[str, ...]) -> RunSummary:
+def _run(controller: RunController, env: Env, stages: tuple[StageName, ...]) -> RunSummary:
     """Run through the controller as the main screen does, with a plain list as the event sink."""
     events: list[Event] = []
     controller.begin(stages)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, TabbedContent
 
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.export_preview import ExportPreviewScreen
 from tui.screens.history import HistoryScreen
-from tui_helpers import SIZE, make_app, settle, statuses
+from tui_helpers import SIZE, data_of, last_summary, make_app, settle, statuses
 
 TABLES = ["agg_public_holiday", "agg_shipments", "best_performing_product"]
 
@@ -47,7 +48,7 @@ async def test_r_stops_at_the_export_preview_esc_records_the_export_cancelled(en
         await settle(pilot)
         assert not isinstance(app.screen, ExportPreviewScreen) and not app.main.controller.running
         assert exported_keys() == []
-        summary = app.main.controller.last_summary
+        summary = last_summary(app)
         assert summary.status == "cancelled" and summary.stages[-1].stage == "export"
         assert summary.stages[-1].status == "cancelled" and "export preview" in (summary.stages[-1].error or "")
         assert statuses(app)["export"] == "cancelled"
@@ -73,7 +74,7 @@ async def test_every_way_to_export_goes_through_the_preview(env, exported_keys):
         # R resumes from the export: confirm the plan, then the preview
         await pilot.press("R")
         await settle(pilot)
-        assert "1. export" in app.screen.body
+        assert isinstance(app.screen, ConfirmScreen) and "1. export" in app.screen.body
         await _at_preview(pilot, "y")
         await pilot.press("escape")
         await settle(pilot)
@@ -88,11 +89,11 @@ async def test_every_way_to_export_goes_through_the_preview(env, exported_keys):
         await pilot.press("y")
         await settle(pilot)
         assert statuses(app)["export"] == "succeeded"
-        assert [s.stage for s in app.main.controller.last_summary.stages] == ["export"]
+        assert [s.stage for s in last_summary(app).stages] == ["export"]
         assert app.main.panes.pipeline_rows()["export"][-1].endswith("100%")
         assert exported_keys() == [f"{t}.csv" for t in TABLES]
         # the lake tree lists the new export prefix after the export
-        names = [c.data.key for c in app.main.panes.lake.root.children[0].children]
+        names = [data_of(c).key for c in app.main.panes.lake.root.children[0].children]
         assert "analytics_export/" in names
         runs = env.query(f'SELECT status FROM "{env.user_id}_staging".console_runs ORDER BY run_id')
         assert [status for (status,) in runs] == ["cancelled"] * 4 + ["succeeded"]
@@ -132,7 +133,7 @@ async def test_history_lists_runs_and_their_stages(env):
         await settle(pilot)
         await pilot.press("r")
         await settle(pilot)
-        assert app.main.controller.last_summary.status == "failed"
+        assert last_summary(app).status == "failed"
         await pilot.press("s")  # the failed stage is selected: run it alone (fails again)
         await settle(pilot)
         await pilot.press("h")

@@ -11,6 +11,7 @@ from inspect_helpers import (
     screen_text_of,
     shown_rows,
 )
+from support import Env
 from tui.screens.query_history import QueryHistoryScreen
 from tui_helpers import GOOD_ORDERS, SIZE, make_app, settle, wait_until
 
@@ -37,6 +38,7 @@ async def test_a_query_runs_with_ctrl_j_and_its_result_pages_below(env):
         await wait_until(pilot, lambda: viewer.grid.row(999) is not None, what="the last page")
         assert viewer.grid.row(999) == expected[999]
         # the statement under the cursor ran, not the first one; it is in the history
+        assert app.workbench is not None
         entries = app.workbench.history.entries()
         assert entries[-1].text.startswith("SELECT id, kind, amount") and entries[-1].rows == 1000
 
@@ -75,12 +77,13 @@ async def test_a_long_query_is_cancelled_with_ctrl_g_and_esc_and_the_pane_stays_
         assert app.screen is app.main
 
 
-def _sleeping(env) -> int:
+def _sleeping(env: Env) -> int:
     """Backends running the pane's pg_sleep (its text is declared as a cursor)."""
-    return env.query(
+    count: int = env.query(
         "SELECT count(*) FROM pg_stat_activity WHERE query LIKE %s AND state = 'active' AND pid <> pg_backend_pid()",
         ("%CURSOR WITH HOLD FOR SELECT pg_sleep(60)%",),
     )[0][0]
+    return count
 
 
 async def test_an_error_is_said_in_the_pane_and_its_place_selected_in_the_editor(env):
@@ -147,7 +150,8 @@ async def test_with_the_warehouse_unreachable_the_pane_says_so_runs_nothing_and_
         await wait_until(pilot, lambda: app.screen is app.main, what="the main screen")
         # S3 does not need the warehouse: the object previews, its values checked by staging's own checks
         viewer = await preview_object(pilot, app, "orders_data/orders.csv")
-        assert viewer.grid.total_rows == 3 and viewer.grid.row(0)[:3] == ("1", "1", "2022-01-03")
+        assert viewer.grid.total_rows == 3 and (viewer.grid.row(0) or ())[:3] == ("1", "1", "2022-01-03")
+        assert viewer.opened is not None
         assert viewer.opened.warning == ""  # a clean sample: nothing flagged, and nothing left "not checked"
         assert app.is_running
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from typing import Any
 
 from textual.widgets import Input
 
@@ -21,6 +22,11 @@ from tui.screens.save_csv import SaveScreen
 from tui_helpers import SIZE, make_app, settle, wait_until
 
 
+def profile_top(screen: ProfileScreen) -> list[Any]:
+    assert screen.profile is not None
+    return list(screen.profile.top)
+
+
 async def profile_of(pilot, app, column: int) -> ProfileScreen:
     viewer = app.main.panes.data_preview if app.screen is app.main else app.screen.results
     viewer.grid.focus()
@@ -28,6 +34,7 @@ async def profile_of(pilot, app, column: int) -> ProfileScreen:
     await pilot.press("F")
     await wait_until(pilot, lambda: isinstance(app.screen, ProfileScreen), what="the profile screen")
     screen = app.screen
+    assert isinstance(screen, ProfileScreen)
     await wait_until(pilot, lambda: screen.profile is not None or bool(screen.error), what="the profile", timeout=60)
     await pilot.pause()
     return screen
@@ -41,6 +48,7 @@ async def test_a_table_profile_is_computed_over_every_row(env):
         await preview_table(pilot, app, schema, "events")
         screen = await profile_of(pilot, app, 3)  # note: NULL every tenth row
         profile = screen.profile
+        assert profile is not None
         ((rows, nulls, distinct, low, high),) = env.query(
             f"SELECT count(*), count(*) - count(note), count(DISTINCT note), min(note), max(note) "
             f'FROM "{schema}".events'
@@ -56,7 +64,7 @@ async def test_a_table_profile_is_computed_over_every_row(env):
         await pilot.press("escape")
         screen = await profile_of(pilot, app, 1)  # kind: seven values
         expected = env.query(f'SELECT kind, count(*) FROM "{schema}".events GROUP BY kind ORDER BY 2 DESC, 1')
-        assert [(v.value, v.count) for v in screen.profile.top] == expected
+        assert [(v.value, v.count) for v in profile_top(screen)] == expected
         assert "14.3%" in screen_text_of(app)
 
 
@@ -67,14 +75,14 @@ async def test_a_query_result_and_an_s3_sample_are_profiled_and_say_over_what(en
         pane = await open_query_pane(pilot, app)
         await run_in_pane(pilot, pane, "SELECT g % 3 AS r FROM generate_series(1, 10) AS g")
         screen = await profile_of(pilot, app, 0)
-        assert (screen.profile.rows, screen.profile.distinct) == (10, 3)
-        assert [(v.value, v.count) for v in screen.profile.top] == [(1, 4), (0, 3), (2, 3)]
+        assert screen.profile is not None and (screen.profile.rows, screen.profile.distinct) == (10, 3)
+        assert [(v.value, v.count) for v in profile_top(screen)] == [(1, 4), (0, 3), (2, 3)]
         assert "all 10 rows of the query result" in screen_text_of(app)
         await pilot.press("escape")
         await pilot.press("escape")  # back to the main screen
         await preview_object(pilot, app, "orders_data/orders.csv")
         screen = await profile_of(pilot, app, 3)  # product_id: 1, 2, 1
-        assert [(v.value, v.count) for v in screen.profile.top] == [(1, 2), (2, 1)]
+        assert [(v.value, v.count) for v in profile_top(screen)] == [(1, 2), (2, 1)]
         shown = screen_text_of(app)
         assert "all 3 rows of s3://" in shown and "pandas over the ranged sample" in shown, shown
 
@@ -107,6 +115,7 @@ async def save_to(pilot, app, path) -> SaveScreen:
     await pilot.press("S")
     await wait_until(pilot, lambda: isinstance(app.screen, SaveScreen), what="the save dialog")
     screen = app.screen
+    assert isinstance(screen, SaveScreen)
     screen.query_one(Input).value = str(path)
     await pilot.press("enter")
     return screen

@@ -4,13 +4,13 @@ filter lifted at the next run, re-wrapping on resize."""
 from __future__ import annotations
 
 from etl_core.events import LogLine
-from tui.widgets.bottom.log_view import RunSeparator
+from tui.widgets.bottom.log_view import Entry, RunSeparator
 from tui_helpers import BAD_ORDERS, GOOD_ORDERS, make_app, screen_text, settle
 
 NARROW = (80, 24)
 
 
-def lines(first: int, count: int) -> list[LogLine]:
+def lines(first: int, count: int) -> list[Entry]:
     return [LogLine(1, "staging", "INFO", f"line {i}") for i in range(first, first + count)]
 
 

@@ -9,7 +9,17 @@ import psycopg2
 from etl_core.events import LogLine
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.export_preview import ExportPreviewScreen
-from tui_helpers import BAD_ORDERS, GOOD_ORDERS, SIZE, make_app, run_all_and_export, settle, statuses, wait_until
+from tui_helpers import (
+    BAD_ORDERS,
+    GOOD_ORDERS,
+    SIZE,
+    last_summary,
+    make_app,
+    run_all_and_export,
+    settle,
+    statuses,
+    wait_until,
+)
 
 
 async def test_run_all_succeeds_with_rows_and_durations(env, exported_keys):
@@ -23,7 +33,7 @@ async def test_run_all_succeeds_with_rows_and_durations(env, exported_keys):
             assert (name, status) == (stage, "✔ succeeded")
             assert started and elapsed.endswith("s") and bar.endswith("100%"), rows[stage]
         assert [rows[s][4] for s in ("prepare", "staging", "analytics", "export")] == ["0", "9", "3", "3"]
-        assert app.main.controller.last_summary.status == "succeeded"
+        assert last_summary(app).status == "succeeded"
         # the warehouse tree was refreshed after the stages: staging and analytics tables with counts
         tables = app.main.panes.warehouse.table_rows()
         assert tables[f"{env.user_id}_staging.orders"] == 3
@@ -32,7 +42,7 @@ async def test_run_all_succeeds_with_rows_and_durations(env, exported_keys):
         messages = app.main.panes.log_view.visible_messages()
         assert any("stage succeeded" in m for m in messages)
         assert any(m.startswith("exported ") for m in messages)
-        assert "[export] stage succeeded" in Path(app.main.controller.last_summary.log_file).read_text(encoding="utf-8")
+        assert "[export] stage succeeded" in Path(last_summary(app).log_file or "").read_text(encoding="utf-8")
         assert exported_keys() == ["agg_public_holiday.csv", "agg_shipments.csv", "best_performing_product.csv"]
 
 
@@ -64,7 +74,7 @@ async def test_failing_stage_shows_error_and_log_then_retry_and_resume(env):
         env.put("orders.csv", GOOD_ORDERS)
         await pilot.press("t")
         await settle(pilot)
-        summary = app.main.controller.last_summary
+        summary = last_summary(app)
         assert summary.stages[0].stage == "staging" and len(summary.stages) == 1
         assert statuses(app)["staging"] == "succeeded"
         assert app.main.controller.views["staging"].rows == 9
@@ -80,7 +90,7 @@ async def test_failing_stage_shows_error_and_log_then_retry_and_resume(env):
         await pilot.press("y")
         await settle(pilot)
         assert statuses(app) == dict.fromkeys(("prepare", "staging", "analytics", "export"), "succeeded")
-        assert [s.stage for s in app.main.controller.last_summary.stages] == ["analytics", "export"]
+        assert [s.stage for s in last_summary(app).stages] == ["analytics", "export"]
 
 
 async def test_cancel_running_stage_and_one_run_at_a_time(env, exported_keys):
@@ -88,7 +98,7 @@ async def test_cancel_running_stage_and_one_run_at_a_time(env, exported_keys):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await run_all_and_export(pilot)
-        assert app.main.controller.last_summary.status == "succeeded"
+        assert last_summary(app).status == "succeeded"
         env.s3.delete_objects(
             Bucket=env.bucket,
             Delete={"Objects": [{"Key": f"analytics_export/{env.user_id}/{name}"} for name in exported_keys()]},
@@ -117,7 +127,7 @@ async def test_cancel_running_stage_and_one_run_at_a_time(env, exported_keys):
             "analytics": "cancelled",
             "export": "skipped",
         }
-        assert app.main.controller.last_summary.status == "cancelled"
+        assert last_summary(app).status == "cancelled"
         assert not app.main.controller.running
         assert any("cancel" in m for m in app.main.panes.log_view.visible_messages())
         assert exported_keys() == []  # nothing exported by the cancelled run

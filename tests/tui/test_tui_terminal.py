@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from etl_core.pipeline import STAGES
+from support import Env
 
 TIMEOUT_S = 120
 CONSOLE = Path(sys.executable).with_name("d2b-console")
@@ -117,7 +118,7 @@ def test_at_80x24_run_all_stops_at_the_export_preview_y_exports_q_quits(env, tmp
         terminal.close()
 
 
-def _running_run(env) -> list[tuple[Any, ...]]:
+def _running_run(env: Env) -> list[tuple[Any, ...]]:
     try:
         return env.query(f'SELECT run_id, status FROM "{env.user_id}_staging".console_runs ORDER BY run_id')
     except Exception:  # noqa: BLE001 - the history table appears with the first run

@@ -4,18 +4,34 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
+from textual.widgets.tree import TreeNode
 from textual.worker import Worker
 
+from etl_core.events import RunSummary
 from tui.app import ConsoleApp
 from tui.clock import Clock
 
 SIZE = (150, 46)
+T = TypeVar("T")
 
 
 def make_app(env, clock: Clock | None = None) -> ConsoleApp:
     return ConsoleApp(env.config, clock=clock)
+
+
+def data_of(node: TreeNode[T]) -> T:
+    """A tree node's data: every node of the console's trees has some."""
+    assert node.data is not None, node
+    return node.data
+
+
+def last_summary(app: ConsoleApp) -> RunSummary:
+    """The summary of the console's last run (there was one)."""
+    summary = app.main.controller.last_summary
+    assert summary is not None
+    return summary
 
 
 def _busy(app: ConsoleApp) -> list[Worker[Any]]:
