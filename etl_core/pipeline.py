@@ -357,6 +357,8 @@ def _record(
         with services.transaction("history") as cur:
             write(cur, *args)
     except (psycopg2.Error, D2BError) as exc:
+        if stopped := _embedded_postgres_stopped(services):
+            raise history.HistoryLost(f"{stopped}; run #{run_id} stopped there") from exc
         raise history.recording_failed(exc, run_id, services.warehouse_label, lost=True) from exc
 
 
@@ -405,7 +407,7 @@ def _run_stages(
             elif isinstance(exc, Cancelled) or cancel.cancelled:  # a cancel may surface as any error
                 status, error = "cancelled", f"{stage} was cancelled by the operator; nothing half-done was kept"
             elif isinstance(exc, D2BError):
-                status, error = "failed", str(exc)
+                status, error = "failed", _embedded_postgres_stopped(services) or str(exc)
                 output.details = getattr(exc, "details", None) or output.details  # e.g. every bad record
             else:
                 status, error = "failed", _describe_unexpected(exc, services)
@@ -432,7 +434,14 @@ def _run_stages(
     return results
 
 
+def _embedded_postgres_stopped(services: Services) -> str | None:
+    """The sentence naming an embedded Postgres that died under the run (whatever error its sessions gave)."""
+    return services.embedded.postgres_stopped() if services.embedded is not None else None
+
+
 def _describe_unexpected(exc: BaseException, services: Services) -> str:
+    if stopped := _embedded_postgres_stopped(services):
+        return stopped
     if full := warehouse_disk_full(exc, services):
         return str(full)
     if problem := connection_problem(exc, services.s3_label):

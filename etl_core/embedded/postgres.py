@@ -20,6 +20,7 @@ from urllib.parse import quote
 from etl_core.embedded import postgres_errors
 from etl_core.embedded.postmaster import PRIVATE_SOCKET_PREFIX, read_postmaster, stop_postmaster
 from etl_core.embedded.reader_role import READER_ROLE, ensure_reader_role
+from etl_core.embedded.s3_child import describe_exit
 from etl_core.embedded.service_user import ServiceUser, postgres_service_user
 from etl_core.errors import ServiceUnavailable
 
@@ -38,6 +39,9 @@ def postgres_bin_dir() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise ServiceUnavailable("the embedded Postgres needs the pgserver package: pip install pgserver")
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+STOPPED_GRACE_S = 0.5
 
 
 class EmbeddedPostgres:
@@ -193,6 +197,17 @@ class EmbeddedPostgres:
         self.dsn = f"postgresql://postgres@/postgres?host={host}"
         ensure_reader_role(self.dsn, str(self.datadir))
         self.reader_dsn = f"postgresql://{READER_ROLE}@/postgres?host={host}"
+
+    def stopped(self) -> str | None:
+        """Why the server this object started (or found running) is gone, in words; None while it serves."""
+        if self.dsn is None:
+            return None  # not started, or stopped by us
+        if self._process is not None:
+            try:  # asked after an error: a server just killed may close its sockets a moment before it exits
+                return describe_exit(self._process.wait(STOPPED_GRACE_S))
+            except subprocess.TimeoutExpired:
+                return None
+        return None if read_postmaster(self.datadir) is not None else "it is no longer running"
 
     def stop(self) -> None:
         """Fast shutdown (then immediate); returns once the server is gone."""

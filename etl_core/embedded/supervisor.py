@@ -80,6 +80,17 @@ class EmbeddedServices:
             self.stop()
             raise
 
+    def postgres_stopped(self) -> str | None:
+        """A sentence for the operator when the embedded Postgres died under a run (killed, crashed); else None."""
+        why = self._postgres.stopped() if self._want_postgres else None
+        if why is None:
+            return None
+        return (
+            f"the embedded Postgres server stopped ({why}); its data in {self._postgres.datadir} is kept "
+            f"(Postgres recovers it at its next start); run again (--resume): the next start restarts it "
+            f"(its log: {self._postgres.log_file})"
+        )
+
     def s3_client(self) -> Any:
         return self._s3.client()
 
