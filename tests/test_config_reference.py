@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from etl_core.config import SECTIONS, Key, declared_keys
+from etl_core.config import SECTIONS, Key, declared_keys, load_config
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -67,3 +67,9 @@ def test_each_readme_row_says_what_the_declaration_says():
 def test_the_reference_is_read_from_the_readme():
     # The parser above must see the table, else the two tests above would compare nothing.
     assert {"pipeline.user_id", "timeouts.lock_wait_s", "warehouse.transfer"} <= set(readme_rows())
+
+
+def test_the_shipped_configs_use_only_declared_keys():
+    # An undeclared key in a shipped file would only warn at start: keep both files to the declaration.
+    for path in (README.parent / "config.toml", README.parent / "etl_core" / "default_config.toml"):
+        assert load_config(str(path)).warnings == (), path
