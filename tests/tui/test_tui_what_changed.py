@@ -101,3 +101,33 @@ async def test_the_export_preview_says_what_the_export_changes(env: Env, exporte
         ]
         shown = [str(w.render()) for w in screen.query(".export-changes")]
         assert any("tt_late_shipments 0 → 1" in text for text in shown)
+
+
+async def test_the_history_filters_by_status_and_opens_a_runs_log(env: Env):
+    run_dated(env, date(2022, 9, 1), 4)
+    env.put("orders.csv", "order_id,customer_id\n1,1\n")
+    with env.open() as services:
+        failed = run_pipeline(services)
+    assert failed.status == "failed"
+    app = make_app(env)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, HistoryScreen)
+        runs = screen.query_one("#history-runs", DataTable)
+        await wait_until(pilot, lambda: runs.row_count == 2, what="two runs")
+        await pilot.press("f")  # failed only
+        assert runs.row_count == 1 and str(runs.get_row_at(0)[0]) == f"#{failed.run_id}"
+        assert str(runs.border_title) == "Runs (failed: 1 of 2)"
+        await pilot.press("f")  # succeeded only
+        assert runs.row_count == 1 and str(runs.get_row_at(0)[0]) != f"#{failed.run_id}"
+        for _ in range(3):  # cancelled, abandoned, then all again
+            await pilot.press("f")
+        assert runs.row_count == 2
+        runs.move_cursor(row=0)
+        await pilot.press("o")  # headless: no terminal to hand over, so it names the log instead
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any(str(failed.log_file) in m for m in messages), messages

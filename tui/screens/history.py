@@ -19,11 +19,12 @@ from etl_core import browse
 from etl_core.history import RunRecord, StageRecord
 from etl_core.kinds import StageName
 from etl_core.lineage import StaleStage
-from etl_core.pipeline import STAGES
+from etl_core.pipeline import STAGES, run_log_path
 from etl_core.services import Services
 from tui.clock import Clock
 from tui.format import count
 from tui.messages import HistoryLoaded, RunStagesLoaded, TrendsLoaded
+from tui.pager import open_in_pager
 from tui.stage_view import status_cell
 from tui.widgets.chrome.title_bar import TitleBar
 from tui.widgets.history.trends import TrendsPanel
@@ -48,7 +49,12 @@ def stages_text(stages: str) -> Text:
 class HistoryScreen(ModalScreen[None]):
     """Modal: only its own keys are active (Esc or h goes back)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,h", "close", "Back", show=True)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,h", "close", "Back", show=True),
+        Binding("o", "open_log", "Run's log", show=True),
+        Binding("f", "filter_status", "Filter status", show=True),
+    ]
+    FILTERS: ClassVar[tuple[str | None, ...]] = (None, "failed", "succeeded", "cancelled", "abandoned")
 
     def __init__(self, services: Services, clock: Clock) -> None:
         super().__init__()
@@ -56,6 +62,7 @@ class HistoryScreen(ModalScreen[None]):
         self.runs: list[RunRecord] = []
         self.clock = clock
         self.shown_run: int | None = None
+        self.status_filter: str | None = None
         self.stale: dict[StageName, StaleStage] = {}  # stage -> its newest output, computed from older inputs
 
     def compose(self) -> ComposeResult:
@@ -108,9 +115,15 @@ class HistoryScreen(ModalScreen[None]):
 
     def on_history_loaded(self, message: HistoryLoaded) -> None:
         self.runs, self.stale = message.runs, message.stale
+        self._fill_runs()
+
+    def _fill_runs(self) -> None:
         runs = self.query_one("#history-runs", DataTable)
-        runs.border_title = Text(f"Runs ({len(self.runs)})")
-        for run in self.runs:
+        runs.clear()
+        shown = [run for run in self.runs if self.status_filter in (None, run.status)]
+        which = f"{self.status_filter}: {len(shown)} of {len(self.runs)}" if self.status_filter else str(len(self.runs))
+        runs.border_title = Text(f"Runs ({which})")
+        for run in shown:
             cells = [
                 Text(f"#{run.run_id}"),
                 Text(self.clock.stamp(run.started_at)),
@@ -171,6 +184,23 @@ class HistoryScreen(ModalScreen[None]):
                 errors.append(f"{stage.stage}: stale: ", style="bold yellow")
                 errors.append(stale_reason + "\n")
         self.query_one("#history-errors", Static).update(errors)
+
+    def action_filter_status(self) -> None:
+        """Cycle the runs shown: all, failed, succeeded, cancelled, abandoned."""
+        self.status_filter = self.FILTERS[(self.FILTERS.index(self.status_filter) + 1) % len(self.FILTERS)]
+        self._fill_runs()
+
+    def action_open_log(self) -> None:
+        """The highlighted run's full log in $PAGER."""
+        table = self.query_one("#history-runs", DataTable)
+        if table.row_count == 0:
+            return
+        run_id = int(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
+        path = run_log_path(self.services.config, run_id)
+        if not path.is_file():
+            self.notify(f"run #{run_id} has no log here: {path} (it ran on another machine or state folder)")
+            return
+        open_in_pager(self.app, path, lambda notice: self.notify(notice.message, severity="warning"))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
 from pathlib import Path
-
-from textual.app import SuspendNotSupported
 
 from etl_core.events import LogLine
 from tui.controller import Notice
 from tui.host import ConsoleHost
+from tui.pager import open_in_pager
 from tui.screens.main_panes import MainPanes
 
 
@@ -44,11 +40,4 @@ class MainLog:
             logs = self.host.config.console.state_dir / "logs"
             self.host.tell(Notice(f"no run has finished in this console yet; the run logs are in {logs}"))
             return
-        pager = shlex.split(os.environ.get("PAGER") or "less")
-        try:
-            with self.panes.screen.app.suspend():
-                subprocess.run([*pager, path], check=False)
-        except SuspendNotSupported:
-            self.host.tell(Notice(f"this terminal cannot hand over to a pager; the log is {path}"))
-        except OSError as exc:
-            self.host.tell(Notice(f"cannot start the pager {pager[0]}: {exc.strerror}; the log is {path}", "error"))
+        open_in_pager(self.panes.screen.app, Path(path), self.host.tell)
