@@ -6,6 +6,7 @@ Output: progress on stderr (the reporter), one line per date and the outcome on 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ from etl_core.daily_status import daily_status
 from etl_core.errors import EXIT_FAILED, EXIT_OK
 from etl_core.events import CancelToken, RunSummary
 from etl_core.history_days import Reprocess
+from etl_core.integrations.notify import notify_stale
 from etl_core.kinds import LogLevel
 from etl_core.services import Services
 
@@ -96,6 +98,8 @@ def backfill(
 def status(services: Services, emit_json: EmitJson | None) -> int:
     with services.transaction("status") as cur:
         found = daily_status(cur, services.config)
+    if problem := notify_stale(services.config, found):
+        print(f"WARNING notification not delivered: {problem}", file=sys.stderr)
     if emit_json is not None:
         emit_json(found.as_json(datetime.now().astimezone()))
     else:

@@ -360,3 +360,35 @@ def test_the_headless_run_keeps_its_exit_codes_and_quiet_stderr_with_every_integ
         assert SLACK_TOKEN not in result.stderr + result.stdout
     assert "OpenLineage:" in ok.stderr  # the one warning line, as in the run's log
     assert "notification not delivered: the webhook in D2B_NOTIFY_URL" in failed.stderr
+
+
+def test_status_past_its_deadline_posts_a_stale_notification_when_asked(env: Env, recorder: Recorder, tmp_path: Path):
+    import subprocess
+    import sys
+
+    text = env.config_path.read_text().replace(
+        'best_product_by = "review_count"', 'best_product_by = "review_count"\ndeadline = "00:00"'
+    )
+    env.config_path.write_text(text)
+
+    def status() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "tui.launcher", "--status", "--config", str(env.config_path)],
+            cwd=tmp_path,
+            env={**os.environ, "D2B_NOTIFY_URL": webhook_url(recorder.url)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    late = status()
+    assert late.returncode == 1, late.stderr
+    assert recorder.posts == []  # "stale" is not in [notify] on by default
+    add_config(env, '[notify]\non = ["failure", "stale"]')
+    late = status()
+    assert late.returncode == 1, late.stderr
+    [(_path, body)] = recorder.posts
+    assert body["kind"] == "stale" and body["status"] == "late" and body["user_id"] == env.user_id
+    assert body["text"] == "d2b-console: " + late.stdout.strip()
+    assert body["deadline"] == "00:00" and body["ingestion_date"] == env.config.pipeline.ingestion_date.isoformat()
+    assert SLACK_TOKEN not in late.stdout + late.stderr

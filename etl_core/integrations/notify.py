@@ -16,7 +16,8 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from etl_core.config import NotifyOn
+from etl_core.config import Config, NotifyOn
+from etl_core.daily_status import DailyStatus
 from etl_core.secrets import redact, register_secret
 
 NOTIFY_URL_ENV = "D2B_NOTIFY_URL"
@@ -80,3 +81,22 @@ def _post(url: str, body: bytes, budget_s: float) -> str | None:
 
 def _redacted(fields: dict[str, Any]) -> dict[str, Any]:
     return {key: redact(value) if isinstance(value, str) else value for key, value in fields.items()}
+
+
+def notify_stale(config: Config, status: DailyStatus) -> str | None:
+    """`--status` found today late: post it when `[notify] on` has "stale"; None when sent or not asked for."""
+    url = notify_url()
+    if not status.late or "stale" not in config.notify.on or url is None:
+        return None
+    last = status.last_success
+    fields = {
+        "status": "late",
+        "user_id": status.user_id,
+        "ingestion_date": status.today.isoformat(),
+        "state": status.today_state,
+        "deadline": status.deadline,
+        "last_success_run_id": last.run_id if last else None,
+        "last_success_date": last.ingestion_date.isoformat() if last else None,
+        "warehouse": config.warehouse.label,
+    }
+    return send(url, Notification("stale", f"d2b-console: {status.line}", fields))
