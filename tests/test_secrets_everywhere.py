@@ -2,7 +2,8 @@
 
 The forms: userinfo (percent-encoded), `?password=`, a keyword DSN (quoted and bare), with `@`,
 `:`, `/` and `%` in the password. The channels: stdout, stderr, `--json`, the run log, every
-file in the state folder, and the history tables (the console has its own test in tests/tui).
+file in the state folder, the history tables, the OpenLineage events and the failure webhook's body (the
+console has its own test in tests/tui).
 """
 
 from __future__ import annotations
@@ -15,20 +16,23 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from http_recorder import Recorder
 
 from etl_core.config import load_config
 from etl_core.errors import ConfigError
 from secret_forms import PASSWORD, address_forms, leaks, socket_folder
 
 
-def cli(args: list[str], cwd: Path, url: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def cli(
+    args: list[str], cwd: Path, url: str, timeout: float = 120, extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tui.launcher", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, "D2B_WAREHOUSE_URL": url},
+        env={**os.environ, "D2B_WAREHOUSE_URL": url, **(extra or {})},
     )
 
 
@@ -41,8 +45,16 @@ def state_files(config_path: Path) -> str:
 def test_a_password_in_any_form_never_reaches_any_channel(env, pg_uri, tmp_path, form):
     url = address_forms(pg_uri)[form]
     env.put("orders.csv", "order_id,customer_id\n1,2\n")  # a failing stage writes error text everywhere
-    result = cli(["--run-all", "--json", "--config", str(env.config_path)], tmp_path, url)
+    lineage, webhook = Recorder(), Recorder()
+    try:
+        outside = {"OPENLINEAGE_URL": lineage.url, "D2B_NOTIFY_URL": webhook.url + "/hook"}
+        result = cli(["--run-all", "--json", "--config", str(env.config_path)], tmp_path, url, extra=outside)
+    finally:
+        lineage.close()
+        webhook.close()
     assert result.returncode == 1, result.stderr
+    events, notified = json.dumps(lineage.bodies()), json.dumps(webhook.bodies())
+    assert '"FAIL"' in events and '"failed_stage": "staging"' in notified  # both channels heard of the run
     summary = json.loads(result.stdout)
     log_text = Path(summary["log_file"]).read_text()
     history = json.dumps(
@@ -54,7 +66,7 @@ def test_a_password_in_any_form_never_reaches_any_channel(env, pg_uri, tmp_path,
     label = f"postgresql://postgres:***@/postgres?host={socket_folder(pg_uri)}"
     assert label in log_text and label in result.stderr  # what is shown is built from libpq's parts
     assert "missing column(s)" in log_text and "missing column(s)" in history  # the channels hold the run
-    for channel in (result.stdout, result.stderr, log_text, history, state_files(env.config_path)):
+    for channel in (result.stdout, result.stderr, log_text, history, state_files(env.config_path), events, notified):
         assert leaks(channel) == []
 
 
