@@ -9,7 +9,7 @@ from typing import Any
 
 from psycopg2 import sql
 
-from etl_core import history, lineage, trends
+from etl_core import history, history_days, lineage, trends
 from etl_core.analytics_tables import ANALYTICS_TABLES
 from etl_core.checks import ANALYTICS_CHECKS, run_checks
 from etl_core.content_kind import sniff
@@ -214,6 +214,12 @@ def recent_checks(services: Services) -> trends.CheckGrid:
 def run_stages(services: Services, run_id: int) -> list[history.StageRecord]:
     with services.transaction("history") as cur:
         return history.list_stage_runs(cur, services.config, run_id)
+
+
+def run_inputs(services: Services, run_id: int) -> list[history_days.InputRecord]:
+    """The source objects a run loaded: key, version, ETag, size, last-modified and rows (provenance)."""
+    with services.transaction("history") as cur:
+        return history_days.inputs_of(cur, services.config, [run_id]).get(run_id, [])
 
 
 __all__ = [

@@ -14,6 +14,7 @@ from textual.message import Message
 from etl_core.browse import ExportPreview, Preview, SchemaInfo
 from etl_core.events import Event, LogLine, RunSummary, StageProgress
 from etl_core.history import RunRecord, StageRecord
+from etl_core.history_days import InputRecord
 from etl_core.inspect.catalog import TableDescription
 from etl_core.inspect.profile import ColumnProfile
 from etl_core.kinds import StageName
@@ -112,6 +113,7 @@ class HistoryLoaded(Message, bubble=False):
 class RunStagesLoaded(Message, bubble=False):
     run_id: int
     stages: list[StageRecord]
+    inputs: list[InputRecord] = field(default_factory=list)  # the source objects the run loaded (provenance)
 
 
 @dataclass

@@ -158,5 +158,7 @@ async def test_history_lists_runs_and_their_stages(env):
         assert "skipped" in table["export"][1]
         errors = str(screen.query_one("#history-errors").render())
         assert "staging:" in errors and "not-a-date" in errors
+        # Provenance: the objects the run found, recorded even though the load failed (not loaded).
+        assert "orders: orders_data/orders.csv (" in errors and "not loaded" in errors and "ETag " in errors
         await pilot.press("escape")
         assert not isinstance(app.screen, HistoryScreen)

@@ -1,4 +1,4 @@
-"""Past runs (start, status, duration), for the highlighted run its stages, and the trends per date.
+"""Past runs (start, status, duration), for the highlighted run its stages and source objects, and the trends.
 
 The screen loads them itself, in thread workers (HistoryLoaded, RunStagesLoaded, TrendsLoaded come back to it).
 """
@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from etl_core import browse
 from etl_core.history import RunRecord, StageRecord
+from etl_core.history_days import InputRecord
 from etl_core.kinds import StageName
 from etl_core.lineage import StaleStage
 from etl_core.pipeline import STAGES, run_log_path
@@ -44,6 +45,16 @@ def stages_text(stages: str) -> Text:
     """A run's stages, short: "all" for the four, else "staging → export"."""
     names = stages.split(",")
     return Text("all" if tuple(names) == STAGES else " → ".join(names))
+
+
+def input_line(found: InputRecord) -> str:
+    """One source object of a run, as loaded: key, version, size, last-modified, ETag and records."""
+    version = f" version {found.version_id}" if found.version_id else ""
+    rows = f", {found.rows:,} rows" if found.rows is not None else ", not loaded"
+    return (
+        f"{found.key}{version} ({found.size:,} bytes, modified {found.last_modified:%Y-%m-%d %H:%M} UTC, "
+        f"ETag {found.etag}{rows})"
+    )
 
 
 class HistoryScreen(ModalScreen[None]):
@@ -147,16 +158,16 @@ class HistoryScreen(ModalScreen[None]):
             in_thread(
                 self,
                 f"stages of run #{run_id}",
-                lambda: browse.run_stages(services, run_id),
-                lambda stages: RunStagesLoaded(run_id, stages),
+                lambda: (browse.run_stages(services, run_id), browse.run_inputs(services, run_id)),
+                lambda loaded: RunStagesLoaded(run_id, *loaded),
                 group="history-stages",
                 exclusive=True,
             )
 
     def on_run_stages_loaded(self, message: RunStagesLoaded) -> None:
-        self.show_stages(message.run_id, message.stages)
+        self.show_stages(message.run_id, message.stages, message.inputs)
 
-    def show_stages(self, run_id: int, stages: list[StageRecord]) -> None:
+    def show_stages(self, run_id: int, stages: list[StageRecord], inputs: list[InputRecord] | None = None) -> None:
         self.shown_run = run_id
         table = self.query_one("#history-stages", DataTable)
         table.border_title = Text(f"Stages of run #{run_id}")
@@ -183,6 +194,9 @@ class HistoryScreen(ModalScreen[None]):
             if stale_reason:
                 errors.append(f"{stage.stage}: stale: ", style="bold yellow")
                 errors.append(stale_reason + "\n")
+        for found in inputs or ():
+            errors.append(f"{found.table}: ", style="bold")
+            errors.append(input_line(found) + "\n")
         self.query_one("#history-errors", Static).update(errors)
 
     def action_filter_status(self) -> None:
