@@ -47,12 +47,12 @@ def stages_text(stages: str) -> Text:
     return Text("all" if tuple(names) == STAGES else " → ".join(names))
 
 
-def input_line(found: InputRecord) -> str:
+def input_line(found: InputRecord, clock: Clock) -> str:
     """One source object of a run, as loaded: key, version, size, last-modified, ETag and records."""
     version = f" version {found.version_id}" if found.version_id else ""
     rows = f", {found.rows:,} rows" if found.rows is not None else ", not loaded"
     return (
-        f"{found.key}{version} ({found.size:,} bytes, modified {found.last_modified:%Y-%m-%d %H:%M} UTC, "
+        f"{found.key}{version} ({found.size:,} bytes, modified {clock.stamp(found.last_modified)}, "
         f"ETag {found.etag}{rows})"
     )
 
@@ -196,7 +196,7 @@ class HistoryScreen(ModalScreen[None]):
                 errors.append(stale_reason + "\n")
         for found in inputs or ():
             errors.append(f"{found.table}: ", style="bold")
-            errors.append(input_line(found) + "\n")
+            errors.append(self.clock.scrub(input_line(found, self.clock)) + "\n")
         self.query_one("#history-errors", Static).update(errors)
 
     def action_filter_status(self) -> None:

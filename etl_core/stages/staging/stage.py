@@ -61,7 +61,8 @@ def run_staging(ctx: StageContext) -> StageOutput:
                 f"s3://{bucket}/{ignored} is ignored: {found.key} is loaded instead (when both spellings "
                 "exist the first one wins); delete the one you do not mean"
             )
-        ctx.log(f"loading s3://{bucket}/{found.label} into {schema}.{source.table}{how}")
+        version = f" version {found.version_id}" if found.version_id else ""
+        ctx.log(f"loading s3://{bucket}/{found.key}{version} ({found.size:,} bytes) into {schema}.{source.table}{how}")
     progress = StagingProgress(ctx, sum(found.size for _source, found in located))
     loading = [load_table_name(source.table, ctx.run_id) for source, _found in located]
     # Each file loads into its own table, committed but read by nobody; then one short
