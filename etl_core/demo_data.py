@@ -9,10 +9,13 @@ fresh install.
 from __future__ import annotations
 
 import io
+import json
+import os
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from etl_core.s3 import MultipartWriter
@@ -120,9 +123,18 @@ def review_chunks(scale: float, seed: int = 7) -> Iterator[str]:
 
 
 def upload_demo_dataset(
-    client: Any, bucket: str, prefix: str, scale: float, log: Callable[[str], None] = lambda _m: None
+    client: Any,
+    bucket: str,
+    prefix: str,
+    scale: float,
+    log: Callable[[str], None] = lambda _m: None,
+    record_in: Path | None = None,
 ) -> list[DemoFile]:
-    """Generate the three source files at `scale` and upload them under `prefix`."""
+    """Generate the three source files at `scale` and upload them under `prefix`.
+
+    With `record_in` (a state folder), the objects written are recorded there (key, ETag, size), so the
+    demo dimensions are later used with these objects only (`etl_core.dimension_provenance`).
+    """
     sources = {source.table: source for source in SOURCE_FILES}
     writers = {table: MultipartWriter(client, bucket, prefix + source.names[0]) for table, source in sources.items()}
     orders, shipments, reviews = writers["orders"], writers["shipment_deliveries"], writers["reviews"]
@@ -144,7 +156,33 @@ def upload_demo_dataset(
     files = [DemoFile(sources[table].names[0], rows[table]) for table in sources]
     for file in files:
         log(f"demo data: wrote s3://{bucket}/{prefix}{file.key_name} ({file.rows:,} rows)")
+    if record_in is not None:
+        record_demo_objects(client, bucket, [prefix + file.key_name for file in files], record_in)
     return files
+
+
+DEMO_RECORD = "demo_dataset.json"  # in the state folder: the objects the console generated itself
+
+
+def record_demo_objects(client: Any, bucket: str, keys: list[str], state_dir: Path) -> None:
+    """Write the generated objects' keys, ETags and sizes (atomically) to the state folder."""
+    objects = {}
+    for key in keys:
+        head = client.head_object(Bucket=bucket, Key=key)
+        objects[key] = {"etag": head["ETag"], "size": int(head["ContentLength"])}
+    path = state_dir / DEMO_RECORD
+    partial = path.with_suffix(".json.partial")
+    partial.write_text(json.dumps({"bucket": bucket, "objects": objects}, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, path)
+
+
+def demo_objects(state_dir: Path) -> dict[str, Any] | None:
+    """The record of the generated objects, or None when the console generated none here."""
+    try:
+        record: dict[str, Any] = json.loads((state_dir / DEMO_RECORD).read_text(encoding="utf-8"))
+        return record
+    except (OSError, ValueError):
+        return None
 
 
 def is_public_holiday_date(day: date) -> bool:

@@ -218,7 +218,9 @@ def _seed_embedded_bucket(services: Services, scale: float, log: Callable[[str],
         from etl_core import demo_data  # loaded only when a dataset is generated
 
         log(f"embedded S3 is empty: generating the demo dataset at scale {scale:g}")
-        demo_data.upload_demo_dataset(client, config.source.bucket, prefix, scale, log)
+        demo_data.upload_demo_dataset(
+            client, config.source.bucket, prefix, scale, log, record_in=config.console.state_dir
+        )
 
 
 def _seed_embedded_dimensions(services: Services, log: Callable[[str], None]) -> None:

@@ -1,0 +1,129 @@
+"""Which dimensions a run computes on, and whether they fit its source files.
+
+The embedded warehouse starts with generated demo dimensions, made for the demo dataset the console
+generates itself (recorded in the state folder: key, ETag, size of each object). Any other source
+files meeting those demo dimensions would give invented holidays, products and customers, so a
+blocking check stops the run before analytics. `d2b-console --load-dimensions DIR` replaces them and
+records where they came from in `{dims}.d2b_dimensions` (embedded warehouse only). An external
+warehouse's dimension schema belongs to its owner: its dimensions are "the warehouse's own".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from psycopg2 import sql
+
+from etl_core.config import Config
+from etl_core.demo_data import demo_objects
+from etl_core.errors import StageError
+from etl_core.events import CheckOutcome
+from etl_core.s3 import object_info
+from etl_core.sql_files import safe_identifier
+from etl_core.stages.staging.sources import SOURCE_FILES
+from etl_core.warehouse import table_exists
+
+if TYPE_CHECKING:
+    from etl_core.services import Services
+
+PROVENANCE_TABLE = "d2b_dimensions"
+CHECK_NAME = "dimensions_fit_sources"
+LOAD_COMMAND = "d2b-console --load-dimensions DIR"
+Kind = Literal["demo", "loaded", "owner"]
+
+
+@dataclass(frozen=True)
+class DimensionsInUse:
+    kind: Kind
+    schema: str
+    folder: str | None = None
+    loaded_at: datetime | None = None
+    rows: dict[str, int] = field(default_factory=dict)
+
+    def text(self) -> str:
+        if self.kind == "owner":
+            return f"the warehouse's own dimensions ({self.schema})"
+        if self.kind == "demo":
+            return f"generated demo dimensions ({self.schema}; only for the demo dataset)"
+        when = f"{self.loaded_at:%Y-%m-%d %H:%M %Z}".strip() if self.loaded_at else "?"
+        counts = ", ".join(f"{table} {n:,}" for table, n in sorted(self.rows.items()))
+        return f"dimensions loaded from {self.folder} on {when} ({counts})"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "schema": self.schema,
+            "folder": self.folder,
+            "loaded_at": self.loaded_at.isoformat() if self.loaded_at else None,
+            "rows": self.rows,
+            "text": self.text(),
+        }
+
+
+def dimensions_in_use(cur: Any, config: Config) -> DimensionsInUse:
+    """What the run's dimension schema holds: the owner's, the generated demo ones, or loaded ones."""
+    schema = config.warehouse.dims_schema
+    if not config.warehouse.embedded:
+        return DimensionsInUse("owner", schema)
+    if not table_exists(cur, schema, PROVENANCE_TABLE):
+        return DimensionsInUse("demo", schema)
+    cur.execute(
+        sql.SQL("SELECT folder, loaded_at, row_counts FROM {}.{} ORDER BY loaded_at DESC LIMIT 1").format(
+            safe_identifier(schema), safe_identifier(PROVENANCE_TABLE)
+        )
+    )
+    found = cur.fetchone()
+    if found is None:
+        return DimensionsInUse("demo", schema)
+    folder, loaded_at, rows = found
+    return DimensionsInUse("loaded", schema, folder, loaded_at, {str(k): int(v) for k, v in dict(rows).items()})
+
+
+def sources_fit_dimensions(client: Any, config: Config, in_use: DimensionsInUse) -> CheckOutcome:
+    """An ERROR check: demo dimensions go only with the demo objects the console generated here."""
+    if in_use.kind != "demo":
+        return CheckOutcome(CHECK_NAME, "ERROR", True, f"analytics computes on {in_use.text()}")
+    record = demo_objects(config.console.state_dir) or {}
+    generated = record.get("objects", {}) if record.get("bucket") == config.source.bucket else {}
+    foreign = []
+    for source in SOURCE_FILES:
+        key = next((config.source.prefix + n for n in source.names if config.source.prefix + n in generated), None) or (
+            config.source.prefix + source.names[0]
+        )
+        info = object_info(client, config.source.bucket, key)
+        known = generated.get(key)
+        if (
+            info is None
+            or known is None
+            or (info["ETag"], int(info["ContentLength"])) != (known["etag"], known["size"])
+        ):
+            foreign.append(f"s3://{config.source.bucket}/{key}")
+    if not foreign:
+        return CheckOutcome(CHECK_NAME, "ERROR", True, f"the demo dataset with {in_use.text()}")
+    return CheckOutcome(
+        CHECK_NAME,
+        "ERROR",
+        False,
+        f"the dimensions in {in_use.schema} (dim_dates, dim_products, dim_addresses, dim_customers) are the "
+        f"generated demo dimensions, made for the demo dataset only, and {', '.join(foreign)} "
+        f"{'is' if len(foreign) == 1 else 'are'} not the demo data the console generated: analytics would count "
+        "invented holidays, products and customers, so nothing is computed or exported. Load the real "
+        f"dimensions: {LOAD_COMMAND} (a folder holding dim_dates.csv, dim_products.csv, dim_addresses.csv and "
+        "dim_customers.csv), then run again",
+    )
+
+
+def dimensions_check(services: Services) -> CheckOutcome:
+    """The blocking check `dimensions_fit_sources` of the run's source files and dimensions."""
+    with services.transaction("dimensions") as cur:
+        in_use = dimensions_in_use(cur, services.config)
+    return sources_fit_dimensions(services.s3(), services.config, in_use)
+
+
+def require_fitting_dimensions(services: Services) -> None:
+    """Analytics computes nothing on demo dimensions with other source files (a rerun of analytics alone too)."""
+    fit = dimensions_check(services)
+    if not fit.passed:
+        raise StageError(fit.detail)
