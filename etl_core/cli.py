@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, ClassVar, NoReturn, TextIO, cast
 
 from etl_core import __version__, cli_days
@@ -21,6 +22,8 @@ from etl_core.backfill import backfill_to_resume, plan_backfill
 from etl_core.background import BackgroundCall
 from etl_core.config import Config, load_config
 from etl_core.crash_report import report_crash
+from etl_core.dimension_load import load_dimensions
+from etl_core.dimension_provenance import describe_dimensions
 from etl_core.dry_run import dry_run_plan, print_plan
 from etl_core.errors import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Cancelled, ConfigError, D2BError
 from etl_core.events import (
@@ -114,12 +117,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="embedded S3 only: size of the demo dataset generated when the bucket is empty "
         "(1 = 10,000 orders, 100 = one million)",
     )
+    parser.add_argument(
+        "--load-dimensions",
+        metavar="DIR",
+        help="embedded warehouse only: replace the demo dimensions with DIR's dim_dates.csv, dim_products.csv, "
+        "dim_addresses.csv and dim_customers.csv (checked first; all four or none)",
+    )
     parser.add_argument("--version", action="version", version=f"d2b-console {__version__}")
     return parser
 
 
 def is_headless(args: argparse.Namespace) -> bool:
-    return bool(args.run_all or args.stage or args.resume or args.dry_run or args.backfill or args.status)
+    return bool(
+        args.run_all
+        or args.stage
+        or args.resume
+        or args.dry_run
+        or args.backfill
+        or args.status
+        or args.load_dimensions
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -144,6 +161,7 @@ def usage_problem(args: argparse.Namespace) -> str | None:
             ("--dry-run", args.dry_run and not args.backfill),  # --backfill --dry-run: the backfill's plan
             ("--backfill", args.backfill),
             ("--status", args.status),
+            ("--load-dimensions", args.load_dimensions),
         )
         if given
     ]
@@ -222,6 +240,11 @@ def _run(
             )
         if args.dry_run and not args.backfill:
             return _dry_run(config, reporter, args.demo_scale, args.json)
+        if args.load_dimensions:
+            loaded = load_dimensions(config, Path(args.load_dimensions), lambda m: reporter.line("INFO", m))
+            reporter.line("INFO", f"the warehouse now computes on {loaded.text()}")
+            _emit_json({"status": "loaded", "exit_code": EXIT_OK, "dimensions": loaded.as_json()}, args.json)
+            return EXIT_OK
         emit = (lambda payload: _emit_json(payload, True)) if args.json else None
         seed = not (args.status or args.dry_run)  # read-only commands create nothing
         with open_services(
@@ -267,7 +290,9 @@ def _run(
             if signals.received is not None:  # a signal after a stage failed still ends the run with its code
                 code = signals.exit_code
             reporter.summary(summary, config, to=sys.stderr if args.json else sys.stdout)
-            _emit_json(summary_json(summary, config, code), args.json)
+            payload = summary_json(summary, config, code)
+            payload["dimensions"] = describe_dimensions(services)
+            _emit_json(payload, args.json)
             return code
     except Cancelled:  # during the start-up checks: nothing was changed
         reporter.line("WARNING", "stopped before the run started: nothing was changed")

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+import psycopg2
 from psycopg2 import sql
 
 from etl_core.config import Config
 from etl_core.demo_data import demo_objects
-from etl_core.errors import StageError
+from etl_core.errors import D2BError
 from etl_core.events import CheckOutcome
 from etl_core.s3 import object_info
 from etl_core.sql_files import safe_identifier
@@ -122,8 +123,10 @@ def dimensions_check(services: Services) -> CheckOutcome:
     return sources_fit_dimensions(services.s3(), services.config, in_use)
 
 
-def require_fitting_dimensions(services: Services) -> None:
-    """Analytics computes nothing on demo dimensions with other source files (a rerun of analytics alone too)."""
-    fit = dimensions_check(services)
-    if not fit.passed:
-        raise StageError(fit.detail)
+def describe_dimensions(services: Services) -> dict[str, Any] | None:
+    """`dimensions_in_use` for --json, the run log and --dry-run; None when the warehouse cannot say."""
+    try:
+        with services.transaction("dimensions") as cur:
+            return dimensions_in_use(cur, services.config).as_json()
+    except (psycopg2.Error, D2BError):
+        return None

@@ -13,6 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from etl_core.config import Config
+from etl_core.dimension_provenance import describe_dimensions
 from etl_core.dimensions import require_dimensions
 from etl_core.embedded.state_folder import check_state_folder
 from etl_core.embedded.supervisor import EmbeddedServices
@@ -60,6 +61,7 @@ def dry_run_plan(config: Config, log: Callable[[str], None], demo_scale: float |
                 require_ready(cur, services.warehouse_label)
         _require_dimensions(services)
         plan["sources"] = _sources(services)
+        plan["dimensions"] = describe_dimensions(services)
         plan["would_create"] = _missing(services, demo_scale)
     return plan
 
@@ -73,6 +75,8 @@ def print_plan(plan: dict[str, Any], config: Config) -> None:
         )
     for uri in plan["exports"]:
         print(f"  export {uri}")
+    if dimensions := plan.get("dimensions"):
+        print(f"  dimensions: {dimensions['text']}")
     for thing in plan["would_create"]:
         print(f"  would create {thing}")
 

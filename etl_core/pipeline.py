@@ -17,6 +17,7 @@ import psycopg2.errors
 from etl_core import history, history_days, lineage
 from etl_core.checks import blocking_failures
 from etl_core.config import Config
+from etl_core.dimension_provenance import describe_dimensions
 from etl_core.dimensions import require_dimensions
 from etl_core.disk_full import warehouse_disk_full
 from etl_core.errors import Cancelled, D2BError, ExportDeclined, RunLocked, StageError
@@ -264,6 +265,8 @@ def _run(
                 f"S3 {services.s3_label}; transfer {config.warehouse.transfer}",
             )
         )
+        if dimensions := describe_dimensions(services):
+            emit(LogLine(run_id, None, "INFO", f"dimensions: {dimensions['text']}"))
         for run in abandoned:
             emit(LogLine(run_id, None, "WARNING", f"run #{run} had stopped without finishing: marked abandoned"))
         results = _run_stages(services, lock_conn, run_id, stages, emit, cancel, confirm_export, dated)

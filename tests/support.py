@@ -212,3 +212,28 @@ def tcp_url(port: int, user: str = "postgres") -> str:
     """The PostgreSQL 15 test server's `postgres` database on 127.0.0.1 (no SSL: a fault proxy in
     between then sees the startup packet, with the application name, first)."""
     return f"postgresql://{user}@127.0.0.1:{port}/postgres?sslmode=disable"
+
+
+def write_dimension_files(folder: Path, *, bad: dict[str, str] | None = None) -> Path:
+    """The four dimension CSVs of create_dims' defaults (dates 2020-2023, products and customers 1-25), header
+    in a shuffled order; `bad` appends raw lines to a file (table -> text)."""
+    from datetime import date, timedelta
+
+    folder.mkdir(parents=True, exist_ok=True)
+    days = [date(2020, 1, 1) + timedelta(days=n) for n in range((date(2023, 12, 31) - date(2020, 1, 1)).days + 1)]
+    files = {
+        "dim_dates": "working_day,calendar_dt,year_num,month_of_the_year_num,day_of_the_month_num,day_of_the_week_num\n"
+        + "".join(
+            f"{'true' if d.isoweekday() < 6 else 'false'},{d},{d.year},{d.month},{d.day},{d.isoweekday()}\n"
+            for d in days
+        ),
+        "dim_products": "product_id,product_name,product_category\n"
+        + "".join(f"{p},product {p},category\n" for p in range(1, 26)),
+        "dim_customers": "customer_id,customer_name,postal_code\n"
+        + "".join(f"{c},customer {c},{100000 + c}\n" for c in range(1, 26)),
+        "dim_addresses": "postal_code,country,region,state,address\n"
+        + "".join(f"{100000 + c},Nigeria,South West,Lagos,{c} Market Street\n" for c in range(1, 26)),
+    }
+    for table, text in files.items():
+        (folder / f"{table}.csv").write_text(text + (bad or {}).get(table, ""), encoding="utf-8")
+    return folder

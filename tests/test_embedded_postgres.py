@@ -14,7 +14,7 @@ import pytest
 
 from embedded_support import console, fill_disk, tmpfs
 from helpers import run
-from support import Env, put_small_dataset
+from support import Env, put_small_dataset, write_dimension_files
 
 pytestmark = pytest.mark.slow
 
@@ -32,6 +32,11 @@ def datadir(env):
 
 
 def run_all(env, tmp_path):
+    if not (datadir(env) / "PG_VERSION").exists():  # a first start: the tests' files need real dimensions
+        dims = write_dimension_files(tmp_path / "dims")
+        loaded = console(tmp_path, "--load-dimensions", str(dims), "--config", str(env.config_path))
+        if loaded.returncode != 0:
+            return loaded
     return console(tmp_path, "--run-all", "--json", "--config", str(env.config_path))
 
 

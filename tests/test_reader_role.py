@@ -18,6 +18,7 @@ from typing import Any
 import psycopg2
 import pytest
 
+from etl_core.dimension_load import load_dimensions
 from etl_core.embedded.reader_role import FORBIDDEN_MEMBERSHIPS, READER_ROLE
 from etl_core.errors import ConfigError
 from etl_core.events import RunSummary
@@ -28,7 +29,7 @@ from etl_core.query_address import QUERY_URL_ENV
 from etl_core.services import Services, open_services
 from etl_core.sql_files import render_sql
 from helpers import assert_succeeded
-from support import Env, put_small_dataset
+from support import Env, put_small_dataset, write_dimension_files
 
 WAIT_S = 60  # bounded waits for the run; never reached when things work
 
@@ -51,6 +52,8 @@ def embedded_env(make_env: Callable[..., Env]) -> Env:
     put_small_dataset(env)
     env.rewrite_config(url="embedded")
     env.set_timeouts(lock_wait_s=60)
+    # The tests' files are not the demo dataset: the embedded warehouse needs real dimensions for analytics.
+    load_dimensions(env.config, write_dimension_files(env.config_path.parent / "dims"), lambda _m: None)
     return env
 
 

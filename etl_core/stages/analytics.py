@@ -17,7 +17,7 @@ from psycopg2 import sql
 
 from etl_core.analytics_tables import ANALYTICS_TABLES
 from etl_core.checks import ANALYTICS_CHECKS, blocking_failures, run_checks
-from etl_core.dimension_provenance import require_fitting_dimensions
+from etl_core.dimension_provenance import dimensions_check
 from etl_core.disk_full import warehouse_disk_full
 from etl_core.errors import StageError
 from etl_core.events import CancelToken, CheckOutcome
@@ -46,7 +46,8 @@ def analytics_parameters(ctx: StageContext) -> dict[str, Any]:
 
 
 def run_analytics(ctx: StageContext) -> StageOutput:
-    require_fitting_dimensions(ctx.services)  # never on demo dimensions with other source files
+    if not (fit := dimensions_check(ctx.services)).passed:  # a blocking check: demo dimensions, other files
+        return StageOutput(checks=[fit])
     ctx = ctx.for_threads()
     progress = TablesProgress(ctx)
     computed = run_together(

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from etl_core.stages.staging.file_errors import invalid_utf8
-from etl_core.stages.staging.records import Record
+from etl_core.stages.staging.records import Record, unquoted
 from etl_core.stages.staging.sources import SourceFile
 from etl_core.stages.staging.table_columns import ExpectedColumn, expected_columns
 from etl_core.stages.staging.value_checks import ColumnCheck
@@ -112,15 +112,23 @@ class FileCheck:
                 found.append(bad(refused, index, raw))
         return found
 
-    def key_of(self, record: Record) -> int | None:
+    def key_of(self, record: Record) -> int | bytes | None:
         """The record's key when it is a valid value (for finding duplicates), else None."""
         if self.key_index is None or not record.closed:
             return None
         fields = record.fields()
         if len(fields) != len(self.columns):
             return None
-        value = self.columns[self.key_index].valid_value(fields[self.key_index][1])
-        return value if isinstance(value, int) else None
+        check, raw = self.columns[self.key_index], fields[self.key_index][1]
+        if check.column.type_name == "integer":
+            value = check.valid_value(raw)
+            return value if isinstance(value, int) else None
+        return unquoted(raw)[0] if check.problem(raw) is None else None  # a date or text as written
+
+    def clean_key(self, text: bytes) -> int | bytes:
+        """The key of a line the fast path cleared (its field as written, unquoted)."""
+        assert self.key_index is not None
+        return int(text) if self.columns[self.key_index].column.type_name == "integer" else text
 
     def _bad_bytes(self, record: Record) -> tuple[str, int] | None:
         """The first NUL or invalid UTF-8 byte of the record and the index of its field."""

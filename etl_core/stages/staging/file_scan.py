@@ -35,8 +35,8 @@ class FileScan:
         self._line = first_line  # the line the next record starts on
         self._pending = b""  # a line in progress
         self._scanner: RecordScanner | None = None  # while following quoted records
-        self._keys: list[tuple[int, list[int | None]]] = []  # (first line, key per consecutive line)
-        self._exact_keys: list[tuple[int, int]] = []  # (line, key) of records checked one by one
+        self._keys: list[tuple[int, list[int | bytes | None]]] = []  # (first line, key per consecutive line)
+        self._exact_keys: list[tuple[int, int | bytes]] = []  # (line, key) of records checked one by one
 
     def feed(self, chunk: bytes) -> None:
         if self._cancel is not None:
@@ -84,7 +84,7 @@ class FileScan:
         found = self.check.clean_lines.findall(whole, 0, len(whole) - 1)  # one per line
         lines = None
         keyed = self.check.key_index is not None
-        keys: list[int | None] = [int(k) if k else None for k in found] if keyed else []
+        keys: list[int | bytes | None] = [self.check.clean_key(k) if k else None for k in found] if keyed else []
         for index, cleared in enumerate(found):
             if cleared:
                 continue
@@ -128,8 +128,8 @@ class FileScan:
             return []
         occurrences = [(first + i, k) for first, keys in self._keys for i, k in enumerate(keys) if k is not None]
         occurrences += self._exact_keys
-        occurrences.sort()
-        first_seen: dict[int, int] = {}
+        occurrences.sort(key=lambda occurrence: occurrence[0])
+        first_seen: dict[int | bytes, int] = {}
         found = []
         column = self.check.file_columns[self.check.key_index]
         for line, key in occurrences:
@@ -140,7 +140,7 @@ class FileScan:
                         column,
                         self.check.key_index + 1,
                         f"duplicate key value, first seen on line {first_seen[key]}",
-                        str(key).encode(),
+                        key if isinstance(key, bytes) else str(key).encode(),
                     )
                 )
             else:
