@@ -7,9 +7,13 @@ nothing else: no server files, no programs, no signals to the pipeline's session
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg2
 from psycopg2 import sql
 
+from etl_core.embedded import postgres_errors
+from etl_core.embedded.disk_space import is_nearly_full
 from etl_core.errors import ServiceUnavailable
 from etl_core.sql_files import render_sql
 
@@ -32,6 +36,13 @@ def ensure_reader_role(admin_dsn: str, where: str) -> None:
         conn = psycopg2.connect(admin_dsn, application_name="d2b-console setup", connect_timeout=10)
     except psycopg2.Error as exc:
         problem = _first_line(exc)
+        if is_nearly_full(Path(where)):  # a full disk can fail the first session, not the start ("init file")
+            raise postgres_errors.disk_full(
+                Path(where),
+                f"Postgres said: {problem}",
+                "could not start",
+                "The data folder is intact: do not move or delete it",
+            ) from None
         raise ServiceUnavailable(f"the embedded Postgres in {where} refused its superuser: {problem}") from None
     try:
         conn.autocommit = True  # CREATE ROLE and GRANT are each their own statement; reruns change nothing
