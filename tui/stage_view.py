@@ -14,22 +14,25 @@ from etl_core.kinds import StageName, StageStatus
 
 # A stage's status on screen: its history status, or the console's own states around a run.
 ViewStatus = StageStatus | Literal["pending", "queued", "abandoned", "confirming"]
+# Colours of the xterm 256-colour cube and grey ramp (the same on every terminal), each at least 4.5:1
+# (WCAG AA) against every row background of the pipeline (tests/tui/test_tui_contrast.py).
+GREY, CYAN, YELLOW, GREEN, RED, MAGENTA = "#a8a8a8", "#5fd7ff", "#ffd75f", "#5fd787", "#ff8787", "#ff87ff"
 GLYPHS: dict[ViewStatus, tuple[str, str]] = {
-    "pending": ("·", "dim"),
-    "queued": ("○", "cyan"),
-    "running": ("▶", "bold yellow"),
-    "succeeded": ("✔", "bold green"),
-    "failed": ("✘", "bold red"),
-    "cancelled": ("■", "bold magenta"),
-    "skipped": ("↷", "dim"),
-    "abandoned": ("?", "red"),
-    "confirming": ("?", "bold yellow"),
+    "pending": ("·", GREY),
+    "queued": ("○", CYAN),
+    "running": ("▶", f"bold {YELLOW}"),
+    "succeeded": ("✔", f"bold {GREEN}"),
+    "failed": ("✘", f"bold {RED}"),
+    "cancelled": ("■", f"bold {MAGENTA}"),
+    "skipped": ("↷", GREY),
+    "abandoned": ("?", RED),
+    "confirming": ("?", f"bold {YELLOW}"),
 }
 # How a status reads on screen: a run whose process died ("abandoned" in the history) was interrupted.
 LABELS: dict[ViewStatus, str] = {"abandoned": "interrupted", "confirming": "confirm?"}
 
 
-STALE = ("◐", "bold yellow")  # a succeeded stage whose input changed since it ran
+STALE = ("◐", f"bold {YELLOW}")  # a succeeded stage whose input changed since it ran
 # A stage running or stopped now says that instead of "stale".
 SHOWN_STALE: tuple[ViewStatus, ...] = ("succeeded", "pending", "skipped")
 

@@ -26,7 +26,7 @@ from tui.clock import Clock
 from tui.format import count
 from tui.messages import HistoryLoaded, RunStagesLoaded, TrendsLoaded
 from tui.pager import open_in_pager
-from tui.stage_view import status_cell
+from tui.stage_view import RED, status_cell
 from tui.widgets.chrome.title_bar import TitleBar
 from tui.widgets.history.trends import TrendsPanel
 from tui.workers import in_thread
@@ -185,7 +185,7 @@ class HistoryScreen(ModalScreen[None]):
                 Text(self.clock.start(stage.started_at)),
                 Text(self.clock.duration(stage.duration_s if ran else None), justify="right"),
                 Text(count(stage.rows if ran else None), justify="right"),
-                ellipsized(error, error_width, "red"),
+                ellipsized(error, error_width, RED),
                 key=stage.stage,
             )
             if stage.error:

@@ -20,7 +20,7 @@ from etl_core.kinds import StageName
 from etl_core.pipeline import STAGES
 from tui.clock import Clock
 from tui.format import count
-from tui.stage_view import StageView, status_cell
+from tui.stage_view import GREY, StageView, status_cell
 
 # Cell widths, spaces included: " analytics ", "? interrupted ", "09-05 14:02 ", "  12.34s", "  1,000,000 ".
 WIDTHS = {"stage": 11, "status": 14, "started": 12, "elapsed": 9, "rows": 12}
@@ -113,13 +113,13 @@ class StageTable(Widget, can_focus=True):
         bar_width = max(MIN_BAR, min(MAX_BAR, room - PERCENT_W))
         bar = progress_bar(view, bar_width, self._spin)
         if view.status == "running" and view.note and room - bar.cell_len > 4:  # wide panes: what it is on
-            bar.append(" " + view.note, style="dim")
+            bar.append(" " + view.note, style=GREY)
             bar.truncate(room, overflow="ellipsis")
         elapsed = view.elapsed(self.clock.monotonic())
         every = {
             "stage": Text.assemble(" ", (view.stage, "bold")),
             "status": status_cell(view.status, view.stale),
-            "started": Text(self.clock.start(view.started_at), style="dim"),
+            "started": Text(self.clock.start(view.started_at), style=GREY),
             "elapsed": Text(self.clock.duration(elapsed)),
             "rows": Text(count(view.rows) + " "),
             "progress": Text.assemble(" ", bar),
