@@ -17,7 +17,7 @@ from etl_core.services import open_services
 from etl_core.stages.prepare import ensure_schemas
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.quitting import QuittingScreen
-from tui.stage_view import StageView
+from tui.stage_view import RED, StageView
 from tui.widgets.chrome.key_bar import KeyBar
 from tui.widgets.run.stage_table import StageTable, progress_bar
 from tui_helpers import make_app, run_all_and_export, screen_text, settle, wait_until
@@ -81,7 +81,7 @@ async def test_the_cursor_keeps_the_status_colour(env):
         segments = list(console.render(table.render()))
         failed = [s for s in segments if "failed" in s.text]
         assert failed and failed[0].style is not None and failed[0].style.color is not None
-        assert failed[0].style.color.name == "red"
+        assert failed[0].style.color.triplet is not None and failed[0].style.color.triplet.hex == RED
         assert failed[0].style.bgcolor is not None  # the cursor row: a background only
 
 
