@@ -11,6 +11,7 @@ import pytest
 
 from etl_core.inspect.sql_lexer import (
     SqlTextError,
+    TextPosition,
     check_expression,
     line_column,
     split_statements,
@@ -79,9 +80,17 @@ def test_an_unterminated_literal_or_comment_is_named_with_its_place(text, proble
 
 def test_line_and_column_count_from_one():
     text = "SELECT 1,\n  nope\nFROM t"
-    assert line_column(text, text.index("nope")) == (line_column(text, 12))
+    # Expected values worked out by hand: "SELECT 1," is 9 characters and its newline the 10th, so
+    # "nope" starts at offset 12, after the two spaces that open line 2.
     position = line_column(text, text.index("nope"))
     assert (position.line, position.column, position.offset) == (2, 3, 12)
+    assert line_column(text, 0) == TextPosition(offset=0, line=1, column=1)
+    assert line_column(text, 9) == TextPosition(offset=9, line=1, column=10)  # the newline ends line 1
+    assert line_column(text, 10) == TextPosition(offset=10, line=2, column=1)  # just after it
+    assert line_column(text, text.index("FROM")) == TextPosition(offset=17, line=3, column=1)
+    # Out-of-range offsets are clamped to the text: before its start, and after its end (line 3, "FROM t" + 1).
+    assert line_column(text, -5) == TextPosition(offset=0, line=1, column=1)
+    assert line_column(text, 999) == TextPosition(offset=len(text), line=3, column=7)
 
 
 @pytest.mark.parametrize(
