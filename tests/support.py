@@ -18,6 +18,7 @@ import psycopg2
 from etl_core.config import Config, load_config
 from etl_core.services import Services, open_services
 
+REPO = Path(__file__).resolve().parents[1]
 REGION = "eu-central-1"
 INGESTION_DATE = date(2022, 9, 6)
 
@@ -65,6 +66,17 @@ dims_schema = "{dims_schema}"
 [console]
 state_dir = "{state_dir}"
 """
+
+
+def shipped_config(folder: Path, *changes: tuple[str, str]) -> str:
+    """The repository's config.toml with each (old, new) text replaced, written as `folder`/config.toml."""
+    text = (REPO / "config.toml").read_text()
+    for old, new in changes:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = folder / "config.toml"
+    path.write_text(text)
+    return str(path)
 
 
 @dataclass

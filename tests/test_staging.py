@@ -194,20 +194,6 @@ def test_row_count_reconciliation_handles_fully_quoted_files(make_env):
     assert checks["shipment_deliveries_rows_match_file"].passed
 
 
-def test_stream_reader_counts_records_not_lines_across_chunk_boundaries():
-    import io
-
-    from etl_core.events import CancelToken
-    from etl_core.stages.staging.csv_stream import CsvStreamReader
-
-    body = io.BytesIO(b'a,b\n1,"x\ny"\n2,"""q"""\n3,"z\n"\n4,w')
-    reader = CsvStreamReader(body, "k", 0, CancelToken(), on_progress=lambda _n: None)
-    assert reader.read_header() == b"a,b"
-    while reader.read(3):  # tiny chunks split quotes and newlines apart
-        pass
-    assert reader.data_rows == 4
-
-
 def test_key_checks_count_rows_when_no_primary_key_proves_them(env):
     from etl_core.checks import STAGING_CHECKS, run_checks
 

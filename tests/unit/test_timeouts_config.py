@@ -9,7 +9,7 @@ import pytest
 from etl_core.config import TimeoutSettings, load_config
 from etl_core.errors import ConfigError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def config_with(tmp_path: Path, timeouts: str) -> Path:

@@ -1,31 +1,17 @@
-"""The config is checked when it loads: S3 names, ISO date strings, a future ingestion_date; exit 2 naming the key."""
+"""The config is checked when it loads: S3 names, ISO date strings, a future ingestion_date, unsafe bounds and
+export prefixes, named by file and key (the command's exit 2 on such a config: tests/test_config_exit.py)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from etl_core.config import load_config
 from etl_core.errors import ConfigError
+from support import shipped_config
 
-REPO = Path(__file__).resolve().parents[1]
 TODAY = date(2022, 9, 6)
-
-
-def config_file(tmp_path: Path, *changes: tuple[str, str]) -> str:
-    """The repository's config.toml with each (old, new) text replaced."""
-    text = (REPO / "config.toml").read_text()
-    for old, new in changes:
-        assert old in text, old
-        text = text.replace(old, new)
-    path = tmp_path / "config.toml"
-    path.write_text(text)
-    return str(path)
 
 
 def refused(path: str) -> str:
@@ -58,7 +44,7 @@ EXPORT_BUCKET = 'bucket = ""                       # "": the source bucket'
 @pytest.mark.parametrize("section", ["source", "export"])
 def test_bucket_names_follow_s3_rules_in_both_sections(tmp_path, section, name, reason):
     old = SOURCE_BUCKET if section == "source" else EXPORT_BUCKET
-    path = config_file(tmp_path, (old, f'bucket = "{name}"'))
+    path = shipped_config(tmp_path, (old, f'bucket = "{name}"'))
     message = refused(path)
     assert message.startswith(f"{path}: [{section}.bucket] {name!r} is not a valid S3 bucket name: it ")
     assert reason in message
@@ -66,7 +52,7 @@ def test_bucket_names_follow_s3_rules_in_both_sections(tmp_path, section, name, 
 
 @pytest.mark.parametrize("name", ["abc", "d2b-internal-assessment-bucket", "my.exports.2022", "a" * 63, "1-2-3"])
 def test_valid_bucket_names_are_accepted(tmp_path, name):
-    config = load_config(config_file(tmp_path, (EXPORT_BUCKET, f'bucket = "{name}"')), today=TODAY)
+    config = load_config(shipped_config(tmp_path, (EXPORT_BUCKET, f'bucket = "{name}"')), today=TODAY)
     assert config.export.bucket == name
 
 
@@ -77,7 +63,7 @@ def test_valid_bucket_names_are_accepted(tmp_path, name):
 )
 def test_toml_date_and_datetime_literals_are_refused_with_the_reason(tmp_path, key, literal, kind):
     old = {"as_of_date": 'as_of_date = "2022-09-05"', "ingestion_date": 'ingestion_date = "today"'}[key]
-    path = config_file(tmp_path, (old, f"{key} = {literal}"))
+    path = shipped_config(tmp_path, (old, f"{key} = {literal}"))
     assert refused(path).startswith(f"{path}: [pipeline.{key}] is a TOML {kind} literal ({literal[:10]}")
     assert f'write the day as a quoted ISO date string, like {key} = "2022-09-05"' in refused(path)
 
@@ -87,28 +73,30 @@ def test_toml_date_and_datetime_literals_are_refused_with_the_reason(tmp_path, k
     ["20220905", "2022-9-5", "2022-W36-1", "2022-249", "05/09/2022", "2022-02-30", "2022-09-05T00:00", "yesterday", ""],
 )
 def test_date_keys_are_exactly_iso_strings(tmp_path, text):
-    path = config_file(tmp_path, ('as_of_date = "2022-09-05"', f'as_of_date = "{text}"'))
+    path = shipped_config(tmp_path, ('as_of_date = "2022-09-05"', f'as_of_date = "{text}"'))
     message = refused(path)
     assert message.startswith(f"{path}: [pipeline.as_of_date] ")
     assert "is not an ISO date (YYYY-MM-DD, a real day)" in message or "must not be empty" in message
 
 
 def test_an_ingestion_date_more_than_a_day_ahead_needs_the_explicit_setting(tmp_path):
-    future = config_file(tmp_path, ('ingestion_date = "today"', 'ingestion_date = "2999-01-01"'))
+    future = shipped_config(tmp_path, ('ingestion_date = "today"', 'ingestion_date = "2999-01-01"'))
     assert refused(future) == (
         f"{future}: [pipeline.ingestion_date] 2999-01-01 is more than a day in the future (today is 2022-09-06); "
         "fix it, or set allow_future_ingestion_date = true in [pipeline] if that is intended"
     )
-    tomorrow = config_file(tmp_path, ('ingestion_date = "today"', 'ingestion_date = "2022-09-07"'))
+    tomorrow = shipped_config(tmp_path, ('ingestion_date = "today"', 'ingestion_date = "2022-09-07"'))
     assert load_config(tomorrow, today=TODAY).pipeline.ingestion_date == date(2022, 9, 7)  # a time zone ahead
-    allowed = config_file(
+    allowed = shipped_config(
         tmp_path,
         ('ingestion_date = "today"', 'ingestion_date = "2999-01-01"'),
         ("allow_future_ingestion_date = false", "allow_future_ingestion_date = true"),
     )
     config = load_config(allowed, today=TODAY)
     assert config.pipeline.ingestion_date == date(2999, 1, 1) and config.warnings == ()
-    wrong_type = config_file(tmp_path, ("allow_future_ingestion_date = false", 'allow_future_ingestion_date = "yes"'))
+    wrong_type = shipped_config(
+        tmp_path, ("allow_future_ingestion_date = false", 'allow_future_ingestion_date = "yes"')
+    )
     assert "[pipeline.allow_future_ingestion_date] must be true or false" in refused(wrong_type)
 
 
@@ -123,7 +111,7 @@ def test_an_ingestion_date_more_than_a_day_ahead_needs_the_explicit_setting(tmp_
     ],
 )
 def test_region_names_are_checked(tmp_path, region, endpoint, reason):
-    path = config_file(
+    path = shipped_config(
         tmp_path,
         ('region = "eu-central-1"', f'region = "{region}"'),
         ('endpoint_url = "embedded"', f'endpoint_url = "{endpoint}"'),
@@ -136,44 +124,12 @@ def test_region_names_are_checked(tmp_path, region, endpoint, reason):
     "region, endpoint", [("eu-central-1", ""), ("us-gov-west-1", ""), ("garage", "http://s3:9000")]
 )
 def test_valid_regions_are_accepted(tmp_path, region, endpoint):
-    path = config_file(
+    path = shipped_config(
         tmp_path,
         ('region = "eu-central-1"', f'region = "{region}"'),
         ('endpoint_url = "embedded"', f'endpoint_url = "{endpoint}"'),
     )
     assert load_config(path, today=TODAY).source.region == region
-
-
-def cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tui.launcher", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={k: v for k, v in os.environ.items() if k != "D2B_WAREHOUSE_URL"},
-    )
-
-
-def test_a_bad_export_bucket_stops_the_run_before_staging(env, tmp_path):
-    env.config_path.write_text(
-        env.config_path.read_text().replace('[export]\nbucket = ""', '[export]\nbucket = "exports..2022"')
-    )
-    result = cli(["--run-all", "--config", str(env.config_path)], tmp_path)
-    assert result.returncode == 2
-    assert result.stderr.strip() == (
-        f"ERROR   {env.config_path}: [export.bucket] 'exports..2022' is not a valid S3 "
-        "bucket name: it has two adjacent periods"
-    )
-    assert env.query("SELECT count(*) FROM pg_namespace WHERE nspname = %s", (f"{env.user_id}_staging",)) == [(0,)]
-
-
-def test_a_region_with_a_slash_exits_2_without_a_traceback(tmp_path):
-    path = config_file(tmp_path, ('region = "eu-central-1"', 'region = "eu-central-1/x"'))
-    result = cli(["--dry-run", "--config", path], tmp_path)
-    assert result.returncode == 2
-    assert f"{path}: [source.region] 'eu-central-1/x' may use only lowercase letters" in result.stderr
-    assert "Traceback" not in result.stderr
 
 
 EXPORT_PREFIX = 'prefix = "analytics_export/{user_id}/"'
@@ -192,7 +148,7 @@ EXPORT_PREFIX = 'prefix = "analytics_export/{user_id}/"'
     ],
 )
 def test_an_export_prefix_that_could_leave_the_operators_folder_is_refused(tmp_path, template, written, problem):
-    path = config_file(tmp_path, (EXPORT_PREFIX, f'prefix = "{template}"'))
+    path = shipped_config(tmp_path, (EXPORT_PREFIX, f'prefix = "{template}"'))
     message = refused(path)
     toml_template = template.replace("\\\\", "\\")  # TOML's escape
     assert message.startswith(f"{path}: [export.prefix] {toml_template!r} would write under {written!r}: "), message
@@ -209,30 +165,14 @@ def test_an_export_prefix_that_could_leave_the_operators_folder_is_refused(tmp_p
     ],
 )
 def test_plain_export_prefixes_with_the_user_id_as_a_folder_are_accepted(tmp_path, template, written):
-    assert load_config(config_file(tmp_path, (EXPORT_PREFIX, f'prefix = "{template}"')), today=TODAY).export.prefix == (
-        written
-    )
+    assert load_config(
+        shipped_config(tmp_path, (EXPORT_PREFIX, f'prefix = "{template}"')), today=TODAY
+    ).export.prefix == (written)
 
 
 @pytest.mark.parametrize("value", ["0.0004", "0.005"])
 def test_a_query_timeout_the_server_would_round_to_zero_is_refused(tmp_path, value):
-    path = config_file(tmp_path, ("query_timeout_s = 30", f"query_timeout_s = {value}"))
+    path = shipped_config(tmp_path, ("query_timeout_s = 30", f"query_timeout_s = {value}"))
     assert refused(path).startswith(f"{path}: [console.query_timeout_s] {value} is too short to be a bound: ")
-    accepted = config_file(tmp_path, ("query_timeout_s = 30", "query_timeout_s = 0.01"))
+    accepted = shipped_config(tmp_path, ("query_timeout_s = 30", "query_timeout_s = 0.01"))
     assert load_config(accepted, today=TODAY).console.query_timeout_s == 0.01
-
-
-@pytest.mark.parametrize(
-    "old, new, key, words",
-    [
-        ("lock_wait_s = 5", "lock_wait_s = 0.0004", "timeouts.lock_wait_s", "is too short to be a bound"),
-        (EXPORT_PREFIX, 'prefix = "analytics_export/{user_id}/../u1/"', "export.prefix", "a '..' folder"),
-        (EXPORT_PREFIX, 'prefix = "analytics_export/shared{{user_id}}/"', "export.prefix", "a folder of its own"),
-    ],
-)
-def test_unsafe_bounds_and_prefixes_exit_2_naming_the_file_and_the_key(tmp_path, old, new, key, words):
-    path = config_file(tmp_path, (old, new))
-    result = cli(["--run-all", "--config", path], tmp_path)
-    assert result.returncode == 2, result.stderr
-    assert f"{path}: [{key}] " in result.stderr and words in result.stderr
-    assert "Traceback" not in result.stderr
