@@ -54,4 +54,12 @@ case " $* " in
   *" --basetemp"*) ;;
   *) set -- --basetemp="$(mktemp -d -t d2b-tests.XXXXXX)/pytest" "$@" ;;
 esac
+# In parallel, one worker per core (pytest-xdist): each worker is a process with its own services
+# (the session fixtures: Postgres, the S3 server, PostgreSQL 15) and its own folder under --basetemp.
+# --dist loadgroup hands out tests one by one, except that a file marked xdist_group stays on one
+# worker (tests/test_terraform.py: its `terraform init` is made once). -n 0 runs serially.
+case " $* " in
+  *" -n"* | *" --numprocesses"* | *" -p no:xdist "* | *" --dist"*) ;;
+  *) set -- -n auto --dist loadgroup "$@" ;;
+esac
 exec .venv/bin/python -m pytest "$@"

@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 import boto3
 import pytest
 
+from etl_core.embedded.postmaster import stop_postmaster
 from etl_core.pipeline import run_pipeline
 from faultproxy import FaultProxy
 from support import REGION, Env, big_orders, config_text, put_small_dataset, tcp_url
@@ -42,8 +43,12 @@ _counter = itertools.count(1)
 def pg_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import pgserver
 
-    server = pgserver.get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="stop")
+    datadir = tmp_path_factory.mktemp("pg") / "data"
+    server = pgserver.get_server(datadir, cleanup_mode="stop")
     yield server.get_uri()
+    # A throw-away server, stopped within seconds: pgserver's own stop waits up to 60 s for a backend that
+    # does not end.
+    stop_postmaster(datadir)
     server.cleanup()
 
 
@@ -63,9 +68,8 @@ def s3(s3_endpoint: str) -> Any:
     return boto3.client("s3", endpoint_url=s3_endpoint, region_name=REGION)
 
 
-@pytest.fixture
-def make_env(pg_uri: str, s3_endpoint: str, s3: Any, tmp_path: Path) -> Callable[..., Env]:
-    """Build an isolated environment; dimension tables are created with `create_dims`."""
+def env_maker(pg_uri: str, s3_endpoint: str, s3: Any, folder: Path) -> Callable[..., Env]:
+    """make(**overrides) -> an isolated Env: its own user_id (so its own schemas), bucket and state folder."""
 
     def make(**overrides: Any) -> Env:
         n = next(_counter)
@@ -75,16 +79,16 @@ def make_env(pg_uri: str, s3_endpoint: str, s3: Any, tmp_path: Path) -> Callable
         create_bucket = overrides.pop("create_bucket", True)
         if create_bucket:
             s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-        folder = tmp_path / f"env{n}"
-        folder.mkdir()
-        path = folder / "config.toml"
+        env_folder = folder / f"env{n}"
+        env_folder.mkdir()
+        path = env_folder / "config.toml"
         path.write_text(
             config_text(
                 user_id=user_id,
                 bucket=bucket,
                 endpoint=s3_endpoint,
                 warehouse_url=pg_uri,
-                state_dir=folder / "state",
+                state_dir=env_folder / "state",
                 dims_schema=dims_schema,
                 **overrides,
             )
@@ -92,6 +96,20 @@ def make_env(pg_uri: str, s3_endpoint: str, s3: Any, tmp_path: Path) -> Callable
         return Env(path, user_id, bucket, dims_schema, pg_uri, s3)
 
     return make
+
+
+@pytest.fixture
+def make_env(pg_uri: str, s3_endpoint: str, s3: Any, tmp_path: Path) -> Callable[..., Env]:
+    """Build an isolated environment; dimension tables are created with `create_dims`."""
+    return env_maker(pg_uri, s3_endpoint, s3, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def make_module_env(pg_uri: str, s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Env]:
+    """`make_env` for a module-scoped fixture: an expensive set-up shared by the tests of one file, which
+    must leave it as they found it."""
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name=REGION)
+    return env_maker(pg_uri, s3_endpoint, s3, tmp_path_factory.mktemp("module-env"))
 
 
 @pytest.fixture

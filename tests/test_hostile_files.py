@@ -13,12 +13,13 @@ import os
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from helpers import assert_succeeded, run
-from support import ORDERS_HEADER, create_dims, put_dataset
+from helpers import SharedLoad, run, staging_checksums
+from support import ORDERS_HEADER, Env, create_dims, put_dataset
 
 STAGING = ("prepare", "staging")
 GOOD = ORDERS_HEADER + "".join(f"{i},1,2022-01-{i:02d},1,10,1,10\n" for i in range(1, 21))  # lines 2..21
@@ -171,24 +172,22 @@ CORPUS: dict[str, tuple[bytes, str]] = {
 }
 
 
-def checksums(env) -> dict[str, str]:
-    return {
-        table: env.query(
-            f"SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM \"{env.user_id}_staging\".{table} t"
-        )[0][0]
-        for table in ("orders", "reviews", "shipment_deliveries")
-    }
+@pytest.fixture(scope="module")
+def good_load(make_module_env: Callable[..., Env]) -> SharedLoad:
+    """One environment for the tests below: a good load, which each failed load must leave as it was."""
+    env = make_module_env()
+    create_dims(env)
+    return SharedLoad(
+        env,
+        lambda e: put_dataset(
+            e, [(1, 1, "2022-01-01", 1, 10, 1), (2, 1, "2022-01-02", 2, 20, 2)], [(5, 1)], [(1, 1, "2022-01-03", None)]
+        ),
+    )
 
 
 @pytest.fixture
-def loaded(make_env):
-    env = make_env()
-    create_dims(env)
-    put_dataset(
-        env, [(1, 1, "2022-01-01", 1, 10, 1), (2, 1, "2022-01-02", 2, 20, 2)], [(5, 1)], [(1, 1, "2022-01-03", None)]
-    )
-    assert_succeeded(run(env, STAGING))
-    return env, checksums(env)
+def loaded(good_load: SharedLoad) -> tuple[Env, dict[str, str]]:
+    return good_load.fresh()
 
 
 @pytest.mark.parametrize("case", list(CORPUS))
@@ -201,7 +200,7 @@ def test_a_hostile_file_is_named_precisely_and_nothing_changes(loaded, case):
     assert (staging.error or "").startswith(f"orders_data/orders.csv: {expected}"), staging.error
     assert "\n" not in (staging.error or "")  # one line: bytes of the file are shown escaped
     assert len(staging.error or "") < 800
-    assert checksums(env) == before
+    assert staging_checksums(env) == before
 
 
 def test_the_cli_exits_1_with_the_message_and_no_traceback(loaded, tmp_path):
@@ -219,5 +218,5 @@ def test_the_cli_exits_1_with_the_message_and_no_traceback(loaded, tmp_path):
     staging = json.loads(result.stdout)["stages"][1]
     assert staging["error"].startswith("orders_data/orders.csv: the object is a gzip-compressed file")
     assert "Traceback" not in result.stderr and "gzip-compressed" in result.stderr
-    assert checksums(env) == before
+    assert staging_checksums(env) == before
     assert Path(tmp_path).is_dir()

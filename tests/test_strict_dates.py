@@ -7,11 +7,12 @@ The date guard's fast proof on its own is checked in tests/unit/test_date_guard.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import pytest
 
-from helpers import assert_succeeded, run
+from helpers import SharedLoad, assert_succeeded, run, staging_checksums
 from support import ORDERS_HEADER, SHIPMENTS_HEADER, Env, create_dims, put_dataset
 
 STAGING = ("prepare", "staging")
@@ -35,25 +36,25 @@ NON_ISO = [
 ]
 
 
-def checksum(env: Env, table: str) -> str:
-    """One md5 over every row of a staging table, in a fixed order."""
-    rows = env.query(f"SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM \"{env.user_id}_staging\".{table} t")
-    md5: str = rows[0][0]
-    return md5
+@pytest.fixture(scope="module")
+def good_load(make_module_env: Callable[..., Env]) -> SharedLoad:
+    """One environment for the tests below: a good load, which each failed load must leave as it was."""
+    env = make_module_env()
+    create_dims(env)
+    return SharedLoad(
+        env,
+        lambda e: put_dataset(
+            e,
+            [(1, 1, "2022-01-01", 1, 10, 1), (2, 1, "2022-01-02", 2, 20, 2)],
+            [(5, 1)],
+            [(1, 1, "2022-01-03", None), (2, 2, None, None)],
+        ),
+    )
 
 
 @pytest.fixture
-def loaded(make_env):
-    env = make_env()
-    create_dims(env)
-    put_dataset(
-        env,
-        [(1, 1, "2022-01-01", 1, 10, 1), (2, 1, "2022-01-02", 2, 20, 2)],
-        [(5, 1)],
-        [(1, 1, "2022-01-03", None), (2, 2, None, None)],
-    )
-    assert_succeeded(run(env, STAGING))
-    return env, {t: checksum(env, t) for t in ("orders", "reviews", "shipment_deliveries")}
+def loaded(good_load: SharedLoad) -> tuple[Env, dict[str, str]]:
+    return good_load.fresh()
 
 
 @pytest.mark.parametrize("text", NON_ISO)
@@ -66,7 +67,7 @@ def test_a_non_iso_date_fails_the_file_naming_line_column_and_value(loaded, text
         f"orders_data/orders.csv: line 3, column order_date (field 3): not an ISO date (YYYY-MM-DD); value '{text}'. "
     ), error  # the field as written, quotes included
     assert "orders and the other staging tables keep their previous rows" in error
-    assert {t: checksum(env, t) for t in before} == before
+    assert staging_checksums(env) == before
 
 
 @pytest.mark.parametrize(
@@ -82,7 +83,7 @@ def test_nullable_dates_are_strict_too(loaded, column, row):
         f"orders_data/shipment_deliveries.csv: line 4, column {column} (field {field}): not an "
         "ISO date (YYYY-MM-DD, or empty for none)"
     ), error
-    assert {t: checksum(env, t) for t in before} == before
+    assert staging_checksums(env) == before
 
 
 def test_iso_dates_quoted_or_not_crlf_and_empty_still_load(loaded):
@@ -109,4 +110,4 @@ def test_a_bad_date_deep_in_a_big_file_is_found_at_its_line(loaded):
     env.put("orders.csv", ORDERS_HEADER + good + "120000,1,2022-1-1,1,10,1,10\n")  # about 3 MB: several chunks
     error = run(env, STAGING).stages[1].error or ""
     assert error.startswith("orders_data/orders.csv: line 120001, column order_date (field 3): not an ISO date"), error
-    assert {t: checksum(env, t) for t in before} == before
+    assert staging_checksums(env) == before

