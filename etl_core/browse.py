@@ -13,6 +13,7 @@ from etl_core import history, history_days, lineage, trends
 from etl_core.analytics_tables import ANALYTICS_TABLES
 from etl_core.checks import ANALYTICS_CHECKS, run_checks
 from etl_core.content_kind import sniff
+from etl_core.dimension_provenance import dimensions_in_use
 from etl_core.events import CancelToken, CheckOutcome
 from etl_core.export_diff import TableChanges
 from etl_core.kinds import StageName
@@ -77,6 +78,7 @@ class ExportPreview:
     checks: list[CheckOutcome]
     stale: str = ""  # why the analytics were computed from older staging ("" when they are not)
     changes: TableChanges | None = None  # what exporting now changes at the destination key
+    dimensions: str = ""  # which dimensions the analytics were computed on (dimension_provenance)
 
     @property
     def blocked(self) -> bool:
@@ -152,6 +154,7 @@ def preview_export(services: Services, limit: int = PREVIEW_ROWS) -> list[Export
     with services.transaction("browse") as cur:
         checks = run_checks(cur, config, ANALYTICS_CHECKS)
         stale = lineage.stale_stages(cur, config).get("analytics")
+        dimensions = dimensions_in_use(cur, config).text()
         previews = []
         for target in export_targets(config):
             table_checks = [c for c in checks if c.name.startswith(target.table)]
@@ -174,6 +177,7 @@ def preview_export(services: Services, limit: int = PREVIEW_ROWS) -> list[Export
                     table_checks,
                     stale.reason if stale is not None else "",
                     table_changes(services, cur, target, CancelToken()),
+                    dimensions,
                 )
             )
         return previews

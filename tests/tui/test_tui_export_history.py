@@ -43,6 +43,9 @@ async def test_r_stops_at_the_export_preview_esc_records_the_export_cancelled(en
         shipments = screen.query_one("#rows-agg_shipments", DataTable)
         assert [str(v) for v in shipments.get_row_at(0)] == ["2022-09-06", "1", "1"]
         assert exported_keys() == []  # nothing written before the yes
+        # which dimensions the analytics were computed on (the tests' warehouse: its own)
+        assert screen.previews[0].dimensions == f"the warehouse's own dimensions ({env.dims_schema})"
+        assert "computed on the warehouse's own dimensions" in str(screen._summary())
 
         await pilot.press("escape")
         await settle(pilot)

@@ -102,6 +102,8 @@ class ExportPreviewScreen(ModalScreen[bool]):
             self.destination,
             "\n",
         )
+        if self.previews and self.previews[0].dimensions:
+            text.append(f"computed on {self.previews[0].dimensions}\n")
         if self.blocked:
             text.append(
                 f"blocked: a check failed for {', '.join(self.blocked)}; fix the data and rerun analytics",
