@@ -56,6 +56,10 @@ class CsvStreamReader:
     """File-like view of an S3 body for COPY: splits off the header, counts records, reports progress.
 
     Records are counted as newlines outside double quotes, so quoted line breaks are not rows.
+    COPY takes its line ending from the first data line and refuses a file whose lines mix CRLF and
+    LF, which real files do: a chunk holding the other ending is rewritten to the first line's (every
+    column is a number or a date, so no value holds a line break this could change). A file with one
+    ending throughout passes untouched: an LF file pays one search for CR per chunk, a CRLF file two byte counts.
     The `guard`, once the header is known, checks the dates of every chunk before COPY gets it.
     Any exception here aborts the COPY; it is kept in `error` because psycopg2 re-raises its own.
     """
@@ -67,6 +71,8 @@ class CsvStreamReader:
         self._in_quotes = False
         self._last_byte = b"\n"
         self._newlines = 0
+        self._held_cr = b""  # a CR ending a chunk: sent with the next one, which may begin with its LF
+        self._ending: bytes | None = None  # the first data line's, which COPY holds every line to
         self.bytes_read = 0
         self.rows = 0  # what COPY loaded
         self.data_start = 0  # offset of the first byte after the header line
@@ -104,10 +110,15 @@ class CsvStreamReader:
     def read(self, size: int = READ_SIZE) -> bytes:
         try:
             self._cancel.raise_if_cancelled()
-            if self._pending:
-                chunk, self._pending = self._pending, b""
-            else:
-                chunk = self._next_chunk(size)
+            chunk = b""
+            while not chunk:  # an empty chunk ends COPY: only the end of the object may give one
+                if self._pending:
+                    raw, self._pending = self._pending, b""
+                else:
+                    raw = self._next_chunk(size)
+                chunk = self._one_ending(raw)
+                if not raw:
+                    break
             if chunk:
                 self._count_records(chunk)
                 if self.guard is not None:
@@ -119,6 +130,26 @@ class CsvStreamReader:
         except BaseException as exc:  # keep it: psycopg2 replaces it with a generic COPY error
             self.error = exc
             raise
+
+    def _one_ending(self, chunk: bytes) -> bytes:
+        """`chunk` with every line ending as the first data line's; a CR at its end waits for the next chunk
+        (sent as is at the end of the object)."""
+        if self._held_cr:
+            if not chunk:  # the end of the object: a last lone CR goes to COPY as is (it refuses it)
+                held, self._held_cr = self._held_cr, b""
+                return held
+            chunk, self._held_cr = self._held_cr + chunk, b""
+        if self._ending is None and (lf := chunk.find(b"\n")) >= 0:
+            self._ending = b"\r\n" if chunk[lf - 1 : lf] == b"\r" else b"\n"
+        if b"\r" not in chunk and self._ending != b"\r\n":
+            return chunk  # an LF file: untouched
+        if chunk.endswith(b"\r"):
+            chunk, self._held_cr = chunk[:-1], b"\r"
+        if self._ending == b"\r\n":
+            if chunk.count(b"\n") == chunk.count(b"\r"):
+                return chunk  # a CRLF file: untouched (a lone CR beside a bare LF is COPY's to refuse)
+            return chunk.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        return chunk.replace(b"\r\n", b"\n")
 
     def _count_records(self, chunk: bytes) -> None:
         if not self._in_quotes and b'"' not in chunk:
