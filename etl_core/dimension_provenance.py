@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import psycopg2
@@ -130,3 +131,12 @@ def describe_dimensions(services: Services) -> dict[str, Any] | None:
             return dimensions_in_use(cur, services.config).as_json()
     except (psycopg2.Error, D2BError):
         return None
+
+
+def dimensions_fact(described: dict[str, Any] | None) -> str:
+    """The few words of the console's title: "DEMO dimensions", "dimensions from <folder>", or "" (the owner's)."""
+    if not described or described["kind"] == "owner":
+        return ""
+    if described["kind"] == "demo":
+        return "DEMO dimensions"
+    return f"dimensions from {Path(described['folder'] or '?').name}"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from etl_core.dimension_load import load_dimensions
-from etl_core.dimension_provenance import dimensions_in_use
+from etl_core.dimension_provenance import dimensions_fact, dimensions_in_use
 from etl_core.errors import DataError
 from etl_core.pipeline import run_pipeline
 from etl_core.services import open_services
@@ -83,3 +83,9 @@ def test_other_files_on_demo_dimensions_stop_before_analytics_until_real_ones_ar
     assert f"dimensions: dimensions loaded from {dims.resolve()}" in log
     plan = cli(env, tmp_path, "--dry-run")
     assert plan.returncode == 0 and f"dimensions: dimensions loaded from {dims.resolve()}" in plan.stdout
+
+
+def test_the_consoles_title_names_demo_or_loaded_dimensions_and_not_the_owners():
+    assert dimensions_fact({"kind": "demo", "folder": None}) == "DEMO dimensions"
+    assert dimensions_fact({"kind": "loaded", "folder": "/data/if_common-2022"}) == "dimensions from if_common-2022"
+    assert dimensions_fact({"kind": "owner", "folder": None}) == "" and dimensions_fact(None) == ""

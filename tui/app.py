@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState
 
 from etl_core.config import Config, load_config
 from etl_core.crash_report import CrashReport, report_crash
+from etl_core.dimension_provenance import describe_dimensions, dimensions_fact
 from etl_core.errors import EXIT_CONFIG, EXIT_FAILED, ConfigError
 from etl_core.events import LogLine
 from etl_core.kinds import LogLevel, StageName
@@ -74,6 +75,7 @@ class ConsoleApp(App[int]):
         self._quitting = False
         self.demo_scale = demo_scale
         self._services_failed: str | None = None
+        self._dimensions = ""  # which dimensions runs compute on, for the title (read by the services worker)
         self.crash: CrashReport | None = None
         self.farewell = ""  # printed after the terminal is restored: what quitting stopped
         self.main = MainScreen(self.clock, self)
@@ -105,6 +107,8 @@ class ConsoleApp(App[int]):
         if self.services is not None:
             for kind, label in (("S3", self.services.s3_label), ("warehouse", self.services.warehouse_label)):
                 facts.append(label if label.startswith("embedded") else f"{kind} {label}")
+        if self._dimensions:
+            facts.append(self._dimensions)
         facts = [self.clock.scrub(fact) for fact in facts]
         self.sub_title = " · ".join(facts)  # the terminal's title; the title bar fits what it can
         self.main.panes.title_bar.set_facts(facts)
@@ -183,6 +187,8 @@ class ConsoleApp(App[int]):
                 return
             if "s3" not in services.problems:
                 services.s3()  # the shared client, made here rather than on the UI thread (_freeze_long_lived)
+            if "warehouse" not in services.problems:
+                self._dimensions = dimensions_fact(describe_dimensions(services))
             self.post_message(ServicesReady(services))
 
         self.ui_log(f"config {self.config.path}; connecting to S3 and the warehouse")
