@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from psycopg2 import sql
@@ -218,6 +219,19 @@ def recent_checks(services: Services) -> trends.CheckGrid:
 def run_stages(services: Services, run_id: int) -> list[history.StageRecord]:
     with services.transaction("history") as cur:
         return history.list_stage_runs(cur, services.config, run_id)
+
+
+def recent_days(
+    services: Services, count: int = 30
+) -> list[tuple[history_days.DayRuns, list[history_days.InputRecord]]]:
+    """The `count` ingestion dates up to the configured one, newest first, each with its runs and the source
+    objects of its newest run (the Days view)."""
+    last = services.config.pipeline.ingestion_date
+    with services.transaction("history") as cur:
+        days = history_days.runs_by_date(cur, services.config, last - timedelta(days=count - 1), last)
+        newest = [day.runs[0].run_id for day in days.values() if day.runs]
+        inputs = history_days.inputs_of(cur, services.config, newest)
+    return [(day, inputs.get(day.runs[0].run_id, []) if day.runs else []) for day in reversed(days.values())]
 
 
 def run_inputs(services: Services, run_id: int) -> list[history_days.InputRecord]:

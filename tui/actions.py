@@ -113,6 +113,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
         rank=7,
     ),
     ActionSpec(
+        "days",
+        "d",
+        "Days",
+        "One row per ingestion date of the last 30: status (stale when no new files came), rows and inputs",
+        "Pipeline",
+        rank=14,
+    ),
+    ActionSpec(
         "checks",
         "C",
         "Checks",

@@ -14,7 +14,7 @@ from textual.message import Message
 from etl_core.browse import ExportPreview, Preview, SchemaInfo
 from etl_core.events import Event, LogLine, RunSummary, StageProgress
 from etl_core.history import RunRecord, StageRecord
-from etl_core.history_days import InputRecord
+from etl_core.history_days import DayRuns, InputRecord
 from etl_core.inspect.catalog import TableDescription
 from etl_core.inspect.profile import ColumnProfile
 from etl_core.kinds import StageName
@@ -107,6 +107,13 @@ class ExportCheckDone(Message):
 class HistoryLoaded(Message, bubble=False):
     runs: list[RunRecord]
     stale: dict[StageName, StaleStage] = field(default_factory=dict)  # stage -> its stale output (etl_core.lineage)
+
+
+@dataclass
+class DaysLoaded(Message, bubble=False):
+    """The Days view's dates, newest first: each date's runs and its newest run's source objects."""
+
+    days: list[tuple[DayRuns, list[InputRecord]]]
 
 
 @dataclass

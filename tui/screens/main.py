@@ -37,6 +37,7 @@ from tui.messages import (
     RunEnded,
 )
 from tui.screens.checks import ChecksScreen
+from tui.screens.days import DaysScreen
 from tui.screens.history import HistoryScreen
 from tui.screens.inspect_actions import MainInspection
 from tui.screens.main_export import ExportMessage, MainExportGate
@@ -158,6 +159,10 @@ class MainScreen(Screen[None]):
     def action_history(self) -> None:
         if (services := self.host.need_services("warehouse")) is not None:
             self.app.push_screen(HistoryScreen(services, self.clock))
+
+    def action_days(self) -> None:
+        if (services := self.host.need_services("warehouse")) is not None:
+            self.app.push_screen(DaysScreen(services))
 
     def action_checks(self) -> None:
         if (services := self.host.need_services("warehouse")) is not None:
