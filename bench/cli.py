@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from bench.context import Options
 from bench.machine import describe_machine
+from bench.measures.tui import measure_trends_draw
 from bench.report.output import markdown_block, print_report, write_markdown
-from bench.report.tables import report_tables
-from bench.report.verdicts import report_verdicts
+from bench.report.tables import report_tables, tui_table
+from bench.report.verdicts import report_verdicts, tui_verdicts
 from bench.runner import run
 
 
@@ -40,12 +43,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
     parser.add_argument("--json", help="write the raw results here")
     parser.add_argument("--report-from", help="only re-render the report from a --json file")
+    parser.add_argument(
+        "--only",
+        choices=["trends"],
+        help="run only this measurement (needs no services); prints its table, never writes BENCHMARKS.md",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
+    if args.only:
+        return only(args)
     if args.report_from:  # re-render the tables (and BENCHMARKS.md) from a saved --json file
         results = json.loads(Path(args.report_from).read_text())
     else:
@@ -74,6 +84,20 @@ def measure(args: argparse.Namespace, command: str) -> dict[str, Any]:
         Path(args.json).write_text(json.dumps(results, indent=1, default=str))
     print(f"total bench time {results['total_s']:.0f}s", file=sys.stderr)
     return results
+
+
+def only(args: argparse.Namespace) -> int:
+    """One measurement alone: the history's trends draw (the only one that needs no services)."""
+    load = "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())  # before: the measure adds its own
+    with tempfile.TemporaryDirectory(prefix="d2b-bench-") as tmp:
+        tui = measure_trends_draw(Path(tmp) / "bench.log")
+        if "trends_draw_error" in tui:
+            print((Path(tmp) / "bench.log").read_text(errors="replace"), file=sys.stderr)
+    print_report([tui_table(tui)], tui_verdicts(tui))
+    print(f"on {describe_machine()}, {load}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"tui": tui, "load": load}, indent=1))
+    return 0 if "trends_draw" in tui else 1
 
 
 def report(results: dict[str, Any], *, write: bool) -> None:

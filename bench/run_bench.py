@@ -8,7 +8,8 @@ Run (not part of the test suite; about 3 minutes for 1/10/100 on 2 cores):
 Options: --repeat N (best of N for our stages and psql, default 3; 5 for the one-million-row export),
 --pandas-multi-max-scale S (pandas to_sql(method="multi") only up to scale S, default 10; above it
 the row is marked "not measured"), --skip-runall, --skip-tui, --no-write (do not touch BENCHMARKS.md),
---keep (keep the temp folder), --json PATH (raw results), --report-from PATH (only re-render them).
+--keep (keep the temp folder), --json PATH (raw results), --report-from PATH (only re-render them),
+--only trends (only the history's trends draw, no services, nothing written to BENCHMARKS.md).
 
 What one run does, for each scale (1 = 10,000 orders, 100 = one million):
 
@@ -44,7 +45,9 @@ What one run does, for each scale (1 = 10,000 orders, 100 = one million):
    counted; the embedded S3 server is a child process, reported in its own column).
 7. TUI, once (measures/tui.py): launch-to-first-paint of the Textual app (headless
    App.run_test, embedded default with a pre-seeded state folder), and the longest event-loop
-   stall while a scale-max staging load runs in the app (a 10 ms timer measuring its own lateness).
+   stall while a scale-max staging load runs in the app (a 10 ms timer measuring its own lateness),
+   and the history's trends: 13 synthetic series of 365 dates drawn by the TrendsPanel in a headless
+   app, from `show` to the next screen refresh (bench/workers/trends.py; `--only trends` alone).
 
 Then it prints a table with pass/fail against the targets of issue #5 (bench/report/) and
 rewrites BENCHMARKS.md. What runs in each measured process is in bench/workers/.

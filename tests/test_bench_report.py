@@ -81,3 +81,20 @@ def test_the_refused_load_is_judged_against_the_clean_staging():
     staging["refused"]["seconds"] = staging["ours"]["seconds"] * 3.5
     verdicts = {target: (measured, result) for target, measured, result in report_verdicts(results)}
     assert verdicts[target][1] == "FAIL"
+
+
+def test_the_trends_draw_runs_alone(tmp_path):
+    """`--only trends` measures the history's trends without services (no timing asserted: the machine is busy)."""
+    result = subprocess.run(
+        [sys.executable, "bench/run_bench.py", "--only", "trends", "--json", str(tmp_path / "r.json")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert result.returncode == 0, result.stderr
+    drawn = json.loads((tmp_path / "r.json").read_text())["tui"]["trends_draw"]
+    assert (drawn["dates"], drawn["series"], len(drawn["all_ms"])) == (365, 13, drawn["rounds"])
+    assert 0 < drawn["best_ms"] <= drawn["median_ms"]
+    assert "history trends: 365 dates drawn" in result.stdout and "load average" in result.stdout

@@ -1,16 +1,27 @@
 """The console (once): launch to first paint, the longest event-loop stall during a staging load and while
-scrolling a one-million-row result in the results viewer."""
+scrolling a one-million-row result in the results viewer, and how long the history's trends take to draw."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from bench.context import Bench, say
 from bench.measure import run_worker
 
 
+def measure_trends_draw(log: Path) -> dict[str, Any]:
+    """The history's trends: 365 dates × 13 synthetic series drawn (no services); {"trends_draw"} or its error."""
+    try:
+        _measured, result = run_worker("tui_trends_draw", {}, log)
+    except RuntimeError as exc:
+        return {"trends_draw_error": str(exc)}
+    say(f"TUI trends: {result['dates']} dates drawn in {result['best_ms']:.0f} ms (median {result['median_ms']:.0f})")
+    return {"trends_draw": result}
+
+
 def measure_tui(bench: Bench, max_scale: float) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = measure_trends_draw(bench.log)
     paints, error = first_paints(bench)
     if error:
         out["paint_error"] = error

@@ -191,4 +191,14 @@ def tui_table(tui: dict[str, Any]) -> Table:
         )
     elif "results_stall_error" in tui:
         rows.append(["results viewer stall", "error", tui["results_stall_error"]])
+    if "trends_draw" in tui:
+        td = tui["trends_draw"]
+        notes = (
+            f"median {td['median_ms']:.0f} ms of {td['rounds']} rounds (CPU {td.get('cpu_median_ms', 0):.0f} ms); "
+            f"{td['series']} series, "
+            f"{td['size'][0]}×{td['size'][1]}, show() to the next screen refresh"
+        )
+        rows.append([f"history trends: {td['dates']} dates drawn", f"{td['best_ms']:.0f} ms", notes])
+    elif "trends_draw_error" in tui:
+        rows.append(["history trends draw", "error", tui["trends_draw_error"]])
     return Table("TUI", ["measure", "value", "notes"], rows)

@@ -167,4 +167,8 @@ def tui_verdicts(tui: dict[str, Any]) -> list[Verdict]:
                 verdict(x <= TARGETS["tui_stall_ms"]),
             ]
         )
+    if "trends_draw" in tui:
+        x = tui["trends_draw"]["median_ms"]
+        target = TARGETS["tui_trends_ms"]
+        out.append([f"history trends: 365 dates drawn in ≤ {target:.0f} ms", f"{x:.0f} ms", verdict(x <= target)])
     return out

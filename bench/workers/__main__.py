@@ -18,6 +18,7 @@ WORKERS = {
     "tui_paint": "bench.workers.console:first_paint",
     "tui_stall": "bench.workers.console:load_stall",
     "tui_results_stall": "bench.workers.results_viewer:results_stall",
+    "tui_trends_draw": "bench.workers.trends:trends_draw",
 }
 
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from textual.widgets import DataTable, Sparkline, Static
+from textual.widgets import DataTable, Static
 
 from etl_core.pipeline import run_pipeline
 from support import Env, put_dataset
 from tui.screens.checks import ChecksScreen
 from tui.screens.history import HistoryScreen
 from tui.screens.query import QueryScreen
-from tui.widgets.history.trends import TrendLine, TrendsPanel
+from tui.widgets.history.trend_lines import TrendLines
+from tui.widgets.history.trends import TrendsPanel
 from tui_helpers import make_app, settle, wait_until
 
 
@@ -40,13 +41,18 @@ async def test_the_history_draws_a_trend_per_series_at_80x24(env: Env):
         screen = app.screen
         assert isinstance(screen, HistoryScreen)
         panel = screen.query_one(TrendsPanel)
-        await wait_until(pilot, lambda: bool(panel.query(TrendLine)), what="the trends")
-        lines = {line.series.title: line for line in panel.query(TrendLine)}
-        assert lines["orders rows"].series.values == [10.0, 12.0, 3.0]
-        assert len(lines["late shipments"].series.values) == 3
-        assert {"staging duration", "export duration", "public-holiday orders"} <= set(lines)
-        spark = lines["orders rows"].query_one(Sparkline)
-        assert list(spark.data or []) == [10.0, 12.0, 3.0] and spark.size.width > 0
+        await wait_until(pilot, lambda: bool(panel.drawn), what="the trends")
+        series = {s.title: s for s in panel.drawn}
+        assert series["orders rows"].values == [10.0, 12.0, 3.0]
+        assert len(series["late shipments"].values) == 3
+        assert {"staging duration", "export duration", "public-holiday orders"} <= set(series)
+        drawn = panel.query_one(TrendLines)
+        await pilot.pause()
+        rows = [drawn.render_line(y).text for y in range(len(panel.drawn))]
+        orders_line = rows[[s.title for s in panel.drawn].index("orders rows")]
+        assert orders_line.startswith("orders rows") and orders_line.rstrip().endswith(" 3"), orders_line
+        # 10, 12, 3: both the lowest and the highest bar
+        assert set("▁█") <= set(orders_line) and len(orders_line) == drawn.size.width > 0, orders_line
         assert str(panel.border_title) == "Trends over 3 ingestion date(s)"
 
 
