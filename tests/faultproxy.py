@@ -162,7 +162,6 @@ class FaultProxy:
                         continue
                     return
                 idle_since = time.monotonic()
-                armed = rule is not None and (authenticated or not (rule.after_auth or rule.action == "sink"))
                 if client in readable:
                     data = client.recv(65536)
                     if not data:
@@ -181,6 +180,8 @@ class FaultProxy:
                             # Then close: the rest of a request body must not reach the server as a request.
                             self._answer(client, *ANSWERS[rule.action])
                             return
+                    # After the rule is picked (a request's first bytes may be the whole request).
+                    armed = rule is not None and (authenticated or not (rule.after_auth or rule.action == "sink"))
                     if rule and rule.action == "sink" and authenticated:
                         if sent["up"] + len(data) > rule.after_bytes:
                             upstream.sendall(data[: max(0, rule.after_bytes - sent["up"])])
@@ -217,6 +218,7 @@ class FaultProxy:
                         sent["up"] = 0
                         client.sendall(data)
                         continue
+                    armed = rule is not None and (authenticated or not (rule.after_auth or rule.action == "sink"))
                     # "cut" and "hold" act on the server's bytes; "stall" and the path faults in their direction
                     down_rule = rule if armed and rule and rule.action != "sink" else None
                     if down_rule and down_rule.action not in ("cut", "hold") and down_rule.direction != "down":
