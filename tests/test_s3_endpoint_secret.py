@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 
 from etl_core.config import load_config
-from secret_forms import PASSWORD, leaks
+from secret_forms import PASSWORD, history_text, leaks, state_files
 
 
 def cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -27,11 +27,6 @@ def with_endpoint(config_path: Path, endpoint: str) -> None:
     config_path.write_text(text.replace(f'endpoint_url = "{old}"', f'endpoint_url = "{endpoint}"'))
 
 
-def state_files(config_path: Path) -> str:
-    state_dir = load_config(str(config_path)).console.state_dir
-    return "\n".join(p.read_text(errors="replace") for p in state_dir.rglob("*") if p.is_file())
-
-
 def test_a_secret_in_the_endpoint_reaches_no_channel_of_a_run(env, tmp_path):
     host = env.s3.meta.endpoint_url.removeprefix("http://")
     with_endpoint(env.config_path, f"http://ak:{quote(PASSWORD, safe='')}@{host}")
@@ -40,12 +35,7 @@ def test_a_secret_in_the_endpoint_reaches_no_channel_of_a_run(env, tmp_path):
     assert result.returncode == 1, result.stderr
     summary = json.loads(result.stdout)
     log_text = Path(summary["log_file"]).read_text()
-    history = json.dumps(
-        env.query(
-            f'SELECT r::text FROM "{env.user_id}_staging".console_runs r UNION ALL '
-            f'SELECT s::text FROM "{env.user_id}_staging".console_stage_runs s'
-        )
-    )
+    history = history_text(env)
     assert f"S3 http://ak:***@{host}" in log_text and f"S3 http://ak:***@{host}" in result.stderr
     assert "missing column(s)" in log_text and "missing column(s)" in history  # the channels hold the run
     for channel in (result.stdout, result.stderr, log_text, history, state_files(env.config_path)):

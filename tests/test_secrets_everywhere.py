@@ -20,7 +20,7 @@ from http_recorder import Recorder
 
 from etl_core.config import load_config
 from etl_core.errors import ConfigError
-from secret_forms import PASSWORD, address_forms, leaks, socket_folder
+from secret_forms import PASSWORD, address_forms, history_text, leaks, socket_folder, state_files
 
 
 def cli(
@@ -34,11 +34,6 @@ def cli(
         timeout=timeout,
         env={**os.environ, "D2B_WAREHOUSE_URL": url, **(extra or {})},
     )
-
-
-def state_files(config_path: Path) -> str:
-    state_dir = load_config(str(config_path)).console.state_dir
-    return "\n".join(p.read_text(errors="replace") for p in state_dir.rglob("*") if p.is_file())
 
 
 @pytest.mark.parametrize("form", list(address_forms("postgresql://x@/y?host=/z")))
@@ -57,12 +52,7 @@ def test_a_password_in_any_form_never_reaches_any_channel(env, pg_uri, tmp_path,
     assert '"FAIL"' in events and '"failed_stage": "staging"' in notified  # both channels heard of the run
     summary = json.loads(result.stdout)
     log_text = Path(summary["log_file"]).read_text()
-    history = json.dumps(
-        env.query(
-            f'SELECT r::text FROM "{env.user_id}_staging".console_runs r UNION ALL '
-            f'SELECT s::text FROM "{env.user_id}_staging".console_stage_runs s'
-        )
-    )
+    history = history_text(env)
     label = f"postgresql://postgres:***@/postgres?host={socket_folder(pg_uri)}"
     assert label in log_text and label in result.stderr  # what is shown is built from libpq's parts
     assert "missing column(s)" in log_text and "missing column(s)" in history  # the channels hold the run
