@@ -258,7 +258,7 @@ def _run(
                 if args.dry_run:
                     return cli_days.backfill_dry_run(services, first, last, reprocess, emit)
                 plan = plan_backfill(services, first, last, reprocess, cancel=cancel)
-                return cli_days.backfill(services, plan, reporter, cancel, signals.exit_code, emit)
+                return cli_days.backfill(services, plan, reporter, cancel, lambda: signals.exit_code, emit)
             pending = backfill_to_resume(services, lambda m: reporter.line("WARNING", m)) if args.resume else None
             if pending is not None:
                 interrupted, left = pending
@@ -276,7 +276,7 @@ def _run(
                     backfill_id=interrupted.backfill_id,
                     cancel=cancel,
                 )
-                return cli_days.backfill(services, plan, reporter, cancel, signals.exit_code, emit)
+                return cli_days.backfill(services, plan, reporter, cancel, lambda: signals.exit_code, emit)
             stages = _choose_stages(args, services, reporter)
             if not stages:
                 _emit_json({"status": "nothing to resume", "exit_code": EXIT_OK}, args.json)

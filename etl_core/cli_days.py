@@ -62,7 +62,7 @@ def backfill(
     plan: BackfillPlan,
     reporter: ProgressReporter,
     cancel: CancelToken,
-    cancelled_code: int,
+    cancelled_code: Callable[[], int],  # the signal's exit code, known once a signal came
     emit_json: EmitJson | None,
 ) -> int:
     """Run the plan; exit 0 when every wanted date and the export succeeded (or nothing was left to run)."""
@@ -81,7 +81,7 @@ def backfill(
 
     outcome = run_backfill(services, plan, reporter.handle, cancel, on_day)
     if outcome.status == "cancelled":
-        code = cancelled_code
+        code = cancelled_code()
     elif outcome.status == "succeeded" or (not plan.to_run and not outcome.days):
         code = EXIT_OK
     else:

@@ -180,6 +180,43 @@ def test_kill_9_mid_backfill_then_resume_continues_from_that_date(make_env, s3_e
         proxy.close()
 
 
+def test_sigterm_mid_backfill_ends_that_date_as_a_cancelled_run_and_resume_continues(make_env, s3_endpoint):
+    env = dated_env(make_env)
+    for n, day in enumerate(DAYS, start=1):
+        put_day(env, day, n)
+    env.s3.put_object(Bucket=env.bucket, Key=f"orders_data/dt={DAYS[1]}/orders.csv", Body=big_orders().encode())
+    parsed = urlparse(s3_endpoint)
+    proxy = FaultProxy(parsed.hostname or "127.0.0.1", parsed.port or 80)
+    env.config_path.write_text(env.config_path.read_text().replace(s3_endpoint, proxy.url))
+    try:
+        hold = proxy.add(
+            Rule(match=f"GET /{env.bucket}/orders_data/dt%3D{DAYS[1]}/orders.csv", action="hold", after_bytes=300_000)
+        )
+        process = CliProcess(env.config_path, "--backfill", DAYS[0], DAYS[-1], "--json")
+        assert hold.fired.wait(120), process.finish(5).stderr
+        process.send(signal.SIGTERM)
+        hold.release.set()
+        stopped = process.finish()
+        assert stopped.code == 143, stopped.stderr
+        report = json.loads(stopped.stdout)
+        assert report["status"] == "cancelled" and report["export"] is None
+        assert [(d["date"], d["status"]) for d in report["dates"]] == [
+            (DAYS[0], "succeeded"),
+            (DAYS[1], "cancelled"),
+            (DAYS[2], "not run"),
+        ]
+        assert [(r[1], r[2]) for r in runs(env)] == [(DAYS[0], "succeeded"), (DAYS[1], "cancelled")]
+        resumed = cli(env, "--resume")
+        assert resumed.code == 0, resumed.stderr
+        assert [(r[1], r[2]) for r in runs(env)][2:] == [
+            (DAYS[1], "succeeded"),
+            (DAYS[2], "succeeded"),
+            (DAYS[2], "succeeded"),
+        ]
+    finally:
+        proxy.close()
+
+
 def test_a_versioned_bucket_is_backfilled_by_version_and_an_unversioned_one_is_refused(make_env):
     env = make_env()
     create_dims(env)
