@@ -8,7 +8,7 @@ Tables (sql/ddl/history.sql): `console_run_inputs` (one row per source object a 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -52,15 +52,8 @@ class InputRecord:
         return self.etag == other.etag
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "table": self.table,
-            "key": self.key,
-            "version_id": self.version_id,
-            "etag": self.etag,
-            "size": self.size,
-            "last_modified": self.last_modified.isoformat(),
-            "rows": self.rows,
-        }
+        found = {name: value for name, value in asdict(self).items() if name != "run_id"}
+        return found | {"last_modified": self.last_modified.isoformat()}
 
 
 @dataclass(frozen=True)

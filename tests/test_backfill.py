@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
@@ -138,8 +140,9 @@ def test_a_date_without_its_files_is_skipped_and_named_and_the_others_run(make_e
     assert exported(env)["agg_shipments"].count(b"\n") == 3  # header and the two dates that ran
 
 
-def test_kill_9_mid_backfill_then_resume_continues_from_that_date(make_env, s3_endpoint):
-    env = dated_env(make_env)
+@contextmanager
+def backfill_held_mid_date(env: Env, s3_endpoint: str, *args: str) -> Iterator[tuple[CliProcess, Rule]]:
+    """A backfill of the three days whose second date's orders.csv (2 MB) is held mid-read by a fault proxy."""
     for n, day in enumerate(DAYS, start=1):
         put_day(env, day, n)
     env.s3.put_object(Bucket=env.bucket, Key=f"orders_data/dt={DAYS[1]}/orders.csv", Body=big_orders().encode())
@@ -150,8 +153,16 @@ def test_kill_9_mid_backfill_then_resume_continues_from_that_date(make_env, s3_e
         hold = proxy.add(
             Rule(match=f"GET /{env.bucket}/orders_data/dt%3D{DAYS[1]}/orders.csv", action="hold", after_bytes=300_000)
         )
-        process = CliProcess(env.config_path, "--backfill", DAYS[0], DAYS[-1])
+        process = CliProcess(env.config_path, "--backfill", DAYS[0], DAYS[-1], *args)
         assert hold.fired.wait(120), process.finish(5).stderr
+        yield process, hold
+    finally:
+        proxy.close()
+
+
+def test_kill_9_mid_backfill_then_resume_continues_from_that_date(make_env, s3_endpoint):
+    env = dated_env(make_env)
+    with backfill_held_mid_date(env, s3_endpoint) as (process, hold):
         process.send(signal.SIGKILL)
         process.finish()
         hold.release.set()
@@ -176,24 +187,11 @@ def test_kill_9_mid_backfill_then_resume_continues_from_that_date(make_env, s3_e
         ]
         assert exported(env)["agg_shipments"].count(b"\n") == 4
         assert cli(env, "--resume").code == 0  # nothing left: the backfill finished
-    finally:
-        proxy.close()
 
 
 def test_sigterm_mid_backfill_ends_that_date_as_a_cancelled_run_and_resume_continues(make_env, s3_endpoint):
     env = dated_env(make_env)
-    for n, day in enumerate(DAYS, start=1):
-        put_day(env, day, n)
-    env.s3.put_object(Bucket=env.bucket, Key=f"orders_data/dt={DAYS[1]}/orders.csv", Body=big_orders().encode())
-    parsed = urlparse(s3_endpoint)
-    proxy = FaultProxy(parsed.hostname or "127.0.0.1", parsed.port or 80)
-    env.config_path.write_text(env.config_path.read_text().replace(s3_endpoint, proxy.url))
-    try:
-        hold = proxy.add(
-            Rule(match=f"GET /{env.bucket}/orders_data/dt%3D{DAYS[1]}/orders.csv", action="hold", after_bytes=300_000)
-        )
-        process = CliProcess(env.config_path, "--backfill", DAYS[0], DAYS[-1], "--json")
-        assert hold.fired.wait(120), process.finish(5).stderr
+    with backfill_held_mid_date(env, s3_endpoint, "--json") as (process, hold):
         process.send(signal.SIGTERM)
         hold.release.set()
         stopped = process.finish()
@@ -213,8 +211,6 @@ def test_sigterm_mid_backfill_ends_that_date_as_a_cancelled_run_and_resume_conti
             (DAYS[2], "succeeded"),
             (DAYS[2], "succeeded"),
         ]
-    finally:
-        proxy.close()
 
 
 def test_a_versioned_bucket_is_backfilled_by_version_and_an_unversioned_one_is_refused(make_env):

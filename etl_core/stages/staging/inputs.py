@@ -9,7 +9,7 @@ Three ways to find them (`InputsMode`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
@@ -41,14 +41,8 @@ class SourceInput:
     ignored: tuple[str, ...] = ()  # other accepted names that exist too, and are not loaded
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "table": self.table,
-            "key": self.key,
-            "version_id": self.version_id,
-            "etag": self.etag,
-            "size": self.size,
-            "last_modified": self.last_modified.isoformat(),
-        }
+        found = {name: value for name, value in asdict(self).items() if name != "ignored"}
+        return found | {"last_modified": self.last_modified.isoformat()}
 
     @property
     def label(self) -> str:
