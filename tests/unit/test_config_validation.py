@@ -176,3 +176,38 @@ def test_a_query_timeout_the_server_would_round_to_zero_is_refused(tmp_path, val
     assert refused(path).startswith(f"{path}: [console.query_timeout_s] {value} is too short to be a bound: ")
     accepted = shipped_config(tmp_path, ("query_timeout_s = 30", "query_timeout_s = 0.01"))
     assert load_config(accepted, today=TODAY).console.query_timeout_s == 0.01
+
+
+PREFIX = 'prefix = "orders_data/"'
+BEST = 'best_product_by = "review_count"'
+
+
+@pytest.mark.parametrize(
+    "old, new, reason",
+    [
+        (PREFIX, 'prefix = "orders_data/{day}/"', "[source.prefix] 'orders_data/{day}/': the only placeholder"),
+        (BEST, BEST + '\ndeadline = "25:00"', "[pipeline.deadline] '25:00' is not a time of day \"HH:MM\""),
+        (BEST, BEST + '\ndeadline = "7:30"', "[pipeline.deadline] '7:30' is not a time of day"),
+        (PREFIX, PREFIX + '\non_unchanged = "ignore"', "[source.on_unchanged] 'ignore' is not one of warn, fail"),
+        (PREFIX, PREFIX + "\nmax_age_hours = -1", "[source.max_age_hours] must be a number of hours"),
+        (PREFIX, PREFIX + '\narchive_prefix = "archive/{month}/"', "[source.archive_prefix] 'archive/{month}/'"),
+    ],
+)
+def test_the_day_keys_are_checked(tmp_path, old, new, reason):
+    assert reason in refused(shipped_config(tmp_path, (old, new)))
+
+
+def test_a_dated_prefix_and_as_of_date_ingestion_date_are_accepted(tmp_path):
+    config = load_config(
+        shipped_config(
+            tmp_path,
+            (PREFIX, 'prefix = "orders_data/dt={date}"'),
+            ('as_of_date = "2022-09-05"', 'as_of_date = "ingestion_date"'),
+            ('ingestion_date = "today"', 'ingestion_date = "2022-09-01"'),
+            (BEST, BEST + '\ndeadline = "07:30"'),
+        ),
+        today=TODAY,
+    )
+    assert config.source.prefix == "orders_data/dt={date}/"
+    assert config.pipeline.as_of_date == date(2022, 9, 1) and config.pipeline.as_of_follows_ingestion
+    assert config.pipeline.deadline == "07:30"
