@@ -18,7 +18,7 @@ fi
 stamp=".venv/.installed-$(cat pyproject.toml etl_core/__init__.py | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e ".[test,profile,bench,sql,lineage]"
+  .venv/bin/pip install -q -e ".[test,profile,bench,sql,lineage,plots]"
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

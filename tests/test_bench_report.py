@@ -18,6 +18,7 @@ from typing import Any
 from bench.report.output import BEGIN, END, markdown_block, write_markdown
 from bench.report.tables import report_tables
 from bench.report.verdicts import report_verdicts
+from tui.widgets.history.trends import plots_installed
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
@@ -94,7 +95,10 @@ def test_the_trends_draw_runs_alone(tmp_path):
         env={**os.environ, "COLUMNS": "200"},
     )
     assert result.returncode == 0, result.stderr
-    drawn = json.loads((tmp_path / "r.json").read_text())["tui"]["trends_draw"]
-    assert (drawn["dates"], drawn["series"], len(drawn["all_ms"])) == (365, 13, drawn["rounds"])
+    measured = json.loads((tmp_path / "r.json").read_text())["tui"]
+    drawn = measured["trends_draw"]
+    assert (drawn["dates"], drawn["series"], len(drawn["all_ms"]), drawn["plot"]) == (365, 13, drawn["rounds"], False)
+    if plots_installed():  # the plots extra: the same draw with its line plot beside the sparklines
+        assert measured["trends_plot_draw"]["plot"] is True
     assert 0 < drawn["best_ms"] <= drawn["median_ms"]
     assert "history trends: 365 dates drawn" in result.stdout and "load average" in result.stdout

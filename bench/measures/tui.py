@@ -8,16 +8,23 @@ from typing import Any
 
 from bench.context import Bench, say
 from bench.measure import run_worker
+from tui.widgets.history.trends import plots_installed
 
 
 def measure_trends_draw(log: Path) -> dict[str, Any]:
-    """The history's trends: 365 dates × 13 synthetic series drawn (no services); {"trends_draw"} or its error."""
-    try:
-        _measured, result = run_worker("tui_trends_draw", {}, log)
-    except RuntimeError as exc:
-        return {"trends_draw_error": str(exc)}
-    say(f"TUI trends: {result['dates']} dates drawn in {result['best_ms']:.0f} ms (median {result['median_ms']:.0f})")
-    return {"trends_draw": result}
+    """The history's trends, 365 dates × 13 synthetic series (no services): the sparklines at 110×48, and
+    with the `plots` extra's line plot at 160×48 when it is installed; {"trends_draw", "trends_plot_draw"}."""
+    out: dict[str, Any] = {}
+    sizes = [("trends_draw", [110, 48])] + ([("trends_plot_draw", [160, 48])] if plots_installed() else [])
+    for key, size in sizes:
+        try:
+            _measured, result = run_worker("tui_trends_draw", {"size": size}, log)
+        except RuntimeError as exc:
+            out[f"{key}_error"] = str(exc)
+            continue
+        out[key] = result
+        say(f"TUI {key}: {result['dates']} dates in {result['best_ms']:.0f} ms (median {result['median_ms']:.0f})")
+    return out
 
 
 def measure_tui(bench: Bench, max_scale: float) -> dict[str, Any]:

@@ -191,14 +191,14 @@ def tui_table(tui: dict[str, Any]) -> Table:
         )
     elif "results_stall_error" in tui:
         rows.append(["results viewer stall", "error", tui["results_stall_error"]])
-    if "trends_draw" in tui:
-        td = tui["trends_draw"]
-        notes = (
-            f"median {td['median_ms']:.0f} ms of {td['rounds']} rounds (CPU {td.get('cpu_median_ms', 0):.0f} ms); "
-            f"{td['series']} series, "
-            f"{td['size'][0]}×{td['size'][1]}, show() to the next screen refresh"
-        )
-        rows.append([f"history trends: {td['dates']} dates drawn", f"{td['best_ms']:.0f} ms", notes])
-    elif "trends_draw_error" in tui:
-        rows.append(["history trends draw", "error", tui["trends_draw_error"]])
+    for key, what in (("trends_draw", "sparklines"), ("trends_plot_draw", "sparklines and the plots extra's plot")):
+        if key in tui:
+            td = tui[key]
+            notes = (
+                f"median {td['median_ms']:.0f} ms of {td['rounds']} rounds (CPU {td.get('cpu_median_ms', 0):.0f} ms); "
+                f"{td['series']} series, {td['size'][0]}×{td['size'][1]}, show() to the next screen refresh"
+            )
+            rows.append([f"history trends: {td['dates']} dates drawn ({what})", f"{td['best_ms']:.0f} ms", notes])
+        elif f"{key}_error" in tui:
+            rows.append([f"history trends draw ({what})", "error", tui[f"{key}_error"]])
     return Table("TUI", ["measure", "value", "notes"], rows)

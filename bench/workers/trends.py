@@ -49,10 +49,10 @@ def seconds(value: float) -> str:
     return f"{value:.1f}s"
 
 
-async def _rounds(rounds: int, size: tuple[int, int]) -> tuple[list[float], list[float]]:
+async def _rounds(rounds: int, size: tuple[int, int]) -> tuple[list[float], list[float], bool]:
     """Wall and CPU seconds of each round (CPU time tells what the draw costs on a busy machine)."""
     series = synthetic_series()
-    times, cpu = [], []
+    times, cpu, plotted = [], [], False
     app = TrendsApp()
     async with app.run_test(size=size) as pilot:
         panel = app.query_one(TrendsPanel)
@@ -64,23 +64,25 @@ async def _rounds(rounds: int, size: tuple[int, int]) -> tuple[list[float], list
             await lines.wait_for_refresh()  # after the screen's next refresh: laid out and drawn
             times.append(time.perf_counter() - started)
             cpu.append(time.process_time() - cpu_started)
+            plotted = any(plot.display for plot in panel.query("#trends-plot"))
             if lines.size.height != len(series):
                 raise SystemExit(f"the trends panel drew {lines.size.height} lines, not {len(series)}")
             panel.show([], seconds)  # back to empty: every round draws from scratch
             await pilot.pause()
-    return times, cpu
+    return times, cpu, plotted
 
 
 def trends_draw(spec: dict[str, Any]) -> None:
     rounds = int(spec.get("rounds", ROUNDS))
-    size = tuple(spec.get("size", (160, 48)))
-    times, cpu = asyncio.run(_rounds(rounds, (size[0], size[1])))
+    size = tuple(spec.get("size", (110, 48)))  # below 120 columns: the sparklines alone
+    times, cpu, plotted = asyncio.run(_rounds(rounds, (size[0], size[1])))
     emit(
         {
             "dates": DATES,
             "series": SERIES,
             "rounds": rounds,
             "size": list(size),
+            "plot": plotted,
             "best_ms": min(times) * 1000,
             "median_ms": statistics.median(times) * 1000,
             "all_ms": [t * 1000 for t in times],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+import pytest
 from textual.widgets import DataTable, Static
 
 from etl_core.pipeline import run_pipeline
@@ -54,6 +55,36 @@ async def test_the_history_draws_a_trend_per_series_at_80x24(env: Env):
         # 10, 12, 3: both the lowest and the highest bar
         assert set("▁█") <= set(orders_line) and len(orders_line) == drawn.size.width > 0, orders_line
         assert str(panel.border_title) == "Trends over 3 ingestion date(s)"
+        assert not [plot for plot in panel.query("#trends-plot") if plot.display]  # below 120×40: sparklines only
+
+
+async def test_the_history_plots_a_trend_with_axes_at_120x40(env: Env):
+    pytest.importorskip("textual_plotext", reason="the plots extra (scripts/test.sh installs it)")
+    from tui.widgets.history.trend_plot import TrendPlot
+
+    for n, orders in enumerate((10, 12, 3)):
+        run_dated(env, date(2022, 9, 1) + timedelta(days=n), orders)
+    app = make_app(env)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, HistoryScreen)
+        panel = screen.query_one(TrendsPanel)
+        await wait_until(pilot, lambda: bool(panel.query(TrendPlot)), what="the trend plot")
+        plot = panel.query_one(TrendPlot)
+        await pilot.pause()
+        assert (
+            plot.series is not None and plot.series.title == "orders rows" and plot.series.values == [10.0, 12.0, 3.0]
+        )
+        assert plot.display and plot.size.width > 30 and plot.size.height >= 10
+        drawn = plot.render().plain  # type: ignore[union-attr]
+        assert "orders rows" in drawn and "2022-09-01" in drawn and "2022-09-03" in drawn, drawn
+        assert "12" in drawn and "3" in drawn, drawn  # the y axis spans the values
+        await pilot.press("p")
+        await pilot.pause()
+        assert plot.series.title == panel.drawn[1].title and plot.series.title in plot.render().plain  # type: ignore[union-attr]
 
 
 async def test_the_checks_view_shows_each_run_and_opens_the_offending_rows(env: Env):

@@ -64,6 +64,7 @@ class HistoryScreen(ModalScreen[None]):
         Binding("escape,h", "close", "Back", show=True),
         Binding("o", "open_log", "Run's log", show=True),
         Binding("f", "filter_status", "Filter status", show=True),
+        Binding("p", "plot_next", "Plot next trend", show=False),  # with the `plots` extra, from 120×40
     ]
     FILTERS: ClassVar[tuple[str | None, ...]] = (None, "failed", "succeeded", "cancelled", "abandoned")
 
@@ -215,6 +216,9 @@ class HistoryScreen(ModalScreen[None]):
             self.notify(f"run #{run_id} has no log here: {path} (it ran on another machine or state folder)")
             return
         open_in_pager(self.app, path, lambda notice: self.notify(notice.message, severity="warning"))
+
+    def action_plot_next(self) -> None:
+        self.query_one(TrendsPanel).plot_next()
 
     def action_close(self) -> None:
         self.dismiss(None)
