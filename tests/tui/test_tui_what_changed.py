@@ -79,12 +79,12 @@ async def test_the_history_plots_a_trend_with_axes_at_120x40(env: Env):
             plot.series is not None and plot.series.title == "orders rows" and plot.series.values == [10.0, 12.0, 3.0]
         )
         assert plot.display and plot.size.width > 30 and plot.size.height >= 10
-        drawn = plot.render().plain  # type: ignore[union-attr]
+        drawn = str(plot.render())
         assert "orders rows" in drawn and "2022-09-01" in drawn and "2022-09-03" in drawn, drawn
         assert "12" in drawn and "3" in drawn, drawn  # the y axis spans the values
         await pilot.press("p")
         await pilot.pause()
-        assert plot.series.title == panel.drawn[1].title and plot.series.title in plot.render().plain  # type: ignore[union-attr]
+        assert plot.series.title == panel.drawn[1].title and plot.series.title in str(plot.render())
 
 
 async def test_the_checks_view_shows_each_run_and_opens_the_offending_rows(env: Env):
