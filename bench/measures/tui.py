@@ -60,7 +60,8 @@ def measure_tui(bench: Bench, max_scale: float) -> dict[str, Any]:
 
 
 def first_paints(bench: Bench) -> tuple[list[dict[str, Any]], str | None]:
-    """Three launches on a state folder seeded by --run-all at scale 1 when there is one; the first error stops them."""
+    """Three launches of `d2b-console` in tmux, as an operator types it, on a state folder seeded by --run-all at
+    scale 1 when there is one; the first frame counts from the Enter to the pipeline drawn. An error stops them."""
     seeded = bench.tmp / "runall-1"
     if not seeded.exists():
         seeded = bench.tmp / "tui-state"
@@ -68,15 +69,10 @@ def first_paints(bench: Bench) -> tuple[list[dict[str, Any]], str | None]:
     paints: list[dict[str, Any]] = []
     for _ in range(3):
         try:
-            measured, result = run_worker("tui_paint", {"cwd": str(seeded)}, bench.log)
+            _measured, result = run_worker("tui_first_frame", {"cwd": str(seeded)}, bench.log)
         except RuntimeError as exc:
             return paints, str(exc)
         paints.append(
-            {
-                "first_paint_s": result["painted_at"] - measured.launched,
-                "ready_s": result["ready_at"] - measured.launched,
-                "services_s": result["services_at"] - measured.launched,
-                "mounted": result["mounted"],
-            }
+            {"first_paint_s": result["first_frame_s"], "services_s": result["connected_s"], "load": result["load"]}
         )
     return paints, None

@@ -164,9 +164,10 @@ def tui_table(tui: dict[str, Any]) -> Table:
         p = tui["paint"]
         rows.append(
             [
-                "launch → first painted main screen",
+                "`d2b-console` typed in a terminal (tmux) → first frame (the pipeline drawn)",
                 f"{p['first_paint_s']:.2f} s",
-                f"services connected at {p['services_s']:.2f} s",
+                f"services connected at {p['services_s']:.2f} s"
+                + (f"; load average {p['load']:.1f}" if "load" in p else ""),  # older results have no load
             ]
         )
     elif "paint_error" in tui:

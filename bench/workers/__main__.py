@@ -15,7 +15,7 @@ WORKERS = {
     "export_big": "bench.workers.pipeline:export_big",
     "pandas_load": "bench.workers.pandas_io:load",
     "pandas_export": "bench.workers.pandas_io:export",
-    "tui_paint": "bench.workers.console:first_paint",
+    "tui_first_frame": "bench.workers.first_frame:first_frame",
     "tui_stall": "bench.workers.console:load_stall",
     "tui_results_stall": "bench.workers.results_viewer:results_stall",
     "tui_trends_draw": "bench.workers.trends:trends_draw",

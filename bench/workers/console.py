@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
-import os
 import time
-from pathlib import Path
 from typing import Any
 
 from bench.workers.config import bench_config
 from bench.workers.protocol import emit
-from etl_core.config import load_config
 from etl_core.services import open_services
 from tui.app import ConsoleApp
 
@@ -25,46 +21,6 @@ def stall_summary(late: list[float]) -> dict[str, Any]:
         "max_ms": 1000 * late[-1] if late else None,
         "p99_ms": 1000 * late[int(0.99 * (len(late) - 1))] if late else None,
         "over_100ms": sum(1 for x in late if x > 0.1),
-    }
-
-
-class _PaintProbe(ConsoleApp):
-    # A relative CSS_PATH resolves next to the subclass's module: point it at the console's stylesheet.
-    CSS_PATH = str(Path(inspect.getfile(ConsoleApp)).parent / ConsoleApp.CSS_PATH)
-    painted_at: float | None = None
-
-    def on_ready(self) -> None:  # textual's Ready: the first screen has been composed and painted
-        if self.painted_at is None:
-            self.painted_at = time.time()
-
-
-def first_paint(spec: dict[str, Any]) -> None:
-    """Launch the real app (embedded default, pre-seeded state in spec["cwd"]) headless; time until painted."""
-    os.chdir(spec["cwd"])
-    emit(asyncio.run(_first_paint()))
-
-
-async def _first_paint() -> dict[str, Any]:
-    app = _PaintProbe(load_config(None))
-    async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.pause()
-        ready_at = time.time()
-        mounted = all(app.query(selector) for selector in ("#lake", "#warehouse", "#pipeline", "#log"))
-        # The services come up too (not part of first paint), so the app exits cleanly.
-        for _ in range(600):
-            if app.services is not None or app._services_failed:
-                break
-            await asyncio.sleep(0.05)
-        services_at = time.time()
-        # So do the loads the services start (the last run, the trees): quitting while one of them
-        # posts its result crashes the app (a console bug, reported).
-        await asyncio.wait_for(app.workers.wait_for_complete(), timeout=60)
-        await pilot.pause()
-    return {
-        "painted_at": app.painted_at or ready_at,
-        "ready_at": ready_at,
-        "mounted": mounted,
-        "services_at": services_at,
     }
 
 
