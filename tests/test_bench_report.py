@@ -51,15 +51,20 @@ def test_a_failed_target_reads_fail():
     assert verdicts["staging within 1.1x of psql \\copy (scale 10)"] == "FAIL"
 
 
-def test_run_bench_script_rerenders_a_saved_run():
-    result = subprocess.run(
-        [sys.executable, "bench/run_bench.py", "--report-from", str(DATA / "bench-results.json"), "--no-write"],
+def run_bench(*args: str) -> subprocess.CompletedProcess[str]:
+    """bench/run_bench.py with `args`, its output captured (wide, so table titles stay whole)."""
+    return subprocess.run(
+        [sys.executable, "bench/run_bench.py", *args],
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,
         env={**os.environ, "COLUMNS": "200"},
     )
+
+
+def test_run_bench_script_rerenders_a_saved_run():
+    result = run_bench("--report-from", str(DATA / "bench-results.json"), "--no-write")
     assert result.returncode == 0, result.stderr
     for title in (
         "Staging load (3 files)",
@@ -86,14 +91,7 @@ def test_the_refused_load_is_judged_against_the_clean_staging():
 
 def test_the_trends_draw_runs_alone(tmp_path):
     """`--only trends` measures the history's trends without services (no timing asserted: the machine is busy)."""
-    result = subprocess.run(
-        [sys.executable, "bench/run_bench.py", "--only", "trends", "--json", str(tmp_path / "r.json")],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    result = run_bench("--only", "trends", "--json", str(tmp_path / "r.json"))
     assert result.returncode == 0, result.stderr
     measured = json.loads((tmp_path / "r.json").read_text())["tui"]
     drawn = measured["trends_draw"]

@@ -31,17 +31,27 @@ def run_dated(env: Env, day: date, orders: int, product: int = 1) -> None:
         assert run_pipeline(services).status == "succeeded"
 
 
-async def test_the_history_draws_a_trend_per_series_at_80x24(env: Env):
+def three_dates(env: Env) -> None:
+    """Runs of 1-3 September 2022 loading 10, 12 and 3 orders."""
     for n, orders in enumerate((10, 12, 3)):
         run_dated(env, date(2022, 9, 1) + timedelta(days=n), orders)
+
+
+async def open_trends(pilot) -> TrendsPanel:
+    """The history (h) opened from the main screen, and its trends panel."""
+    await settle(pilot)
+    await pilot.press("h")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, HistoryScreen)
+    return screen.query_one(TrendsPanel)
+
+
+async def test_the_history_draws_a_trend_per_series_at_80x24(env: Env):
+    three_dates(env)
     app = make_app(env)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("h")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, HistoryScreen)
-        panel = screen.query_one(TrendsPanel)
+        panel = await open_trends(pilot)
         await wait_until(pilot, lambda: bool(panel.drawn), what="the trends")
         series = {s.title: s for s in panel.drawn}
         assert series["orders rows"].values == [10.0, 12.0, 3.0]
@@ -62,16 +72,10 @@ async def test_the_history_plots_a_trend_with_axes_at_120x40(env: Env):
     pytest.importorskip("textual_plotext", reason="the plots extra (scripts/test.sh installs it)")
     from tui.widgets.history.trend_plot import TrendPlot
 
-    for n, orders in enumerate((10, 12, 3)):
-        run_dated(env, date(2022, 9, 1) + timedelta(days=n), orders)
+    three_dates(env)
     app = make_app(env)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("h")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, HistoryScreen)
-        panel = screen.query_one(TrendsPanel)
+        panel = await open_trends(pilot)
         await wait_until(pilot, lambda: bool(panel.query(TrendPlot)), what="the trend plot")
         plot = panel.query_one(TrendPlot)
         await pilot.pause()
