@@ -61,6 +61,17 @@ def source_for(key: str) -> SourceFile | None:
     return next((source for source in SOURCE_FILES if name in source.names), None)
 
 
+def _ragged(sample: ObjectSample) -> str:
+    """Rows whose field count is not the header's: the grid shows the header's columns, so say what it cut or padded."""
+    width = len(sample.header)
+    ragged = [record for record in sample.records if len(record.values) != width]
+    if not ragged:
+        return ""
+    first = ragged[0]
+    fields = f"{len(first.values)} field{'s' if len(first.values) != 1 else ''}"
+    return f"{len(ragged)} row(s) do not have the header's {width} fields (line {first.line}: {fields})"
+
+
 def check_object_types(services: Services, sample: ObjectSample) -> ObjectTypes:
     """The sample's columns and the values staging would refuse: the same reader and checks as staging."""
     source = source_for(sample.key)
@@ -70,7 +81,7 @@ def check_object_types(services: Services, sample: ObjectSample) -> ObjectTypes:
             ColumnTypes(str(c), dtype, None, None, 0) for c, dtype in zip(sample.header, dtypes, strict=False)
         )
         note = "not a source file of the pipeline: no staging table to compare with"
-        return ObjectTypes(sample.uri, None, sample.scope, unchecked, (), 0, _notes(note, dtype_note))
+        return ObjectTypes(sample.uri, None, sample.scope, unchecked, (), 0, _notes(_ragged(sample), note, dtype_note))
     expected = {c.name: c for c in expected_columns(source)}
     header = [name.strip().lower() for name in sample.header]
     bad, count = sample_verdict(sample, source)

@@ -78,7 +78,12 @@ def run_export(ctx: StageContext) -> StageOutput:
                 ctx.cancel.raise_if_cancelled()
                 ctx.progress(done, len(targets), "tables", target.table, force=True)
                 conn.activity = f"exporting {config.analytics_schema}.{target.table} to {target.uri}{by}"
-                changes = table_changes(ctx.services, cur, target, ctx.cancel)
+                try:
+                    changes = table_changes(ctx.services, cur, target, ctx.cancel)
+                except psycopg2.Error as exc:
+                    if lost := _connection_lost(exc, cur, target, "nothing was written to it"):
+                        raise lost from None
+                    raise
                 for line in changes.lines():
                     ctx.log(f"export changes {line}")
                 if config.warehouse.server_side:
@@ -104,9 +109,16 @@ def run_export(ctx: StageContext) -> StageOutput:
     return output
 
 
+MAX_DIFF_ROWS = 100_000  # the most rows the export compares, in memory, with the object at its key
+
+
 def table_changes(services: Services, cur: Any, target: ExportTarget, cancel: CancelToken) -> TableChanges:
     """What exporting `target` now would change at its key (read in `cur`'s snapshot: what is written)."""
-    query = export_query(cur, services.config.analytics_schema, target.table)
+    schema = services.config.analytics_schema
+    cur.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(safe_identifier(schema), safe_identifier(target.table)))
+    if (rows := cur.fetchone()[0]) > MAX_DIFF_ROWS:  # one row per ingestion date: more is not a table we diff in memory
+        return TableChanges(target.table, target.key, existed=True, unknown=f"{rows:,} rows, over {MAX_DIFF_ROWS:,}")
+    query = export_query(cur, schema, target.table)
     copy = sql.SQL(f"COPY ({{}}) TO STDOUT WITH ({CSV_EXPORT_OPTIONS})").format(query).as_string(cur)
     new = io.BytesIO()
     cur.copy_expert(copy, new)
@@ -146,14 +158,22 @@ def export_table(ctx: StageContext, cur: Any, target: ExportTarget) -> tuple[int
                 f"{exc}; the upload was aborted, so no partial object is at the key and the analytics tables "
                 "are unchanged"
             ) from None
-        if isinstance(exc, psycopg2.Error) and (cur.connection.closed or "no message from the libpq" in str(exc)):
-            raise StageError(
-                f"the warehouse connection was lost while exporting {target.table} to {target.uri}; "
-                "the upload was aborted, so no partial object is at the key and the analytics tables "
-                "are unchanged; run the export stage again when the warehouse is back"
-            ) from None
+        if isinstance(exc, psycopg2.Error) and (
+            lost := _connection_lost(exc, cur, target, "the upload was aborted, so no partial object is at the key")
+        ):
+            raise lost from None
         raise
     return cur.rowcount, writer.bytes_written
+
+
+def _connection_lost(exc: psycopg2.Error, cur: Any, target: ExportTarget, written: str) -> StageError | None:
+    """The stage's error when `exc` means the warehouse connection is gone (a session ended keeps its own words)."""
+    if isinstance(exc, SessionEnded) or not (cur.connection.closed or "no message from the libpq" in str(exc)):
+        return None
+    return StageError(
+        f"the warehouse connection was lost while exporting {target.table} to {target.uri}; {written} and the "
+        "analytics tables are unchanged; run the export stage again when the warehouse is back"
+    )
 
 
 class _RawSink(io.RawIOBase):
