@@ -45,7 +45,7 @@ COMBINED = (
         (["--resume", "--stage", "staging"], f"--stage and --resume {COMBINED}"),
         (["--run-all", "--stage", "export", "--resume"], f"--run-all and --stage and --resume {COMBINED}"),
         (["--dry-run", "--run-all"], f"--run-all and --dry-run {COMBINED}"),
-        (["--json"], "--json goes with --run-all, --stage, --resume or --dry-run"),
+        (["--json"], "--json goes with --run-all, --stage, --resume, --dry-run, --backfill or --status"),
         (["--run-all", "--demo-scale", "0"], "--demo-scale must be between 0 (excluded) and 1000"),
     ],
 )
