@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -201,6 +203,18 @@ def test_without_configuration_or_when_disabled_nothing_is_sent_or_printed(
     assert "OpenLineage" not in Path(summary.log_file).read_text()
 
 
+def headless(env: Env, cwd: Path, environment: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`d2b-console ARGS` as a scheduler runs it, with `environment` added to ours."""
+    return subprocess.run(
+        [sys.executable, "-m", "tui.launcher", *args, "--config", str(env.config_path)],
+        cwd=cwd,
+        env={**os.environ, **environment},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 def webhook_url(recorder_url: str) -> str:
     return f"{recorder_url}/services/{SLACK_TOKEN}"
 
@@ -324,33 +338,12 @@ def test_the_lineage_warehouse_address_never_holds_a_password():
 
 
 def test_the_headless_run_keeps_its_exit_codes_and_quiet_stderr_with_every_integration_down(env: Env, tmp_path: Path):
-    import subprocess
-    import sys
-
     silent = Silent()
+    down = {"OPENLINEAGE_URL": closed_port_url(), "D2B_NOTIFY_URL": webhook_url(silent.url)}
     try:
-        environment = {
-            **os.environ,
-            "OPENLINEAGE_URL": closed_port_url(),
-            "D2B_NOTIFY_URL": webhook_url(silent.url),
-        }
-        ok = subprocess.run(
-            [sys.executable, "-m", "tui.launcher", "--run-all", "--config", str(env.config_path)],
-            cwd=tmp_path,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        ok = headless(env, tmp_path, down, "--run-all")
         env.put("orders.csv", "order_id,customer_id\n1,1\n")
-        failed = subprocess.run(
-            [sys.executable, "-m", "tui.launcher", "--run-all", "--config", str(env.config_path)],
-            cwd=tmp_path,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        failed = headless(env, tmp_path, down, "--run-all")
     finally:
         silent.close()
     assert ok.returncode == 0, ok.stderr
@@ -363,23 +356,13 @@ def test_the_headless_run_keeps_its_exit_codes_and_quiet_stderr_with_every_integ
 
 
 def test_status_past_its_deadline_posts_a_stale_notification_when_asked(env: Env, recorder: Recorder, tmp_path: Path):
-    import subprocess
-    import sys
-
     text = env.config_path.read_text().replace(
         'best_product_by = "review_count"', 'best_product_by = "review_count"\ndeadline = "00:00"'
     )
     env.config_path.write_text(text)
 
     def status() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "tui.launcher", "--status", "--config", str(env.config_path)],
-            cwd=tmp_path,
-            env={**os.environ, "D2B_NOTIFY_URL": webhook_url(recorder.url)},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return headless(env, tmp_path, {"D2B_NOTIFY_URL": webhook_url(recorder.url)}, "--status")
 
     late = status()
     assert late.returncode == 1, late.stderr
