@@ -14,13 +14,17 @@ _d2b_console() {
             compopt -o filenames
             mapfile -t COMPREPLY < <(compgen -f -- "$cur")
             return ;;
+        --load-dimensions)
+            compopt -o dirnames
+            mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+            return ;;
         --reprocess)
             mapfile -t COMPREPLY < <(compgen -W "missing failed all" -- "$cur")
             return ;;
         --demo-scale|--backfill)
             return ;;
     esac
-    mapfile -t COMPREPLY < <(compgen -W "--run-all --stage --resume --dry-run --backfill --reprocess --status --config --json --demo-scale --version --help" -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W "--run-all --stage --resume --dry-run --backfill --reprocess --status --load-dimensions --config --json --demo-scale --version --help" -- "$cur")
 }
 
 complete -F _d2b_console d2b-console
