@@ -178,10 +178,15 @@ def _seconds(high: float, out_of_range: Callable[[float], str]) -> Callable[[flo
 _network_wait = _seconds(3600, lambda value: f"{value!r} must be a number of seconds above 0 and at most 3600")
 
 
-def _attempts(value: float) -> str | None:
-    if isinstance(value, int) and 1 <= value <= 10:
-        return None
-    return f"{value!r} must be a whole number from 1 to 10"
+def _whole(low: int, high: int) -> Callable[[float], str | None]:
+    def check(value: float) -> str | None:
+        return (
+            None
+            if isinstance(value, int) and low <= value <= high
+            else f"{value!r} must be a whole number from {low} to {high}"
+        )
+
+    return check
 
 
 def _as_prefix(prefix: str) -> str:
@@ -426,7 +431,7 @@ class TimeoutSettings:
         _number,
         "tries in all of one S3 request on a transient error (5xx, dropped connection); a whole number from 1 to 10",
         default=3,
-        check=_attempts,
+        check=_whole(1, 10),
     )
     warehouse_stall_s: float = setting(
         _number,
@@ -446,17 +451,6 @@ class TimeoutSettings:
 
 def _severity(value: str) -> str | None:
     return None if value in get_args(Severity) else f"{value!r} is not WARN or ERROR"
-
-
-def _whole(low: int, high: int) -> Callable[[float], str | None]:
-    def check(value: float) -> str | None:
-        return (
-            None
-            if isinstance(value, int) and low <= value <= high
-            else f"{value!r} must be a whole number from {low} to {high}"
-        )
-
-    return check
 
 
 @dataclass(frozen=True, kw_only=True)
