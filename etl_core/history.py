@@ -74,12 +74,17 @@ class StageRecord:
     details: dict[str, Any]
 
 
+def history_table(config: Config, name: str) -> sql.Composed:
+    """A table of the run history (console_runs, console_stage_runs, ...) in the operator's staging schema."""
+    return sql.SQL("{}.{}").format(safe_identifier(config.staging_schema), safe_identifier(name))
+
+
 def _runs(config: Config) -> sql.Composed:
-    return sql.SQL("{}.console_runs").format(safe_identifier(config.staging_schema))
+    return history_table(config, "console_runs")
 
 
 def _stage_runs(config: Config) -> sql.Composed:
-    return sql.SQL("{}.console_stage_runs").format(safe_identifier(config.staging_schema))
+    return history_table(config, "console_stage_runs")
 
 
 def history_exists(cur: Any, config: Config) -> bool:

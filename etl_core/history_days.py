@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from psycopg2 import sql
 
 from etl_core.config import Config
-from etl_core.history import RunRecord
+from etl_core.history import RunRecord, history_table
 from etl_core.kinds import RunStatus
-from etl_core.sql_files import safe_identifier
 from etl_core.warehouse import table_exists
 
 if TYPE_CHECKING:
@@ -92,10 +91,6 @@ class BackfillRecord:
     started_at: datetime
 
 
-def _table(config: Config, name: str) -> sql.Composed:
-    return sql.SQL("{}.{}").format(safe_identifier(config.staging_schema), sql.Identifier(name))
-
-
 # --- per date --------------------------------------------------------------------------------
 
 
@@ -109,7 +104,7 @@ def runs_by_date(cur: Any, config: Config, first: date | None = None, last: date
                 f"SELECT {_RUN_COLUMNS} FROM {{}} WHERE %s = ANY(string_to_array(stages, ',')) "
                 "AND (%s::date IS NULL OR ingestion_date >= %s) AND (%s::date IS NULL OR ingestion_date <= %s) "
                 "ORDER BY ingestion_date, run_id DESC"
-            ).format(_table(config, "console_runs")),
+            ).format(history_table(config, "console_runs")),
             (COMPUTING_STAGE, first, first, last, last),
         )
         for row in cur.fetchall():
@@ -126,13 +121,15 @@ def runs_by_date(cur: Any, config: Config, first: date | None = None, last: date
 
 def record_inputs(cur: Any, config: Config, run_id: int, inputs: Iterable[SourceInput]) -> None:
     """The source objects a run is about to load (their record counts come with `record_input_rows`)."""
-    cur.execute(sql.SQL("DELETE FROM {} WHERE run_id = %s").format(_table(config, "console_run_inputs")), (run_id,))
+    cur.execute(
+        sql.SQL("DELETE FROM {} WHERE run_id = %s").format(history_table(config, "console_run_inputs")), (run_id,)
+    )
     for found in inputs:
         cur.execute(
             sql.SQL(
                 "INSERT INTO {} (run_id, table_name, key, version_id, etag, size, last_modified) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s)"
-            ).format(_table(config, "console_run_inputs")),
+            ).format(history_table(config, "console_run_inputs")),
             (run_id, found.table, found.key, found.version_id, found.etag, found.size, found.last_modified),
         )
 
@@ -141,7 +138,7 @@ def record_input_rows(cur: Any, config: Config, run_id: int, rows: dict[str, int
     for table, count in rows.items():
         cur.execute(
             sql.SQL("UPDATE {} SET rows = %s WHERE run_id = %s AND table_name = %s").format(
-                _table(config, "console_run_inputs")
+                history_table(config, "console_run_inputs")
             ),
             (count, run_id, table),
         )
@@ -157,7 +154,7 @@ def inputs_of(cur: Any, config: Config, run_ids: Sequence[int]) -> dict[int, lis
             "SELECT run_id, table_name, key, version_id, etag, size, last_modified, rows FROM {} "
             "WHERE run_id = ANY(%s) ORDER BY run_id, array_position("
             "ARRAY['orders', 'reviews', 'shipment_deliveries'], table_name), table_name"
-        ).format(_table(config, "console_run_inputs")),
+        ).format(history_table(config, "console_run_inputs")),
         (list(run_ids),),
     )
     for row in cur.fetchall():
@@ -174,7 +171,7 @@ def previous_success(cur: Any, config: Config, day: date) -> tuple[RunRecord, li
             f"SELECT {_RUN_COLUMNS} FROM {{}} r WHERE status = 'succeeded' AND ingestion_date < %s "
             "AND EXISTS (SELECT 1 FROM {} i WHERE i.run_id = r.run_id) "
             "ORDER BY ingestion_date DESC, run_id DESC LIMIT 1"
-        ).format(_table(config, "console_runs"), _table(config, "console_run_inputs")),
+        ).format(history_table(config, "console_runs"), history_table(config, "console_run_inputs")),
         (day,),
     )
     row = cur.fetchone()
@@ -194,7 +191,7 @@ def start_backfill(
         sql.SQL(
             "INSERT INTO {} (first_date, last_date, reprocess, dates) VALUES (%s, %s, %s, %s::date[]) "
             "RETURNING backfill_id"
-        ).format(_table(config, "console_backfills")),
+        ).format(history_table(config, "console_backfills")),
         (first, last, reprocess, list(dates)),
     )
     return int(cur.fetchone()[0])
@@ -202,7 +199,7 @@ def start_backfill(
 
 def link_run(cur: Any, config: Config, run_id: int, backfill_id: int) -> None:
     cur.execute(
-        sql.SQL("UPDATE {} SET backfill_id = %s WHERE run_id = %s").format(_table(config, "console_runs")),
+        sql.SQL("UPDATE {} SET backfill_id = %s WHERE run_id = %s").format(history_table(config, "console_runs")),
         (backfill_id, run_id),
     )
 
@@ -211,7 +208,7 @@ def finish_backfill(cur: Any, config: Config, backfill_id: int, status: str) -> 
     cur.execute(
         sql.SQL(
             "UPDATE {} SET status = %s, finished_at = now() WHERE backfill_id = %s AND status IN ('running', %s)"
-        ).format(_table(config, "console_backfills")),
+        ).format(history_table(config, "console_backfills")),
         (status, backfill_id, status),
     )
 
@@ -220,7 +217,7 @@ def reopen_backfill(cur: Any, config: Config, backfill_id: int) -> None:
     """A resumed backfill runs again."""
     cur.execute(
         sql.SQL("UPDATE {} SET status = 'running', finished_at = NULL WHERE backfill_id = %s").format(
-            _table(config, "console_backfills")
+            history_table(config, "console_backfills")
         ),
         (backfill_id,),
     )
@@ -233,7 +230,7 @@ def mark_abandoned_backfills(cur: Any, config: Config) -> list[int]:
     cur.execute(
         sql.SQL(
             "UPDATE {} SET status = 'abandoned', finished_at = now() WHERE status = 'running' RETURNING backfill_id"
-        ).format(_table(config, "console_backfills"))
+        ).format(history_table(config, "console_backfills"))
     )
     return [row[0] for row in cur.fetchall()]
 
@@ -246,7 +243,7 @@ def interrupted_backfill(cur: Any, config: Config) -> BackfillRecord | None:
         sql.SQL(
             "SELECT backfill_id, status, first_date, last_date, reprocess, dates, started_at FROM {} "
             "ORDER BY backfill_id DESC LIMIT 1"
-        ).format(_table(config, "console_backfills"))
+        ).format(history_table(config, "console_backfills"))
     )
     row = cur.fetchone()
     if row is None or row[1] not in ("cancelled", "abandoned"):
@@ -256,7 +253,7 @@ def interrupted_backfill(cur: Any, config: Config) -> BackfillRecord | None:
         sql.SQL(
             "SELECT 1 FROM {} WHERE run_id > coalesce((SELECT max(run_id) FROM {} WHERE backfill_id = %s), 0) "
             "AND backfill_id IS DISTINCT FROM %s LIMIT 1"
-        ).format(_table(config, "console_runs"), _table(config, "console_runs")),
+        ).format(history_table(config, "console_runs"), history_table(config, "console_runs")),
         (backfill.backfill_id, backfill.backfill_id),
     )
     return None if cur.fetchone() else backfill
@@ -268,7 +265,7 @@ def done_in_backfill(cur: Any, config: Config, backfill_id: int) -> set[date]:
         sql.SQL(
             "SELECT DISTINCT ingestion_date FROM {} WHERE backfill_id = %s AND status = 'succeeded' "
             "AND %s = ANY(string_to_array(stages, ','))"
-        ).format(_table(config, "console_runs")),
+        ).format(history_table(config, "console_runs")),
         (backfill_id, COMPUTING_STAGE),
     )
     return {row[0] for row in cur.fetchall()}

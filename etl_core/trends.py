@@ -14,6 +14,7 @@ from typing import Any
 from psycopg2 import sql
 
 from etl_core.config import Config
+from etl_core.history import history_table
 from etl_core.kinds import STAGE_NAMES
 from etl_core.sql_files import safe_identifier
 from etl_core.warehouse import table_exists
@@ -68,8 +69,7 @@ def trends(cur: Any, config: Config, dates: int = 365) -> list[Series]:
 def _history_trends(cur: Any, config: Config, dates: int) -> list[Series]:
     if not table_exists(cur, config.staging_schema, "console_stage_runs"):
         return []
-    runs = sql.SQL("{}.console_runs").format(safe_identifier(config.staging_schema))
-    stage_runs = sql.SQL("{}.console_stage_runs").format(safe_identifier(config.staging_schema))
+    runs, stage_runs = history_table(config, "console_runs"), history_table(config, "console_stage_runs")
     cur.execute(
         sql.SQL(
             "SELECT * FROM (SELECT DISTINCT ON (r.ingestion_date, s.stage) r.ingestion_date, s.stage, s.duration_s, "
@@ -118,10 +118,7 @@ def check_grid(cur: Any, config: Config, runs: int = 30) -> CheckGrid:
         sql.SQL(
             "SELECT run_id, checks FROM {} WHERE run_id IN (SELECT DISTINCT run_id FROM {} "
             "WHERE jsonb_array_length(checks) > 0 ORDER BY run_id DESC LIMIT %s) ORDER BY run_id DESC"
-        ).format(
-            sql.SQL("{}.console_stage_runs").format(safe_identifier(config.staging_schema)),
-            sql.SQL("{}.console_stage_runs").format(safe_identifier(config.staging_schema)),
-        ),
+        ).format(history_table(config, "console_stage_runs"), history_table(config, "console_stage_runs")),
         (runs,),
     )
     by_run: dict[int, dict[str, dict[str, Any]]] = {}
