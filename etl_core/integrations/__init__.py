@@ -6,7 +6,6 @@ what goes wrong here becomes one WARNING line in the run's log.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +14,7 @@ from etl_core.events import Event, EventSink, LogLine, RunSummary
 from etl_core.integrations import metrics
 from etl_core.integrations.lineage import RunLineage, make_client
 from etl_core.integrations.lineage_datasets import Datasets
-from etl_core.integrations.notify import WEBHOOK, Notification, NotifyOn, notify_url, send
+from etl_core.integrations.notify import Notification, NotifyOn, notify_url, send_later
 from etl_core.services import Services
 
 BUDGET_S = 5.0  # the most a lineage backend or a webhook may delay the end of a run
@@ -87,14 +86,10 @@ class RunObservers:
         url = notify_url() if notification is not None else None
         if notification is None or url is None:
             return None
-        outcome: list[str | None] = []
-        thread = threading.Thread(target=lambda: outcome.append(send(url, notification, BUDGET_S)), daemon=True)
-        thread.start()
+        waiting = send_later(url, notification, BUDGET_S)
 
         def wait(seconds: float) -> None:
-            thread.join(seconds)
-            problem = outcome[0] if outcome else f"{WEBHOOK} did not answer within {BUDGET_S:g}s"
-            if problem:
+            if problem := waiting(seconds):
                 self._warnings.append(f"notification not delivered: {problem}")
 
         return wait

@@ -13,6 +13,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,15 +46,23 @@ class Notification:
         return json.dumps({"text": redact(self.text), "kind": self.kind, **_redacted(self.fields)}).encode()
 
 
-def send(url: str, notification: Notification, budget_s: float = 5.0) -> str | None:
-    """POST it, one retry on a failure, all within `budget_s`; None when delivered, else why not (no URL)."""
+def send_later(url: str, notification: Notification, budget_s: float = 5.0) -> Callable[[float], str | None]:
+    """Start the POST (one retry, all within `budget_s`) on a daemon thread; the returned wait(seconds) gives its
+    outcome: None when delivered, else why not (never the URL)."""
     outcome: list[str | None] = []
     thread = threading.Thread(target=lambda: outcome.append(_post(url, notification.body(), budget_s)), daemon=True)
     thread.start()
-    thread.join(budget_s)
-    if not outcome:
-        return f"{WEBHOOK} did not answer within {budget_s:g}s"
-    return outcome[0]
+
+    def wait(seconds: float) -> str | None:
+        thread.join(seconds)
+        return outcome[0] if outcome else f"{WEBHOOK} did not answer within {budget_s:g}s"
+
+    return wait
+
+
+def send(url: str, notification: Notification, budget_s: float = 5.0) -> str | None:
+    """POST it and wait for the outcome, at most `budget_s`: None when delivered, else why not."""
+    return send_later(url, notification, budget_s)(budget_s)
 
 
 def _post(url: str, body: bytes, budget_s: float) -> str | None:
