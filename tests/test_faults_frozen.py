@@ -26,6 +26,9 @@ from helpers import assert_succeeded, run
 from network_faults import our_sessions, silent_endpoint
 from support import big_orders
 
+# Bounds of a few seconds: run alone, after the parallel suite (scripts/test.sh).
+pytestmark = pytest.mark.isolated
+
 pytest_plugins = ["aws_s3_double.fixtures"]  # the session's PostgreSQL 15 (`pg15`)
 
 STALL_S = 2
