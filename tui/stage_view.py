@@ -11,12 +11,11 @@ from rich.text import Text
 from etl_core.events import StageProgress, StageResult
 from etl_core.history import StageRecord
 from etl_core.kinds import StageName, StageStatus
+from tui.status_style import CYAN, GREEN, GREY, MAGENTA, RED, STALE_STYLE, YELLOW
 
 # A stage's status on screen: its history status, or the console's own states around a run.
 ViewStatus = StageStatus | Literal["pending", "queued", "abandoned", "confirming"]
-# Colours of the xterm 256-colour cube and grey ramp (the same on every terminal), each at least 4.5:1
-# (WCAG AA) against every row background of the pipeline (tests/tui/test_tui_contrast.py).
-GREY, CYAN, YELLOW, GREEN, RED, MAGENTA = "#a8a8a8", "#5fd7ff", "#ffd75f", "#5fd787", "#ff8787", "#ff87ff"
+# The colours live in tui.status_style (one place for every view: tests/tui/test_tui_contrast.py).
 GLYPHS: dict[ViewStatus, tuple[str, str]] = {
     "pending": ("·", GREY),
     "queued": ("○", CYAN),
@@ -32,7 +31,7 @@ GLYPHS: dict[ViewStatus, tuple[str, str]] = {
 LABELS: dict[ViewStatus, str] = {"abandoned": "interrupted", "confirming": "confirm?"}
 
 
-STALE = ("◐", f"bold {YELLOW}")  # a succeeded stage whose input changed since it ran
+STALE = ("◐", STALE_STYLE)  # a succeeded stage whose input changed since it ran
 # A stage running or stopped now says that instead of "stale".
 SHOWN_STALE: tuple[ViewStatus, ...] = ("succeeded", "pending", "skipped")
 

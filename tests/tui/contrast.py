@@ -9,10 +9,13 @@ from typing import Any
 
 from rich.color import Color, ColorSystem
 from rich.segment import Segment
+from textual._context import visible_screen_stack
 from textual.app import App
 from textual.widget import Widget
 
 AA = 4.5  # WCAG 2 AA, normal text
+# The marks that carry a status without a letter (a check's ✔, a flagged row's ⚠, a stage's ▶ ...).
+STATUS_GLYPHS = set("✔✘✖⚠!·○▶■↷?◐")
 
 
 def _channel(value: int) -> float:
@@ -41,6 +44,47 @@ class Measured:
     text: str
     ratio: float
     system: str
+    where: str = ""  # the widget that drew it (measure_screen)
+
+
+def _is_text(text: str) -> bool:
+    return any(ch.isalnum() or ch in STATUS_GLYPHS for ch in text)
+
+
+def _pair(style: Any, default_bg: Color | None) -> tuple[Color, Color]:
+    fg, bg = style.color, style.bgcolor or default_bg
+    if style.reverse:
+        fg, bg = bg, fg
+    assert fg is not None and bg is not None, style
+    return fg, bg
+
+
+def measure_screen(app: App[Any]) -> list[Measured]:
+    """Every piece of text the top screen's widgets draw, as the terminal gets it (the screen composed,
+    the app's line filters applied), with its contrast in truecolor and in 256 colours. What a modal
+    screen lets show of the screen below it (dimmed on purpose) is not measured, nor a disabled control."""
+    screen = app.screen
+    visible_screen_stack.set([*app._background_screens, screen])
+    background = screen.background_colors[1]
+    found = []
+    for y, strip in enumerate(screen._compositor.render_strips()):
+        segments: list[Segment] = list(strip)
+        for line_filter in app.get_line_filters():
+            segments = line_filter.apply(segments, background)
+        x = 0
+        for segment in segments:
+            start, x = x, x + segment.cell_length
+            if segment.style is None or not _is_text(segment.text):
+                continue
+            widget, _region = screen.get_widget_at(start, y)
+            if widget is screen or widget.disabled:
+                continue  # a disabled control is exempt (WCAG 1.4.3): it is meant to read as unavailable
+            fg, bg = _pair(segment.style, None)
+            for system in (ColorSystem.TRUECOLOR, ColorSystem.EIGHT_BIT):
+                ratio = contrast(_rgb(fg, system), _rgb(bg, system))
+                where = f"{widget.__class__.__name__}#{widget.id} {_rgb(fg, system)} on {_rgb(bg, system)}"
+                found.append(Measured(segment.text.strip(), ratio, system.name, where))
+    return found
 
 
 def measure_line(app: App[Any], widget: Widget, y: int) -> list[Measured]:

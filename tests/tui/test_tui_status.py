@@ -17,7 +17,8 @@ from etl_core.services import open_services
 from etl_core.stages.prepare import ensure_schemas
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.quitting import QuittingScreen
-from tui.stage_view import RED, StageView
+from tui.stage_view import StageView
+from tui.status_style import RED
 from tui.widgets.chrome.key_bar import KeyBar
 from tui.widgets.run.stage_table import StageTable, progress_bar
 from tui_helpers import make_app, run_all_and_export, screen_text, settle, wait_until

@@ -21,9 +21,8 @@ from etl_core import browse
 from etl_core.services import Services
 from etl_core.trends import CheckGrid
 from tui.messages import ChecksLoaded
+from tui.status_style import check_mark
 from tui.widgets.chrome.title_bar import TitleBar
-
-MARKS = {True: ("✔", "green"), False: ("✘", "bold red"), None: ("·", "dim")}
 
 
 class ChecksScreen(ModalScreen[None]):
@@ -64,7 +63,7 @@ class ChecksScreen(ModalScreen[None]):
             table.add_column(f"#{run}", key=str(run))
         self.checks = sorted(self.grid.outcomes)
         for name in self.checks:
-            marks = [Text(MARKS[o][0], style=MARKS[o][1], justify="center") for o in self.grid.outcomes[name]]
+            marks = [Text(*check_mark(o), justify="center") for o in self.grid.outcomes[name]]
             table.add_row(Text(name), *marks, key=name)
         if not self.checks:
             self.query_one("#checks-sample", Static).update(

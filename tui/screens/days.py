@@ -23,6 +23,7 @@ from etl_core.services import Services
 from tui.format import count
 from tui.messages import DaysLoaded
 from tui.stage_view import status_cell
+from tui.status_style import NOTE, STALE_STYLE
 from tui.widgets.chrome.title_bar import TitleBar
 
 
@@ -86,11 +87,11 @@ class DaysScreen(ModalScreen[None]):
             before = next((earlier for _day, earlier in self.days[index + 1 :] if earlier), [])
             newest = day.runs[0] if day.runs else None
             stale = day.status == "succeeded" and same_objects(inputs, before)
-            status = Text("missing", style="dim") if day.status == "missing" else status_cell(day.status)
+            status = Text("missing", style=NOTE) if day.status == "missing" else status_cell(day.status)
             rows = sum(found.rows or 0 for found in inputs) if inputs else None
             table.add_row(
                 Text(day.day.isoformat()),
-                status if not stale else Text("stale (same files as an earlier date)", style="yellow"),
+                status if not stale else Text("stale (same files as an earlier date)", style=STALE_STYLE),
                 Text(f"#{newest.run_id}" if newest else ""),
                 Text(count(rows), justify="right"),
                 inputs_text(inputs),

@@ -14,6 +14,7 @@ from textual.widgets import Button, DataTable, Footer, Static, TabbedContent, Ta
 
 from etl_core.browse import ExportPreview
 from tui.format import cell_text, count, short
+from tui.status_style import BAD, OK, STALE_STYLE, check_mark
 from tui.widgets.chrome.title_bar import TitleBar
 
 
@@ -22,11 +23,8 @@ def checks_text(preview: ExportPreview) -> Text:
     if not preview.checks:
         text.append("no checks for this table\n", style="dim")
     for check in preview.checks:
-        if check.passed:
-            text.append("✔ ", style="green")
-        else:
-            error = check.severity == "ERROR"
-            text.append("✘ " if error else "! ", style="red" if error else "yellow")
+        mark, style = check_mark(check.passed, check.severity)
+        text.append(f"{mark} ", style=style)
         text.append(f"{check.name} [{check.severity}]: ", style="bold")  # Text: brackets are shown, not parsed
         text.append(check.detail + "\n")
     return text
@@ -107,15 +105,15 @@ class ExportPreviewScreen(ModalScreen[bool]):
         if self.blocked:
             text.append(
                 f"blocked: a check failed for {', '.join(self.blocked)}; fix the data and rerun analytics",
-                style="bold red",
+                style=BAD,
             )
         else:
-            text.append("All checks passed: y writes the files; Esc cancels and writes nothing.", style="green")
+            text.append("All checks passed: y writes the files; Esc cancels and writes nothing.", style=OK)
         if self.stale and not self.blocked:
             text.append(
                 f"\nSTALE: the analytics were computed from older staging ({self.stale}). "
                 "y asks once more before exporting them; Esc, then run analytics, exports fresh results.",
-                style="bold yellow",
+                style=STALE_STYLE,
             )
         return text
 

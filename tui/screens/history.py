@@ -26,7 +26,8 @@ from tui.clock import Clock
 from tui.format import count
 from tui.messages import HistoryLoaded, RunStagesLoaded, TrendsLoaded
 from tui.pager import open_in_pager
-from tui.stage_view import RED, status_cell
+from tui.stage_view import status_cell
+from tui.status_style import BAD, RED, STALE_STYLE
 from tui.widgets.chrome.title_bar import TitleBar
 from tui.widgets.history.trends import TrendsPanel
 from tui.workers import in_thread
@@ -190,10 +191,10 @@ class HistoryScreen(ModalScreen[None]):
                 key=stage.stage,
             )
             if stage.error:
-                errors.append(f"{stage.stage}: ", style="bold red")
+                errors.append(f"{stage.stage}: ", style=BAD)
                 errors.append(self.clock.scrub(stage.error) + "\n")
             if stale_reason:
-                errors.append(f"{stage.stage}: stale: ", style="bold yellow")
+                errors.append(f"{stage.stage}: stale: ", style=STALE_STYLE)
                 errors.append(stale_reason + "\n")
         for found in inputs or ():
             errors.append(f"{found.table}: ", style="bold")

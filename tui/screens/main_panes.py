@@ -17,6 +17,7 @@ from etl_core.services import Services
 from tui.clock import Clock
 from tui.inspect.workbench import Workbench
 from tui.screens.cell import CellScreen
+from tui.status_style import RED
 from tui.widgets.bottom.log_pane import LogPane
 from tui.widgets.bottom.log_view import LogView
 from tui.widgets.bottom.preview_pane import PreviewPane, PreviewTable
@@ -95,8 +96,8 @@ class MainPanes:
         self.warehouse.set_message("connecting to the warehouse …")
 
     def disconnected(self) -> None:
-        self.lake.set_message("not connected: see the log (F5 retries)", "red")
-        self.warehouse.set_message("not connected: see the log (F5 retries)", "red")
+        self.lake.set_message("not connected: see the log (F5 retries)", RED)
+        self.warehouse.set_message("not connected: see the log (F5 retries)", RED)
 
     def connect(self, services: Services, workbench: Workbench | None) -> None:
         """The trees list what the services reach, or say why they cannot."""
@@ -105,11 +106,11 @@ class MainPanes:
         if config.export.bucket != config.source.bucket:
             buckets.append((config.export.bucket, "export"))
         if "s3" in services.problems:
-            self.lake.set_message(f"not connected: {services.problems['s3']} (F5 retries)", "red")
+            self.lake.set_message(f"not connected: {services.problems['s3']} (F5 retries)", RED)
         else:
             self.lake.connect(services, buckets)
         if "warehouse" in services.problems:
-            self.warehouse.set_message(f"not connected: {services.problems['warehouse']} (F5 retries)", "red")
+            self.warehouse.set_message(f"not connected: {services.problems['warehouse']} (F5 retries)", RED)
         else:
             assert workbench is not None, "the app makes the inspection workbench before it connects the panes"
             self.warehouse.connect(services, workbench.catalog)

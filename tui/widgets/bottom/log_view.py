@@ -28,11 +28,11 @@ from etl_core.events import LogLine
 from etl_core.kinds import LogLevel, StageName
 from etl_core.pipeline import STAGES
 from tui.clock import Clock
+from tui.status_style import LEVEL_STYLES, MESSAGE_STYLES
 
 MAX_LINES = 2000
 MAX_KEPT = 20000
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-LEVEL_STYLES = {"DEBUG": "dim", "INFO": "", "WARNING": "yellow", "ERROR": "bold red"}
 LEVEL_CYCLE = ("INFO", "WARNING", "ERROR", "DEBUG")
 STAGE_CYCLE = (None, "run") + STAGES  # None: every stage
 MATCH_STYLE = Style(bgcolor="yellow", color="black")
@@ -169,12 +169,11 @@ class LogView(ScrollView, can_focus=True):
             return Text.assemble(
                 ("──", "cyan"), (label, "bold cyan"), (rule, "cyan"), no_wrap=True, overflow="ellipsis"
             )
-        style = LEVEL_STYLES.get(entry.level, "")
         text = Text.assemble(
             (self.clock.time(entry.at) + " ", "dim"),
-            (f"{entry.level:<7} ", style or "green"),
+            (f"{entry.level:<7} ", LEVEL_STYLES.get(entry.level, "")),
             (f"[{entry.stage or 'run'}] ", "cyan"),
-            (self.clock.scrub(entry.message), style),
+            (self.clock.scrub(entry.message), MESSAGE_STYLES.get(entry.level, "")),
         )
         if self.search_text and index in self._match_set:
             text.highlight_words(

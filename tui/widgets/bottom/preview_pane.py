@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Static
 from etl_core.browse import Preview
 from tui.format import cell_text, count, human_size, short
 from tui.messages import BackgroundError, PreviewFailed, PreviewReady
+from tui.status_style import WARN
 from tui.workers import in_thread
 
 FLAG_COLUMN = "fields"
@@ -39,7 +40,7 @@ def caption(preview: Preview) -> Text:
         rows = f"{count(len(preview.ragged))} {'row does' if len(preview.ragged) == 1 else 'rows do'}"
         text.append(
             f"   {rows} not have the header's {count(preview.header_fields, 'fields')}: padded, flagged ⚠",
-            style="yellow",
+            style=WARN,
         )
     text.append("   Enter or v on a cell: full text", style="dim")
     return text
@@ -115,14 +116,14 @@ class PreviewPane(Vertical):
         table.clear(columns=True)
         flagged = bool(preview.ragged)
         if flagged:
-            table.add_column(Text(FLAG_COLUMN, style="yellow"), key=FLAG_COLUMN)
+            table.add_column(Text(FLAG_COLUMN, style=WARN), key=FLAG_COLUMN)
         for index, name in enumerate(self.columns):
             table.add_column(Text(name), key=f"c{index}")
         for index, row in enumerate(self.rows):
             cells = [Text(short(value)) for value in row]
             if flagged:
                 fields = preview.ragged.get(index)
-                flag = Text(f"⚠ {count(fields, 'fields')}", style="yellow") if fields is not None else Text("")
+                flag = Text(f"⚠ {count(fields, 'fields')}", style=WARN) if fields is not None else Text("")
                 cells.insert(0, flag)
             table.add_row(*cells)
 

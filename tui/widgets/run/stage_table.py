@@ -20,7 +20,8 @@ from etl_core.kinds import StageName
 from etl_core.pipeline import STAGES
 from tui.clock import Clock
 from tui.format import count
-from tui.stage_view import GREY, StageView, status_cell
+from tui.stage_view import StageView, status_cell
+from tui.status_style import GREEN, GREY, MAGENTA, RED, YELLOW
 
 # Cell widths, spaces included: " analytics ", "? interrupted ", "09-05 14:02 ", "  12.34s", "  1,000,000 ".
 WIDTHS = {"stage": 11, "status": 14, "started": 12, "elapsed": 9, "rows": 12}
@@ -44,15 +45,13 @@ def progress_bar(view: StageView, width: int, spin: int = 0) -> Text:
         cells = ["░"] * width
         for i in range(3):
             cells[(spin + i) % width] = "█"
-        return Text("".join(cells), style="yellow")
+        return Text("".join(cells), style=YELLOW)
     if fraction is None:
         return Text("░" * width, style="dim")
     stopped = view.status in ("failed", "cancelled", "abandoned")
     percent = min(int(fraction * 100), 99) if stopped else int(fraction * 100)
     filled = min(int(fraction * width), width - 1) if stopped else int(fraction * width)
-    style = {"succeeded": "green", "failed": "red", "cancelled": "magenta", "abandoned": "red"}.get(
-        view.status, "yellow"
-    )
+    style = {"succeeded": GREEN, "failed": RED, "cancelled": MAGENTA, "abandoned": RED}.get(view.status, YELLOW)
     return Text.assemble(("█" * filled, style), ("░" * (width - filled), "dim"), f" {percent:>3}%")
 
 
