@@ -16,8 +16,8 @@ from etl_core import history, history_days
 from etl_core.config import Config
 from etl_core.errors import EXIT_CONFIG, D2BError
 from etl_core.events import CancelToken, EventSink, RunSummary, discard
-from etl_core.history_days import DayRuns, Reprocess
-from etl_core.kinds import StageName
+from etl_core.history_days import DayRuns
+from etl_core.kinds import Reprocess, StageName
 from etl_core.pipeline import DatedRun, preflight, run_lock, run_locked
 from etl_core.services import Services
 from etl_core.stages.prepare import ensure_schemas

@@ -13,13 +13,15 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, NoReturn, TextIO, cast
 
-from etl_core import __version__, cli_days
+from etl_core import cli_days
 from etl_core.backfill import backfill_to_resume, plan_backfill
 from etl_core.background import BackgroundCall
+from etl_core.command_line import build_parser, is_headless, usage_problem
 from etl_core.config import Config, load_config
 from etl_core.crash_report import report_crash
 from etl_core.dimension_load import load_dimensions
@@ -36,8 +38,7 @@ from etl_core.events import (
     StageProgress,
     StageStarted,
 )
-from etl_core.history_days import REPROCESS_CHOICES, Reprocess
-from etl_core.kinds import LogLevel, StageName
+from etl_core.kinds import LogLevel, Reprocess, StageName
 from etl_core.pipeline import STAGES, resume_point, run_pipeline, stages_from
 from etl_core.psycopg2_noise import drop_copy_noise
 from etl_core.s3_names import endpoint_label
@@ -45,98 +46,8 @@ from etl_core.secrets import redact
 from etl_core.services import Services, open_services
 from etl_core.signals import DESCRIPTIONS, CancelSignals, StopNow
 
-parse_day = cli_days.parse_day
-
 STOP_SERVICES_S = 3.0  # after a second signal: how long the embedded services get to stop
 FINISH_AFTER_SIGNAL_S = 3.0  # after a first signal: how long the run gets to stop cleanly before it stops at once
-
-EPILOG = """\
-exit codes: 0 success; 1 a stage or data-quality check failed, or another run is in progress;
-2 bad configuration or usage; 3 S3 or the warehouse could not be reached; 130 interrupted
-(Ctrl-C), 143 SIGTERM, 129 SIGHUP: the running stage is cancelled, the run recorded, the summary
-printed; a second signal stops at once.
-
-environment: D2B_WAREHOUSE_URL overrides [warehouse] url (keeps passwords out of files);
-D2B_QUERY_URL is the reader login of the console's SQL pane on an external warehouse;
-S3 credentials come from the normal AWS chain (env, profile, instance role)."""
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="d2b-console",
-        description="Operator console for the daily S3 -> Postgres ETL. Without options it opens the terminal UI.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--run-all", action="store_true", help="run every stage in order, headless")
-    parser.add_argument(
-        "--stage",
-        action="append",
-        choices=STAGES,
-        metavar="STAGE",
-        help=f"run only this stage, headless (repeatable; one of {', '.join(STAGES)})",
-    )
-    parser.add_argument(
-        "--resume", action="store_true", help="headless: rerun from the stage where the last run failed, then the rest"
-    )
-    parser.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="check the config and reach S3 and the warehouse, print the plan, change nothing",
-    )
-    parser.add_argument(
-        "--backfill",
-        nargs=2,
-        type=parse_day,
-        metavar=("FROM", "TO"),
-        help="headless: one run per ingestion date from FROM to TO (inclusive, YYYY-MM-DD), ascending, each from "
-        "that date's own files, then one export; with --dry-run, the plan only",
-    )
-    parser.add_argument(
-        "--reprocess",
-        choices=REPROCESS_CHOICES,
-        help="with --backfill: which dates run: missing (default: dates without a successful run), failed "
-        "(dates whose newest run did not succeed), all",
-    )
-    parser.add_argument(
-        "--status",
-        action="store_true",
-        help="print the last successful run and today's state; exit 0 when today's date succeeded (or its "
-        "[pipeline] deadline has not passed), 1 when not",
-    )
-    parser.add_argument(
-        "--config", metavar="PATH", help="config file (default: ./config.toml, else the packaged default)"
-    )
-    parser.add_argument(
-        "--json", action="store_true", help="with a headless run: print the run summary as JSON on stdout"
-    )
-    parser.add_argument(
-        "--demo-scale",
-        type=float,
-        metavar="N",
-        help="embedded S3 only: size of the demo dataset generated when the bucket is empty "
-        "(1 = 10,000 orders, 100 = one million)",
-    )
-    parser.add_argument(
-        "--load-dimensions",
-        metavar="DIR",
-        help="embedded warehouse only: replace the demo dimensions with DIR's dim_dates.csv, dim_products.csv, "
-        "dim_addresses.csv and dim_customers.csv (checked first; all four or none)",
-    )
-    parser.add_argument("--version", action="version", version=f"d2b-console {__version__}")
-    return parser
-
-
-def is_headless(args: argparse.Namespace) -> bool:
-    return bool(
-        args.run_all
-        or args.stage
-        or args.resume
-        or args.dry_run
-        or args.backfill
-        or args.status
-        or args.load_dimensions
-    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -148,35 +59,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             "choose --run-all, --stage, --resume, --dry-run, --backfill or --status (the terminal UI is `d2b-console`)"
         )
     return run_headless(args)
-
-
-def usage_problem(args: argparse.Namespace) -> str | None:
-    """Why these options contradict each other (exit 2), or None."""
-    modes = [
-        flag
-        for flag, given in (
-            ("--run-all", args.run_all),
-            ("--stage", args.stage),
-            ("--resume", args.resume),
-            ("--dry-run", args.dry_run and not args.backfill),  # --backfill --dry-run: the backfill's plan
-            ("--backfill", args.backfill),
-            ("--status", args.status),
-            ("--load-dimensions", args.load_dimensions),
-        )
-        if given
-    ]
-    if len(modes) > 1:
-        return (
-            f"{' and '.join(modes)} cannot be combined: --run-all runs every stage, --stage only the stages it "
-            "names, --resume from where the last run failed, --dry-run none; give one of them"
-        )
-    if args.json and not modes:
-        return "--json goes with --run-all, --stage, --resume, --dry-run, --backfill or --status"
-    if args.reprocess and not args.backfill:
-        return "--reprocess goes with --backfill FROM TO"
-    if args.demo_scale is not None and not 0 < args.demo_scale <= 1000:
-        return "--demo-scale must be between 0 (excluded) and 1000"
-    return None
 
 
 def run_headless(args: argparse.Namespace) -> int:
@@ -220,6 +102,26 @@ def _wait_for(work: BackgroundCall[int], cancel: CancelToken, signals: CancelSig
         raise StopNow(signals.received or signal.SIGINT, late=True) from None
 
 
+@dataclass(frozen=True)
+class Headless:
+    """What every step of a headless run reports to and answers to: the options, the output, the signals."""
+
+    args: argparse.Namespace
+    reporter: ProgressReporter
+    cancel: CancelToken
+    signals: CancelSignals
+
+    def info(self, message: str) -> None:
+        self.reporter.line("INFO", message)
+
+    def warn(self, message: str) -> None:
+        self.reporter.line("WARNING", message)
+
+    def emit(self) -> Callable[[dict[str, Any]], None] | None:
+        """Where the `--json` payloads of the days' commands go (None without --json)."""
+        return (lambda payload: _emit_json(payload, True)) if self.args.json else None
+
+
 def _run(
     args: argparse.Namespace,
     reporter: ProgressReporter,
@@ -227,77 +129,24 @@ def _run(
     signals: CancelSignals,
     opened: list[Services],
 ) -> int:
+    """The headless start-up, in order: the config; the modes that open no services (the dry run, loading
+    dimensions); else the services (started, reached, seeded) and the one thing asked of them."""
+    run = Headless(args, reporter, cancel, signals)
     config: Config | None = None
     try:
-        config = load_config(args.config)
-        for warning in config.warnings:
-            reporter.line("WARNING", warning)
-        if args.demo_scale is not None and not config.source_embedded:
-            return _usage_error(
-                f"--demo-scale applies only to the embedded S3, and {config.path} sets [source] "
-                f"endpoint_url = {endpoint_label(config.source.endpoint_url)!r}",
-                args.json,
-            )
+        config = _load_config(run)
+        if problem := _demo_scale_problem(args, config):
+            return _usage_error(problem, args.json)
         if args.dry_run and not args.backfill:
             return _dry_run(config, reporter, args.demo_scale, args.json)
         if args.load_dimensions:
-            loaded = load_dimensions(config, Path(args.load_dimensions), lambda m: reporter.line("INFO", m))
-            reporter.line("INFO", f"the warehouse now computes on {loaded.text()}")
-            _emit_json({"status": "loaded", "exit_code": EXIT_OK, "dimensions": loaded.as_json()}, args.json)
-            return EXIT_OK
-        emit = (lambda payload: _emit_json(payload, True)) if args.json else None
+            return _load_dimensions(run, config)
         seed = not (args.status or args.dry_run)  # read-only commands create nothing
-        with open_services(
-            config, log=lambda m: reporter.line("INFO", m), demo_scale=args.demo_scale, seed=seed, cancel=cancel
-        ) as services:
+        with open_services(config, log=run.info, demo_scale=args.demo_scale, seed=seed, cancel=cancel) as services:
             opened.append(services)
-            if args.status:
-                return cli_days.status(services, emit)
-            if args.backfill:
-                (first, last), reprocess = args.backfill, cast(Reprocess, args.reprocess or "missing")
-                if args.dry_run:
-                    return cli_days.backfill_dry_run(services, first, last, reprocess, emit)
-                plan = plan_backfill(services, first, last, reprocess, cancel=cancel)
-                return cli_days.backfill(services, plan, reporter, cancel, lambda: signals.exit_code, emit)
-            pending = backfill_to_resume(services, lambda m: reporter.line("WARNING", m)) if args.resume else None
-            if pending is not None:
-                interrupted, left = pending
-                reporter.line(
-                    "INFO",
-                    f"resuming backfill #{interrupted.backfill_id} ({interrupted.first} .. {interrupted.last}, "
-                    f"{interrupted.status}): {len(left)} date(s) left",
-                )
-                plan = plan_backfill(
-                    services,
-                    interrupted.first,
-                    interrupted.last,
-                    "all",
-                    only=left,
-                    backfill_id=interrupted.backfill_id,
-                    cancel=cancel,
-                )
-                return cli_days.backfill(services, plan, reporter, cancel, lambda: signals.exit_code, emit)
-            stages = _choose_stages(args, services, reporter)
-            if not stages:
-                _emit_json({"status": "nothing to resume", "exit_code": EXIT_OK}, args.json)
-                return EXIT_OK
-            if cancel.cancelled:
-                reporter.line("WARNING", "stopped before the run started: nothing was changed")
-                _emit_json({"status": "interrupted", "exit_code": signals.exit_code}, args.json)
-                return signals.exit_code
-            summary = run_pipeline(services, stages, sink=reporter.handle, cancel=cancel)
-            code = {"succeeded": EXIT_OK, "cancelled": signals.exit_code}.get(summary.status, EXIT_FAILED)
-            if signals.received is not None:  # a signal after a stage failed still ends the run with its code
-                code = signals.exit_code
-            reporter.summary(summary, config, to=sys.stderr if args.json else sys.stdout)
-            payload = summary_json(summary, config, code)
-            payload["dimensions"] = describe_dimensions(services)
-            _emit_json(payload, args.json)
-            return code
+            return _serve(run, services)
     except Cancelled:  # during the start-up checks: nothing was changed
-        reporter.line("WARNING", "stopped before the run started: nothing was changed")
-        _emit_json({"status": "interrupted", "exit_code": signals.exit_code}, args.json)
-        return signals.exit_code
+        return _stopped_before_the_run(run)
     except D2BError as exc:
         code = exc.exit_code
         for warning in exc.warnings if isinstance(exc, ConfigError) else ():
@@ -310,6 +159,97 @@ def _run(
         reporter.line("ERROR", crash.operator_line)
         _emit_json({"status": "error", "exit_code": EXIT_FAILED, "error": crash.operator_line}, args.json)
         return EXIT_FAILED
+
+
+def _load_config(run: Headless) -> Config:
+    config = load_config(run.args.config)
+    for warning in config.warnings:
+        run.warn(warning)
+    return config
+
+
+def _demo_scale_problem(args: argparse.Namespace, config: Config) -> str | None:
+    if args.demo_scale is None or config.source_embedded:
+        return None
+    return (
+        f"--demo-scale applies only to the embedded S3, and {config.path} sets [source] "
+        f"endpoint_url = {endpoint_label(config.source.endpoint_url)!r}"
+    )
+
+
+def _load_dimensions(run: Headless, config: Config) -> int:
+    loaded = load_dimensions(config, Path(run.args.load_dimensions), run.info)
+    run.info(f"the warehouse now computes on {loaded.text()}")
+    _emit_json({"status": "loaded", "exit_code": EXIT_OK, "dimensions": loaded.as_json()}, run.args.json)
+    return EXIT_OK
+
+
+def _serve(run: Headless, services: Services) -> int:
+    """The one thing asked of the open services: the status, a backfill (new or resumed), or a run."""
+    args = run.args
+    if args.status:
+        return cli_days.status(services, run.emit())
+    if args.backfill:
+        return _backfill(run, services)
+    if args.resume and (resumed := _resume_backfill(run, services)) is not None:
+        return resumed
+    return _run_stages(run, services)
+
+
+def _backfill(run: Headless, services: Services) -> int:
+    (first, last), reprocess = run.args.backfill, cast(Reprocess, run.args.reprocess or "missing")
+    if run.args.dry_run:
+        return cli_days.backfill_dry_run(services, first, last, reprocess, run.emit())
+    plan = plan_backfill(services, first, last, reprocess, cancel=run.cancel)
+    return cli_days.backfill(services, plan, run.reporter, run.cancel, lambda: run.signals.exit_code, run.emit())
+
+
+def _resume_backfill(run: Headless, services: Services) -> int | None:
+    """--resume when a backfill was interrupted: the dates it had left (None: no backfill to resume)."""
+    pending = backfill_to_resume(services, run.warn)
+    if pending is None:
+        return None
+    interrupted, left = pending
+    run.info(
+        f"resuming backfill #{interrupted.backfill_id} ({interrupted.first} .. {interrupted.last}, "
+        f"{interrupted.status}): {len(left)} date(s) left"
+    )
+    plan = plan_backfill(
+        services,
+        interrupted.first,
+        interrupted.last,
+        "all",
+        only=left,
+        backfill_id=interrupted.backfill_id,
+        cancel=run.cancel,
+    )
+    return cli_days.backfill(services, plan, run.reporter, run.cancel, lambda: run.signals.exit_code, run.emit())
+
+
+def _run_stages(run: Headless, services: Services) -> int:
+    """The pipeline's stages (every one, those named, or from the resume point), then the summary."""
+    args, signals, config = run.args, run.signals, services.config
+    stages = _choose_stages(args, services, run.reporter)
+    if not stages:
+        _emit_json({"status": "nothing to resume", "exit_code": EXIT_OK}, args.json)
+        return EXIT_OK
+    if run.cancel.cancelled:
+        return _stopped_before_the_run(run)
+    summary = run_pipeline(services, stages, sink=run.reporter.handle, cancel=run.cancel)
+    code = {"succeeded": EXIT_OK, "cancelled": signals.exit_code}.get(summary.status, EXIT_FAILED)
+    if signals.received is not None:  # a signal after a stage failed still ends the run with its code
+        code = signals.exit_code
+    run.reporter.summary(summary, config, to=sys.stderr if args.json else sys.stdout)
+    payload = summary_json(summary, config, code)
+    payload["dimensions"] = describe_dimensions(services)
+    _emit_json(payload, args.json)
+    return code
+
+
+def _stopped_before_the_run(run: Headless) -> int:
+    run.warn("stopped before the run started: nothing was changed")
+    _emit_json({"status": "interrupted", "exit_code": run.signals.exit_code}, run.args.json)
+    return run.signals.exit_code
 
 
 def _usage_error(problem: str, as_json: bool) -> int:

@@ -15,27 +15,14 @@ from etl_core.backfill import BackfillOutcome, BackfillPlan, DayOutcome, DayPlan
 from etl_core.daily_status import daily_status
 from etl_core.errors import EXIT_FAILED, EXIT_OK
 from etl_core.events import CancelToken, RunSummary
-from etl_core.history_days import Reprocess
 from etl_core.integrations.notify import notify_stale
-from etl_core.kinds import LogLevel
+from etl_core.kinds import LogLevel, Reprocess
 from etl_core.services import Services
 
 if TYPE_CHECKING:
     from etl_core.cli import ProgressReporter
 
 EmitJson = Callable[[dict[str, Any]], None]
-
-
-def parse_day(text: str) -> date:
-    """An argparse type: an ISO date (YYYY-MM-DD)."""
-    try:
-        if len(text) != 10:
-            raise ValueError
-        return date.fromisoformat(text)
-    except ValueError:
-        import argparse
-
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
 def backfill_dry_run(

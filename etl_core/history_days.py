@@ -16,14 +16,12 @@ from psycopg2 import sql
 
 from etl_core.config import Config
 from etl_core.history import RunRecord, history_table
-from etl_core.kinds import RunStatus
+from etl_core.kinds import Reprocess, RunStatus
 from etl_core.warehouse import table_exists
 
 if TYPE_CHECKING:
     from etl_core.stages.staging.inputs import SourceInput
 
-Reprocess = Literal["missing", "failed", "all"]
-REPROCESS_CHOICES: tuple[Reprocess, ...] = ("missing", "failed", "all")
 DayStatus = RunStatus | Literal["missing"]  # "missing": no run computed the date
 COMPUTING_STAGE = "analytics"  # a run computes its date when it ran this stage (an export alone does not)
 _RUN_COLUMNS = "run_id, started_at, finished_at, status, stages, ingestion_date, host, pid, error"

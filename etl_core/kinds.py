@@ -18,3 +18,5 @@ RunStatus = Literal["running", "succeeded", "failed", "cancelled", "abandoned"]
 
 Severity = Literal["ERROR", "WARN"]  # of a check: ERROR blocks later stages and export; WARN is reported only
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+Reprocess = Literal["missing", "failed", "all"]  # which dates a backfill runs (--reprocess)
+REPROCESS_CHOICES: tuple[Reprocess, ...] = get_args(Reprocess)

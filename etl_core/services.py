@@ -14,16 +14,17 @@ from psycopg2.extensions import parse_dsn
 from etl_core.backend_admin import BackendAdmin
 from etl_core.background import call_interruptibly
 from etl_core.config import Config
-from etl_core.embedded.state_folder import check_state_folder
+from etl_core.demo_seed import seed_demo_bucket, seed_demo_dimensions
+from etl_core.embedded.start import start_embedded
 from etl_core.embedded.supervisor import EmbeddedServices
 from etl_core.errors import Cancelled, D2BError, Stalled
 from etl_core.events import CancelToken
 from etl_core.guarded_connection import GuardedConnection
-from etl_core.query_address import QueryAddress, check_query_url, query_address
+from etl_core.query_address import QueryAddress, query_address
 from etl_core.s3 import check_bucket, make_s3_client, startup_timeouts
 from etl_core.s3_names import endpoint_label
 from etl_core.stall_watchdog import StallWatchdog
-from etl_core.warehouse import connect, table_exists, transaction
+from etl_core.warehouse import connect, transaction
 
 
 class Services:
@@ -149,56 +150,42 @@ def open_services(
     seed: bool = True,
     cancel: CancelToken | None = None,
 ) -> Services:
-    """Start what is embedded, check that everything is reachable, seed demo data where embedded.
+    """The start-up of the services, in order: start what is embedded (`start_embedded`), then reach,
+    check and seed everything (`connect_services`). Keyword arguments as for `connect_services`."""
+    embedded = start_embedded(config, log)
+    return connect_services(config, embedded, log, demo_scale, each=each, seed=seed, cancel=cancel)
+
+
+def connect_services(
+    config: Config,
+    embedded: EmbeddedServices | None,
+    log: Callable[[str], None] = lambda _m: None,
+    demo_scale: float | None = None,
+    *,
+    each: bool = False,
+    seed: bool = True,
+    cancel: CancelToken | None = None,
+) -> Services:
+    """Reach the warehouse, seed the embedded S3, reach the bucket, seed the embedded dimensions, in that order.
 
     With `each` (the console), an S3 or a warehouse that cannot be reached is recorded in
     `Services.problems` instead of raised, so the other one stays usable; the CLI needs both.
     With `seed=False` (a dry run) nothing is created: no bucket, no demo data, no dimensions.
     `cancel` ends the checks at once (Cancelled): a silent endpoint must not hold a Ctrl-C.
+    On any failure the embedded services (started by `start_embedded`) are stopped.
     """
-    check_state_folder(config.console.state_dir)  # it holds the run logs even when nothing is embedded
-    check_query_url(config)
-    embedded = None
-    if config.needs_embedded:
-        embedded = EmbeddedServices(
-            config.console.state_dir,
-            want_postgres=config.warehouse.embedded,
-            want_s3=config.source_embedded,
-            region=config.source.region,
-            log=log,
-        )
-        embedded.start()
     try:
-        dsn, endpoint = config.warehouse.url, config.source.endpoint_url or None
-        if embedded is not None and embedded.postgres_dsn and config.warehouse.embedded:
-            dsn = embedded.postgres_dsn
-        if embedded is not None and config.source_embedded:
-            endpoint = embedded.s3_endpoint
-        reader_dsn = embedded.postgres_reader_dsn if embedded is not None else None
-        services = Services(config, embedded, dsn, endpoint, query_address(config, dsn, reader_dsn))
-
-        def check(service: str, step: Callable[[], object]) -> None:
-            if service in services.problems:
-                return
-            try:
-                if cancel is None:
-                    step()
-                else:
-                    call_interruptibly(cancel, step, f"check-{service}")
-            except Cancelled:
-                raise
-            except D2BError as exc:
-                if not each:
-                    raise
-                services.problems[service] = str(exc)
-
-        check("warehouse", lambda: services.connect(purpose="setup").close())
+        services = _services_for(config, embedded)
+        checks = _Checks(services, each, cancel)
+        checks.run("warehouse", lambda: services.connect(purpose="setup").close())
         if config.source_embedded and seed:
-            check("s3", lambda: _seed_embedded_bucket(services, demo_scale or config.console.demo_scale, log))
+            checks.run("s3", lambda: seed_demo_bucket(services, demo_scale or config.console.demo_scale, log))
         if seed or not config.source_embedded:  # a dry run reports a missing embedded bucket itself
-            check("s3", lambda: check_bucket(services.s3_startup_client(), config.source.bucket, services.s3_label))
+            checks.run(
+                "s3", lambda: check_bucket(services.s3_startup_client(), config.source.bucket, services.s3_label)
+            )
         if config.warehouse.embedded and seed:
-            check("warehouse", lambda: _seed_embedded_dimensions(services, log))
+            checks.run("warehouse", lambda: seed_demo_dimensions(services, log))
         return services
     except BaseException:
         if embedded is not None:
@@ -206,28 +193,39 @@ def open_services(
         raise
 
 
-def _seed_embedded_bucket(services: Services, scale: float, log: Callable[[str], None]) -> None:
-    config, client = services.config, services.s3()
-    existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
-    for bucket in {config.source.bucket, config.export.bucket} - existing:
-        client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": config.source.region})
-    # A dated prefix ({date}) is seeded for the configured ingestion date only.
-    prefix = config.source.prefix.replace("{date}", config.pipeline.ingestion_date.isoformat())
-    listing = client.list_objects_v2(Bucket=config.source.bucket, Prefix=prefix, MaxKeys=1)
-    if listing.get("KeyCount", 0) == 0:
-        from etl_core import demo_data  # loaded only when a dataset is generated
-
-        log(f"embedded S3 is empty: generating the demo dataset at scale {scale:g}")
-        demo_data.upload_demo_dataset(
-            client, config.source.bucket, prefix, scale, log, record_in=config.console.state_dir
-        )
+def _services_for(config: Config, embedded: EmbeddedServices | None) -> Services:
+    """The Services object: the configured addresses, or the embedded ones where the config embeds."""
+    dsn, endpoint = config.warehouse.url, config.source.endpoint_url or None
+    if embedded is not None and embedded.postgres_dsn and config.warehouse.embedded:
+        dsn = embedded.postgres_dsn
+    if embedded is not None and config.source_embedded:
+        endpoint = embedded.s3_endpoint
+    reader_dsn = embedded.postgres_reader_dsn if embedded is not None else None
+    return Services(config, embedded, dsn, endpoint, query_address(config, dsn, reader_dsn))
 
 
-def _seed_embedded_dimensions(services: Services, log: Callable[[str], None]) -> None:
-    dims = services.config.warehouse.dims_schema
-    with services.transaction("setup") as cur:  # one transaction: all four tables or none
-        if not table_exists(cur, dims, "dim_dates"):
-            from etl_core import demo_data
+def _check_bucket(services: Services) -> None:
+    check_bucket(services.s3_startup_client(), services.config.source.bucket, services.s3_label)
 
-            log(f"embedded warehouse: creating demo dimensions in {dims}")
-            demo_data.create_demo_dimensions(cur, dims)
+
+class _Checks:
+    """The start-up's checks of one Services: a service that failed one is not checked again."""
+
+    def __init__(self, services: Services, each: bool, cancel: CancelToken | None) -> None:
+        self.services, self.each, self.cancel = services, each, cancel
+
+    def run(self, service: str, step: Callable[[], object]) -> None:
+        """Run `step`; with `each`, a D2BError is recorded as `service`'s problem instead of raised."""
+        if service in self.services.problems:
+            return
+        try:
+            if self.cancel is None:
+                step()
+            else:
+                call_interruptibly(self.cancel, step, f"check-{service}")
+        except Cancelled:
+            raise
+        except D2BError as exc:
+            if not self.each:
+                raise
+            self.services.problems[service] = str(exc)

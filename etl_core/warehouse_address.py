@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import re
 
-import psycopg2
-from psycopg2.extensions import parse_dsn
-
 from etl_core.secrets import MASK, register_secret
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
@@ -32,6 +29,9 @@ def warehouse_label(text: str) -> str:
 
     Raises InvalidAddress with the reason.
     """
+    import psycopg2  # here, not at the top: an embedded warehouse has no address to parse, the console starts sooner
+    from psycopg2.extensions import parse_dsn
+
     _register_raw_userinfo(text)
     scheme = _SCHEME.match(text)
     if scheme and scheme.group(1).lower() not in ("postgresql", "postgres"):

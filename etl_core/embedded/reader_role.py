@@ -8,14 +8,14 @@ nothing else: no server files, no programs, no signals to the pipeline's session
 from __future__ import annotations
 
 from pathlib import Path
-
-import psycopg2
-from psycopg2 import sql
+from typing import TYPE_CHECKING
 
 from etl_core.embedded import postgres_errors
 from etl_core.embedded.disk_space import is_nearly_full
 from etl_core.errors import ServiceUnavailable
-from etl_core.sql_files import render_sql
+
+if TYPE_CHECKING:
+    import psycopg2
 
 READER_ROLE = "d2b_reader"
 # Roles whose membership would let the reader end or cancel sessions, or read, write or run
@@ -32,6 +32,11 @@ FORBIDDEN_MEMBERSHIPS = (
 def ensure_reader_role(admin_dsn: str, where: str) -> None:
     """Create the reader role when missing and set its attributes and memberships; `where` names the
     data folder in an error."""
+    import psycopg2  # here: the console starts the embedded services before its first frame, without psycopg2
+    from psycopg2 import sql
+
+    from etl_core.sql_files import render_sql
+
     try:
         conn = psycopg2.connect(admin_dsn, application_name="d2b-console setup", connect_timeout=10)
     except psycopg2.Error as exc:

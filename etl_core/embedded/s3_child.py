@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from etl_core.errors import ServiceUnavailable
-from etl_core.s3 import make_s3_client
 
 EMBEDDED_ACCESS_KEY = "embedded"  # moto accepts any key; these are not secrets
 START_TIMEOUT_S = 60  # the child loads every stored object before it listens
@@ -78,6 +77,8 @@ class S3Child:
         return self._process.poll() if self._process is not None else None
 
     def client(self) -> Any:
+        from etl_core.s3 import make_s3_client  # boto3: not needed to start the server (the console's early start)
+
         client = make_s3_client(
             self.region, self.endpoint, access_key=EMBEDDED_ACCESS_KEY, secret_key=EMBEDDED_ACCESS_KEY
         )
