@@ -9,7 +9,6 @@ Stage logic lives in etl_core; the console only presents it.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gc
 import os
@@ -18,32 +17,36 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from textual.app import App
 from textual.binding import BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from etl_core.config import Config, load_config
+from etl_core.config import Config
 from etl_core.crash_report import CrashReport, report_crash
-from etl_core.dimension_provenance import describe_dimensions, dimensions_fact
-from etl_core.errors import EXIT_CONFIG, EXIT_FAILED, ConfigError
+from etl_core.errors import EXIT_FAILED
 from etl_core.events import LogLine
-from etl_core.kinds import LogLevel, StageName
-from etl_core.services import Services, open_services
 from etl_core.signals import EXIT_CODES
 from tui.actions import bindings
 from tui.clock import Clock
 from tui.controller import Notice
-from tui.inspect.workbench import Workbench
 from tui.messages import BackgroundError, LogBatch, ServicesFailed, ServicesReady, ShutDownDone
 from tui.palette import ActionsProvider
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.quitting import QuittingScreen
+from tui.services_start import EarlyStart, open_console_services
 from tui.workers import describe
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from etl_core.kinds import LogLevel, StageName
+    from etl_core.services import Services
+    from tui.inspect.workbench import Workbench
 
 # The headless CLI's exit codes (143, 129); the console cancels through its asyncio loop instead of signal handlers.
 EXIT_SIGNALS = {signum: EXIT_CODES[signum] for signum in (signal.SIGTERM, signal.SIGHUP)}
@@ -65,13 +68,17 @@ class ConsoleApp(App[int]):
         services: Services | None = None,
         clock: Clock | None = None,
         demo_scale: float | None = None,
+        starting: EarlyStart | None = None,
     ) -> None:
+        """`starting`: the embedded services' start, begun before the app (the launcher's); the first
+        opening of the services takes them from it."""
         super().__init__()
         self.config = config
         self.clock = clock or Clock()
         self.services: Services | None = services
         self.workbench: Workbench | None = None  # data inspection's sessions, once connected
         self._owns_services = services is None
+        self._starting = starting
         self._quitting = False
         self.demo_scale = demo_scale
         self._services_failed: str | None = None
@@ -90,12 +97,13 @@ class ConsoleApp(App[int]):
                 loop.add_signal_handler(signum, self.shut_down, code, f"{signal.Signals(signum).name} received")
 
     def start(self) -> None:
-        """Called by the main screen once it is composed: say what the config warns about, and connect."""
+        """Called by the main screen once it is composed: say what the config warns about, and connect (the
+        services' worker after the first frame: its imports would hold the interpreter while the frame is drawn)."""
         self._title_facts()
         for warning in self.config.warnings:
             self.ui_log(warning, "WARNING")
         if self.services is None:
-            self._open_services()
+            self.call_after_refresh(self._open_services)
         else:
             self.post_message(ServicesReady(self.services))
 
@@ -171,14 +179,17 @@ class ConsoleApp(App[int]):
             self._open_services()
 
     def _open_services(self) -> None:
+        if self._quitting or self.services is not None:
+            return
         self._services_failed = None
+        starting, self._starting = self._starting, None  # the early start serves the first opening only
 
         def work() -> None:
-            def log(message: str) -> None:
-                self.post_message(LogBatch([LogLine(0, None, "INFO", message, self.clock.now())]))
+            def log(message: str, at: datetime | None) -> None:
+                self.post_message(LogBatch([LogLine(0, None, "INFO", message, at or self.clock.now())]))
 
             try:
-                services = open_services(self.config, log=log, demo_scale=self.demo_scale, each=True)
+                services = open_console_services(self.config, starting, log, self.demo_scale)
             except Exception as exc:  # noqa: BLE001 - a failed start is shown, the app keeps running
                 self.post_message(ServicesFailed(describe(exc)))
                 return
@@ -188,6 +199,8 @@ class ConsoleApp(App[int]):
             if "s3" not in services.problems:
                 services.s3()  # the shared client, made here rather than on the UI thread (_freeze_long_lived)
             if "warehouse" not in services.problems:
+                from etl_core.dimension_provenance import describe_dimensions, dimensions_fact  # already imported
+
                 self._dimensions = dimensions_fact(describe_dimensions(services))
             self.post_message(ServicesReady(services))
 
@@ -215,6 +228,8 @@ class ConsoleApp(App[int]):
         if reachable:
             self.ui_log(f"connected: {', '.join(reachable)}")
         if self.workbench is None or self.workbench.services is not services:
+            from tui.inspect.workbench import Workbench  # imported by the services' worker (when the app opened them)
+
             self._close_workbench()
             self.workbench = Workbench(services)
         self._freeze_long_lived(services)
@@ -321,6 +336,9 @@ class ConsoleApp(App[int]):
         token = self.main.controller.token
         if token is not None:
             token.cancel()
+        starting, self._starting = self._starting, None
+        if starting is not None:  # the app ended before its services worker took the early start
+            starting.stop()
         self._close_workbench()
         if self._owns_services and self.services is not None:
             services, self.services = self.services, None
@@ -333,26 +351,10 @@ class ConsoleApp(App[int]):
 
     def _handle_exception(self, error: Exception) -> None:
         # Textual's one funnel for an unhandled exception: keep its exit, replace its traceback on the
-        # terminal by one line naming a redacted crash report (run_console prints it).
+        # terminal by one line naming a redacted crash report (run_app prints it).
         self.crash = report_crash(error, self.config.console.state_dir, "the console (d2b-console TUI)")
         super()._handle_exception(error)
         self._exit_renderables.clear()
-
-
-def run_console(args: argparse.Namespace) -> int:
-    """The interactive console: 2 on a bad config (a message, no traceback), else the app's exit code."""
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        for warning in exc.warnings:
-            print(f"d2b-console: warning: {warning}", file=sys.stderr)
-        print(f"d2b-console: bad configuration: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
-    demo_scale = getattr(args, "demo_scale", None)
-    if demo_scale is not None and not 0 < demo_scale <= 1000:
-        print("d2b-console: --demo-scale must be between 0 (excluded) and 1000", file=sys.stderr)
-        return EXIT_CONFIG
-    return run_app(ConsoleApp(config, demo_scale=demo_scale))
 
 
 def _leave_now(code: int, farewell: str) -> None:
@@ -378,4 +380,4 @@ def run_app(app: ConsoleApp) -> int:
     return app.return_code or 0
 
 
-__all__ = ["ConsoleApp", "run_app", "run_console"]
+__all__ = ["ConsoleApp", "run_app"]

@@ -10,10 +10,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from etl_core import browse
-from etl_core.browse import ExportPreview
 from etl_core.events import (
     CancelToken,
     Event,
@@ -27,14 +25,17 @@ from etl_core.events import (
     StageStarted,
     utc_now,
 )
-from etl_core.history import RunRecord, StageRecord
-from etl_core.kinds import LogLevel, StageName
-from etl_core.pipeline import STAGES, run_pipeline, stages_from
-from etl_core.services import Services
-from tui.clock import Clock
+from etl_core.kinds import STAGE_NAMES as STAGES
 from tui.export_gate import ExportGate
 from tui.format import count
 from tui.stage_view import StageView
+
+if TYPE_CHECKING:
+    from etl_core.browse import ExportPreview
+    from etl_core.history import RunRecord, StageRecord
+    from etl_core.kinds import LogLevel, StageName
+    from etl_core.services import Services
+    from tui.clock import Clock
 
 STOPPED = ("failed", "cancelled", "abandoned")
 
@@ -142,6 +143,8 @@ class RunController:
 
     @staticmethod
     def _confirm_resume(run_id: int | None, stage: str, status: str) -> ConfirmResume:
+        from etl_core.pipeline import stages_from  # loaded with the services, after the first frame
+
         stages = stages_from(stage)
         said = {"abandoned": "was interrupted", "skipped": "was skipped"}.get(status, status)
         body = f"In run #{run_id}, {stage} {said}.\nThis will run, in order:\n" + "\n".join(
@@ -178,6 +181,9 @@ class RunController:
         ask: Callable[[list[ExportPreview]], object],
     ) -> Callable[[], RunSummary]:
         """The blocking call the run worker makes; an export waits at the gate for `ask`'s answer."""
+        from etl_core import browse  # loaded with the services, after the first frame
+        from etl_core.pipeline import run_pipeline
+
         token = self.token or CancelToken()
         gate = ExportGate(token, lambda: browse.preview_export(services), ask) if "export" in stages else None
         self.gate = gate

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from etl_core.browse import ExportPreview
-from etl_core.events import CancelToken
+if TYPE_CHECKING:
+    from etl_core.browse import ExportPreview
+    from etl_core.events import CancelToken
 
 
 class ExportGate:

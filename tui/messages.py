@@ -8,20 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from etl_core.browse import ExportPreview, Preview, SchemaInfo
-from etl_core.events import Event, LogLine, RunSummary, StageProgress
-from etl_core.history import RunRecord, StageRecord
-from etl_core.history_days import DayRuns, InputRecord
-from etl_core.inspect.catalog import TableDescription
-from etl_core.inspect.profile import ColumnProfile
-from etl_core.kinds import StageName
-from etl_core.lineage import StaleStage
-from etl_core.s3 import S3Entry
-from etl_core.services import Services
-from etl_core.trends import CheckGrid, Series
+if TYPE_CHECKING:
+    from etl_core.browse import ExportPreview, Preview, SchemaInfo
+    from etl_core.events import Event, LogLine, RunSummary, StageProgress
+    from etl_core.history import RunRecord, StageRecord
+    from etl_core.history_days import DayRuns, InputRecord
+    from etl_core.inspect.catalog import TableDescription
+    from etl_core.inspect.profile import ColumnProfile
+    from etl_core.kinds import StageName
+    from etl_core.lineage import StaleStage
+    from etl_core.s3 import S3Entry
+    from etl_core.services import Services
+    from etl_core.trends import CheckGrid, Series
 
 
 @dataclass

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rich.text import Text
 
-from etl_core.events import StageProgress, StageResult
-from etl_core.history import StageRecord
 from etl_core.kinds import StageName, StageStatus
 from tui.status_style import CYAN, GREEN, GREY, MAGENTA, RED, STALE_STYLE, YELLOW
+
+if TYPE_CHECKING:
+    from etl_core.events import StageProgress, StageResult
+    from etl_core.history import StageRecord
 
 # A stage's status on screen: its history status, or the console's own states around a run.
 ViewStatus = StageStatus | Literal["pending", "queued", "abandoned", "confirming"]

@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from etl_core.content_kind import sniff
 from etl_core.errors import D2BError
@@ -23,9 +23,11 @@ from etl_core.inspect.paging import PAGE_SIZE, InMemoryRows, Page, PagedRows
 from etl_core.inspect.profile import ColumnProfile, profile_result, profile_sample, profile_table
 from etl_core.inspect.result_view import ResultView, describe_result_view, open_result_view
 from etl_core.inspect.save_csv import SaveOptions, SaveResult, save_result_csv, save_view_csv
-from etl_core.inspect.session import Column, QueryResult
 from etl_core.inspect.table_view import Equals, Filter, TableView, open_view
-from tui.inspect.workbench import Workbench
+
+if TYPE_CHECKING:
+    from etl_core.inspect.session import Column, QueryResult
+    from tui.inspect.workbench import Workbench
 
 
 class NotTabular(D2BError):

@@ -6,10 +6,14 @@ their own; both connect on first use and are closed with the app.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from etl_core.inspect.catalog import Catalog
 from etl_core.inspect.query_history import QueryHistory
 from etl_core.inspect.session import ReadOnlySession
-from etl_core.services import Services
+
+if TYPE_CHECKING:
+    from etl_core.services import Services
 
 
 class Workbench:

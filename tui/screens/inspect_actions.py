@@ -11,17 +11,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from etl_core import browse
-from etl_core.inspect.table_view import TableView
-from tui.inspect.sources import NotTabular, SampleSource, TableSource
-from tui.inspect.workbench import Workbench
-from tui.screens.query import open_query_screen
 from tui.widgets.browse.lake_tree import LakeItem
 from tui.widgets.browse.warehouse_tree import WarehouseItem
-from tui.widgets.inspect.results_viewer import ResultsViewer
 
 if TYPE_CHECKING:
+    from tui.inspect.workbench import Workbench
     from tui.screens.main import MainScreen
+    from tui.widgets.inspect.results_viewer import ResultsViewer
 
 
 def quoted(name: str) -> str:
@@ -52,17 +48,26 @@ class MainInspection:
 
     def inspect_table(self, schema: str, table: str) -> None:
         if (workbench := self._workbench("warehouse")) is not None:
+            from etl_core.inspect.table_view import TableView  # all imported by the services' worker, once connected
+            from tui.inspect.sources import TableSource
+
             self.screen.panes.show_preview(data=True)
             self.screen.panes.data_preview.load(TableSource(workbench, TableView(schema, table)))
 
     def inspect_object(self, bucket: str, key: str) -> None:
         if (workbench := self._workbench("s3")) is not None:
+            from tui.inspect.sources import SampleSource
+
             self.screen.panes.show_preview(data=True)
             self.screen.panes.data_preview.load(SampleSource(workbench, bucket, key))
 
     def viewer_done(self, message: ResultsViewer.Done) -> None:
+        from tui.inspect.sources import NotTabular, SampleSource  # loaded already: the viewer had a source
+
         source = message.viewer.source
         if isinstance(message.exc, NotTabular) and isinstance(source, SampleSource):
+            from etl_core import browse  # loaded with the services, after the first frame
+
             services, bucket, key = source.workbench.services, source.bucket, source.key
             self.screen.panes.show_preview(data=False)
             self.screen.panes.preview_pane.load(source.title, lambda: browse.preview_object(services, bucket, key))
@@ -77,6 +82,8 @@ class MainInspection:
     def open_query(self, insert: str | None = None) -> None:
         """The SQL pane, with `insert` (a query) put in at its cursor."""
         if (workbench := self._query_workbench()) is not None:
+            from tui.screens.query import open_query_screen  # imported by the services' worker, once connected
+
             open_query_screen(self.screen.app, workbench, insert=insert)
 
     def insert_name(self) -> None:
@@ -89,4 +96,6 @@ class MainInspection:
             return
         name = quoted(item.column) if item.kind == "column" else f"{quoted(item.schema)}.{quoted(item.table)}"
         if (workbench := self._query_workbench()) is not None:
+            from tui.screens.query import open_query_screen
+
             open_query_screen(self.screen.app, workbench, insert=name)

@@ -12,7 +12,7 @@ that line; a new screen is opened from a part (as history is here).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -21,11 +21,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Tree
 
-from etl_core.services import Services
 from tui.actions import bindings
-from tui.clock import Clock
 from tui.controller import RunController
-from tui.host import ConsoleHost
 from tui.messages import (
     ExportCheckDone,
     ExportConfirmationWanted,
@@ -36,15 +33,11 @@ from tui.messages import (
     ResumePointReady,
     RunEnded,
 )
-from tui.screens.checks import ChecksScreen
-from tui.screens.days import DaysScreen
-from tui.screens.history import HistoryScreen
 from tui.screens.inspect_actions import MainInspection
 from tui.screens.main_export import ExportMessage, MainExportGate
 from tui.screens.main_log import MainLog
 from tui.screens.main_panes import MainPanes
 from tui.screens.main_runs import RunControl, RunMessage, load_last_run
-from tui.screens.viewer_dialogs import open_dialog
 from tui.widgets.bottom.log_pane import LogPane
 from tui.widgets.bottom.preview_pane import PreviewPane
 from tui.widgets.browse.lake_tree import LakeTree
@@ -53,6 +46,11 @@ from tui.widgets.chrome.key_bar import KeyBar
 from tui.widgets.chrome.title_bar import TitleBar
 from tui.widgets.inspect.results_viewer import ResultsViewer
 from tui.widgets.run.stage_table import StageTable
+
+if TYPE_CHECKING:
+    from etl_core.services import Services
+    from tui.clock import Clock
+    from tui.host import ConsoleHost
 
 TICK_S = 0.5  # live elapsed times
 LOG_FLUSH_S = 0.25  # trailing log lines of a run
@@ -118,6 +116,8 @@ class MainScreen(Screen[None]):
 
     @on(ResultsViewer.DialogWanted)
     def _viewer_dialog(self, message: ResultsViewer.DialogWanted) -> None:
+        from tui.screens.viewer_dialogs import open_dialog  # the screens a key opens load after the first frame
+
         open_dialog(self.app, message)
 
     @on(PipelineEvent)
@@ -158,14 +158,20 @@ class MainScreen(Screen[None]):
 
     def action_history(self) -> None:
         if (services := self.host.need_services("warehouse")) is not None:
+            from tui.screens.history import HistoryScreen  # imported by the services' worker, once connected
+
             self.app.push_screen(HistoryScreen(services, self.clock))
 
     def action_days(self) -> None:
         if (services := self.host.need_services("warehouse")) is not None:
+            from tui.screens.days import DaysScreen
+
             self.app.push_screen(DaysScreen(services))
 
     def action_checks(self) -> None:
         if (services := self.host.need_services("warehouse")) is not None:
+            from tui.screens.checks import ChecksScreen
+
             self.app.push_screen(ChecksScreen(services, self.inspection.open_query))
 
     def action_toggle_browse(self) -> None:

@@ -11,13 +11,12 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.screen import Screen
 
-from etl_core import browse
-from etl_core.services import Services
 from tui.controller import Notice
 from tui.messages import ExportCheckDone, ExportConfirmationWanted
-from tui.screens.export_preview import ExportPreviewScreen
 
 if TYPE_CHECKING:
+    from etl_core.services import Services
+    from tui.screens.export_preview import ExportPreviewScreen
     from tui.screens.main import MainScreen
 
 ExportMessage = ExportCheckDone | ExportConfirmationWanted
@@ -60,6 +59,8 @@ class MainExportGate:
         screen, controller, panes = self.screen, self.screen.controller, self.screen.panes
         panes.pipeline.show(controller.export_asked())
         panes.status("export preview open: y exports, Esc cancels")
+        from tui.screens.export_preview import ExportPreviewScreen  # imported by the services' worker, once connected
+
         preview = ExportPreviewScreen(message.previews, message.destination)
 
         def answered(confirmed: bool | None) -> None:
@@ -82,4 +83,6 @@ class MainExportGate:
 
 @work(thread=True, exit_on_error=False, name="export preview", group="export")
 def check_export_tables(screen: Screen[None], services: Services) -> None:
+    from etl_core import browse  # the core's heavy modules load after the first frame
+
     screen.post_message(ExportCheckDone(browse.missing_export_tables(services)))

@@ -7,19 +7,17 @@ holds the log, the plain preview (what is not rows) and the results viewer (rows
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher
 
-from etl_core.pipeline import STAGES
-from etl_core.services import Services
-from tui.clock import Clock
-from tui.inspect.workbench import Workbench
+from etl_core.kinds import STAGE_NAMES as STAGES
 from tui.screens.cell import CellScreen
 from tui.status_style import RED
 from tui.widgets.bottom.log_pane import LogPane
-from tui.widgets.bottom.log_view import LogView
 from tui.widgets.bottom.preview_pane import PreviewPane, PreviewTable
 from tui.widgets.browse.lake_tree import LakeTree
 from tui.widgets.browse.warehouse_tree import WarehouseTree
@@ -27,6 +25,12 @@ from tui.widgets.chrome.key_bar import KeyBar
 from tui.widgets.chrome.title_bar import TitleBar
 from tui.widgets.inspect.results_viewer import ResultsViewer
 from tui.widgets.run.stage_table import StageTable
+
+if TYPE_CHECKING:
+    from etl_core.services import Services
+    from tui.clock import Clock
+    from tui.inspect.workbench import Workbench
+    from tui.widgets.bottom.log_view import LogView
 
 
 class MainPanes:

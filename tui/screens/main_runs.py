@@ -11,11 +11,8 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.screen import Screen
 
-from etl_core import browse
 from etl_core.events import RunStarted
-from etl_core.kinds import StageName
-from etl_core.pipeline import STAGES, resume_point
-from etl_core.services import Services
+from etl_core.kinds import STAGE_NAMES as STAGES
 from tui.bridge import EventBridge
 from tui.controller import AskResumePoint, ConfirmResume, Decision, Notice, StageChange, StartRun
 from tui.messages import (
@@ -30,6 +27,8 @@ from tui.screens.confirm import ConfirmScreen
 from tui.workers import describe
 
 if TYPE_CHECKING:
+    from etl_core.kinds import StageName
+    from etl_core.services import Services
     from tui.screens.main import MainScreen
 
 RunMessage = PipelineEvent | ProgressMerged | RunEnded | ResumePointReady | LastRunLoaded
@@ -190,12 +189,17 @@ class RunControl:
 # Thread workers of the main screen: each posts its result; a failure is reported by the app (its worker backstop).
 @work(thread=True, exit_on_error=False, name="find where the last run stopped", group="history")
 def find_resume_point(screen: Screen[None], services: Services, mode: str) -> None:
+    from etl_core import browse  # the core's heavy modules load after the first frame
+    from etl_core.pipeline import resume_point
+
     point = resume_point(services)
     screen.post_message(ResumePointReady(point, mode, bool(browse.recent_runs(services, limit=1))))
 
 
 @work(thread=True, exit_on_error=False, name="load the last run", group="history")
 def load_last_run(screen: Screen[None], services: Services) -> None:
+    from etl_core import browse
+
     runs = browse.recent_runs(services, limit=1)
     stale = {stage: found.reason for stage, found in browse.stale_stages(services).items()}
     loaded = (

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Console
 from rich.style import Style
@@ -25,10 +25,12 @@ from textual.selection import Selection
 from textual.strip import Strip
 
 from etl_core.events import LogLine
-from etl_core.kinds import LogLevel, StageName
-from etl_core.pipeline import STAGES
-from tui.clock import Clock
+from etl_core.kinds import STAGE_NAMES as STAGES
 from tui.status_style import LEVEL_STYLES, MESSAGE_STYLES
+
+if TYPE_CHECKING:
+    from etl_core.kinds import LogLevel, StageName
+    from tui.clock import Clock
 
 MAX_LINES = 2000
 MAX_KEPT = 20000

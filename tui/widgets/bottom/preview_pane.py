@@ -9,17 +9,20 @@ binary object is named ("gzip-compressed object, 1.2 MB") instead of shown as ro
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from etl_core.browse import Preview
 from tui.format import cell_text, count, human_size, short
 from tui.messages import BackgroundError, PreviewFailed, PreviewReady
 from tui.status_style import WARN
 from tui.workers import in_thread
+
+if TYPE_CHECKING:
+    from etl_core.browse import Preview
 
 FLAG_COLUMN = "fields"
 

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import NodeID, TreeNode, UnknownNodeID
 
-from etl_core import browse
-from etl_core.s3 import S3Entry
-from etl_core.services import Services
-from tui.clock import Clock
 from tui.format import human_size
 from tui.messages import BackgroundError, LakeListed, LakeListFailed
 from tui.widgets.browse.fitted_tree import FittedTree
 from tui.workers import in_thread
+
+if TYPE_CHECKING:
+    from etl_core.s3 import S3Entry
+    from etl_core.services import Services
+    from tui.clock import Clock
 
 
 @dataclass
@@ -84,6 +86,8 @@ class LakeTree(FittedTree[LakeItem]):
         if not node.children:
             node.add_leaf(Text("listing…", style="dim italic"), LakeItem("note", item.bucket))
         node_id = node.id
+        from etl_core import browse  # the core's heavy modules load after the first frame
+
         in_thread(
             self,
             f"list s3://{item.bucket}/{item.key}",

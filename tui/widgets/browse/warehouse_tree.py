@@ -8,20 +8,22 @@ Inspector, through the core's Catalog, in a worker; ColumnsListed comes back).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
 from textual.widgets import Tree
 from textual.widgets.tree import NodeID, TreeNode, UnknownNodeID
 
-from etl_core import browse
-from etl_core.browse import SchemaInfo
-from etl_core.inspect.catalog import Catalog, TableDescription
-from etl_core.services import Services
 from tui.format import count
 from tui.messages import ColumnsListed, ColumnsListFailed, WarehouseListed
 from tui.widgets.browse.fitted_tree import FittedTree
 from tui.workers import in_thread
+
+if TYPE_CHECKING:
+    from etl_core.browse import SchemaInfo
+    from etl_core.inspect.catalog import Catalog, TableDescription
+    from etl_core.services import Services
 
 
 @dataclass
@@ -57,6 +59,8 @@ class WarehouseTree(FittedTree[WarehouseItem]):
 
     @work(thread=True, exit_on_error=False, name="warehouse listing", group="warehouse", exclusive=True)
     def _list_warehouse(self, services: Services) -> None:
+        from etl_core import browse  # the core's heavy modules load after the first frame
+
         self.post_message(WarehouseListed(browse.list_warehouse(services)))
 
     def on_warehouse_listed(self, message: WarehouseListed) -> None:

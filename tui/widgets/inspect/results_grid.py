@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -25,7 +25,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.format import CELL_WIDTH, cell_text
-from tui.inspect.sources import ColumnHead
+
+if TYPE_CHECKING:
+    from tui.inspect.sources import ColumnHead
 
 HEADER_LINES = 2  # the column names, then their types
 KEEP_PAGES = 12

@@ -13,7 +13,7 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -24,13 +24,14 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from etl_core.inspect.paging import Page, rows_caption
-from etl_core.inspect.profile import ColumnProfile
-from etl_core.inspect.table_view import Condition, Equals
 from tui.actions import bindings
 from tui.format import cell_text
-from tui.inspect.sources import ColumnHead, DataSource, FirstPage, Opened
 from tui.widgets.inspect.results_grid import ResultsGrid
 from tui.workers import describe
+
+if TYPE_CHECKING:
+    from etl_core.inspect.profile import ColumnProfile
+    from tui.inspect.sources import ColumnHead, DataSource, FirstPage, Opened
 
 CAPTION_DELAY_S = 0.05
 
@@ -359,6 +360,8 @@ class ResultsViewer(Vertical):
         def answered(typed: str | None) -> None:
             if typed is None:
                 return
+            from etl_core.inspect.table_view import Condition, Equals  # SQLAlchemy: loaded after the first frame
+
             condition = Equals(head.name, value) if not typed.strip() else Condition(typed.strip())
             self._reload(lambda source: source.where(condition), keep_column=self.grid.cursor_column)
 

@@ -7,7 +7,7 @@ cursor (it only changes the background).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -16,12 +16,14 @@ from textual.geometry import Size
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from etl_core.kinds import StageName
-from etl_core.pipeline import STAGES
-from tui.clock import Clock
+from etl_core.kinds import STAGE_NAMES as STAGES
 from tui.format import count
 from tui.stage_view import StageView, status_cell
 from tui.status_style import GREEN, GREY, MAGENTA, RED, YELLOW
+
+if TYPE_CHECKING:
+    from etl_core.kinds import StageName
+    from tui.clock import Clock
 
 # Cell widths, spaces included: " analytics ", "? interrupted ", "09-05 14:02 ", "  12.34s", "  1,000,000 ".
 WIDTHS = {"stage": 11, "status": 14, "started": 12, "elapsed": 9, "rows": 12}

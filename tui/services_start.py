@@ -1,0 +1,99 @@
+"""How the console opens its services without delaying its first frame, or the services.
+
+The embedded Postgres and S3 server are started on a thread the moment the console has its config,
+before it loads Textual (`EarlyStart`): they are processes of their own and boot on the machine's
+other core while the console draws its first frame. What is needed only once the services answer
+(boto3, psycopg2, SQLAlchemy, and the console's modules under them) is imported after that frame by
+the services worker (`open_console_services`), while they boot; then the services are reached,
+checked and seeded as `open_services` does.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from etl_core.background import BackgroundCall
+from etl_core.embedded.start import start_embedded
+
+if TYPE_CHECKING:
+    from etl_core.config import Config
+    from etl_core.embedded.supervisor import EmbeddedServices
+    from etl_core.services import Services
+
+LogSink = Callable[[str, datetime | None], None]  # a line, and when it was logged (None: now)
+# What the console uses once connected (boto3, psycopg2 and SQLAlchemy under them): imported by the services
+# worker while the services boot, so that neither the first frame nor a key pressed later waits for an import.
+CONNECTED_MODULES = (
+    "etl_core.services",
+    "etl_core.browse",
+    "etl_core.pipeline",
+    "etl_core.dimension_provenance",
+    "tui.inspect.workbench",
+    "tui.inspect.sources",
+    "tui.screens.checks",
+    "tui.screens.days",
+    "tui.screens.export_preview",
+    "tui.screens.history",
+    "tui.screens.query",
+    "tui.screens.save_csv",
+    "tui.screens.viewer_dialogs",
+)
+
+
+class EarlyStart:
+    """`start_embedded(config)` begun at once on a daemon thread; `result()` waits for its embedded services."""
+
+    def __init__(self, config: Config) -> None:
+        self._lock = threading.Lock()
+        self._kept: list[tuple[str, datetime]] = []
+        self._sink: LogSink | None = None
+        self._call = BackgroundCall(lambda: start_embedded(config, self._log), "start the embedded services")
+
+    def _log(self, message: str) -> None:
+        with self._lock:
+            if self._sink is None:
+                self._kept.append((message, datetime.now(UTC)))
+                return
+            sink = self._sink
+        sink(message, None)
+
+    def attach(self, sink: LogSink) -> None:
+        """From now on the start's lines go to `sink`; those logged before go first, in order, with their time."""
+        with self._lock:
+            kept, self._kept, self._sink = self._kept, [], sink
+        for message, at in kept:
+            sink(message, at)
+
+    def result(self) -> EmbeddedServices | None:
+        """The started embedded services (None when the config embeds nothing); raises what the start raised."""
+        return self._call.result()
+
+    def stop(self) -> None:
+        """Once the start has ended, stop what it started (the console ended before it used them)."""
+        try:
+            embedded = self.result()
+        except Exception:  # noqa: BLE001 - a start that failed has stopped what it had started
+            return
+        if embedded is not None:
+            embedded.stop()
+
+
+def open_console_services(
+    config: Config, starting: EarlyStart | None, log: LogSink, demo_scale: float | None
+) -> Services:
+    """The console's services (on its services worker): the heavy modules imported while the embedded services
+    boot (begun by `starting`, else here), then reached, checked and seeded; a service that fails is a problem."""
+    for module in CONNECTED_MODULES:
+        importlib.import_module(module)
+    from etl_core.services import connect_services
+
+    if starting is not None:
+        starting.attach(log)
+        embedded = starting.result()
+    else:
+        embedded = start_embedded(config, lambda message: log(message, None))
+    return connect_services(config, embedded, lambda message: log(message, None), demo_scale, each=True)
