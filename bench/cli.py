@@ -13,7 +13,7 @@ from typing import Any
 
 from bench.context import Options
 from bench.machine import describe_machine
-from bench.measures.tui import measure_trends_draw
+from bench.measures.tui import measure_first_frame, measure_trends_draw
 from bench.report.output import markdown_block, print_report, write_markdown
 from bench.report.tables import report_tables, tui_table
 from bench.report.verdicts import report_verdicts, tui_verdicts
@@ -45,8 +45,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--report-from", help="only re-render the report from a --json file")
     parser.add_argument(
         "--only",
-        choices=["trends"],
-        help="run only this measurement (needs no services); prints its table, never writes BENCHMARKS.md",
+        choices=["trends", "first-frame"],
+        help="run only this measurement; prints its table, never writes BENCHMARKS.md (first-frame: the console's "
+        "own embedded services in a temp folder, one launch to create them, then --repeat launches, default 3)",
     )
     return parser.parse_args(argv)
 
@@ -87,17 +88,29 @@ def measure(args: argparse.Namespace, command: str) -> dict[str, Any]:
 
 
 def only(args: argparse.Namespace) -> int:
-    """One measurement alone: the history's trends draw (the only one that needs no services)."""
+    """One measurement alone: the history's trends draw (no services), or the console's first frame (its own)."""
     load = "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())  # before: the measure adds its own
     with tempfile.TemporaryDirectory(prefix="d2b-bench-") as tmp:
-        tui = measure_trends_draw(Path(tmp) / "bench.log")
-        if "trends_draw_error" in tui:
-            print((Path(tmp) / "bench.log").read_text(errors="replace"), file=sys.stderr)
+        log = Path(tmp) / "bench.log"
+        if args.only == "first-frame":
+            (Path(tmp) / "run").mkdir(mode=0o700)  # pgserver's private runtime folder, as in a full run
+            os.environ["XDG_RUNTIME_DIR"] = str(Path(tmp) / "run")
+            (Path(tmp) / "state").mkdir()
+            tui, wanted = measure_first_frame(Path(tmp) / "state", log, args.repeat or 3), "paint"
+        else:
+            tui, wanted = measure_trends_draw(log), "trends_draw"
+        if wanted not in tui and log.exists():
+            print(log.read_text(errors="replace"), file=sys.stderr)
     print_report([tui_table(tui)], tui_verdicts(tui))
+    for paint in tui.get("paint_all", []):
+        print(
+            f"first frame {paint['first_paint_s']:.2f} s, connected {paint['services_s']:.2f} s, "
+            f"load average (1 min) {paint['load']:.1f}"
+        )
     print(f"on {describe_machine()}, {load}")
     if args.json:
         Path(args.json).write_text(json.dumps({"tui": tui, "load": load}, indent=1))
-    return 0 if "trends_draw" in tui else 1
+    return 0 if wanted in tui else 1
 
 
 def report(results: dict[str, Any], *, write: bool) -> None:

@@ -9,7 +9,9 @@ Options: --repeat N (best of N for our stages and psql, default 3; 5 for the one
 --pandas-multi-max-scale S (pandas to_sql(method="multi") only up to scale S, default 10; above it
 the row is marked "not measured"), --skip-runall, --skip-tui, --no-write (do not touch BENCHMARKS.md),
 --keep (keep the temp folder), --json PATH (raw results), --report-from PATH (only re-render them),
---only trends (only the history's trends draw, no services, nothing written to BENCHMARKS.md).
+--only trends (only the history's trends draw, no services, nothing written to BENCHMARKS.md),
+--only first-frame (only the console's first frame, typed in tmux, on its own embedded services in a
+temp folder: one launch creates them, then --repeat launches, default 3; nothing written to BENCHMARKS.md).
 
 What one run does, for each scale (1 = 10,000 orders, 100 = one million):
 

@@ -16,7 +16,9 @@ HEAVY = ("sqlalchemy", "boto3", "botocore", "psycopg2", "pandas", "moto", "pgser
 
 def _loaded_after(code: str, cwd: Path) -> dict[str, object]:
     """What `code` printed as JSON on its last line; `code` sees HEAVY and prints `loaded()` as it likes."""
-    probe = f"import json, sys\nHEAVY = {HEAVY!r}\ndef loaded():\n    return sorted(m for m in HEAVY if m in sys.modules)\n"
+    probe = (
+        f"import json, sys\nHEAVY = {HEAVY!r}\ndef loaded():\n    return sorted(m for m in HEAVY if m in sys.modules)\n"
+    )
     done = subprocess.run(
         [sys.executable, "-c", probe + code], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
     )
