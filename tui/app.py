@@ -121,6 +121,11 @@ class ConsoleApp(App[int]):
         self.sub_title = " · ".join(facts)  # the terminal's title; the title bar fits what it can
         self.main.panes.title_bar.set_facts(facts)
 
+    def show_dimensions(self, fact: str) -> None:
+        """Which dimensions runs compute on, read again (after a run: --load-dimensions may have changed them)."""
+        self._dimensions = fact
+        self._title_facts()
+
     # what the operator is told (always literally: nothing from outside is markup) -------------
     def ui_log(self, message: str, level: LogLevel = "INFO", stage: StageName | None = None) -> None:
         """A line from the console itself (not from a run) in the log pane."""

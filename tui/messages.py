@@ -168,6 +168,7 @@ class RunEnded(Message):
 
     summary: RunSummary | None
     error: str | None = None
+    dimensions: str | None = None  # the title's words on the dimensions, read again after the run (None: unknown)
 
 
 @dataclass

@@ -115,7 +115,10 @@ class RunControl:
             finally:
                 done.set()
             bridge.flush_logs()
-            screen.post_message(RunEnded(summary))
+            from etl_core.dimension_provenance import describe_dimensions, dimensions_fact  # after the first frame
+
+            described = describe_dimensions(services)  # loaded since the console connected? the title follows
+            screen.post_message(RunEnded(summary, dimensions=dimensions_fact(described) if described else None))
 
         screen.run_worker(work, name="run " + ",".join(stages), group="run", thread=True, exit_on_error=False)
         return True
@@ -175,6 +178,8 @@ class RunControl:
         for view in outcome.changed:
             self.panes.pipeline.show(view)
         self.panes.status(self.controller.status_line)
+        if message.dimensions is not None:
+            self.host.show_dimensions(message.dimensions)
         if outcome.log_file:
             self.panes.log_view.log_file = outcome.log_file
         if outcome.log:
