@@ -8,17 +8,18 @@ fresh install.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from etl_core.s3 import MultipartWriter
+from etl_core.s3 import PART_SIZE, MultipartWriter, object_info
 from etl_core.stages.staging.sources import SOURCE_FILES
 
 FIRST_ORDER_DATE = date(2021, 1, 1)
@@ -137,15 +138,8 @@ def upload_demo_dataset(
     """
     sources = {source.table: source for source in SOURCE_FILES}
     writers = {table: MultipartWriter(client, bucket, prefix + source.names[0]) for table, source in sources.items()}
-    orders, shipments, reviews = writers["orders"], writers["shipment_deliveries"], writers["reviews"]
     try:
-        for table, writer in writers.items():
-            writer.write(",".join(sources[table].columns) + "\n")
-        for order_text, shipment_text in order_and_shipment_chunks(scale):
-            orders.write(order_text)
-            shipments.write(shipment_text)
-        for review_text in review_chunks(scale):
-            reviews.write(review_text)
+        _write_dataset(writers, scale)
         for writer in writers.values():
             writer.complete()
     except BaseException:
@@ -159,6 +153,67 @@ def upload_demo_dataset(
     if record_in is not None:
         record_demo_objects(client, bucket, [prefix + file.key_name for file in files], record_in)
     return files
+
+
+class _Sink(Protocol):
+    def write(self, data: str) -> int: ...
+
+
+def _write_dataset(sinks: Mapping[str, _Sink], scale: float) -> None:
+    """The three files' text at `scale`, written chunk by chunk to each table's sink (always the same writes)."""
+    for source in SOURCE_FILES:
+        sinks[source.table].write(",".join(source.columns) + "\n")
+    orders, shipments, reviews = sinks["orders"], sinks["shipment_deliveries"], sinks["reviews"]
+    for order_text, shipment_text in order_and_shipment_chunks(scale):
+        orders.write(order_text)
+        shipments.write(shipment_text)
+    for review_text in review_chunks(scale):
+        reviews.write(review_text)
+
+
+class _ETagSink:
+    """What MultipartWriter makes of the same writes, without uploading: the object's size and S3 ETag
+    (the MD5 of a single PUT; of a multipart upload, the MD5 of its parts' MD5s and the part count)."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, data: str) -> int:
+        encoded = data.encode("utf-8")
+        self._buffer += encoded
+        self.size += len(encoded)
+        if len(self._buffer) >= PART_SIZE:  # where MultipartWriter cuts a part
+            self._parts.append(hashlib.md5(self._buffer).digest())
+            self._buffer = bytearray()
+        return len(encoded)
+
+    @property
+    def etag(self) -> str:
+        if not self._parts:
+            return f'"{hashlib.md5(self._buffer).hexdigest()}"'
+        parts = self._parts + ([hashlib.md5(self._buffer).digest()] if self._buffer else [])
+        return f'"{hashlib.md5(b"".join(parts)).hexdigest()}-{len(parts)}"'
+
+
+def generated_objects(scale: float) -> dict[str, tuple[str, int]]:
+    """The ETag and size the demo dataset's files get at `scale` (by file name), computed, not uploaded."""
+    sinks = {source.table: _ETagSink() for source in SOURCE_FILES}
+    _write_dataset(sinks, scale)
+    return {source.names[0]: (sinks[source.table].etag, sinks[source.table].size) for source in SOURCE_FILES}
+
+
+def recognise_demo_dataset(client: Any, bucket: str, prefix: str, scale: float, state_dir: Path) -> bool:
+    """A state folder made before the console recorded its demo data: whether the objects under `prefix`
+    are the demo dataset it generates at `scale` (the same ETags and sizes); if so, record them now."""
+    expected = generated_objects(scale)
+    for name, (etag, size) in expected.items():
+        info = object_info(client, bucket, prefix + name)
+        if info is None or (info["ETag"], int(info["ContentLength"])) != (etag, size):
+            return False
+    record_demo_objects(client, bucket, [prefix + name for name in expected], state_dir)
+    return True
 
 
 DEMO_RECORD = "demo_dataset.json"  # in the state folder: the objects the console generated itself

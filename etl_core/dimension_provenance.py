@@ -19,7 +19,7 @@ import psycopg2
 from psycopg2 import sql
 
 from etl_core.config import Config
-from etl_core.demo_data import demo_objects
+from etl_core.demo_data import demo_objects, recognise_demo_dataset
 from etl_core.errors import D2BError
 from etl_core.events import CheckOutcome
 from etl_core.s3 import object_info
@@ -87,7 +87,14 @@ def sources_fit_dimensions(client: Any, config: Config, in_use: DimensionsInUse)
     """An ERROR check: demo dimensions go only with the demo objects the console generated here."""
     if in_use.kind != "demo":
         return CheckOutcome(CHECK_NAME, "ERROR", True, f"analytics computes on {in_use.text()}")
-    record = demo_objects(config.console.state_dir) or {}
+    record = demo_objects(config.console.state_dir)
+    unrecorded = False  # demo data an older version generated, without a record, and not recognised
+    if record is None and config.source_embedded:
+        if _recognised_old_demo_data(client, config):
+            record = demo_objects(config.console.state_dir)
+        else:
+            unrecorded = True
+    record = record or {}
     generated = record.get("objects", {}) if record.get("bucket") == config.source.bucket else {}
     foreign = []
     for source in SOURCE_FILES:
@@ -113,7 +120,25 @@ def sources_fit_dimensions(client: Any, config: Config, in_use: DimensionsInUse)
         f"{'is' if len(foreign) == 1 else 'are'} not the demo data the console generated: analytics would count "
         "invented holidays, products and customers, so nothing is computed or exported. Load the real "
         f"dimensions: {LOAD_COMMAND} (a folder holding dim_dates.csv, dim_products.csv, dim_addresses.csv and "
-        "dim_customers.csv), then run again",
+        "dim_customers.csv), then run again"
+        + (_NO_RECORD.format(state=config.console.state_dir) if unrecorded else ""),
+    )
+
+
+# A state folder made before the console recorded the demo data it generates, whose data is not recognised.
+_NO_RECORD = (
+    ". This state folder has no record of the demo data the console generated ({state}/demo_dataset.json; "
+    "older versions kept none) and these files are not the demo dataset it generates now: if they are demo "
+    "data an older version generated, delete the state folder {state} (its warehouse and run history go "
+    "with it) and the console generates the demo data again, with its record"
+)
+
+
+def _recognised_old_demo_data(client: Any, config: Config) -> bool:
+    """Demo data generated before the console kept its record: the same ETags and sizes as the demo
+    dataset generated now at the configured scale (deterministic); recorded when recognised."""
+    return recognise_demo_dataset(
+        client, config.source.bucket, config.source.prefix, config.console.demo_scale, config.console.state_dir
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from etl_core.dimension_load import load_dimensions
-from etl_core.dimension_provenance import dimensions_fact, dimensions_in_use
+from etl_core.dimension_provenance import LOAD_COMMAND, dimensions_fact, dimensions_in_use
 from etl_core.errors import DataError
 from etl_core.pipeline import run_pipeline
 from etl_core.services import open_services
@@ -89,3 +89,32 @@ def test_the_consoles_title_names_demo_or_loaded_dimensions_and_not_the_owners()
     assert dimensions_fact({"kind": "demo", "folder": None}) == "DEMO dimensions"
     assert dimensions_fact({"kind": "loaded", "folder": "/data/if_common-2022"}) == "dimensions from if_common-2022"
     assert dimensions_fact({"kind": "owner", "folder": None}) == "" and dimensions_fact(None) == ""
+
+
+def test_a_state_folder_older_than_the_demo_record_is_recognised_or_told_what_to_do(tmp_path):
+    """Demo data generated before the console recorded it: the same bytes are recognised (regenerated in
+    memory, ETags and sizes compared) and recorded; data that does not match gets the fix in the message."""
+    from embedded_support import STATE, console, embedded_folder
+
+    folder = embedded_folder(tmp_path / "op")
+    first = console(folder, "--run-all", "--json")
+    assert first.returncode == 0, first.stderr
+    record = folder / STATE / "demo_dataset.json"
+    recorded = json.loads(record.read_text())
+    record.unlink()  # as in a state folder made before the record existed
+
+    again = console(folder, "--run-all", "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(record.read_text()) == recorded  # recognised, and recorded for the next runs
+
+    record.unlink()
+    config = folder / "config.toml"  # now the dataset generated at this scale is not what the bucket holds
+    config.write_text(config.read_text().replace("demo_scale = 1 ", "demo_scale = 2 "))
+    refused = console(folder, "--run-all", "--json")
+    assert refused.returncode == 1, refused.stderr
+    analytics = next(s for s in json.loads(refused.stdout)["stages"] if s["stage"] == "analytics")
+    (check,) = [c for c in analytics["checks"] if c["name"] == "dimensions_fit_sources"]
+    state = str((folder / STATE).resolve())
+    assert "no record of the demo data the console generated" in check["detail"], check["detail"]
+    assert f"delete the state folder {state}" in check["detail"] and LOAD_COMMAND in check["detail"]
+    assert not record.exists()
