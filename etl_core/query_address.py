@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from etl_core.config import Config
+from etl_core.embedded.reader_role import READER_ROLE
 from etl_core.errors import ConfigError
 from etl_core.warehouse_address import InvalidAddress, warehouse_label
 
@@ -26,6 +27,26 @@ class QueryAddress:
     dsn: str = field(repr=False)  # may hold a password: never log or show it
     label: str  # built from libpq's parts, password masked
     source: QuerySource
+
+    def login_failed(self, error: str) -> str:
+        """What a failed login of this connection says: the reader role by name, and its own fix."""
+        users = "the SQL pane, previews, profiles and saves"
+        if self.source == "embedded reader":
+            return (
+                f"the embedded warehouse's reader role {READER_ROLE} ({users}) could not log in to {self.label}: "
+                f"{error}; the console makes {READER_ROLE} at every start of the embedded warehouse: quit the "
+                "console and start it again"
+            )
+        if self.source == "query url":
+            return (
+                f"the reader login of {QUERY_URL_ENV} ({users}) could not log in to {self.label}: {error}; check "
+                f"{QUERY_URL_ENV}: a reader role made with sql/bootstrap/reader_grants.sql (terraform/README.md), "
+                "its password and its database; unset it to query as the pipeline's role"
+            )
+        return (
+            f"warehouse {self.label} could not be reached: {error}; check [warehouse] url or D2B_WAREHOUSE_URL "
+            "and that the server is up"
+        )
 
 
 def query_address(config: Config, warehouse_dsn: str, embedded_reader_dsn: str | None) -> QueryAddress:

@@ -116,6 +116,7 @@ class Services:
             watch=self.watchdog.watch,
             cancel=cancel,
             activity=activity,
+            failed=self.query.login_failed if reader else None,
         )
 
     @contextmanager

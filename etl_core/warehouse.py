@@ -47,12 +47,14 @@ def connect(
     watch: Callable[[GuardedConnection], None] = lambda _conn: None,
     cancel: CancelToken | None = None,
     activity: str = "connecting",
+    failed: Callable[[str], str] | None = None,
 ) -> GuardedConnection:
     """Open a connection, or raise ServiceUnavailable naming the (masked) endpoint.
 
     libpq's connect is bounded by `connect_timeout` (and psycopg2 releases the GIL while it waits);
     the connection is then given to `watch` (the stall watchdog) and bound to `cancel` before any
-    statement runs on it, so the session settings below are as bounded as any other call."""
+    statement runs on it, so the session settings below are as bounded as any other call. `failed` words
+    a failed connect (given libpq's first line, redacted) for a connection that is not the pipeline's."""
     options: dict[str, Any] = dict(tcp_options(stall_s)) if stall_s else {}
     try:
         conn: GuardedConnection = psycopg2.connect(
@@ -65,7 +67,9 @@ def connect(
     except psycopg2.OperationalError as exc:
         first_line = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__)
         raise ServiceUnavailable(
-            f"warehouse {label} could not be reached: {first_line}; check [warehouse] url or "
+            failed(first_line)
+            if failed is not None
+            else f"warehouse {label} could not be reached: {first_line}; check [warehouse] url or "
             "D2B_WAREHOUSE_URL and that the server is up"
         ) from None
     conn.label = label

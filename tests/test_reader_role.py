@@ -20,7 +20,7 @@ import pytest
 
 from etl_core.dimension_load import load_dimensions
 from etl_core.embedded.reader_role import FORBIDDEN_MEMBERSHIPS, READER_ROLE
-from etl_core.errors import ConfigError
+from etl_core.errors import ConfigError, ServiceUnavailable
 from etl_core.events import RunSummary
 from etl_core.inspect.session import ReadOnlySession
 from etl_core.inspect.statement import QueryError
@@ -220,3 +220,25 @@ def test_without_a_reader_the_pane_says_it_runs_as_the_pipelines_superuser(env, 
         role = session.role()
         assert (role.name, role.superuser, role.source) == ("postgres", True, "warehouse role")
         assert role.caption == "as postgres (SUPERUSER, the pipeline's role: set D2B_QUERY_URL for a reader)"
+
+
+def test_a_reader_that_cannot_log_in_is_named_with_its_own_fix(embedded_env, env, monkeypatch):
+    """Not "check [warehouse] url": the pipeline's own login works; the reader's is what to fix."""
+    with embedded_env.open() as services:
+        with services.transaction("test") as cur:  # the embedded reader role gone (by hand, as a DBA could)
+            cur.execute(f"DROP OWNED BY {READER_ROLE}; DROP ROLE {READER_ROLE}")
+        with pytest.raises(ServiceUnavailable) as refused:
+            services.connect(reader=True).close()
+        said = str(refused.value)
+        assert f"reader role {READER_ROLE}" in said and "quit the console and start it again" in said, said
+        assert "[warehouse] url" not in said
+        services.connect().close()  # the pipeline's login is fine
+
+    monkeypatch.setenv(QUERY_URL_ENV, env.pg_uri.replace("postgres:@", "no_such_reader:secret-pw@"))
+    with env.open() as services:
+        with pytest.raises(ServiceUnavailable) as refused:
+            services.connect(reader=True).close()
+        said = str(refused.value)
+        assert f"the reader login of {QUERY_URL_ENV}" in said and "no_such_reader" in said, said
+        assert "sql/bootstrap/reader_grants.sql" in said and "[warehouse] url" not in said
+        assert "secret-pw" not in said
