@@ -7,7 +7,7 @@ date's own files (`stages.staging.inputs`) and is recorded with its date and its
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -15,7 +15,7 @@ from typing import Any, Literal
 from etl_core import history, history_days
 from etl_core.config import Config
 from etl_core.errors import EXIT_CONFIG, D2BError
-from etl_core.events import CancelToken, EventSink, RunSummary, discard
+from etl_core.events import CancelToken, DayProgress, EventSink, RunSummary, discard
 from etl_core.history_days import DayRuns
 from etl_core.kinds import Reprocess, StageName
 from etl_core.pipeline import DatedRun, preflight, run_lock, run_locked
@@ -37,6 +37,7 @@ ALREADY_DONE = (
     "not left to run by the backfill being resumed"  # a resumed backfill's dates that succeeded before it stopped
 )
 MAX_DAYS = 3660  # ten years: a typo in a year must not plan a century
+MAX_LOOKUP_DAYS = 62  # the Days view looks up the inputs of at most two months of dates at a time
 Decision = Literal["run", "skip"]
 DayOutcomeStatus = Literal["succeeded", "failed", "cancelled", "skipped", "not run"]
 
@@ -144,6 +145,20 @@ def choose_mode(services: Services) -> InputsMode:
     return mode
 
 
+def look_up_inputs(
+    services: Services, days: Sequence[date], stop: Callable[[], bool] = lambda: False
+) -> Iterator[DayInputs]:
+    """Each date's inputs as S3 holds them now (at most MAX_LOOKUP_DAYS dates; `stop` ends it early).
+
+    BackfillRefused (before any date) when a past date's inputs cannot be told apart from today's."""
+    mode = choose_mode(services)
+    config, client = services.config, services.s3()
+    for day in days[:MAX_LOOKUP_DAYS]:
+        if stop():
+            return
+        yield locate_day(client, config.source.bucket, config.source.prefix, day, mode, services.s3_label)
+
+
 def plan_backfill(
     services: Services,
     first: date,
@@ -153,10 +168,12 @@ def plan_backfill(
     only: Sequence[date] | None = None,
     backfill_id: int | None = None,
     cancel: CancelToken | None = None,
+    unchosen: str = ALREADY_DONE,
 ) -> BackfillPlan:
     """Every date of [first, last] with its inputs, its history and the decision; changes nothing.
 
-    With `only` (a resume), the dates outside it are skipped as already done by this backfill."""
+    With `only`, the dates outside it are skipped with the reason `unchosen`: already done by the backfill
+    being resumed, or (the console's Days view) not among the dates the operator chose."""
     days = date_range(first, last)
     mode = choose_mode(services)
     config, client = services.config, services.s3()
@@ -170,7 +187,7 @@ def plan_backfill(
         runs = known[day]
         decision: Decision
         if only is not None and day not in only:
-            decision, reason = "skip", ALREADY_DONE
+            decision, reason = "skip", unchosen
         elif not runs.wanted(reprocess):
             decision, reason = "skip", _why_not_wanted(runs, reprocess)
         elif inputs.missing is not None:
@@ -203,17 +220,30 @@ def run_backfill(
     sink: EventSink = discard,
     cancel: CancelToken | None = None,
     on_day: Callable[[DayOutcome], None] = lambda _day: None,
+    confirm_export: Callable[[Config], bool] | None = None,
 ) -> BackfillOutcome:
-    """Run every planned date in order under one run lock, then the export once; never raises for a date's failure."""
+    """Run every planned date in order under one run lock, then the export once; never raises for a date's failure.
+
+    Each date's state goes to `sink` as a DayProgress (queued, running, then how it ended) beside its run's own
+    events; `confirm_export` (the console's export preview) is asked before the export, as in `run_pipeline`, with
+    the config of the export's run (its ingestion date: the checks of the preview are that date's)."""
     config = services.config
     cancel = cancel or CancelToken()
     outcome = BackfillOutcome(plan)
+
+    def ended(done: DayOutcome) -> None:
+        outcome.days.append(done)
+        if done.status != "not run":  # the caller hears of the dates left behind from the outcome
+            on_day(done)
+        sink(DayProgress(done.day, done.status, done.summary.run_id if done.summary else None, done.reason))
+
     for day in plan.days:
         if day.decision == "skip" and day.missing_inputs and day.history.wanted(plan.reprocess):
-            outcome.days.append(DayOutcome(day.day, "skipped", day.reason))
-            on_day(outcome.days[-1])
+            ended(DayOutcome(day.day, "skipped", day.reason))
     if not plan.to_run and plan.backfill_id is None:
         return outcome  # nothing to do: no run, no export, nothing recorded
+    for day in plan.to_run:
+        sink(DayProgress(day.day, "queued"))
     preflight(services, (*DAY_STAGES, *EXPORT_STAGES), cancel)
     with run_lock(services) as lock_conn:
         outcome.backfill_id = _open_backfill(lock_conn, config, plan)
@@ -221,12 +251,12 @@ def run_backfill(
         for day in plan.to_run:
             if cancel.cancelled:
                 break
+            sink(DayProgress(day.day, "running"))
             dated = DatedRun(config_for_day(config, day.day), day.inputs, outcome.backfill_id)
             summary = run_locked(services, lock_conn, DAY_STAGES, sink, cancel, None, dated)
             status: DayOutcomeStatus = summary.status  # type: ignore[assignment]
             failed = summary.failed_stage
-            outcome.days.append(DayOutcome(day.day, status, (failed.error or "") if failed else "", summary))
-            on_day(outcome.days[-1])
+            ended(DayOutcome(day.day, status, (failed.error or "") if failed else "", summary))
             if summary.status == "succeeded":
                 last_good = day.day
             if summary.status == "cancelled":
@@ -234,11 +264,13 @@ def run_backfill(
         ran = {done.day for done in outcome.days if done.summary is not None}
         for day in plan.to_run:
             if day.day not in ran:
-                outcome.days.append(DayOutcome(day.day, "not run", "the backfill was interrupted before this date"))
+                ended(DayOutcome(day.day, "not run", "the backfill was interrupted before this date"))
         outcome.days.sort(key=lambda d: d.day)
         if last_good is not None and not cancel.cancelled:
             dated = DatedRun(config_for_day(config, last_good), None, outcome.backfill_id)
-            outcome.export = run_locked(services, lock_conn, EXPORT_STAGES, sink, cancel, None, dated)
+            export_config = dated.config
+            confirm = None if confirm_export is None else lambda: confirm_export(export_config)
+            outcome.export = run_locked(services, lock_conn, EXPORT_STAGES, sink, cancel, confirm, dated)
         with transaction(lock_conn) as cur:
             history_days.finish_backfill(cur, config, outcome.backfill_id, outcome.status)
     return outcome

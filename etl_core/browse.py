@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from psycopg2 import sql
@@ -13,10 +13,12 @@ from psycopg2 import sql
 from etl_core import history, history_days, lineage, trends
 from etl_core.analytics_tables import ANALYTICS_TABLES
 from etl_core.checks import ANALYTICS_CHECKS, run_checks
+from etl_core.config import Config
 from etl_core.content_kind import sniff
 from etl_core.dimension_provenance import dimensions_in_use
 from etl_core.events import CancelToken, CheckOutcome
 from etl_core.export_diff import TableChanges
+from etl_core.export_inputs import ExportInputs, export_inputs
 from etl_core.kinds import StageName
 from etl_core.lineage import StaleStage
 from etl_core.s3 import S3Entry, list_level, read_head
@@ -80,6 +82,7 @@ class ExportPreview:
     stale: str = ""  # why the analytics were computed from older staging ("" when they are not)
     changes: TableChanges | None = None  # what exporting now changes at the destination key
     dimensions: str = ""  # which dimensions the analytics were computed on (dimension_provenance)
+    inputs: ExportInputs | None = None  # where the exported rows came from (the same for every table)
 
     @property
     def blocked(self) -> bool:
@@ -149,13 +152,15 @@ def list_warehouse(services: Services) -> list[SchemaInfo]:
         return result
 
 
-def preview_export(services: Services, limit: int = PREVIEW_ROWS) -> list[ExportPreview]:
-    """What the export stage would write: each table's rows as exported, its destination, the checks."""
-    config = services.config
+def preview_export(services: Services, limit: int = PREVIEW_ROWS, config: Config | None = None) -> list[ExportPreview]:
+    """What the export stage would write: each table's rows as exported, its destination, the checks (of `config`'s
+    ingestion date: a backfill's export is its last date's)."""
+    config = config or services.config
     with services.transaction("browse") as cur:
         checks = run_checks(cur, config, ANALYTICS_CHECKS)
         stale = lineage.stale_stages(cur, config).get("analytics")
         dimensions = dimensions_in_use(cur, config).text()
+        provenance = export_inputs(cur, config, [target.table for target in export_targets(config)])
         previews = []
         for target in export_targets(config):
             table_checks = [c for c in checks if c.name.startswith(target.table)]
@@ -179,6 +184,7 @@ def preview_export(services: Services, limit: int = PREVIEW_ROWS) -> list[Export
                     stale.reason if stale is not None else "",
                     table_changes(services, cur, target, CancelToken()),
                     dimensions,
+                    provenance,
                 )
             )
         return previews
@@ -222,11 +228,11 @@ def run_stages(services: Services, run_id: int) -> list[history.StageRecord]:
 
 
 def recent_days(
-    services: Services, count: int = 30
+    services: Services, count: int = 30, last: date | None = None
 ) -> list[tuple[history_days.DayRuns, list[history_days.InputRecord]]]:
-    """The `count` ingestion dates up to the configured one, newest first, each with its runs and the source
-    objects of its newest run (the Days view)."""
-    last = services.config.pipeline.ingestion_date
+    """The `count` ingestion dates up to `last` (default: the configured one), newest first, each with its runs
+    and the source objects of its newest run (the Days view)."""
+    last = last or services.config.pipeline.ingestion_date
     with services.transaction("history") as cur:
         days = history_days.runs_by_date(cur, services.config, last - timedelta(days=count - 1), last)
         newest = [day.runs[0].run_id for day in days.values() if day.runs]

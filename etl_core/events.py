@@ -6,11 +6,11 @@ import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from etl_core.errors import Cancelled
-from etl_core.kinds import LogLevel, RunStatus, Severity, StageName, StageStatus
+from etl_core.kinds import DayRunStatus, LogLevel, RunStatus, Severity, StageName, StageStatus
 
 
 def utc_now() -> datetime:
@@ -107,7 +107,18 @@ class RunFinished:
     summary: RunSummary
 
 
-Event = RunStarted | StageStarted | StageProgress | LogLine | StageFinished | RunFinished
+@dataclass(frozen=True)
+class DayProgress:
+    """A backfill's date changed state (queued, running, then how it ended); `run_id` once its run exists."""
+
+    day: date
+    status: DayRunStatus
+    run_id: int | None = None
+    reason: str = ""  # why it was skipped or did not succeed
+    at: datetime = field(default_factory=utc_now)
+
+
+Event = RunStarted | StageStarted | StageProgress | LogLine | StageFinished | RunFinished | DayProgress
 
 
 class EventSink(Protocol):

@@ -20,3 +20,6 @@ Severity = Literal["ERROR", "WARN"]  # of a check: ERROR blocks later stages and
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 Reprocess = Literal["missing", "failed", "all"]  # which dates a backfill runs (--reprocess)
 REPROCESS_CHOICES: tuple[Reprocess, ...] = get_args(Reprocess)
+# A date of a backfill as it goes: waiting its turn, running, how its run ended, skipped (its inputs are missing),
+# or not run (the backfill stopped before it).
+DayRunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "skipped", "not run"]

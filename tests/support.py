@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -249,3 +250,32 @@ def write_dimension_files(folder: Path, *, bad: dict[str, str] | None = None) ->
     for table, text in files.items():
         (folder / f"{table}.csv").write_text(text + (bad or {}).get(table, ""), encoding="utf-8")
     return folder
+
+
+# Dated sources (issue 22): three files per ingestion date under orders_data/dt={date}/.
+DATED = "orders_data/dt={date}/"
+
+
+def day_files(n: int) -> dict[str, str]:
+    """Day n's three files: different orders, reviews and shipments every day."""
+    orders = [(10 * n + i, i, f"2022-0{i}-0{n}", i, 100 + n, i) for i in range(1, 5)]
+    return {
+        "orders.csv": ORDERS_HEADER + "".join(f"{o},{c},{d},{p},{u},{q},{u * q}\n" for o, c, d, p, u, q in orders),
+        "reviews.csv": REVIEWS_HEADER + "".join(f"{1 + (n + i) % 5},{i}\n" for i in range(1, 4 + n)),
+        "shipment_deliveries.csv": SHIPMENTS_HEADER
+        + "".join(f"{o},{o},2022-0{i}-1{n},2022-0{i}-2{n}\n" for i, (o, *_rest) in enumerate(orders[:n], start=1)),
+    }
+
+
+def dated_env(make_env: Callable[..., Env], **overrides: Any) -> Env:
+    env = make_env(**overrides)
+    text = env.config_path.read_text().replace('prefix = "orders_data/"', f'prefix = "{DATED}"')
+    env.config_path.write_text(text)
+    create_dims(env, holidays=("2022-01-05", "2022-02-06"))
+    return env
+
+
+def put_day(env: Env, day: str, n: int, skip: tuple[str, ...] = ()) -> None:
+    for name, text in day_files(n).items():
+        if name not in skip:
+            env.s3.put_object(Bucket=env.bucket, Key=DATED.replace("{date}", day) + name, Body=text.encode())

@@ -14,36 +14,10 @@ from urllib.parse import urlparse
 
 from cli_process import CliProcess
 from faultproxy import FaultProxy, Rule
-from support import ORDERS_HEADER, REVIEWS_HEADER, SHIPMENTS_HEADER, Env, big_orders, create_dims
+from support import Env, big_orders, create_dims, dated_env, day_files, put_day
 
 DAYS = ("2022-09-05", "2022-09-06", "2022-09-07")
-DATED = "orders_data/dt={date}/"
 TABLES = ("agg_public_holiday", "agg_shipments", "best_performing_product")
-
-
-def day_files(n: int) -> dict[str, str]:
-    """Day n's three files: different orders, reviews and shipments every day."""
-    orders = [(10 * n + i, i, f"2022-0{i}-0{n}", i, 100 + n, i) for i in range(1, 5)]
-    return {
-        "orders.csv": ORDERS_HEADER + "".join(f"{o},{c},{d},{p},{u},{q},{u * q}\n" for o, c, d, p, u, q in orders),
-        "reviews.csv": REVIEWS_HEADER + "".join(f"{1 + (n + i) % 5},{i}\n" for i in range(1, 4 + n)),
-        "shipment_deliveries.csv": SHIPMENTS_HEADER
-        + "".join(f"{o},{o},2022-0{i}-1{n},2022-0{i}-2{n}\n" for i, (o, *_rest) in enumerate(orders[:n], start=1)),
-    }
-
-
-def dated_env(make_env, **overrides):
-    env = make_env(**overrides)
-    text = env.config_path.read_text().replace('prefix = "orders_data/"', f'prefix = "{DATED}"')
-    env.config_path.write_text(text)
-    create_dims(env, holidays=("2022-01-05", "2022-02-06"))
-    return env
-
-
-def put_day(env, day: str, n: int, skip: tuple[str, ...] = ()) -> None:
-    for name, text in day_files(n).items():
-        if name not in skip:
-            env.s3.put_object(Bucket=env.bucket, Key=DATED.replace("{date}", day) + name, Body=text.encode())
 
 
 def exported(env) -> dict[str, bytes]:

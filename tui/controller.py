@@ -161,6 +161,31 @@ class RunController:
             return Notice("already cancelling …"), None
         return Notice("cancelling the running stage …", "warning"), token
 
+    # a run started elsewhere (the Days view's backfill) ------------------------------------
+    def busy(self) -> Notice | None:
+        """Why nothing else may run now, or None."""
+        if not self.running:
+            return None
+        holder = f"run #{self.run_id}" if self.run_id else "a run"
+        return Notice(f"{holder} is in progress: wait for it to end, or cancel it (c), then run again", "warning")
+
+    def claim(self, what: str) -> Notice | CancelToken:
+        """Take the one run slot for `what`: its cancel token (quitting cancels it too), or why not."""
+        if (busy := self.busy()) is not None:
+            return busy
+        self.running = True
+        self.token = CancelToken()
+        self.run_done = threading.Event()
+        self.status_line = what
+        return self.token
+
+    def release(self, done: str) -> None:
+        """The claimed run ended (its worker has set `run_done`)."""
+        self.running = False
+        self.token = None
+        self.gate = None
+        self.status_line = done
+
     # a run ---------------------------------------------------------------------------------
     def begin(self, stages: tuple[StageName, ...]) -> list[StageView]:
         """Mark the run as started (queued stages); returns the views that changed."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from etl_core.backfill import BackfillOutcome, BackfillPlan
     from etl_core.browse import ExportPreview, Preview, SchemaInfo
     from etl_core.events import Event, LogLine, RunSummary, StageProgress
     from etl_core.history import RunRecord, StageRecord
@@ -116,6 +117,22 @@ class DaysLoaded(Message, bubble=False):
     """The Days view's dates, newest first: each date's runs and its newest run's source objects."""
 
     days: list[tuple[DayRuns, list[InputRecord]]]
+
+
+@dataclass
+class BackfillPlanned(Message, bubble=False):
+    """The dates the Days view would run, with their inputs and the decision (the dry run); `run`: then run it."""
+
+    plan: BackfillPlan
+    run: bool
+
+
+@dataclass
+class BackfillEnded(Message, bubble=False):
+    """The Days view's backfill is done: its outcome, or the error that stopped it from running."""
+
+    outcome: BackfillOutcome | None
+    error: str | None = None
 
 
 @dataclass

@@ -35,7 +35,7 @@ async def test_r_stops_at_the_export_preview_esc_records_the_export_cancelled(en
         }
         assert app.main.panes.pipeline_rows()["export"][1] == "? confirm?"
         assert [p.table for p in screen.previews] == TABLES
-        assert screen.query_one("#export-tabs", TabbedContent).tab_count == 3
+        assert screen.query_one("#export-tabs", TabbedContent).tab_count == 4  # the three tables, then the inputs
         for preview in screen.previews:
             assert preview.uri == f"s3://{env.bucket}/analytics_export/{env.user_id}/{preview.table}.csv"
             assert preview.checks and all(c.passed for c in preview.checks)

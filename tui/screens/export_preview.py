@@ -13,8 +13,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Static, TabbedContent, TabPane
 
 from etl_core.browse import ExportPreview
+from etl_core.export_inputs import ExportInputs
 from tui.format import cell_text, count, short
-from tui.status_style import BAD, OK, STALE_STYLE, check_mark
+from tui.status_style import BAD, NOTE, OK, STALE_STYLE, check_mark
 from tui.widgets.chrome.title_bar import TitleBar
 
 
@@ -42,6 +43,47 @@ def changes_text(preview: ExportPreview) -> Text:
     return text
 
 
+def inputs_summary(inputs: ExportInputs) -> str:
+    """One line: how many source objects of how many dates the exported rows came from."""
+    runs = sorted({source.run_id for source in inputs.sources if source.run_id is not None})
+    which = f"run #{runs[0]}" if len(runs) == 1 else f"{len(runs)} runs" if runs else "no recorded run"
+    return (
+        f"inputs: {count(inputs.objects, 'source objects')} of {count(inputs.dates, 'ingestion dates')} "
+        f"({which}); the inputs tab names each"
+    )
+
+
+INPUT_COLUMNS = ("Date", "Run", "Table", "Key", "Version", "ETag", "Size", "Records")
+
+
+def input_rows(inputs: ExportInputs) -> list[list[Text]]:
+    """One row per source object of each exported date (keys, versions and ETags shown literally)."""
+    rows = []
+    for source in inputs.sources:
+        run = Text(f"#{source.run_id}" if source.run_id is not None else "")
+        if not source.inputs:
+            why = "no recorded run computed it" if source.run_id is None else "its inputs were not recorded"
+            rows.append([Text(source.day.isoformat()), run, Text(""), Text(why, style=NOTE), *[Text("")] * 4])
+        for found in source.inputs:
+            rows.append(
+                [
+                    Text(source.day.isoformat()),
+                    run,
+                    Text(found.table),
+                    Text(found.key),
+                    Text(found.version_id or ""),
+                    Text(found.etag),
+                    Text(count(found.size), justify="right"),
+                    Text(count(found.rows), justify="right"),
+                ]
+            )
+    if inputs.dates > len(inputs.sources):
+        rows.append(
+            [Text(f"… {inputs.dates - len(inputs.sources)} earlier dates not listed", style=NOTE)] + [Text("")] * 7
+        )
+    return rows
+
+
 class ExportPreviewScreen(ModalScreen[bool]):
     """Dismissed with True (export confirmed) or False (cancelled: nothing is written).
 
@@ -63,6 +105,10 @@ class ExportPreviewScreen(ModalScreen[bool]):
     def stale(self) -> str:
         """Why the analytics are stale (computed from older staging), or ""."""
         return next((p.stale for p in self.previews if p.stale), "")
+
+    @property
+    def inputs(self) -> ExportInputs | None:
+        return self.previews[0].inputs if self.previews else None
 
     @property
     def blocked(self) -> list[str]:
@@ -87,6 +133,11 @@ class ExportPreviewScreen(ModalScreen[bool]):
                         yield DataTable(
                             cursor_type="cell", zebra_stripes=True, classes="export-rows", id=f"rows-{preview.table}"
                         )
+                if self.inputs is not None:
+                    with TabPane(Content("inputs"), id="tab-inputs"):
+                        yield DataTable(
+                            cursor_type="row", zebra_stripes=True, classes="export-rows", id="export-inputs"
+                        )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Export (y)", variant="success", id="confirm", disabled=bool(self.blocked), compact=True)
                 yield Button("Cancel (Esc)", variant="error", id="cancel", compact=True)
@@ -102,6 +153,8 @@ class ExportPreviewScreen(ModalScreen[bool]):
         )
         if self.previews and self.previews[0].dimensions:
             text.append(f"computed on {self.previews[0].dimensions}\n")
+        if self.inputs is not None:
+            text.append(inputs_summary(self.inputs) + "\n")
         if self.blocked:
             text.append(
                 f"blocked: a check failed for {', '.join(self.blocked)}; fix the data and rerun analytics",
@@ -124,6 +177,10 @@ class ExportPreviewScreen(ModalScreen[bool]):
                 table.add_column(Text(name), key=name)
             for row in preview.preview.rows:
                 table.add_row(*[Text(short(cell_text(v))) for v in row])
+        if self.inputs is not None:
+            inputs = self.query_one("#export-inputs", DataTable)
+            inputs.add_columns(*INPUT_COLUMNS)
+            inputs.add_rows(input_rows(self.inputs))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "confirm":

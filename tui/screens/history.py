@@ -23,9 +23,11 @@ from etl_core.lineage import StaleStage
 from etl_core.pipeline import STAGES, run_log_path
 from etl_core.services import Services
 from tui.clock import Clock
+from tui.controller import RunController
 from tui.format import count
 from tui.messages import HistoryLoaded, RunStagesLoaded, TrendsLoaded
 from tui.pager import open_in_pager
+from tui.screens.days import DaysScreen
 from tui.stage_view import status_cell
 from tui.status_style import BAD, RED, STALE_STYLE
 from tui.widgets.chrome.title_bar import TitleBar
@@ -65,13 +67,15 @@ class HistoryScreen(ModalScreen[None]):
         Binding("escape,h", "close", "Back", show=True),
         Binding("o", "open_log", "Run's log", show=True),
         Binding("f", "filter_status", "Filter status", show=True),
+        Binding("r", "rerun_date", "Rerun date", show=True),
         Binding("p", "plot_next", "Plot next trend", show=False),  # with the `plots` extra, from 120×40
     ]
     FILTERS: ClassVar[tuple[str | None, ...]] = (None, "failed", "succeeded", "cancelled", "abandoned")
 
-    def __init__(self, services: Services, clock: Clock) -> None:
+    def __init__(self, services: Services, clock: Clock, run_slot: RunController) -> None:
         super().__init__()
         self.services = services
+        self.run_slot = run_slot  # the console's one run slot, for a rerun of a run's date
         self.runs: list[RunRecord] = []
         self.clock = clock
         self.shown_run: int | None = None
@@ -206,12 +210,29 @@ class HistoryScreen(ModalScreen[None]):
         self.status_filter = self.FILTERS[(self.FILTERS.index(self.status_filter) + 1) % len(self.FILTERS)]
         self._fill_runs()
 
-    def action_open_log(self) -> None:
-        """The highlighted run's full log in $PAGER."""
+    def _highlighted_run(self) -> RunRecord | None:
         table = self.query_one("#history-runs", DataTable)
         if table.row_count == 0:
-            return
+            return None
         run_id = int(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
+        return next((run for run in self.runs if run.run_id == run_id), None)
+
+    def action_rerun_date(self) -> None:
+        """Run the highlighted run's ingestion date again, from that date's own inputs, in the Days view."""
+        run = self._highlighted_run()
+        if run is None:
+            return
+        if (busy := self.run_slot.busy()) is not None:
+            self.notify(busy.message, severity="warning", markup=False)
+            return
+        self.app.push_screen(DaysScreen(self.services, self.run_slot, rerun=run.ingestion_date))
+
+    def action_open_log(self) -> None:
+        """The highlighted run's full log in $PAGER."""
+        run = self._highlighted_run()
+        if run is None:
+            return
+        run_id = run.run_id
         path = run_log_path(self.services.config, run_id)
         if not path.is_file():
             self.notify(f"run #{run_id} has no log here: {path} (it ran on another machine or state folder)")

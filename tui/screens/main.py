@@ -160,13 +160,13 @@ class MainScreen(Screen[None]):
         if (services := self.host.need_services("warehouse")) is not None:
             from tui.screens.history import HistoryScreen  # imported by the services' worker, once connected
 
-            self.app.push_screen(HistoryScreen(services, self.clock))
+            self.app.push_screen(HistoryScreen(services, self.clock, self.controller))
 
     def action_days(self) -> None:
         if (services := self.host.need_services("warehouse")) is not None:
             from tui.screens.days import DaysScreen
 
-            self.app.push_screen(DaysScreen(services))
+            self.app.push_screen(DaysScreen(services, self.controller))
 
     def action_checks(self) -> None:
         if (services := self.host.need_services("warehouse")) is not None:

@@ -1,0 +1,272 @@
+"""Running days from the Days view (issue 22 item 8) and a run's date from the history (issue 23 item 1).
+
+A real moto bucket with dated folders, a real warehouse: one date, a range with a date missing its
+inputs, a cancel mid-date, the run lock held elsewhere, the export preview naming its inputs.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import urlparse
+
+import psycopg2
+from textual.widgets import DataTable, Input, Static
+
+from faultproxy import FaultProxy, Rule
+from support import Env, big_orders, dated_env, put_day
+from tui.screens.backfill_plan import BackfillPlanScreen
+from tui.screens.days import DaysScreen
+from tui.screens.export_preview import ExportPreviewScreen
+from tui.screens.history import HistoryScreen
+from tui_helpers import SIZE, make_app, settle, wait_until
+
+DAYS = ("2022-09-05", "2022-09-06", "2022-09-07")
+TABLES = ("agg_public_holiday", "agg_shipments", "best_performing_product")
+
+
+def days_env(make_env, *, skip_reviews_on: str | None = None) -> Env:
+    env = dated_env(make_env)
+    env.rewrite_config(ingestion_date=DAYS[-1])
+    for n, day in enumerate(DAYS, start=1):
+        put_day(env, day, n, skip=("reviews.csv",) if day == skip_reviews_on else ())
+    return env
+
+
+def runs(env: Env) -> list[tuple[str, str, str, bool]]:
+    return [
+        (day, status, stages, backfill is not None)
+        for day, status, stages, backfill in env.query(
+            f'SELECT ingestion_date::text, status, stages, backfill_id FROM "{env.user_id}_staging".console_runs '
+            "ORDER BY run_id"
+        )
+    ]
+
+
+def exported_keys(env: Env) -> list[str]:
+    listing = env.s3.list_objects_v2(Bucket=env.bucket, Prefix=f"analytics_export/{env.user_id}/")
+    return sorted(obj["Key"].rsplit("/", 1)[-1] for obj in listing.get("Contents", []))
+
+
+def cells(table: DataTable[Any], key: str) -> list[str]:
+    return [str(getattr(cell, "plain", cell)) for cell in table.get_row(key)]
+
+
+async def open_days(pilot) -> DaysScreen:
+    await settle(pilot)
+    await pilot.press("d")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, DaysScreen)
+    return screen
+
+
+async def confirm_plan(pilot) -> BackfillPlanScreen:
+    await settle(pilot)
+    plan = pilot.app.screen
+    assert isinstance(plan, BackfillPlanScreen), plan
+    return plan
+
+
+async def at_export_preview(pilot) -> ExportPreviewScreen:
+    await settle(pilot)
+    preview = pilot.app.screen
+    assert isinstance(preview, ExportPreviewScreen), preview
+    return preview
+
+
+async def test_one_date_runs_from_its_row_with_the_export_preview_naming_its_inputs(make_env):
+    env = days_env(make_env)
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        days = await open_days(pilot)
+        table = days.table
+        assert cells(table, DAYS[2])[1] == "missing"  # never run; its three files are there
+        table.go_to(date.fromisoformat(DAYS[1]))
+        await pilot.press("r")
+        plan = await confirm_plan(pilot)
+        assert [(d.day.isoformat(), d.decision) for d in plan.plan.to_run] == [(DAYS[1], "run")]
+        assert plan.plan.days[0].inputs.inputs[0].key == f"orders_data/dt={DAYS[1]}/orders.csv"
+        await pilot.press("y")
+
+        preview = await at_export_preview(pilot)  # the date ran; the export waits for the operator
+        assert table.live_status(date.fromisoformat(DAYS[1])) == "succeeded"
+        assert exported_keys(env) == []
+        inputs = preview.inputs
+        assert inputs is not None and inputs.dates == 1
+        (source,) = inputs.sources
+        assert source.day == date.fromisoformat(DAYS[1]) and source.run_id == 1 and source.staging_run_id == 1
+        assert [(found.key, found.rows) for found in source.inputs] == [
+            (f"orders_data/dt={DAYS[1]}/orders.csv", 4),
+            (f"orders_data/dt={DAYS[1]}/reviews.csv", 5),
+            (f"orders_data/dt={DAYS[1]}/shipment_deliveries.csv", 2),
+        ]
+        assert "inputs: 3 source objects of 1 ingestion date (run #1)" in str(preview._summary())
+        listed = preview.query_one("#export-inputs", DataTable)
+        first = [str(getattr(cell, "plain", cell)) for cell in listed.get_row_at(0)]
+        assert first[:4] == [DAYS[1], "#1", "orders", f"orders_data/dt={DAYS[1]}/orders.csv"]
+        assert first[5] == source.inputs[0].etag and first[7] == "4"
+        await pilot.press("y")
+        await settle(pilot)
+
+        assert app.screen is days and not app.main.controller.running
+        assert cells(table, DAYS[1])[1:3] == ["✔ succeeded", "#1"]
+        assert exported_keys(env) == [f"{t}.csv" for t in TABLES]
+        assert runs(env) == [
+            (DAYS[1], "succeeded", "prepare,staging,analytics", True),
+            (DAYS[1], "succeeded", "export", True),
+        ]
+        assert "succeeded" in str(days.query_one("#days-hint", Static).render())
+        await pilot.press("escape")
+        assert not isinstance(app.screen, DaysScreen)
+
+
+async def test_a_range_with_a_date_missing_inputs_skips_and_names_it_and_runs_the_others(make_env):
+    env = days_env(make_env, skip_reviews_on=DAYS[1])
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        days = await open_days(pilot)
+        table = days.table
+        # looked up in S3: the date without its reviews.csv is "missing inputs", the others are just missing
+        assert cells(table, DAYS[1])[1] == "missing inputs"
+        assert cells(table, DAYS[0])[1] == cells(table, DAYS[2])[1] == "missing"
+        await pilot.press("g")
+        await settle(pilot)
+        app.screen.query_one("#range-input", Input).value = f"{DAYS[0]} {DAYS[2]}"
+        await pilot.press("enter")
+        plan = await confirm_plan(pilot)
+        assert [(d.day.isoformat(), d.decision) for d in plan.plan.days] == [
+            (DAYS[0], "run"),
+            (DAYS[1], "skip"),
+            (DAYS[2], "run"),
+        ]
+        assert plan.plan.days[1].reason.startswith(f"missing inputs: no orders_data/dt={DAYS[1]}/reviews.csv")
+        assert "2 of 3 date(s) would run" in str(plan.query_one("#plan-summary", Static).render())
+        await pilot.press("y")
+
+        preview = await at_export_preview(pilot)
+        assert preview.inputs is not None and [s.day.isoformat() for s in preview.inputs.sources] == [DAYS[2], DAYS[0]]
+        await pilot.press("y")
+        await settle(pilot)
+
+        statuses = {day: cells(table, day)[1] for day in DAYS}
+        assert statuses == {
+            DAYS[0]: "✔ succeeded",
+            DAYS[1]: "↷ skipped (missing inputs)",
+            DAYS[2]: "✔ succeeded",
+        }
+        hint = str(days.query_one("#days-hint", Static).render())
+        assert f"{DAYS[1]} skipped: missing inputs: no orders_data/dt={DAYS[1]}/reviews.csv" in hint
+        assert "backfill 2022-09-05 .. 2022-09-07 failed" in hint  # a date did not run: not a success
+        assert [r[:2] for r in runs(env)] == [(DAYS[0], "succeeded"), (DAYS[2], "succeeded"), (DAYS[2], "succeeded")]
+        assert exported_keys(env) == [f"{t}.csv" for t in TABLES]
+
+
+async def test_cancel_mid_date_ends_it_cancelled_and_the_later_dates_are_not_run(make_env, s3_endpoint):
+    env = days_env(make_env)
+    env.s3.put_object(Bucket=env.bucket, Key=f"orders_data/dt={DAYS[1]}/orders.csv", Body=big_orders().encode())
+    parsed = urlparse(s3_endpoint)
+    proxy = FaultProxy(parsed.hostname or "127.0.0.1", parsed.port or 80)
+    env.config_path.write_text(env.config_path.read_text().replace(s3_endpoint, proxy.url))
+    try:
+        hold = proxy.add(
+            Rule(match=f"GET /{env.bucket}/orders_data/dt%3D{DAYS[1]}/orders.csv", action="hold", after_bytes=300_000)
+        )
+        app = make_app(env)
+        async with app.run_test(size=SIZE) as pilot:
+            days = await open_days(pilot)
+            table = days.table
+            for day in DAYS:
+                table.go_to(date.fromisoformat(day))
+                await pilot.press("space")
+            assert table.marked == {date.fromisoformat(day) for day in DAYS}
+            await pilot.press("r")
+            await confirm_plan(pilot)
+            await pilot.press("y")
+            await wait_until(pilot, hold.fired.is_set, timeout=120, what="the second date's orders.csv held mid-read")
+            assert table.live_status(date.fromisoformat(DAYS[0])) == "succeeded"
+            assert table.live_status(date.fromisoformat(DAYS[1])) == "running"
+            assert cells(table, DAYS[1])[1] == "▶ running (staging)"
+            assert table.live_status(date.fromisoformat(DAYS[2])) == "queued"
+            await pilot.press("escape")  # refused while the backfill runs
+            assert app.screen is days
+            await pilot.press("ctrl+c")
+            await pilot.pause()
+            hold.release.set()
+            await settle(pilot)
+
+            assert {day: table.live_status(date.fromisoformat(day)) for day in DAYS} == {
+                DAYS[0]: "succeeded",
+                DAYS[1]: "cancelled",
+                DAYS[2]: "not run",
+            }
+            assert not app.main.controller.running and app.main.controller.token is None
+            assert [r[:2] for r in runs(env)] == [(DAYS[0], "succeeded"), (DAYS[1], "cancelled")]
+            assert exported_keys(env) == []  # a cancelled backfill exports nothing
+            assert "backfill 2022-09-05 .. 2022-09-07 cancelled" in str(days.query_one("#days-hint", Static).render())
+    finally:
+        hold.release.set()
+        proxy.close()
+
+
+async def test_a_run_elsewhere_holding_the_lock_is_named_and_nothing_runs(make_env):
+    env = days_env(make_env)
+    holder = psycopg2.connect(env.pg_uri)
+    holder.autocommit = True
+    try:
+        with holder.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (f"d2b-console:{env.user_id}",))
+        app = make_app(env)
+        async with app.run_test(size=SIZE) as pilot:
+            days = await open_days(pilot)
+            await pilot.press("r")
+            await confirm_plan(pilot)
+            await pilot.press("y")
+            await settle(pilot)
+            hint = str(days.query_one("#days-hint", Static).render())
+            assert "the backfill did not start" in hint and "another d2b-console process is running" in hint, hint
+            assert cells(days.table, DAYS[2])[1] == "missing" and not app.main.controller.running
+        assert env.query(f"SELECT to_regclass('\"{env.user_id}_staging\".console_runs')") == [(None,)]
+    finally:
+        holder.close()
+
+
+async def test_rerun_from_the_history_runs_that_runs_date_again_from_its_own_inputs(make_env):
+    env = days_env(make_env)
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        days = await open_days(pilot)
+        days.table.go_to(date.fromisoformat(DAYS[0]))
+        await pilot.press("r")
+        await confirm_plan(pilot)
+        await pilot.press("y")
+        await at_export_preview(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+
+        await pilot.press("h")
+        await settle(pilot)
+        assert isinstance(app.screen, HistoryScreen)
+        history = app.screen.query_one("#history-runs", DataTable)
+        history.move_cursor(row=history.get_row_index("1"))  # run #1 computed the first date
+        await pilot.press("r")
+        plan = await confirm_plan(pilot)  # a rerun reprocesses the date whatever its state
+        assert plan.plan.reprocess == "all"
+        assert [(d.day.isoformat(), d.decision) for d in plan.plan.days] == [(DAYS[0], "run")]
+        await pilot.press("y")
+        preview = await at_export_preview(pilot)
+        assert preview.inputs is not None and preview.inputs.sources[0].run_id == 3  # the rerun's rows
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, DaysScreen)
+        assert cells(app.screen.table, DAYS[0])[1:3] == ["✔ succeeded", "#3"]
+        assert runs(env)[2:] == [
+            (DAYS[0], "succeeded", "prepare,staging,analytics", True),
+            (DAYS[0], "succeeded", "export", True),
+        ]
+        recorded = env.query(
+            f'SELECT key FROM "{env.user_id}_staging".console_run_inputs WHERE run_id = 3 ORDER BY table_name'
+        )
+        assert recorded[0] == (f"orders_data/dt={DAYS[0]}/orders.csv",)  # that date's own files

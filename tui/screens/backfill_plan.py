@@ -1,0 +1,83 @@
+"""The dry run of a backfill from the Days view: every date with its inputs or why it is skipped, and the decision.
+
+Dismissed with True (run it) or False (nothing is run or recorded). Shown before every run of the
+view; `p` shows it alone (the dry run), without the run button.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Static
+
+from etl_core.backfill import BackfillPlan, DayPlan
+from tui.status_style import BAD, NOTE, OK
+
+MODES = {
+    "dated": "each date's own folder ({date} in the prefix)",
+    "versioned": "the newest version of each file by the end of the date (UTC)",
+    "latest": "the objects as they are now",
+}
+
+
+def plan_summary(plan: BackfillPlan) -> str:
+    runs = len(plan.to_run)
+    skipped = len(plan.skipped_for_inputs)
+    text = (
+        f"{plan.first} .. {plan.last}, reprocess {plan.reprocess}: {runs} of {len(plan.days)} date(s) would run"
+        + (", then the export preview before one export" if runs else "")
+        + (f"; {skipped} skipped for missing inputs" if skipped else "")
+        + f".\nInputs: {MODES[plan.mode]}."
+    )
+    if not runs:
+        text += "\nNothing to run: m chooses which dates are reprocessed (missing, failed, all)."
+    return text
+
+
+def decision_cell(day: DayPlan) -> Text:
+    if day.decision == "run":
+        return Text("RUN", style=f"bold {OK}")
+    return Text("SKIP", style=BAD if day.reason.startswith("missing inputs") else NOTE)
+
+
+class BackfillPlanScreen(ModalScreen[bool]):
+    DEFAULT_CSS = "#plan-dates { height: auto; max-height: 20; }"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Run"),
+        Binding("n,escape", "answer(False)", "Close"),
+    ]
+
+    def __init__(self, plan: BackfillPlan, can_run: bool) -> None:
+        super().__init__()
+        self.plan = plan
+        self.can_run = can_run and bool(plan.to_run)
+
+    def compose(self) -> ComposeResult:
+        title = "Run these dates?" if self.can_run else "Dry run: nothing is run or recorded"
+        with Vertical(id="plan-box", classes="dialog"):
+            yield Static(Text(title), classes="dialog-title")
+            yield Static(Text(plan_summary(self.plan)), id="plan-summary")
+            yield DataTable(cursor_type="row", id="plan-dates")
+            with Horizontal(classes="dialog-buttons"):
+                if self.can_run:
+                    yield Button(Text("Run (y)"), variant="primary", id="yes", compact=True)
+                yield Button(Text("Close (Esc)"), id="no", compact=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#plan-dates", DataTable)
+        table.add_columns("Date", "Decision", "Why", "Inputs")
+        for day in self.plan.days:
+            inputs = ", ".join(found.key for found in day.inputs.inputs)
+            table.add_row(Text(day.day.isoformat()), decision_cell(day), Text(day.reason), Text(inputs))
+        table.focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer and self.can_run)

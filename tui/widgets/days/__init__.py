@@ -1,0 +1,1 @@
+"""The Days view's widgets."""
