@@ -116,7 +116,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "days",
         "d",
         "Days",
-        "One row per ingestion date of the last 30: status (stale when no new files came), rows and inputs",
+        "One row per ingestion date of the last 30: status (missing, missing inputs, failed, succeeded, stale), "
+        "rows and inputs; r runs the highlighted date, the marked ones (space) or a range (g), dry run first",
         "Pipeline",
         rank=14,
     ),

@@ -89,12 +89,13 @@ class DayRow:
     def detail(self) -> Text:
         """The highlighted date in full: why it was skipped or failed, what it loaded, what S3 holds."""
         text = Text(f"{self.day}: ", style="bold")
-        if self.live_reason:
+        missing = self.found.missing if self.found is not None else None
+        if self.live_reason and not (missing and missing in self.live_reason):
             text.append(self.live_reason + "\n")
         if self.found is not None and self.found.missing is not None:
             text.append(f"{MISSING_INPUTS}: {self.found.missing}\n")
         elif self.found is not None:
-            text.append("inputs in S3: " + ", ".join(found.label for found in self.found.inputs) + "\n")
+            text.append("inputs in S3: " + ", ".join(found.key for found in self.found.inputs) + "\n")
         for found in self.inputs:
             version = f" version {found.version_id}" if found.version_id else ""
             text.append(f"{found.table}: {found.key}{version} ETag {found.etag} ({count(found.rows, 'rows')})\n")

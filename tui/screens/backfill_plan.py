@@ -63,6 +63,7 @@ class BackfillPlanScreen(ModalScreen[bool]):
             yield Static(Text(title), classes="dialog-title")
             yield Static(Text(plan_summary(self.plan)), id="plan-summary")
             yield DataTable(cursor_type="row", id="plan-dates")
+            yield Static("", id="plan-why")
             with Horizontal(classes="dialog-buttons"):
                 if self.can_run:
                     yield Button(Text("Run (y)"), variant="primary", id="yes", compact=True)
@@ -75,6 +76,11 @@ class BackfillPlanScreen(ModalScreen[bool]):
             inputs = ", ".join(found.key for found in day.inputs.inputs)
             table.add_row(Text(day.day.isoformat()), decision_cell(day), Text(day.reason), Text(inputs))
         table.focus()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The highlighted date's reason in full (the column cuts long ones)."""
+        day = self.plan.days[event.cursor_row]
+        self.query_one("#plan-why", Static).update(Text(f"{day.day}: {day.reason}"))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")

@@ -87,7 +87,7 @@ class DaysScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     DaysScreen { background: $background; }
     DaysScreen #days-table { height: 1fr; }
-    DaysScreen #days-detail { height: auto; max-height: 6; }
+    DaysScreen #days-detail { height: auto; max-height: 4; }
     DaysScreen #days-hint { height: auto; }
     """
 
@@ -132,10 +132,8 @@ class DaysScreen(ModalScreen[None]):
             text.append(extra + "\n")
         marked = len(self.table.marked)
         text.append(
-            f"reprocess {self.reprocess} (m) · "
-            + (f"{marked} date(s) marked · " if marked else "")
-            + "r runs the marked dates (or the highlighted one), g a range, p the dry run; each ends at the "
-            "export preview; headless: d2b-console --backfill FROM TO",
+            f"reprocess {self.reprocess} (m)" + (f" · {marked} date(s) marked" if marked else "") + " · r runs the "
+            "marked dates or the highlighted one · headless: d2b-console --backfill FROM TO",
             style=NOTE,
         )
         self.query_one("#days-hint", Static).update(text)

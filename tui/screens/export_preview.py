@@ -49,7 +49,7 @@ def inputs_summary(inputs: ExportInputs) -> str:
     which = f"run #{runs[0]}" if len(runs) == 1 else f"{len(runs)} runs" if runs else "no recorded run"
     return (
         f"inputs: {count(inputs.objects, 'source objects')} of {count(inputs.dates, 'ingestion dates')} "
-        f"({which}); the inputs tab names each"
+        f"({which}), in the inputs tab"
     )
 
 
