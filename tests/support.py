@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import psycopg2
 
 from etl_core.config import Config, load_config
 from etl_core.services import Services, open_services
+from faultproxy import FaultProxy, Rule
 
 REPO = Path(__file__).resolve().parents[1]
 REGION = "eu-central-1"
@@ -279,3 +282,21 @@ def put_day(env: Env, day: str, n: int, skip: tuple[str, ...] = ()) -> None:
     for name, text in day_files(n).items():
         if name not in skip:
             env.s3.put_object(Bucket=env.bucket, Key=DATED.replace("{date}", day) + name, Body=text.encode())
+
+
+@contextmanager
+def dated_orders_held(env: Env, s3_endpoint: str, day: str) -> Iterator[Rule]:
+    """`day`'s orders.csv made 2 MB, and its read held mid-object by a fault proxy the env's S3 now goes through
+    (the rule's `fired` is set once it holds; set its `release` to let the read go on)."""
+    env.s3.put_object(Bucket=env.bucket, Key=DATED.replace("{date}", day) + "orders.csv", Body=big_orders().encode())
+    parsed = urlparse(s3_endpoint)
+    proxy = FaultProxy(parsed.hostname or "127.0.0.1", parsed.port or 80)
+    env.config_path.write_text(env.config_path.read_text().replace(s3_endpoint, proxy.url))
+    try:
+        hold = proxy.add(
+            Rule(match=f"GET /{env.bucket}/orders_data/dt%3D{day}/orders.csv", action="hold", after_bytes=300_000)
+        )
+        yield hold
+    finally:
+        hold.release.set()
+        proxy.close()

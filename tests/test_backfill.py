@@ -10,11 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import urlparse
 
 from cli_process import CliProcess
-from faultproxy import FaultProxy, Rule
-from support import Env, big_orders, create_dims, dated_env, day_files, put_day
+from faultproxy import Rule
+from support import Env, create_dims, dated_env, dated_orders_held, day_files, put_day
 
 DAYS = ("2022-09-05", "2022-09-06", "2022-09-07")
 TABLES = ("agg_public_holiday", "agg_shipments", "best_performing_product")
@@ -119,19 +118,10 @@ def backfill_held_mid_date(env: Env, s3_endpoint: str, *args: str) -> Iterator[t
     """A backfill of the three days whose second date's orders.csv (2 MB) is held mid-read by a fault proxy."""
     for n, day in enumerate(DAYS, start=1):
         put_day(env, day, n)
-    env.s3.put_object(Bucket=env.bucket, Key=f"orders_data/dt={DAYS[1]}/orders.csv", Body=big_orders().encode())
-    parsed = urlparse(s3_endpoint)
-    proxy = FaultProxy(parsed.hostname or "127.0.0.1", parsed.port or 80)
-    env.config_path.write_text(env.config_path.read_text().replace(s3_endpoint, proxy.url))
-    try:
-        hold = proxy.add(
-            Rule(match=f"GET /{env.bucket}/orders_data/dt%3D{DAYS[1]}/orders.csv", action="hold", after_bytes=300_000)
-        )
+    with dated_orders_held(env, s3_endpoint, DAYS[1]) as hold:
         process = CliProcess(env.config_path, "--backfill", DAYS[0], DAYS[-1], *args)
         assert hold.fired.wait(120), process.finish(5).stderr
         yield process, hold
-    finally:
-        proxy.close()
 
 
 def test_kill_9_mid_backfill_then_resume_continues_from_that_date(make_env, s3_endpoint):

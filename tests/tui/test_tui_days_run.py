@@ -6,15 +6,14 @@ inputs, a cancel mid-date, the run lock held elsewhere, the export preview namin
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import urlparse
 
 import psycopg2
+from http_recorder import closed_port_url
 from textual.widgets import DataTable, Input, Static
 
-from faultproxy import FaultProxy, Rule
-from support import Env, big_orders, dated_env, put_day
+from support import Env, create_dims, dated_env, dated_orders_held, day_files, put_day
 from tui.screens.backfill_plan import BackfillPlanScreen
 from tui.screens.days import DaysScreen
 from tui.screens.export_preview import ExportPreviewScreen
@@ -164,14 +163,7 @@ async def test_a_range_with_a_date_missing_inputs_skips_and_names_it_and_runs_th
 
 async def test_cancel_mid_date_ends_it_cancelled_and_the_later_dates_are_not_run(make_env, s3_endpoint):
     env = days_env(make_env)
-    env.s3.put_object(Bucket=env.bucket, Key=f"orders_data/dt={DAYS[1]}/orders.csv", Body=big_orders().encode())
-    parsed = urlparse(s3_endpoint)
-    proxy = FaultProxy(parsed.hostname or "127.0.0.1", parsed.port or 80)
-    env.config_path.write_text(env.config_path.read_text().replace(s3_endpoint, proxy.url))
-    try:
-        hold = proxy.add(
-            Rule(match=f"GET /{env.bucket}/orders_data/dt%3D{DAYS[1]}/orders.csv", action="hold", after_bytes=300_000)
-        )
+    with dated_orders_held(env, s3_endpoint, DAYS[1]) as hold:
         app = make_app(env)
         async with app.run_test(size=SIZE) as pilot:
             days = await open_days(pilot)
@@ -184,9 +176,9 @@ async def test_cancel_mid_date_ends_it_cancelled_and_the_later_dates_are_not_run
             await confirm_plan(pilot)
             await pilot.press("y")
             await wait_until(pilot, hold.fired.is_set, timeout=120, what="the second date's orders.csv held mid-read")
+            await wait_until(pilot, lambda: cells(table, DAYS[1])[1] == "▶ running (staging)", what="its live row")
             assert table.live_status(date.fromisoformat(DAYS[0])) == "succeeded"
             assert table.live_status(date.fromisoformat(DAYS[1])) == "running"
-            assert cells(table, DAYS[1])[1] == "▶ running (staging)"
             assert table.live_status(date.fromisoformat(DAYS[2])) == "queued"
             await pilot.press("escape")  # refused while the backfill runs
             assert app.screen is days
@@ -204,9 +196,6 @@ async def test_cancel_mid_date_ends_it_cancelled_and_the_later_dates_are_not_run
             assert [r[:2] for r in runs(env)] == [(DAYS[0], "succeeded"), (DAYS[1], "cancelled")]
             assert exported_keys(env) == []  # a cancelled backfill exports nothing
             assert "backfill 2022-09-05 .. 2022-09-07 cancelled" in str(days.query_one("#days-hint", Static).render())
-    finally:
-        hold.release.set()
-        proxy.close()
 
 
 async def test_a_run_elsewhere_holding_the_lock_is_named_and_nothing_runs(make_env):
@@ -270,3 +259,39 @@ async def test_rerun_from_the_history_runs_that_runs_date_again_from_its_own_inp
             f'SELECT key FROM "{env.user_id}_staging".console_run_inputs WHERE run_id = 3 ORDER BY table_name'
         )
         assert recorded[0] == (f"orders_data/dt={DAYS[0]}/orders.csv",)  # that date's own files
+
+
+async def test_in_a_versioned_bucket_a_date_before_its_files_were_written_lacks_its_inputs(make_env):
+    env = make_env()
+    create_dims(env)
+    env.s3.put_bucket_versioning(Bucket=env.bucket, VersioningConfiguration={"Status": "Enabled"})
+    for name, text in day_files(1).items():
+        env.s3.put_object(Bucket=env.bucket, Key=f"orders_data/{name}", Body=text.encode())
+    today = datetime.now(UTC).date()
+    before = today - timedelta(days=2)  # ended before the files were written, whatever the time of day
+    env.rewrite_config(ingestion_date=today.isoformat())
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        days = await open_days(pilot)
+        assert cells(days.table, today.isoformat())[1] == "missing"  # a version by the end of today exists
+        assert cells(days.table, before.isoformat())[1] == "missing inputs"
+        days.table.go_to(before)
+        await pilot.pause()
+        detail = str(days.query_one("#days-detail", Static).render())
+        assert "missing inputs: no orders_data/orders.csv;" in detail
+        assert f"last modified by the end of {before} (UTC)" in detail
+
+
+async def test_s3_unreadable_leaves_the_dates_missing_and_says_why(make_env, s3_endpoint):
+    env = days_env(make_env)
+    env.config_path.write_text(env.config_path.read_text().replace(s3_endpoint, closed_port_url()))
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        days = await open_days(pilot)  # the warehouse is enough to open it
+        await wait_until(
+            pilot,
+            lambda: "could not look up the inputs in S3" in str(days.query_one("#days-hint", Static).render()),
+            timeout=60,
+            what="the lookup's failure said",
+        )
+        assert [cells(days.table, day)[1] for day in DAYS] == ["missing"] * 3
