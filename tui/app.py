@@ -102,6 +102,7 @@ class ConsoleApp(App[int]):
         self._title_facts()
         for warning in self.config.warnings:
             self.ui_log(warning, "WARNING")
+        self.call_after_refresh(gc.enable)  # the launcher held the collector off until the first frame
         if self.services is None:
             self.call_after_refresh(self._open_services)
         else:

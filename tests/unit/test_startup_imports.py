@@ -41,19 +41,23 @@ def test_the_launcher_the_config_the_early_start_and_the_app_import_nothing_heav
 
 def test_the_first_frame_is_drawn_before_anything_heavy_is_imported(tmp_path):
     # The app opens its services after the first frame; here that opening records what was loaded, and stops.
+    # The collector is off, as the launcher leaves it for the start-up: the first frame turns it back on.
     code = (
+        "import gc\n"
         "from etl_core.config import load_config\n"
         "from tui.app import ConsoleApp\n"
         "class FirstFrame(ConsoleApp):\n"
         "    def _open_services(self):\n"
-        "        self.seen = {'loaded': loaded(), 'rows': sorted(self.main.panes.pipeline_rows())}\n"
+        "        rows = sorted(self.main.panes.pipeline_rows())\n"
+        "        self.seen = {'loaded': loaded(), 'rows': rows, 'gc': gc.isenabled()}\n"
         "        self.exit(0)\n"
+        "gc.disable()\n"
         "app = FirstFrame(load_config(None))\n"
         "app.run(headless=True, size=(120, 40))\n"
         "print(json.dumps(app.seen))\n"
     )
     seen = _loaded_after(code, tmp_path)
-    assert seen == {"loaded": [], "rows": sorted(["prepare", "staging", "analytics", "export"])}
+    assert seen == {"loaded": [], "rows": sorted(["prepare", "staging", "analytics", "export"]), "gc": True}
 
 
 def test_the_probe_sees_what_the_services_worker_imports(tmp_path):
