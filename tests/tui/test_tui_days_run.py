@@ -259,6 +259,9 @@ async def test_rerun_from_the_history_runs_that_runs_date_again_from_its_own_inp
             f'SELECT key FROM "{env.user_id}_staging".console_run_inputs WHERE run_id = 3 ORDER BY table_name'
         )
         assert recorded[0] == (f"orders_data/dt={DAYS[0]}/orders.csv",)  # that date's own files
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, HistoryScreen) and [run.run_id for run in app.screen.runs][:2] == [4, 3]
 
 
 async def test_in_a_versioned_bucket_a_date_before_its_files_were_written_lacks_its_inputs(make_env):
@@ -295,3 +298,21 @@ async def test_s3_unreadable_leaves_the_dates_missing_and_says_why(make_env, s3_
             what="the lookup's failure said",
         )
         assert [cells(days.table, day)[1] for day in DAYS] == ["missing"] * 3
+
+
+async def test_a_run_of_this_console_in_progress_is_named_and_the_view_starts_nothing(make_env):
+    env = days_env(make_env)
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        days = await open_days(pilot)
+        app.main.controller.claim("a run of the main screen")  # the one run slot is taken
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.screen is days  # no dry run, no backfill
+        said = [notification.message for notification in app._notifications]
+        assert any("is in progress: wait for it to end, or cancel it" in message for message in said), said
+        await pilot.press("c")
+        assert any("the main screen's run" in n.message for n in app._notifications)
+        app.main.controller.run_done.set()
+        app.main.controller.release("")
+    assert env.query(f"SELECT to_regclass('\"{env.user_id}_staging\".console_runs')") == [(None,)]

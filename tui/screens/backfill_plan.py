@@ -34,7 +34,9 @@ def plan_summary(plan: BackfillPlan) -> str:
         + (f"; {skipped} skipped for missing inputs" if skipped else "")
         + f".\nInputs: {MODES[plan.mode]}."
     )
-    if not runs:
+    if not runs and skipped:
+        text += "\nNothing to run: the chosen dates lack their inputs; upload the files, then run again."
+    elif not runs:
         text += "\nNothing to run: m chooses which dates are reprocessed (missing, failed, all)."
     return text
 

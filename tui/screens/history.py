@@ -225,7 +225,11 @@ class HistoryScreen(ModalScreen[None]):
         if (busy := self.run_slot.busy()) is not None:
             self.notify(busy.message, severity="warning", markup=False)
             return
-        self.app.push_screen(DaysScreen(self.services, self.run_slot, rerun=run.ingestion_date))
+
+        def back(_done: None) -> None:
+            self._load_runs(self.services)  # the rerun's runs are listed
+
+        self.app.push_screen(DaysScreen(self.services, self.run_slot, rerun=run.ingestion_date), back)
 
     def action_open_log(self) -> None:
         """The highlighted run's full log in $PAGER."""
