@@ -18,7 +18,7 @@ from etl_core.events import CheckOutcome, LogLine
 from etl_core.kinds import LogLevel
 from etl_core.trends import CheckGrid
 from tui.stage_view import GLYPHS, ViewStatus
-from tui_helpers import SIZE, make_app, settle
+from tui_helpers import SIZE, make_app, open_screen, settle
 
 STATUSES: list[ViewStatus | Literal["stale"]] = [*GLYPHS, "stale"]
 
@@ -73,10 +73,7 @@ async def test_every_history_status_reads_at_aa_on_every_row_background(env):
     app = make_app(env)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("h")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, HistoryScreen)
+        screen = await open_screen(pilot, "h", HistoryScreen)
         table = screen.query_one("#history-runs", DataTable)
         low, measured_in, cursor_backgrounds = [], set(), {}
         for focused in (True, False):
@@ -203,10 +200,7 @@ async def test_checks_grid_marks_read_at_aa_under_the_cursor_and_off_it(env):
     app = make_app(env)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("C")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ChecksScreen)
+        screen = await open_screen(pilot, "C", ChecksScreen)
         screen.on_checks_loaded(ChecksLoaded(grid))  # every mark, whatever the history holds
         await pilot.pause()
         table = screen.query_one("#checks-grid", DataTable)
@@ -240,10 +234,7 @@ async def test_days_statuses_read_at_aa_under_the_cursor_and_off_it(env):
     app = make_app(env)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("d")
-        await settle(pilot)
-        assert isinstance(app.screen, DaysScreen)
-        table = app.screen.query_one("#days-table", DataTable)
+        table = (await open_screen(pilot, "d", DaysScreen)).query_one("#days-table", DataTable)
         shown = drawn(app)
         for word in ("stale", "succeeded", "failed", "cancelled", "interrupted", "missing"):
             assert word in shown, (word, shown)

@@ -58,6 +58,18 @@ async def settle(pilot, timeout: float = 120) -> None:
         await pilot.pause(0.02)
 
 
+S = TypeVar("S")
+
+
+async def open_screen(pilot, key: str, kind: type[S]) -> S:
+    """Press `key`, let the screen it opens load (its workers end), and return it (it must be a `kind`)."""
+    await pilot.press(key)
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, kind), f"{key} opened {screen}, not a {kind.__name__}"
+    return screen
+
+
 async def wait_until(pilot, condition: Callable[[], bool], timeout: float = 30, what: str = "condition") -> None:
     """Poll the app (processing its messages) until `condition()` holds; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
