@@ -14,7 +14,8 @@ import psycopg2
 import psycopg2.errors
 
 from etl_core.errors import DataError
-from etl_core.stages.staging.file_errors import file_error, invalid_utf8
+from etl_core.stages.staging.file_check import bad_bytes
+from etl_core.stages.staging.file_errors import file_error
 from etl_core.stages.staging.records import Record
 from etl_core.stages.staging.sources import SourceFile
 
@@ -110,21 +111,10 @@ def _at_field(
 
 def _bad_bytes(key: str, source: SourceFile, file_columns: list[str], record: Record) -> DataError | None:
     """The first NUL or invalid UTF-8 byte of the record, named with its column and field."""
-    data = record.data
-    nul = data.find(b"\0")
-    try:
-        data.decode("utf-8")
-        bad = None
-    except UnicodeDecodeError as exc:
-        bad = exc.start
-    if bad is None and nul < 0:
+    if (found := bad_bytes(record)) is None:
         return None
-    if nul >= 0 and (bad is None or nul < bad):
-        at, problem = nul, "a NUL byte (0x00), which a text file cannot hold (is this a binary file?)"
-    else:
-        assert bad is not None
-        at, problem = bad, invalid_utf8(data[bad : bad + 4])
-    return _at_field(key, source, file_columns, record, record.field_index_at(record.start + at), problem)
+    problem, index = found
+    return _at_field(key, source, file_columns, record, index, problem)
 
 
 def shorten_quoted(text: str, limit: int = 80) -> str:

@@ -85,7 +85,7 @@ class FileCheck:
             return [bad(UNTERMINATED, record.field_index_at(opened), data[opened - record.start :])]
         if data in END_OF_DATA:
             return [bad(end_of_data_problem(number - 1, number - 1), None, None)]  # numbers set at the end
-        if encoding := self._bad_bytes(record):
+        if encoding := bad_bytes(record):
             problem, at = encoding
             fields = record.fields()
             return [bad(problem, at, fields[at][1])]
@@ -130,18 +130,19 @@ class FileCheck:
         assert self.key_index is not None
         return int(text) if self.columns[self.key_index].column.type_name == "integer" else text
 
-    def _bad_bytes(self, record: Record) -> tuple[str, int] | None:
-        """The first NUL or invalid UTF-8 byte of the record and the index of its field."""
-        data = record.data
-        nul = data.find(b"\0")
-        try:
-            data.decode("utf-8")
-            invalid = None
-        except UnicodeDecodeError as exc:
-            invalid = exc.start
-        if invalid is None and nul < 0:
-            return None
-        if nul >= 0 and (invalid is None or nul < invalid):
-            return NUL_BYTE, record.field_index_at(record.start + nul)
-        assert invalid is not None
-        return invalid_utf8(data[invalid : invalid + 4]), record.field_index_at(record.start + invalid)
+
+def bad_bytes(record: Record) -> tuple[str, int] | None:
+    """The first NUL or invalid UTF-8 byte of the record: its problem and the index of its field."""
+    data = record.data
+    nul = data.find(b"\0")
+    try:
+        data.decode("utf-8")
+        invalid = None
+    except UnicodeDecodeError as exc:
+        invalid = exc.start
+    if invalid is None and nul < 0:
+        return None
+    if nul >= 0 and (invalid is None or nul < invalid):
+        return NUL_BYTE, record.field_index_at(record.start + nul)
+    assert invalid is not None
+    return invalid_utf8(data[invalid : invalid + 4]), record.field_index_at(record.start + invalid)
