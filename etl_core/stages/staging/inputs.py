@@ -14,12 +14,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from etl_core.background import call_interruptibly
-from etl_core.errors import StageError
-from etl_core.s3 import connection_problem, object_info
-from etl_core.stages.staging.sources import SOURCE_FILES, SourceFile
+from etl_core.s3 import object_info
+from etl_core.stages.staging.sources import SOURCE_FILES, SourceFile, looking_up, not_found
 
 if TYPE_CHECKING:
     from etl_core.stages.context import StageContext
@@ -121,20 +120,10 @@ def locate_input(
 def _find(
     client: Any, bucket: str, key: str, day: date, mode: InputsMode, table: str, endpoint_label: str
 ) -> SourceInput | None:
-    try:
+    with looking_up(bucket, key, endpoint_label):
         if mode == "versioned":
             return _version_at(client, bucket, key, end_of_day(day), table)
         info = object_info(client, bucket, key)
-    except BotoCoreError as exc:
-        if problem := connection_problem(exc, endpoint_label):
-            raise StageError(f"{problem} while looking for s3://{bucket}/{key}; check S3, then resume") from None
-        raise
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "?")
-        raise StageError(
-            f"s3://{bucket}/{key} could not be read ({code}); check the credentials, "
-            "[source] anonymous and the bucket policy"
-        ) from None
     if info is None:
         return None
     return SourceInput(
@@ -188,10 +177,7 @@ def locate_for_run(ctx: StageContext) -> tuple[SourceInput, ...]:
             ctx.cancel, partial(locate_input, client, bucket, prefix, day, mode, source, ctx.services.s3_label)
         )
         if located is None:
-            names = " or ".join(dated_prefix(prefix, day) + name for name in source.names)
-            raise StageError(
-                f"source object s3://{bucket}/{names} was not found; upload it, or check [source] bucket and prefix"
-            )
+            raise not_found(bucket, [dated_prefix(prefix, day) + name for name in source.names])
         found.append(located)
     return tuple(found)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,32 +65,41 @@ def etags_as_loaded(client: Any, bucket: str, located: list[LocatedSource], run_
     return etags
 
 
+@contextmanager
+def looking_up(bucket: str, key: str, endpoint_label: str = "S3") -> Iterator[None]:
+    """S3's errors while looking up s3://bucket/key, as the stage error that says what to check."""
+    try:
+        yield
+    except BotoCoreError as exc:
+        if problem := connection_problem(exc, endpoint_label):
+            raise StageError(f"{problem} while looking for s3://{bucket}/{key}; check S3, then resume") from None
+        raise
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "?")
+        raise StageError(
+            f"s3://{bucket}/{key} could not be read ({code}); check the credentials, "
+            "[source] anonymous and the bucket policy"
+        ) from None
+
+
+def not_found(bucket: str, keys: list[str]) -> StageError:
+    """No accepted name of a source file exists (`keys`: each name, with its prefix)."""
+    return StageError(
+        f"source object s3://{bucket}/{' or '.join(keys)} was not found; upload it, or check [source] bucket and prefix"
+    )
+
+
 def locate_source(
     client: Any, bucket: str, prefix: str, source: SourceFile, endpoint_label: str = "S3"
 ) -> LocatedSource:
     """The object to load for `source`, its size, and the other accepted spellings that exist (ignored)."""
     found: list[tuple[str, int, str]] = []
     for name in source.names:
-        try:
+        with looking_up(bucket, prefix + name, endpoint_label):
             info = object_info(client, bucket, prefix + name)
-        except BotoCoreError as exc:
-            if problem := connection_problem(exc, endpoint_label):
-                raise StageError(
-                    f"{problem} while looking for s3://{bucket}/{prefix}{name}; check S3, then resume"
-                ) from None
-            raise
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "?")
-            raise StageError(
-                f"s3://{bucket}/{prefix}{name} could not be read ({code}); check the credentials, "
-                "[source] anonymous and the bucket policy"
-            ) from None
         if info is not None:
             found.append((prefix + name, int(info["ContentLength"]), str(info.get("ETag", ""))))
     if not found:
-        names = " or ".join(prefix + n for n in source.names)
-        raise StageError(
-            f"source object s3://{bucket}/{names} was not found; upload it, or check [source] bucket and prefix"
-        )
+        raise not_found(bucket, [prefix + n for n in source.names])
     (key, size, etag), *others = found
     return LocatedSource(source, key, size, tuple(other for other, _size, _etag in others), etag)
