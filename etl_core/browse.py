@@ -23,9 +23,8 @@ from etl_core.kinds import StageName
 from etl_core.lineage import StaleStage
 from etl_core.s3 import S3Entry, list_level, read_head
 from etl_core.services import Services
-from etl_core.sql_files import safe_identifier
 from etl_core.stages.export import export_query, export_targets, table_changes
-from etl_core.warehouse import column_names, fetch_value, table_exists
+from etl_core.warehouse import column_names, row_count, table_exists
 
 PREVIEW_BYTES = 256 * 1024  # ranged read: never the whole object
 PREVIEW_ROWS = 200
@@ -144,10 +143,7 @@ def list_warehouse(services: Services) -> list[SchemaInfo]:
         for schema in wanted:
             tables = []
             for table in found.get(schema, []):
-                cur.execute(
-                    sql.SQL("SELECT count(*) FROM {}.{}").format(safe_identifier(schema), safe_identifier(table))
-                )
-                tables.append(TableInfo(schema, table, fetch_value(cur)))
+                tables.append(TableInfo(schema, table, row_count(cur, schema, table)))
             result.append(SchemaInfo(schema, tables, schema in existing))
         return result
 
@@ -164,12 +160,7 @@ def preview_export(services: Services, limit: int = PREVIEW_ROWS, config: Config
         previews = []
         for target in export_targets(config):
             table_checks = [c for c in checks if c.name.startswith(target.table)]
-            cur.execute(
-                sql.SQL("SELECT count(*) FROM {}.{}").format(
-                    safe_identifier(config.analytics_schema), safe_identifier(target.table)
-                )
-            )
-            total = fetch_value(cur)
+            total = row_count(cur, config.analytics_schema, target.table)
             cur.execute(
                 sql.SQL("{} LIMIT %s").format(export_query(cur, config.analytics_schema, target.table)), (limit,)
             )
@@ -182,7 +173,7 @@ def preview_export(services: Services, limit: int = PREVIEW_ROWS, config: Config
                     Preview(f"{config.analytics_schema}.{target.table}", columns, rows, total),
                     table_checks,
                     stale.reason if stale is not None else "",
-                    table_changes(services, cur, target, CancelToken()),
+                    table_changes(services, cur, target, CancelToken(), rows=total),
                     dimensions,
                     provenance,
                 )

@@ -22,6 +22,7 @@ from psycopg2 import sql
 from etl_core.copy_format import CSV_EXPORT_OPTIONS, CSV_IMPORT_OPTIONS_WITH_HEADER
 from etl_core.errors import Cancelled, DataError, ServiceUnavailable, StageError
 from etl_core.sql_files import load_sql, safe_identifier
+from etl_core.warehouse import row_count
 
 BOOTSTRAP_FILE = "sql/bootstrap/aws_s3_extension.sql"
 
@@ -150,8 +151,7 @@ def import_object(
         found = _IMPORT_REPORT.match(report or "")
         if found:
             return int(found.group(1))
-        cur.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(safe_identifier(schema), safe_identifier(table)))
-        return int(cur.fetchone()[0])
+        return row_count(cur, schema, table)
     except psycopg2.Error as exc:
         raise _import_error(exc, f"s3://{bucket}/{key}", key, table_name) from None
 

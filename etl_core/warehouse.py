@@ -8,12 +8,14 @@ from typing import Any
 
 import psycopg2
 import psycopg2.extensions
+from psycopg2 import sql
 
 from etl_core.backend_admin import BackendAdmin
 from etl_core.errors import ServiceUnavailable
 from etl_core.events import CancelToken
 from etl_core.guarded_connection import GuardedConnection
 from etl_core.secrets import redact
+from etl_core.sql_files import safe_identifier
 
 CONNECT_TIMEOUT_S = 10
 
@@ -120,6 +122,12 @@ def fetch_value(cur: psycopg2.extensions.cursor) -> Any:
     if row is None:
         raise ValueError("the query returned no row")
     return row[0]
+
+
+def row_count(cur: psycopg2.extensions.cursor, schema: str, table: str) -> int:
+    """The rows of `schema`.`table` (in the cursor's transaction)."""
+    cur.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(safe_identifier(schema), safe_identifier(table)))
+    return int(fetch_value(cur))
 
 
 def column_names(cur: psycopg2.extensions.cursor) -> list[str]:

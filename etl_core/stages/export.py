@@ -31,7 +31,7 @@ from etl_core.stages.context import StageContext, StageOutput
 from etl_core.stages.export_target import ExportTarget
 from etl_core.stages.server_export import export_on_server
 from etl_core.stages.upload_sweep import sweep_incomplete_uploads
-from etl_core.warehouse import transaction
+from etl_core.warehouse import row_count, transaction
 
 
 def export_targets(config: Config) -> list[ExportTarget]:
@@ -112,11 +112,15 @@ def run_export(ctx: StageContext) -> StageOutput:
 MAX_DIFF_ROWS = 100_000  # the most rows the export compares, in memory, with the object at its key
 
 
-def table_changes(services: Services, cur: Any, target: ExportTarget, cancel: CancelToken) -> TableChanges:
-    """What exporting `target` now would change at its key (read in `cur`'s snapshot: what is written)."""
+def table_changes(
+    services: Services, cur: Any, target: ExportTarget, cancel: CancelToken, rows: int | None = None
+) -> TableChanges:
+    """What exporting `target` now would change at its key (read in `cur`'s snapshot: what is written);
+    `rows`: the table's row count, when the caller counted it in the same snapshot."""
     schema = services.config.analytics_schema
-    cur.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(safe_identifier(schema), safe_identifier(target.table)))
-    if (rows := cur.fetchone()[0]) > MAX_DIFF_ROWS:  # one row per ingestion date: more is not a table we diff in memory
+    if rows is None:
+        rows = row_count(cur, schema, target.table)
+    if rows > MAX_DIFF_ROWS:  # one row per ingestion date: more is not a table we diff in memory
         return TableChanges(target.table, target.key, existed=True, unknown=f"{rows:,} rows, over {MAX_DIFF_ROWS:,}")
     query = export_query(cur, schema, target.table)
     copy = sql.SQL(f"COPY ({{}}) TO STDOUT WITH ({CSV_EXPORT_OPTIONS})").format(query).as_string(cur)

@@ -34,7 +34,7 @@ from etl_core.stages.staging.sources import SourceFile
 from etl_core.stages.staging.tables import add_key_or_report_duplicate, create_load_table
 from etl_core.stages.together import job_connection
 from etl_core.transfer_aws_s3 import ImportDataError, import_object
-from etl_core.warehouse import fetch_value
+from etl_core.warehouse import fetch_value, row_count
 
 ISO_DATE_DOMAIN = "iso_date_text"
 # What the server's COPY says when a line ends differently from the first line it read (the header).
@@ -79,8 +79,7 @@ def load_on_server(
         except ImportDataError as exc:
             raise _file_error(exc, source, file_columns, dates) from None
         dates_as_date(cur, schema, loading, dates, key, source, file_columns)
-        cur.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(safe_identifier(schema), safe_identifier(loading)))
-        rows = int(fetch_value(cur))
+        rows = row_count(cur, schema, loading)
         if rows != reported:
             raise DataError(
                 f"{key}: aws_s3.table_import_from_s3 reported {reported:,} rows but the table holds "
