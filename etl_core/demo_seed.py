@@ -1,16 +1,20 @@
 """The start-up's seeding of the embedded services: the buckets and demo dataset in S3, the demo dimensions.
 
-Each step creates only what is missing, so a start on a seeded state folder changes nothing.
+Each step creates only what is missing, so a start on a seeded state folder changes nothing. What
+the seeding would create is said here too (`still_to_seed`, `seeding_described`), for the dry run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
 
 from etl_core.warehouse import table_exists
 
 if TYPE_CHECKING:
+    from etl_core.config import Config
     from etl_core.services import Services
 
 
@@ -41,3 +45,47 @@ def seed_demo_dimensions(services: Services, log: Callable[[str], None]) -> None
 
             log(f"embedded warehouse: creating demo dimensions in {dims}")
             demo_data.create_demo_dimensions(cur, dims)
+
+
+def still_to_seed(services: Services, demo_scale: float | None) -> list[str]:
+    """What the seeding would create on these services now, in words (read only: the dry run)."""
+    config = services.config
+    things = []
+    if config.source_embedded:
+        client = services.s3()
+        existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
+        missing_buckets = sorted({config.source.bucket, config.export.bucket} - existing)
+        if missing_buckets:
+            things.append(f"the bucket(s) {', '.join(missing_buckets)} in the embedded S3")
+        empty = config.source.bucket in missing_buckets or _is_empty(client, config)
+        things += seeding_described(config, demo_scale, buckets=False, data=empty, dims=False)
+    if config.warehouse.embedded:
+        with services.transaction("dry run") as cur:
+            if not table_exists(cur, config.warehouse.dims_schema, "dim_dates"):
+                things += seeding_described(config, demo_scale, buckets=False, data=False, dims=True)
+    return things
+
+
+def seeding_described(config: Config, demo_scale: float | None, *, buckets: bool, data: bool, dims: bool) -> list[str]:
+    """What the embedded services' start would seed, in words."""
+    things = []
+    if buckets:
+        names = sorted({config.source.bucket, config.export.bucket})
+        things.append(f"the bucket(s) {', '.join(names)} in the embedded S3")
+    if data:
+        things.append(
+            f"the demo dataset at scale {demo_scale or config.console.demo_scale:g} under "
+            f"s3://{config.source.bucket}/{config.source.prefix}"
+        )
+    if dims:
+        things.append(f"the demo dimensions in {config.warehouse.dims_schema}")
+    return things
+
+
+def _is_empty(client: Any, config: Config) -> bool:
+    try:
+        listing = client.list_objects_v2(Bucket=config.source.bucket, Prefix=config.source.prefix, MaxKeys=1)
+    except ClientError:
+        return True
+    count: int = listing.get("KeyCount", 0)
+    return count == 0

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from etl_core.config import Config
+from etl_core.demo_seed import seeding_described, still_to_seed
 from etl_core.dimension_provenance import describe_dimensions
 from etl_core.dimensions import require_dimensions
 from etl_core.embedded.state_folder import check_state_folder
@@ -50,7 +49,7 @@ def dry_run_plan(config: Config, log: Callable[[str], None], demo_scale: float |
             if config.source_embedded
             else []
         )
-        plan["would_create"] = fresh + _seeding(
+        plan["would_create"] = fresh + seeding_described(
             config, demo_scale, buckets=True, data=config.source_embedded, dims=config.warehouse.embedded
         )
         return plan
@@ -93,22 +92,6 @@ def _embedded_parts_to_create(config: Config) -> list[str]:
     return embedded.not_created()
 
 
-def _seeding(config: Config, demo_scale: float | None, *, buckets: bool, data: bool, dims: bool) -> list[str]:
-    """What the embedded services' start would seed, in words."""
-    things = []
-    if buckets:
-        names = sorted({config.source.bucket, config.export.bucket})
-        things.append(f"the bucket(s) {', '.join(names)} in the embedded S3")
-    if data:
-        things.append(
-            f"the demo dataset at scale {demo_scale or config.console.demo_scale:g} under "
-            f"s3://{config.source.bucket}/{config.source.prefix}"
-        )
-    if dims:
-        things.append(f"the demo dimensions in {config.warehouse.dims_schema}")
-    return things
-
-
 def _require_dimensions(services: Services) -> None:
     """What a run reads in the dimension schema (exit 3 when missing); the embedded one is seeded by a run."""
     config = services.config
@@ -134,30 +117,11 @@ def _sources(services: Services) -> list[dict[str, Any]]:
 def _missing(services: Services, demo_scale: float | None) -> list[str]:
     """What the services' start or the first run would create that is not there yet."""
     config = services.config
-    things = []
-    if config.source_embedded:
-        client = services.s3()
-        existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
-        missing_buckets = sorted({config.source.bucket, config.export.bucket} - existing)
-        if missing_buckets:
-            things.append(f"the bucket(s) {', '.join(missing_buckets)} in the embedded S3")
-        empty = config.source.bucket in missing_buckets or _is_empty(client, config)
-        things += _seeding(config, demo_scale, buckets=False, data=empty, dims=False)
+    things = still_to_seed(services, demo_scale)
     with services.transaction("dry run") as cur:
-        if config.warehouse.embedded and not table_exists(cur, config.warehouse.dims_schema, "dim_dates"):
-            things += _seeding(config, demo_scale, buckets=False, data=False, dims=True)
         things += [
             f"the schema {schema} and its tables (prepare stage)"
             for schema in (config.staging_schema, config.analytics_schema)
             if not schema_exists(cur, schema)
         ]
     return things
-
-
-def _is_empty(client: Any, config: Config) -> bool:
-    try:
-        listing = client.list_objects_v2(Bucket=config.source.bucket, Prefix=config.source.prefix, MaxKeys=1)
-    except ClientError:
-        return True
-    count: int = listing.get("KeyCount", 0)
-    return count == 0
