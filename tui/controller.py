@@ -180,8 +180,10 @@ class RunController:
         return self.token
 
     def release(self, done: str) -> None:
-        """The claimed run ended (its worker has set `run_done`)."""
+        """The claimed run ended (its worker has set `run_done`): the pipeline may show the history's newest run."""
         self.running = False
+        self.run_id = None
+        self.last_failed = None
         self.token = None
         self.gate = None
         self.status_line = done
@@ -334,10 +336,16 @@ class RunController:
     def restore(
         self, run: RunRecord | None, stages: list[StageRecord], stale: dict[StageName, str] | None = None
     ) -> list[StageView]:
-        """Show the newest run of the history at start (unless a run began meanwhile), and what is stale."""
+        """Show the newest run of the history at start (unless a run began meanwhile), or after a run of the Days
+        view (its stages as recorded, the others pending), and what is stale."""
         if run is None or self.running or self.run_id is not None:
             return []
         changed = self._mark_stale(stale or {})
+        recorded = {record.stage for record in stages}
+        for shown in list(self.views.values()):
+            if shown.stage not in recorded and (shown.status, shown.run_id) != ("pending", None):
+                self.views[shown.stage] = StageView(shown.stage, stale=shown.stale)
+                changed.append(self.views[shown.stage])
         for record in stages:
             view = self.views.get(record.stage)
             if view is None:

@@ -117,7 +117,13 @@ async def test_one_date_runs_from_its_row_with_the_export_preview_naming_its_inp
         ]
         assert "succeeded" in str(days.query_one("#days-hint", Static).render())
         await pilot.press("escape")
+        await settle(pilot)
         assert not isinstance(app.screen, DaysScreen)
+        # the pipeline shows the newest run, as at start: the backfill's export
+        views = app.main.controller.views
+        assert (views["export"].status, views["export"].run_id) == ("succeeded", 2)
+        assert [views[stage].status for stage in ("prepare", "staging", "analytics")] == ["pending"] * 3
+        assert app.main.controller.status_line == "last run #2 succeeded"
 
 
 async def test_a_range_with_a_date_missing_inputs_skips_and_names_it_and_runs_the_others(make_env):

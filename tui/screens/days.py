@@ -71,8 +71,8 @@ def outcome_text(outcome: BackfillOutcome) -> str:
     return text
 
 
-class DaysScreen(ModalScreen[None]):
-    """Modal: Esc or d goes back (not while its backfill runs: c cancels it first)."""
+class DaysScreen(ModalScreen[bool]):
+    """Modal: Esc or d goes back (not while its backfill runs: c cancels it first), dismissed with whether it ran."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,d", "close", "Back", show=True),
@@ -103,6 +103,7 @@ class DaysScreen(ModalScreen[None]):
         self._bridge: EventBridge | None = None
         self._preview: ExportPreviewScreen | None = None
         self.outcome = ""  # the last backfill's result, said under the table
+        self.ran = False  # a backfill ran from here (the main screen then shows the newest run)
 
     def compose(self) -> ComposeResult:
         yield TitleBar(["Days"], id="title")
@@ -216,7 +217,7 @@ class DaysScreen(ModalScreen[None]):
         if self.backfill is not None:
             self.notify("a backfill is running: c cancels it, then Esc goes back", severity="warning")
             return
-        self.dismiss(None)
+        self.dismiss(self.ran)
 
     # the dry run, then the backfill --------------------------------------------------------------
     def _plan(self, days: list[date], reprocess: Reprocess, run: bool) -> None:
@@ -264,7 +265,7 @@ class DaysScreen(ModalScreen[None]):
             export_config.append(config)
             return gate()
 
-        self.backfill, self.running_day, self.outcome = plan, None, ""
+        self.backfill, self.running_day, self.outcome, self.ran = plan, None, "", True
         self.table.clear_live()
         self._hint(f"backfill {plan.first} .. {plan.last}: {len(plan.to_run)} date(s) to run · c cancels")
         bridge = self._bridge = EventBridge(self.post_message)

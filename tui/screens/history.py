@@ -226,7 +226,7 @@ class HistoryScreen(ModalScreen[None]):
             self.notify(busy.message, severity="warning", markup=False)
             return
 
-        def back(_done: None) -> None:
+        def back(_ran: bool | None) -> None:
             self._load_runs(self.services)  # the rerun's runs are listed
 
         self.app.push_screen(DaysScreen(self.services, self.run_slot, rerun=run.ingestion_date), back)

@@ -166,7 +166,11 @@ class MainScreen(Screen[None]):
         if (services := self.host.need_services("warehouse")) is not None:
             from tui.screens.days import DaysScreen
 
-            self.app.push_screen(DaysScreen(services, self.controller))
+            def back(ran: bool | None) -> None:
+                if ran:  # the pipeline shows the newest run, as at start
+                    load_last_run(self, services)
+
+            self.app.push_screen(DaysScreen(services, self.controller), back)
 
     def action_checks(self) -> None:
         if (services := self.host.need_services("warehouse")) is not None:
