@@ -322,3 +322,18 @@ async def test_a_run_of_this_console_in_progress_is_named_and_the_view_starts_no
         app.main.controller.run_done.set()
         app.main.controller.release("")
     assert env.query(f"SELECT to_regclass('\"{env.user_id}_staging\".console_runs')") == [(None,)]
+
+
+async def test_without_dated_or_versioned_sources_a_run_is_refused_with_the_reason(make_env):
+    env = make_env()  # orders_data/ without {date}, in a bucket that is not versioned
+    create_dims(env)
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        days = await open_days(pilot)
+        assert "the inputs of past dates cannot be told" in str(days.query_one("#days-hint", Static).render())
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.screen is days  # no dry run to confirm
+        said = [notification.message for notification in app._notifications]
+        assert any("a past date cannot be run from its own files" in message for message in said), said
+    assert env.query(f"SELECT to_regclass('\"{env.user_id}_staging\".console_runs')") == [(None,)]
