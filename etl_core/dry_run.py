@@ -83,13 +83,7 @@ def print_plan(plan: dict[str, Any], config: Config) -> None:
 def _embedded_parts_to_create(config: Config) -> list[str]:
     if not config.needs_embedded:
         return []
-    embedded = EmbeddedServices(
-        config.console.state_dir,
-        want_postgres=config.warehouse.embedded,
-        want_s3=config.source_embedded,
-        region=config.source.region,
-    )
-    return embedded.not_created()
+    return EmbeddedServices.for_config(config).not_created()
 
 
 def _require_dimensions(services: Services) -> None:

@@ -20,12 +20,6 @@ def start_embedded(config: Config, log: Callable[[str], None] = lambda _m: None)
     check_query_url(config)
     if not config.needs_embedded:
         return None
-    embedded = EmbeddedServices(
-        config.console.state_dir,
-        want_postgres=config.warehouse.embedded,
-        want_s3=config.source_embedded,
-        region=config.source.region,
-        log=log,
-    )
+    embedded = EmbeddedServices.for_config(config, log)
     embedded.start()
     return embedded

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 
 from etl_core.embedded.postgres import EmbeddedPostgres
 from etl_core.embedded.s3_child import S3Child
 from etl_core.embedded.state_folder import check_state_folder, create_state_folder
 from etl_core.embedded.state_lock import StateFolderLock
 from etl_core.embedded.watchdog import Watchdog
+
+if TYPE_CHECKING:
+    from etl_core.config import Config
 
 
 class EmbeddedServices:
@@ -39,6 +42,17 @@ class EmbeddedServices:
         self._s3 = S3Child(self.state_dir / "s3", region)
         self._postgres = EmbeddedPostgres(self.state_dir / "pg")
         self._watchdog = Watchdog(self._postgres.datadir)
+
+    @classmethod
+    def for_config(cls, config: Config, log: Callable[[str], None] = lambda _m: None) -> Self:
+        """The embedded services `config` asks for, in its state folder (not started)."""
+        return cls(
+            config.console.state_dir,
+            want_postgres=config.warehouse.embedded,
+            want_s3=config.source_embedded,
+            region=config.source.region,
+            log=log,
+        )
 
     @property
     def postgres_dsn(self) -> str | None:
