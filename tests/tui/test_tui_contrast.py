@@ -18,7 +18,7 @@ from etl_core.events import CheckOutcome, LogLine
 from etl_core.kinds import LogLevel
 from etl_core.trends import CheckGrid
 from tui.stage_view import GLYPHS, ViewStatus
-from tui_helpers import SIZE, make_app, open_screen, settle
+from tui_helpers import BAD_ORDERS, SIZE, make_app, open_screen, settle
 
 STATUSES: list[ViewStatus | Literal["stale"]] = [*GLYPHS, "stale"]
 
@@ -240,4 +240,52 @@ async def test_days_statuses_read_at_aa_under_the_cursor_and_off_it(env):
             assert word in shown, (word, shown)
         cells = [Coordinate(row, 0) for row in range(len(statuses) + 1)]
         low = await _walk_cells(pilot, table, "days", cells)
+        assert not low, "\n".join(map(str, sorted(set(low))))
+
+
+async def test_the_history_screen_reads_at_aa_with_a_failed_run_selected(env):
+    """The whole history screen (runs, stages with their errors, the detail, trends) with the cursor on
+    each run and then on each stage, each table focused."""
+    from helpers import assert_succeeded, run
+    from tui.screens.history import HistoryScreen
+
+    assert_succeeded(run(env))
+    env.put("orders.csv", BAD_ORDERS)
+    assert run(env).status == "failed"
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_screen(pilot, "h", HistoryScreen)
+        runs, stages = screen.query_one("#history-runs", DataTable), screen.query_one("#history-stages", DataTable)
+        low = await _walk_cells(pilot, runs, "history runs", [Coordinate(row, 0) for row in range(runs.row_count)])
+        runs.focus()
+        runs.cursor_coordinate = Coordinate(0, 0)  # the failed run: its stages and its error
+        await settle(pilot)
+        assert "failed" in drawn(app) and "2022-13-45" in drawn(app)
+        low += await _walk_cells(
+            pilot, stages, "history stages", [Coordinate(row, 0) for row in range(stages.row_count)]
+        )
+        assert not low, "\n".join(map(str, sorted(set(low))))
+
+
+async def test_the_sql_pane_reads_at_aa_with_a_result_an_error_and_a_superuser_title(env, monkeypatch):
+    from etl_core.query_address import QUERY_URL_ENV
+    from inspect_helpers import open_query_pane, run_in_pane
+
+    monkeypatch.delenv(QUERY_URL_ENV, raising=False)  # the pane runs as the pipeline's superuser: said in BAD
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_query_pane(pilot, app)
+        await settle(pilot)
+        assert "SUPERUSER" in drawn(app)
+        await run_in_pane(pilot, screen, "SELECT 1 AS one, 'two' AS two")
+        assert "1 row" in drawn(app)
+        low = unreadable(app, "sql result")
+        screen.results.grid.focus()
+        await pilot.pause()
+        low += unreadable(app, "sql result focused")
+        await run_in_pane(pilot, screen, "SELECT nosuchcolumn FROM (VALUES (1)) AS t(id)")
+        assert "does not exist" in drawn(app)
+        low += unreadable(app, "sql error")
         assert not low, "\n".join(map(str, sorted(set(low))))

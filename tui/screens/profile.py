@@ -21,6 +21,7 @@ from textual.widgets import Static
 from etl_core.inspect.profile import ColumnProfile
 from tui.format import cell_text
 from tui.messages import ProfileReady
+from tui.status_style import RED
 from tui.widgets.inspect.results_grid import plain
 from tui.workers import describe
 
@@ -101,7 +102,7 @@ class ProfileScreen(ModalScreen[None]):
         scope, body = self.query_one("#profile-scope", Static), self.query_one("#profile-body", Static)
         if message.profile is None:
             self.error = message.error
-            scope.update(Text(f"cannot profile: {message.error}", style="red"))
+            scope.update(Text(f"cannot profile: {message.error}", style=RED))
             return
         profile = self.profile = message.profile
         scope.update(Text.assemble(("over ", "dim"), (profile.scope, "bold"), (f"   ({profile.method})", "dim")))

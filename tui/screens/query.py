@@ -31,6 +31,7 @@ from tui.inspect.sources import FirstPage, Opened, QuerySource, heads
 from tui.inspect.workbench import Workbench
 from tui.screens.query_history import QueryHistoryScreen
 from tui.screens.viewer_dialogs import open_dialog
+from tui.status_style import BAD, OK, RED, WARN
 from tui.widgets.inspect.results_viewer import ResultsViewer
 from tui.widgets.inspect.sql_editor import SqlEditor
 from tui.workers import describe, in_thread
@@ -89,8 +90,8 @@ class QueryScreen(Screen[None]):
         if problem is None:
             return None
         return Text.assemble(
-            ("the warehouse is not reachable: ", "bold red"),
-            (problem, "red"),
+            ("the warehouse is not reachable: ", BAD),
+            (problem, RED),
             ("\nnothing can run here until it is: Esc, then F5 on the main screen retries", "dim"),
         )
 
@@ -119,9 +120,9 @@ class QueryScreen(Screen[None]):
         message.stop()
         role = message.role
         if role is None:
-            self._describe_warehouse(Text("as an unknown role (it could not be asked)", style="yellow"))
+            self._describe_warehouse(Text("as an unknown role (it could not be asked)", style=WARN))
             return
-        self._describe_warehouse(Text(role.caption, style="bold red" if role.superuser else ""))
+        self._describe_warehouse(Text(role.caption, style=BAD if role.superuser else ""))
 
     def _status(self, text: Text) -> None:
         self.query_one("#query-status", Static).update(text)
@@ -147,7 +148,7 @@ class QueryScreen(Screen[None]):
             return
         found = self.editor.statement()
         if found is None or not found[0].strip():
-            self._status(Text("nothing to run: type a query (SELECT, WITH, VALUES, TABLE or EXPLAIN)", style="yellow"))
+            self._status(Text("nothing to run: type a query (SELECT, WITH, VALUES, TABLE or EXPLAIN)", style=WARN))
             return
         text, self._offset = found
         self.running = True
@@ -178,14 +179,14 @@ class QueryScreen(Screen[None]):
             message.viewer.source = QuerySource(self.workbench, ResultView(result.text))
             self._status(
                 Text.assemble(
-                    (count(result.total_rows, "rows"), "bold green"),
+                    (count(result.total_rows, "rows"), f"bold {OK}"),
                     f" · first page {result.first_page_s:.2f} s · all {result.duration_s:.2f} s",
                     ("   Tab: the result ([ ] sort, / filter, F profile, y copy, S save)", "dim"),
                 )
             )
             return
         if isinstance(exc, Cancelled):
-            self._status(Text(f"cancelled: {describe(exc)}", style="yellow"))
+            self._status(Text(f"cancelled: {describe(exc)}", style=WARN))
             return
         said = message.error
         message.viewer.failed_elsewhere("said under the editor")  # once, with its place in the text
@@ -200,13 +201,13 @@ class QueryScreen(Screen[None]):
                     *(text for text in (exc.detail, exc.hint and f"hint: {exc.hint}") if text),
                 ]
             )
-        self._status(Text.assemble(("error: ", "bold red"), (said, "red")))
+        self._status(Text.assemble(("error: ", BAD), (said, RED)))
 
     def action_cancel_query(self) -> None:
         if not self.running:
             self.notify("no query is running")
             return
-        self._status(Text("cancelling …", style="yellow"))
+        self._status(Text("cancelling …", style=WARN))
         self.run_worker(
             self.workbench.queries.cancel, name="cancel query", group="query-cancel", thread=True, exit_on_error=False
         )

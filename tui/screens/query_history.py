@@ -13,12 +13,13 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from etl_core.inspect.query_history import HistoryEntry
+from tui.status_style import RED
 from tui.widgets.inspect.results_grid import fit, plain
 
 
 def entry_label(entry: HistoryEntry, width: int = 70) -> Text:
     outcome = (
-        Text(f"error: {plain(entry.error)[:40]}", style="red")
+        Text(f"error: {plain(entry.error)[:40]}", style=RED)
         if entry.error
         else Text(f"{entry.rows:,} rows" if entry.rows is not None else "", style="cyan")
     )

@@ -25,6 +25,7 @@ from etl_core.inspect.save_csv import SaveOptions, SaveProgress, SaveResult
 from tui.format import human_size
 from tui.inspect.sources import DataSource, Opened
 from tui.screens.confirm import ConfirmScreen
+from tui.status_style import RED, WARN
 from tui.workers import describe
 
 
@@ -77,7 +78,7 @@ class SaveScreen(ModalScreen[SaveResult | None]):
             return
         text = event.value.strip()
         if not text:
-            self._status(Text("type the path of the CSV file", style="red"))
+            self._status(Text("type the path of the CSV file", style=RED))
             return
         path = Path(text).expanduser().absolute()
         if path.exists():
@@ -86,7 +87,7 @@ class SaveScreen(ModalScreen[SaveResult | None]):
                 if yes:
                     self._start(path, overwrite=True)
                 else:
-                    self._status(Text("not overwritten: choose another name", style="yellow"))
+                    self._status(Text("not overwritten: choose another name", style=WARN))
 
             self.app.push_screen(
                 ConfirmScreen("The file exists", f"Replace {path}?", yes="Overwrite", no="Keep it"), answered
@@ -128,7 +129,7 @@ class SaveScreen(ModalScreen[SaveResult | None]):
             self.error = message.error
             self.query_one(Input).disabled = False
             self.query_one(ProgressBar).display = False
-            self._status(Text(message.error, style="red"))
+            self._status(Text(message.error, style=RED))
             return
         result = message.result
         self.app.notify(
@@ -141,6 +142,6 @@ class SaveScreen(ModalScreen[SaveResult | None]):
     def action_cancel(self) -> None:
         if self.token is not None:
             self.token.cancel()
-            self._status(Text("cancelling …", style="yellow"))
+            self._status(Text("cancelling …", style=WARN))
             return
         self.dismiss(None)

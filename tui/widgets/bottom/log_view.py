@@ -26,7 +26,7 @@ from textual.strip import Strip
 
 from etl_core.events import LogLine
 from etl_core.kinds import STAGE_NAMES as STAGES
-from tui.status_style import LEVEL_STYLES, MESSAGE_STYLES
+from tui.status_style import LEVEL_STYLES, MESSAGE_STYLES, WARN
 
 if TYPE_CHECKING:
     from etl_core.kinds import LogLevel, StageName
@@ -37,7 +37,7 @@ MAX_KEPT = 20000
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LEVEL_CYCLE = ("INFO", "WARNING", "ERROR", "DEBUG")
 STAGE_CYCLE = (None, "run") + STAGES  # None: every stage
-MATCH_STYLE = Style(bgcolor="yellow", color="black")
+MATCH_STYLE = Style(bgcolor=WARN, color="black")
 CURRENT_MATCH_STYLE = Style(bgcolor="dark_orange", color="black", bold=True)
 
 

@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Static
 
 from tui.format import cell_text, count, human_size, short
 from tui.messages import BackgroundError, PreviewFailed, PreviewReady
-from tui.status_style import WARN
+from tui.status_style import RED, WARN
 from tui.workers import in_thread
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ class PreviewPane(Vertical):
 
     def show_error(self, title: str, error: str) -> None:
         self._title(title)
-        self.query_one("#preview-caption", Static).update(Text(f"cannot preview {title}: {error}", style="red"))
+        self.query_one("#preview-caption", Static).update(Text(f"cannot preview {title}: {error}", style=RED))
         self.table.clear(columns=True)
 
     def show(self, preview: Preview) -> None:

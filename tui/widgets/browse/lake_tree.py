@@ -16,6 +16,7 @@ from textual.widgets.tree import NodeID, TreeNode, UnknownNodeID
 
 from tui.format import human_size
 from tui.messages import BackgroundError, LakeListed, LakeListFailed
+from tui.status_style import RED
 from tui.widgets.browse.fitted_tree import FittedTree
 from tui.workers import in_thread
 
@@ -114,7 +115,7 @@ class LakeTree(FittedTree[LakeItem]):
             item = item_of(node)
             item.loading = False
             node.remove_children()
-            node.add_leaf(Text(f"cannot list: {message.error}", style="red"), LakeItem("note", item.bucket))
+            node.add_leaf(Text(f"cannot list: {message.error}", style=RED), LakeItem("note", item.bucket))
         self.post_message(BackgroundError("S3 listing failed", message.error))
 
     def fill(self, node: TreeNode[LakeItem], entries: list[S3Entry]) -> None:

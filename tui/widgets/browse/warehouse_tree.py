@@ -17,6 +17,7 @@ from textual.widgets.tree import NodeID, TreeNode, UnknownNodeID
 
 from tui.format import count
 from tui.messages import ColumnsListed, ColumnsListFailed, WarehouseListed
+from tui.status_style import RED, YELLOW
 from tui.widgets.browse.fitted_tree import FittedTree
 from tui.workers import in_thread
 
@@ -154,7 +155,7 @@ class WarehouseTree(FittedTree[WarehouseItem]):
         if node is None:
             return
         node.remove_children()
-        node.add_leaf(Text(f"cannot list the columns: {message.error}", style="red"), WarehouseItem("note"))
+        node.add_leaf(Text(f"cannot list the columns: {message.error}", style=RED), WarehouseItem("note"))
         if node.data is not None:
             node.data.loaded = False  # collapsing and expanding again retries
 
@@ -165,7 +166,7 @@ def column_leaves(table: TableDescription) -> list[tuple[Text, WarehouseItem]]:
     for column in table.columns:
         label = Text.assemble(column.name, ("  " + column.type_name, "cyan"))
         if column.primary_key:
-            label.append("  PK", style="bold yellow")
+            label.append("  PK", style=f"bold {YELLOW}")
         label.append("  null" if column.nullable else "  not null", style="dim")
         leaves.append((label, WarehouseItem("column", table.schema, table.table, column=column.name)))
     return leaves

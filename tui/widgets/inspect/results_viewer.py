@@ -26,6 +26,7 @@ from textual.widgets import Static
 from etl_core.inspect.paging import Page, rows_caption
 from tui.actions import bindings
 from tui.format import cell_text
+from tui.status_style import BAD, RED, WARN
 from tui.widgets.inspect.results_grid import ResultsGrid
 from tui.workers import describe
 
@@ -177,7 +178,7 @@ class ResultsViewer(Vertical):
     def show_error(self, title: str, error: str) -> None:
         self._begin(None)
         self.grid.show((), 0, 1, [])
-        self._say(Text.assemble((f"{title}: ", "bold red"), (error, "red")))
+        self._say(Text.assemble((f"{title}: ", BAD), (error, RED)))
 
     def _begin(self, source: DataSource | None) -> int:
         self.generation += 1
@@ -228,7 +229,7 @@ class ResultsViewer(Vertical):
             self.error = message.error
             title = self.source.title if self.source else "result"
             self.grid.show((), 0, 1, [])
-            self._say(Text.assemble((f"cannot show {title}: ", "bold red"), (message.error, "red")))
+            self._say(Text.assemble((f"cannot show {title}: ", BAD), (message.error, RED)))
             self.post_message(self.Done(self, None, message.error, message.exc))
 
     # --- pages -------------------------------------------------------------------------------
@@ -304,9 +305,9 @@ class ResultsViewer(Vertical):
         if notes:
             text.append(f"\n{notes}", style="dim")
         if self.opened is not None and self.opened.warning:
-            text.append(f"\n⚠ {self.opened.warning}", style="yellow")
+            text.append(f"\n⚠ {self.opened.warning}", style=WARN)
         if self.error:
-            text.append(f"\n{self.error}", style="red")
+            text.append(f"\n{self.error}", style=RED)
         self._say(text)
 
     def refresh_caption(self) -> None:
