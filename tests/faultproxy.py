@@ -26,8 +26,10 @@ Each rule fires `times` times, then passes.
 
 from __future__ import annotations
 
+import contextlib
 import select
 import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -40,6 +42,15 @@ ANSWERS = {
     "507": (b"507 Insufficient Storage", b"InsufficientStorage"),
     "403": (b"403 Forbidden", b"AccessDenied"),
 }
+
+
+def reset(upstream: socket.socket) -> None:
+    """Drop a connection to the server with a reset, not a close: a request cut short must not pass for a
+    whole one (moto's HTTP server takes a close in the middle of the headers for their end, and stores
+    an empty object at the key of a PUT that never finished)."""
+    with contextlib.suppress(OSError):
+        upstream.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    upstream.close()
 
 
 @dataclass
@@ -115,7 +126,7 @@ class FaultProxy:
                     return rule
         return None
 
-    def _hold(self, *sockets: socket.socket | None) -> None:
+    def _hold(self, client: socket.socket, upstream: socket.socket | None = None) -> None:
         """Keep these sockets open, reading nothing and passing nothing, until the proxy heals or closes."""
         healed = self._healed
         with self._lock:
@@ -125,9 +136,9 @@ class FaultProxy:
         finally:
             with self._lock:
                 self.held -= 1
-            for sock in sockets:
-                if sock is not None:
-                    sock.close()
+            client.close()
+            if upstream is not None:
+                reset(upstream)
 
     def _fire(self, rule: Rule) -> None:
         """A "never-close" or "black-hole" rule changes the whole path."""
@@ -156,7 +167,8 @@ class FaultProxy:
                 sources = [s for s in (client, upstream) if s not in stalled]
                 readable, _, _ = select.select(sources, [], [], 0.5)
                 if stalled and rule and rule.release.is_set():
-                    return  # a released stall drops the connection
+                    reset(upstream)  # a released stall drops the connection
+                    return
                 if not readable:
                     if stalled or self.never_close or time.monotonic() - idle_since < 30:
                         continue
