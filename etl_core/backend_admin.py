@@ -13,6 +13,7 @@ import contextlib
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -24,6 +25,10 @@ from etl_core.sql_files import load_sql
 
 ADMIN_CONNECT_S = 4  # at most this to connect (libpq rounds 1 up to 2); a slow link still gets its cancel
 ADMIN_STATEMENT_S = 3.0  # after connecting, at most this for the statement and its answer
+SETTLE_S = 1.0  # at close, how long the calls still in flight (a terminate sent on a cancel) may take to land
+
+_in_flight: set[BackgroundCall[Any]] = set()  # the background calls not finished yet (see `settle`)
+_in_flight_lock = threading.Lock()
 
 
 def shut(sock: socket.socket) -> None:
@@ -65,8 +70,19 @@ class BackendAdmin:
             return cur.fetchall()
 
     def in_background(self, sql_file: str, pids: Sequence[int], name: str) -> BackgroundCall[list[tuple[Any, ...]]]:
-        """`run` on a daemon thread, best effort: nobody waits for it, and it ends by itself."""
-        return BackgroundCall(lambda: self.run(sql_file, pids), name)
+        """`run` on a daemon thread, best effort: nobody waits for it (but `settle`), and it ends by itself."""
+
+        def run_and_forget() -> list[tuple[Any, ...]]:
+            try:
+                return self.run(sql_file, pids)
+            finally:
+                with _in_flight_lock:
+                    _in_flight.discard(call)
+
+        with _in_flight_lock:  # registered before it can finish
+            call = BackgroundCall(run_and_forget, name)
+            _in_flight.add(call)
+        return call
 
     def cancel(self, pid: int) -> BackgroundCall[list[tuple[Any, ...]]]:
         """Ask the server to cancel the running statement of backend `pid` (returns at once)."""
@@ -75,3 +91,14 @@ class BackendAdmin:
     def terminate(self, pids: Sequence[int]) -> BackgroundCall[list[tuple[Any, ...]]]:
         """End backends `pids` on the server, so their transactions roll back and locks go now (returns at once)."""
         return self.in_background("watchdog/terminate_backends.sql", pids, "terminate-backend")
+
+
+def settle(timeout: float = SETTLE_S) -> None:
+    """Wait, at most `timeout` in all, for the background calls still in flight: a process about to exit
+    right after a cancel would otherwise drop the terminate of the backend it had to cut off."""
+    deadline = time.monotonic() + timeout
+    with _in_flight_lock:
+        calls = list(_in_flight)
+    for call in calls:
+        with contextlib.suppress(Exception):  # best effort, like the call itself
+            call.result(timeout=max(0.0, deadline - time.monotonic()))

@@ -150,14 +150,22 @@ class GuardedConnection(psycopg2.extensions.connection):
                 return None
             return self._call, now - self._last_progress
 
-    def end(self, call: int, reason: str) -> bool:
-        """End call number `call` if it is still running: shut the socket so that libpq gives up."""
+    def end(self, call: int, reason: str, *, shut_now: bool = True) -> bool:
+        """End call number `call` if it is still running: shut the socket so that libpq gives up (or, with
+        `shut_now` False, only claim it: whatever the call then gets is `reason`, until `shut_down()`)."""
         with self._lock:
             if not self._in_call or self._call != call or self._ended is not None:
                 return False
             self._ended = reason
-            shut(self._socket)
+            if shut_now:
+                shut(self._socket)
             return True
+
+    def shut_down(self) -> None:
+        """Shut the socket of an ended call (idempotent): the blocked libpq call fails at once."""
+        with self._lock:
+            if self._ended is not None:
+                shut(self._socket)
 
     def interrupt(self) -> None:
         """Stop the running call without blocking the caller (it may be a signal handler): a cancel

@@ -11,7 +11,7 @@ import psycopg2
 import psycopg2.extensions
 from psycopg2.extensions import parse_dsn
 
-from etl_core.backend_admin import BackendAdmin
+from etl_core.backend_admin import BackendAdmin, settle
 from etl_core.background import call_interruptibly
 from etl_core.config import Config
 from etl_core.demo_seed import seed_demo_bucket, seed_demo_dimensions
@@ -131,6 +131,7 @@ class Services:
 
     def close(self) -> None:
         self.watchdog.stop()
+        settle()  # a backend cut off by a cancel is ended on the server before the process goes
         if self.embedded is not None:
             self.embedded.stop()
             self.embedded = None

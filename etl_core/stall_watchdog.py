@@ -74,23 +74,31 @@ class StallWatchdog:
         except Exception:  # noqa: BLE001 - a warehouse that cannot answer a probe is stalled for every call
             self._silent_until = time.monotonic() + self.stall_s
             ended = [conn.backend_pid for conn, call in stale.items() if self._end(conn, call)]
+            for conn in stale:  # a probe that timed out may have claimed calls it had no time to shut
+                conn.shut_down()
             if ended:
                 self._admin.terminate(ended)  # best effort: it may get through once the path is back
 
     def _probe_and_end(self, stale: dict[GuardedConnection, int]) -> None:
-        """End the stale calls whose backends the server is not working on, then terminate those backends
-        (ended first: a terminated backend must not read as a plain lost connection)."""
-        with self._admin.session() as cur:
-            cur.execute(load_sql("watchdog/backend_states.sql"), {"pids": [c.backend_pid for c in stale]})
-            working = {pid for pid, state, wait in cur.fetchall() if state == "active" and wait != "Client"}
-            ended = []
-            for conn, call in stale.items():
-                if conn.backend_pid in working:
-                    conn.progress(call)
-                elif self._end(conn, call):
-                    ended.append(conn.backend_pid)
-            if ended:
-                cur.execute(load_sql("watchdog/terminate_backends.sql"), {"pids": ended})
+        """End the stale calls whose backends the server is not working on: claimed first (a terminated
+        backend must not read as a plain lost connection), terminated on the server, then their sockets
+        shut. In that order the stall is reported only once the server has ended the session: a process
+        that exits on the report never leaves it behind."""
+        ended: list[GuardedConnection] = []
+        try:
+            with self._admin.session() as cur:
+                cur.execute(load_sql("watchdog/backend_states.sql"), {"pids": [c.backend_pid for c in stale]})
+                working = {pid for pid, state, wait in cur.fetchall() if state == "active" and wait != "Client"}
+                for conn, call in stale.items():
+                    if conn.backend_pid in working:
+                        conn.progress(call)
+                    elif self._end(conn, call, shut_now=False):
+                        ended.append(conn)
+                if ended:
+                    cur.execute(load_sql("watchdog/terminate_backends.sql"), {"pids": [c.backend_pid for c in ended]})
+        finally:
+            for conn in ended:
+                conn.shut_down()
 
-    def _end(self, conn: GuardedConnection, call: int) -> bool:
-        return conn.end(call, conn.stall_message(self.stall_s))
+    def _end(self, conn: GuardedConnection, call: int, *, shut_now: bool = True) -> bool:
+        return conn.end(call, conn.stall_message(self.stall_s), shut_now=shut_now)
