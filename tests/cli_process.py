@@ -23,6 +23,11 @@ class Finished:
     stdout: str
     stderr: str
     seconds_after_signal: float
+    cpu_after_signal: float  # CPU seconds the process used in that time (sampled every 50 ms: a lower bound)
+
+    def timing(self) -> str:
+        """For the tests' printed scenario lines: the wall time and what the process itself needed of it."""
+        return f"{self.seconds_after_signal:.1f}s ({self.cpu_after_signal:.2f}s CPU; load {os.getloadavg()[0]:.1f})"
 
 
 class CliProcess:
@@ -39,9 +44,12 @@ class CliProcess:
         self._changed = threading.Condition()
         self._stdout: list[str] = []
         self.signalled_at = time.monotonic()
+        self._cpu = 0.0  # the process's last sampled CPU seconds
+        self._cpu_at_signal = 0.0
         self._readers = [
             threading.Thread(target=self._follow_stderr, daemon=True),
             threading.Thread(target=self._read_stdout, daemon=True),
+            threading.Thread(target=self._sample_cpu, daemon=True),
         ]
         for reader in self._readers:
             reader.start()
@@ -49,6 +57,21 @@ class CliProcess:
     def _read_stdout(self) -> None:
         assert self.process.stdout is not None  # piped
         self._stdout.append(self.process.stdout.read())
+
+    def _sample_cpu(self) -> None:
+        ticks = os.sysconf("SC_CLK_TCK")
+        while self.process.poll() is None:
+            try:
+                fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                return
+            self._cpu = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+            time.sleep(0.05)
+
+    def mark(self) -> None:
+        """Measure from now (a fault that just fired), not from the interpreter's start."""
+        self.signalled_at = time.monotonic()
+        self._cpu_at_signal = self._cpu
 
     def _follow_stderr(self) -> None:
         assert self.process.stderr is not None  # piped
@@ -72,7 +95,7 @@ class CliProcess:
         return match
 
     def send(self, signum: signal.Signals) -> None:
-        self.signalled_at = time.monotonic()
+        self.mark()
         self.process.send_signal(signum)
 
     def finish(self, timeout: float = 120) -> Finished:
@@ -80,7 +103,8 @@ class CliProcess:
         seconds = time.monotonic() - self.signalled_at
         for reader in self._readers:  # they end when the pipes the process held are drained
             reader.join(10)
-        return Finished(code, "".join(self._stdout), "".join(self.lines), seconds)
+        cpu = self._cpu - self._cpu_at_signal
+        return Finished(code, "".join(self._stdout), "".join(self.lines), seconds, cpu)
 
     def kill(self) -> None:
         if self.process.poll() is None:

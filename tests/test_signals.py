@@ -55,6 +55,7 @@ def test_a_signal_during_a_stalled_s3_read_cancels_records_and_reports(s3_stalls
     assert hold.fired.wait(60), process.finish(5).stderr
     process.send(signum)
     result = process.finish()
+    print(f"scenario stalled S3 read {signum.name}: exit {result.code} in {result.timing()}")
     assert result.code == code, result.stderr
     assert result.seconds_after_signal < CANCEL_WITHIN_S, result.seconds_after_signal
     assert "cancelling the running stage" in result.stderr
@@ -75,6 +76,7 @@ def test_ctrl_c_during_a_retry_backoff(s3_stalls):
     process.wait_for("retrying in 1s")
     process.send(signal.SIGINT)
     result = process.finish()
+    print(f"scenario retry backoff SIGINT: exit {result.code} in {result.timing()}")
     assert result.code == 130, result.stderr
     assert result.seconds_after_signal < CANCEL_WITHIN_S, result.seconds_after_signal
     after_cancel = result.stderr.split("cancelling the running stage", 1)[1]
@@ -92,6 +94,7 @@ def test_ctrl_c_while_a_copy_write_is_blocked_on_a_full_socket(tcp_env):
     assert stall.fired.wait(60), process.finish(5).stderr
     process.send(signal.SIGINT)
     result = process.finish()
+    print(f"scenario COPY on a full socket SIGINT: exit {result.code} in {result.timing()}")
     assert result.code == 130, result.stderr
     assert result.seconds_after_signal < CANCEL_WITHIN_S, result.seconds_after_signal
     assert statuses(result.stdout) == ["succeeded", "cancelled", "skipped", "skipped"]
@@ -114,6 +117,7 @@ def test_ctrl_c_while_the_publication_waits_for_a_lock(env):
         wait_for_lock_wait(env)
         process.send(signal.SIGINT)
         result = process.finish()
+        print(f"scenario lock wait SIGINT: exit {result.code} in {result.timing()}")
     finally:
         reader.close()
     assert result.code == 130, result.stderr
@@ -149,6 +153,7 @@ def test_a_signal_while_connecting_to_a_silent_warehouse_ends_at_once(make_env, 
     connection, _ = server.accept()  # the console is connecting: its signal handlers are in place
     process.send(signum)
     result = process.finish()
+    print(f"scenario connecting to a silent warehouse {signum.name}: exit {result.code} in {result.timing()}")
     connection.close()
     assert result.code == code, result.stderr
     assert result.seconds_after_signal < 3, result.seconds_after_signal
@@ -171,6 +176,7 @@ def test_a_second_ctrl_c_stops_at_once(tcp_env):
     process.wait_for("cancelling the running stage")
     process.send(signal.SIGINT)
     result = process.finish()
+    print(f"scenario second SIGINT on a black hole: exit {result.code} in {result.timing()}")
     assert result.code == 130, result.stderr
     assert result.seconds_after_signal < 3, result.seconds_after_signal
     assert "stopping at once" in result.stderr
