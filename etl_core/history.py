@@ -12,6 +12,7 @@ from typing import Any
 import psycopg2
 from psycopg2 import sql
 
+from etl_core import kept_outcome
 from etl_core.config import Config
 from etl_core.errors import D2BError, StageError
 from etl_core.events import StageResult
@@ -120,7 +121,10 @@ def lineage_run_id(cur: Any, config: Config, run_id: int) -> str:
 
 
 def mark_abandoned(cur: Any, config: Config) -> list[int]:
-    """Runs still 'running' belong to a dead process (the caller holds the run lock): mark them abandoned."""
+    """Runs still 'running' belong to a dead process (the caller holds the run lock): those whose outcome was
+    kept on disk (kept_outcome: the history could not take it) are recorded as they ended; the others are
+    marked abandoned."""
+    _record_kept_outcomes(cur, config)
     cur.execute(
         sql.SQL(
             "UPDATE {} SET status = 'abandoned', finished_at = now(), "
@@ -137,6 +141,28 @@ def mark_abandoned(cur: Any, config: Config) -> list[int]:
             (abandoned,),
         )
     return abandoned
+
+
+def _record_kept_outcomes(cur: Any, config: Config) -> None:
+    cur.execute(sql.SQL("SELECT run_id FROM {} WHERE status = 'running'").format(_runs(config)))
+    for (run_id,) in cur.fetchall():
+        if (kept := kept_outcome.read(config, run_id)) is None:
+            continue
+        cur.execute(
+            sql.SQL(
+                "UPDATE {} SET status = %s, finished_at = %s, error = %s "
+                "WHERE run_id = %s AND status = 'running' AND started_at <= %s"  # not a reused run id's
+            ).format(_runs(config)),
+            (kept.status, kept.finished_at, redact(kept.error) if kept.error else None, run_id, kept.finished_at),
+        )
+        if cur.rowcount:  # the stage that was running ended the run: same status, same words
+            cur.execute(
+                sql.SQL(
+                    "UPDATE {} SET status = %s, error = coalesce(error, %s) WHERE run_id = %s AND status = 'running'"
+                ).format(_stage_runs(config)),
+                (kept.status, redact(kept.error) if kept.error else None, run_id),
+            )
+        kept_outcome.discard(config, run_id)
 
 
 def start_run(cur: Any, config: Config, stages: tuple[StageName, ...]) -> tuple[int, datetime]:

@@ -15,6 +15,7 @@ STAGE_NAMES: tuple[StageName, ...] = get_args(StageName)  # in the order a run g
 StageStatus = Literal["running", "succeeded", "failed", "cancelled", "skipped"]
 # console_runs.status: "abandoned" is a run whose process died (marked by the next run).
 RunStatus = Literal["running", "succeeded", "failed", "cancelled", "abandoned"]
+StoppedStatus = Literal["failed", "cancelled"]  # of a run (and its running stage) that a failure or a cancel ended
 
 Severity = Literal["ERROR", "WARN"]  # of a check: ERROR blocks later stages and export; WARN is reported only
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]

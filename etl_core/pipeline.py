@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg2
 import psycopg2.errors
 
-from etl_core import history, history_days, lineage
+from etl_core import history, history_days, kept_outcome, lineage
 from etl_core.checks import blocking_failures
 from etl_core.config import Config
 from etl_core.dimension_provenance import describe_dimensions
@@ -36,7 +36,7 @@ from etl_core.events import (
     utc_now,
 )
 from etl_core.integrations import RunObservers
-from etl_core.kinds import STAGE_NAMES, LogLevel, RunStatus, StageName, StageStatus
+from etl_core.kinds import STAGE_NAMES, LogLevel, RunStatus, StageName, StageStatus, StoppedStatus
 from etl_core.run_files import run_log_path
 from etl_core.s3 import connection_problem
 from etl_core.secrets import redact
@@ -211,20 +211,32 @@ def run_locked(
         if dated is not None and dated.backfill_id is not None:
             history_days.link_run(cur, config, run_id, dated.backfill_id)
         observers = RunObservers(services, run_id, history.lineage_run_id(cur, config, run_id))
+    # A cancel is how this run ends unless a stage says otherwise: kept at once, for a process stopped before
+    # its history could be written (a frozen path: the 3 s after a signal run out).
+    unlink = cancel.on_cancel(
+        lambda: kept_outcome.keep(config, run_id, "cancelled", "interrupted by the operator", replace=False)
+    )
     try:
         return _run(
             services, lock_conn, run_id, started_at, stages, abandoned, sink, cancel, confirm_export, observers, dated
         )
     except BaseException as exc:  # the run must not stay 'running' in the history, whatever stopped it
         status, error = _how_it_stopped(exc, services)
+        recorded = {}
         for write, *args in ((history.finish_run, status, error), (history.close_running_stages, status)):
             with contextlib.suppress(Exception):  # best effort: what stopped the run is what is reported
-                _record(services, lock_conn, discard, run_id, write, config, run_id, *args)
+                recorded[write] = _record(services, lock_conn, discard, run_id, write, config, run_id, *args)
+        if recorded.get(history.finish_run):
+            kept_outcome.discard(config, run_id)
+        else:  # for the next run to record (a stage that ended the run may have kept its own words already)
+            kept_outcome.keep(config, run_id, status, error, replace=False)
         observers.stopped(status, error)
         raise
+    finally:
+        unlink()
 
 
-def _how_it_stopped(exc: BaseException, services: Services) -> tuple[str, str]:
+def _how_it_stopped(exc: BaseException, services: Services) -> tuple[StoppedStatus, str]:
     """(status, error) of a run an exception stopped."""
     if isinstance(exc, KeyboardInterrupt | Cancelled):
         return "cancelled", "interrupted by the operator"
@@ -283,7 +295,7 @@ def _run(
             stale,
         )
         failed = summary.failed_stage
-        _record(
+        if _record(
             services,
             lock_conn,
             emit,
@@ -293,7 +305,8 @@ def _run(
             run_id,
             summary.status,
             failed.error if failed else None,
-        )
+        ):
+            kept_outcome.discard(config, run_id)
         observers.finish(summary, emit)
         emit(RunFinished(run_id, summary))
         return summary
@@ -341,24 +354,25 @@ def _record(
     run_id: int,
     write: Callable[..., None],
     *args: object,
-) -> None:
+) -> bool:
     """Call `write(cur, *args)`. When the run lock's session is gone (ended on the server, a stall), the write
     goes through a fresh connection, so the run is recorded as it happens rather than left 'running'. A
     history that refuses the write, or cannot be reached at all, fails the run (history.recording_failed):
-    nothing may report success that the history does not say."""
+    nothing may report success that the history does not say. True once written, False when a cancel stopped it."""
     try:
         with transaction(conn) as cur:
             write(cur, *args)
-        return
+        return True
     except (psycopg2.Error, D2BError) as exc:
         if isinstance(exc, Cancelled):
             emit(LogLine(run_id, None, "WARNING", f"could not record run history: {redact(str(exc)).strip()}"))
-            return
+            return False
         if not conn.closed:
             raise history.recording_failed(exc, run_id, services.warehouse_label) from exc
     try:
         with services.transaction("history") as cur:
             write(cur, *args)
+        return True
     except (psycopg2.Error, D2BError) as exc:
         if stopped := _embedded_postgres_stopped(services):
             raise history.HistoryLost(f"{stopped}; run #{run_id} stopped there") from exc
@@ -431,6 +445,8 @@ def _run_stages(
             output.details,
         )
         emit(StageFinished(run_id, result))  # shown even when the history then refuses it
+        if status == "failed" or status == "cancelled":  # this ends the run: kept in case the history cannot take it
+            kept_outcome.keep(config, run_id, status, result.error)
         _record(services, lock_conn, emit, run_id, history.record_stage, config, run_id, result)
         _record(services, lock_conn, emit, run_id, lineage.record_output, config, run_id, result)
         results.append(result)

@@ -102,8 +102,16 @@ def test_a_run_whose_history_could_not_be_written_stops_and_is_resumed(env, pg_u
     messages: list[str] = []
     with env.open() as services:
         assert resume_point(services, log=messages.append) == (run_id, "staging")
-    assert messages == [f"run #{run_id} had stopped without finishing: marked abandoned"]
-    assert run_statuses(env)[-1][1] == "abandoned"
+    # Not "abandoned": the run kept its outcome beside its log, and the next one records it.
+    assert messages == []
+    staging_error = next(e.result.error for e in events if isinstance(e, StageFinished) and e.result.stage == "staging")
+    assert env.query(
+        f'SELECT status, error FROM "{env.user_id}_staging".console_runs WHERE run_id = %s', (run_id,)
+    ) == [("failed", staging_error)]
+    assert env.query(
+        f'SELECT status FROM "{env.user_id}_staging".console_stage_runs WHERE run_id = %s AND stage = %s',
+        (run_id, "staging"),
+    ) == [("failed",)]
 
 
 def test_nothing_to_resume_after_every_stage_succeeded_since(env):
