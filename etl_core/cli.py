@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import signal
@@ -48,6 +49,8 @@ from etl_core.signals import DESCRIPTIONS, CancelSignals, StopNow
 
 STOP_SERVICES_S = 3.0  # after a second signal: how long the embedded services get to stop
 FINISH_AFTER_SIGNAL_S = 3.0  # after a first signal: how long the run gets to stop cleanly before it stops at once
+# When the run did not stop in time: what is left of the 5 s a signal promises (they stop by themselves anyway).
+LATE_STOP_SERVICES_S = 1.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -148,7 +151,8 @@ def _run(
     except Cancelled:  # during the start-up checks: nothing was changed
         return _stopped_before_the_run(run)
     except D2BError as exc:
-        code = exc.exit_code
+        # A signal that came meanwhile still ends the process with its own code (as after a failed stage).
+        code = signals.exit_code if signals.received is not None else exc.exit_code
         for warning in exc.warnings if isinstance(exc, ConfigError) else ():
             reporter.line("WARNING", warning)
         reporter.line("ERROR", str(exc))
@@ -157,8 +161,9 @@ def _run(
     except Exception as exc:  # noqa: BLE001 - anything unforeseen: one line and a crash report, never a traceback
         crash = report_crash(exc, config.console.state_dir if config else None, "headless run")
         reporter.line("ERROR", crash.operator_line)
-        _emit_json({"status": "error", "exit_code": EXIT_FAILED, "error": crash.operator_line}, args.json)
-        return EXIT_FAILED
+        code = signals.exit_code if signals.received is not None else EXIT_FAILED
+        _emit_json({"status": "error", "exit_code": code, "error": crash.operator_line}, args.json)
+        return code
 
 
 def _load_config(run: Headless) -> Config:
@@ -266,12 +271,17 @@ def _stop_at_once(
     reporter.line(
         "ERROR",
         f"{why}: stopping at once; the warehouse rolls back the running stage's "
-        "transaction, and the next run marks this one abandoned",
+        "transaction, and the next run records how this one ended (abandoned if it cannot tell)",
     )
     _emit_json({"status": "interrupted", "exit_code": code}, as_json)
     for services in opened:
         with contextlib.suppress(Exception):  # stopping at once: what cannot stop quickly is left to the next start
-            BackgroundCall(services.close, "stop-services").result(timeout=STOP_SERVICES_S)
+            if stop.late:  # no more waiting on the warehouse: what did not stop in time is on a frozen path
+                BackgroundCall(functools.partial(services.close, settle_s=0), "stop-services").result(
+                    timeout=LATE_STOP_SERVICES_S
+                )
+            else:
+                BackgroundCall(services.close, "stop-services").result(timeout=STOP_SERVICES_S)
     reporter.close()
     sys.stdout.flush()
     sys.stderr.flush()

@@ -11,7 +11,7 @@ import psycopg2
 import psycopg2.extensions
 from psycopg2.extensions import parse_dsn
 
-from etl_core.backend_admin import BackendAdmin, settle
+from etl_core.backend_admin import SETTLE_S, BackendAdmin, settle
 from etl_core.background import call_interruptibly
 from etl_core.config import Config
 from etl_core.demo_seed import seed_demo_bucket, seed_demo_dimensions
@@ -129,9 +129,11 @@ class Services:
         finally:
             conn.close()
 
-    def close(self) -> None:
+    def close(self, settle_s: float = SETTLE_S) -> None:
+        """Stop the watchdog and the embedded services; first wait at most `settle_s` for a terminate a cancel
+        sent in the background, so a backend cut off by the cancel is ended on the server before the process goes."""
         self.watchdog.stop()
-        settle()  # a backend cut off by a cancel is ended on the server before the process goes
+        settle(settle_s)
         if self.embedded is not None:
             self.embedded.stop()
             self.embedded = None
