@@ -69,9 +69,4 @@ parallel=(-n auto --dist loadgroup)
 case " $* " in
   *" -n"* | *" --numprocesses"* | *" -p no:xdist "* | *" --dist"*) parallel=() ;;
 esac
-# Then the tests marked `isolated` (the frozen-network scenarios, bounds of a few seconds) run alone:
-# on 2 cores the other worker's CPU pushed them past their bounds. Exit 5 (none selected, e.g. when
-# the arguments name other files) is not a failure of either run.
-pytest_run() { .venv/bin/python -m pytest "$@" || { code=$?; [ "$code" -eq 5 ] || exit "$code"; }; }
-pytest_run "${parallel[@]}" -m "not isolated" "$@"
-pytest_run -p no:xdist -m isolated "$@"
+exec .venv/bin/python -m pytest "${parallel[@]}" "$@"
