@@ -163,7 +163,7 @@ async def test_export_preview_marks_read_at_aa(env, case):
         for tab in ("tab-agg_shipments", "tab-agg_public_holiday"):
             screen.query_one(TabbedContent).active = tab
             await pilot.pause()
-            for focus in ("#export-tabs Tabs", "#cancel"):
+            for focus in ("#export-tabs Tabs", "#cancel", f"#rows-{tab.removeprefix('tab-')}"):
                 screen.query_one(focus).focus()
                 await pilot.pause()
                 low += unreadable(app, f"{case} {tab} {focus}")
