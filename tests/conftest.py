@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import boto3
+import psycopg2
 import pytest
 
 from etl_core.embedded.postmaster import stop_postmaster
@@ -45,6 +46,14 @@ def pg_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     datadir = tmp_path_factory.mktemp("pg") / "data"
     server = pgserver.get_server(datadir, cleanup_mode="stop")
+    # A throw-away server: no fsync (each commit waited ~5 ms on the shared disk). A killed process loses
+    # nothing by it (its writes are in the OS already), so the tests that kill things still prove durability.
+    conn = psycopg2.connect(server.get_uri())
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("ALTER SYSTEM SET fsync = off")
+        cur.execute("SELECT pg_reload_conf()")
+    conn.close()
     yield server.get_uri()
     # A throw-away server, stopped within seconds: pgserver's own stop waits up to 60 s for a backend that
     # does not end.
