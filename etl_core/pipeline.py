@@ -444,11 +444,13 @@ def _run_stages(
             tuple(output.checks),
             output.details,
         )
-        emit(StageFinished(run_id, result))  # shown even when the history then refuses it
         if status == "failed" or status == "cancelled":  # this ends the run: kept in case the history cannot take it
             kept_outcome.keep(config, run_id, status, result.error)
-        _record(services, lock_conn, emit, run_id, history.record_stage, config, run_id, result)
-        _record(services, lock_conn, emit, run_id, lineage.record_output, config, run_id, result)
+        try:
+            _record(services, lock_conn, emit, run_id, history.record_stage, config, run_id, result)
+            _record(services, lock_conn, emit, run_id, lineage.record_output, config, run_id, result)
+        finally:  # after the records, so a view refreshed on it sees them; shown even when the history refuses them
+            emit(StageFinished(run_id, result))
         results.append(result)
     return results
 
