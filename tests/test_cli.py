@@ -185,7 +185,8 @@ def test_embedded_state_folder_has_one_owner(tmp_path):
 @pytest.mark.slow
 def test_non_editable_install_runs_with_packaged_sql(tmp_path):
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    # No pip of its own (seeding one cost 3 CPU-seconds): this pip installs into it (--python).
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = str(venv / "bin" / "python")
     # Reuse the already-installed dependencies; install only this project, non-editable, from a copy.
     site = subprocess.run(
@@ -205,7 +206,10 @@ def test_non_editable_install_runs_with_packaged_sql(tmp_path):
     assert build.returncode == 0, build.stderr
     wheel = next(wheels.glob("d2b_console-*.whl"))
     install = subprocess.run(
-        [python, "-m", "pip", "install", "--no-deps", "-q", str(wheel)], capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "-q", str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert install.returncode == 0, install.stderr
     where = subprocess.run(
