@@ -46,7 +46,16 @@ def test_the_same_files_as_the_previous_dates_run_are_said_or_refused(env):
 
 def test_an_object_older_than_max_age_hours_fails_source_fresh_naming_it(env):
     with_source_keys(env, max_age_hours=0.0003)  # about one second
-    time.sleep(2)  # the dataset was uploaded before: now every object is older than that
+    # The dataset was uploaded before: wait until the newest object is older than that (by S3's own clock,
+    # whole seconds, so an object is never younger than it says).
+    newest = max(
+        obj["LastModified"].timestamp()
+        for obj in env.s3.list_objects_v2(Bucket=env.bucket, Prefix="orders_data/")["Contents"]
+    )
+    deadline = time.monotonic() + 30
+    while time.time() - newest < 1.5:
+        assert time.monotonic() < deadline, "the clock did not move"
+        time.sleep(0.05)
     result, summary = run_all(env, date.today().isoformat())
     assert result.code == 1, result.stderr
     staging = next(s for s in summary["stages"] if s["stage"] == "staging")
