@@ -24,6 +24,7 @@ from etl_core.errors import D2BError
 from etl_core.events import CheckOutcome
 from etl_core.s3 import object_info
 from etl_core.sql_files import safe_identifier
+from etl_core.stages.staging.inputs import dated_prefix
 from etl_core.stages.staging.sources import SOURCE_FILES
 from etl_core.warehouse import table_exists
 
@@ -96,13 +97,15 @@ def sources_fit_dimensions(client: Any, config: Config, in_use: DimensionsInUse)
             unrecorded = True
     record = record or {}
     generated = record.get("objects", {}) if record.get("bucket") == config.source.bucket else {}
+    # The run's own folder; the demo dataset is the same bytes in every date's folder, so a file is known by name.
+    prefix = dated_prefix(config.source.prefix, config.pipeline.ingestion_date)
+    by_name = {key.rsplit("/", 1)[-1]: found for key, found in generated.items()}
     foreign = []
     for source in SOURCE_FILES:
-        key = next((config.source.prefix + n for n in source.names if config.source.prefix + n in generated), None) or (
-            config.source.prefix + source.names[0]
-        )
+        name = next((n for n in source.names if prefix + n in generated or n in by_name), source.names[0])
+        key = prefix + name
         info = object_info(client, config.source.bucket, key)
-        known = generated.get(key)
+        known = generated.get(key) or by_name.get(name)
         if (
             info is None
             or known is None
@@ -137,16 +140,17 @@ _NO_RECORD = (
 def _recognised_old_demo_data(client: Any, config: Config) -> bool:
     """Demo data generated before the console kept its record: the same ETags and sizes as the demo
     dataset generated now at the configured scale (deterministic); recorded when recognised."""
+    prefix = dated_prefix(config.source.prefix, config.pipeline.ingestion_date)
     return recognise_demo_dataset(
-        client, config.source.bucket, config.source.prefix, config.console.demo_scale, config.console.state_dir
+        client, config.source.bucket, prefix, config.console.demo_scale, config.console.state_dir
     )
 
 
-def dimensions_check(services: Services) -> CheckOutcome:
-    """The blocking check `dimensions_fit_sources` of the run's source files and dimensions."""
+def dimensions_check(services: Services, config: Config) -> CheckOutcome:
+    """The blocking check `dimensions_fit_sources` of the run's source files (its date's, `config`) and dimensions."""
     with services.transaction("dimensions") as cur:
-        in_use = dimensions_in_use(cur, services.config)
-    return sources_fit_dimensions(services.s3(), services.config, in_use)
+        in_use = dimensions_in_use(cur, config)
+    return sources_fit_dimensions(services.s3(), config, in_use)
 
 
 def describe_dimensions(services: Services) -> dict[str, Any] | None:

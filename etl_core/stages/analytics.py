@@ -46,7 +46,7 @@ def analytics_parameters(ctx: StageContext) -> dict[str, Any]:
 
 
 def run_analytics(ctx: StageContext) -> StageOutput:
-    if not (fit := dimensions_check(ctx.services)).passed:  # a blocking check: demo dimensions, other files
+    if not (fit := dimensions_check(ctx.services, ctx.config)).passed:  # a blocking check: demo dimensions, other files
         return StageOutput(checks=[fit])
     ctx = ctx.for_threads()
     progress = TablesProgress(ctx)
