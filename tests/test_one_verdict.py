@@ -3,13 +3,16 @@ through both (staging's reader and checks are the preview's: etl_core.stages.sta
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
 from test_every_bad_record import FOUR_BAD, orders_with
 from test_hostile_files import CORPUS, GOOD, with_line
 
 from etl_core.inspect.object_sample import read_sample
 from etl_core.inspect.object_types import check_object_types
 from helpers import assert_succeeded, run
-from support import ORDERS_HEADER, create_dims, put_dataset
+from support import ORDERS_HEADER, Env, create_dims, put_dataset
 
 STAGING = ("prepare", "staging")
 
@@ -32,28 +35,35 @@ CASES: dict[str, str | bytes] = {
 }
 
 
-def test_the_preview_flags_exactly_what_staging_refuses(make_env):
-    env = make_env()
+@pytest.fixture(scope="module")
+def orders_env(make_module_env: Callable[..., Env]) -> Env:
+    """One environment for every case (each case is its own test, so the cases spread over the workers)."""
+    env = make_module_env()
     create_dims(env)
     put_dataset(env, [(1, 1, "2022-01-01", 1, 10, 1)], [(5, 1)], [])
     assert_succeeded(run(env, STAGING))
-    verdicts = {}
-    for name, body in {"good": GOOD, **CASES}.items():
-        env.put("orders.csv", body)
-        staging = run(env, STAGING).stages[1]
-        if staging.status == "succeeded":
-            refused: set[tuple[int, str]] = set()
-        elif "rejected" in staging.details:
-            refused = {(r["line"], r["column"] or "") for r in staging.details["rejected"][0]["records"]}
-        else:  # refused whole, before any record: the header, or not CSV text at all
-            refused = {(1, "")}
-        with env.open() as services:
-            types = check_object_types(services, read_sample(services, env.bucket, "orders_data/orders.csv"))
-        flagged = {(b.line, b.column) for b in types.bad_values}
-        verdicts[name] = (sorted(refused), sorted(flagged), staging.error)
-        assert types.bad_value_count == len(flagged)
-    assert verdicts["good"][0] == []
-    disagreements = {name: v for name, v in verdicts.items() if v[0] != v[1]}
-    assert disagreements == {}
-    assert all(v[0] for name, v in verdicts.items() if name != "good")  # every bad input was refused
-    assert verdicts["three bad values in one record"][0] == [(2, "order_date"), (2, "quantity"), (2, "unit_price")]
+    return env
+
+
+@pytest.mark.parametrize("name", ["good", *CASES])
+def test_the_preview_flags_exactly_what_staging_refuses(orders_env, name):
+    env = orders_env
+    env.put("orders.csv", GOOD if name == "good" else CASES[name])
+    staging = run(env, STAGING).stages[1]
+    if staging.status == "succeeded":
+        refused: set[tuple[int, str]] = set()
+    elif "rejected" in staging.details:
+        refused = {(r["line"], r["column"] or "") for r in staging.details["rejected"][0]["records"]}
+    else:  # refused whole, before any record: the header, or not CSV text at all
+        refused = {(1, "")}
+    with env.open() as services:
+        types = check_object_types(services, read_sample(services, env.bucket, "orders_data/orders.csv"))
+    flagged = {(b.line, b.column) for b in types.bad_values}
+    assert types.bad_value_count == len(flagged)
+    assert sorted(refused) == sorted(flagged), staging.error
+    if name == "good":
+        assert refused == set()
+    else:
+        assert refused, "a bad input was not refused"
+    if name == "three bad values in one record":
+        assert sorted(refused) == [(2, "order_date"), (2, "quantity"), (2, "unit_price")]
