@@ -133,7 +133,8 @@ class Services:
         """Stop the watchdog and the embedded services; first wait at most `settle_s` for a terminate a cancel
         sent in the background, so a backend cut off by the cancel is ended on the server before the process goes."""
         self.watchdog.stop()
-        settle(settle_s)
+        # Not when the warehouse did not even answer the watchdog's probe: a terminate cannot get through either.
+        settle(0 if self.watchdog.silent() else settle_s)
         if self.embedded is not None:
             self.embedded.stop()
             self.embedded = None
