@@ -4,101 +4,22 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tmux_terminal import CONSOLE, TIMEOUT_S, Terminal, console_folder
 
 from etl_core.pipeline import STAGES
 from support import Env
 
-TIMEOUT_S = 120
-CONSOLE = Path(sys.executable).with_name("d2b-console")
-
-
-class Terminal:
-    """One tmux server of our own (unique socket) running `d2b-console`; the shell stays so its last words stay."""
-
-    def __init__(
-        self,
-        workdir: Path,
-        size: tuple[int, int] = (80, 24),
-        env: dict[str, str] | None = None,
-        program: str = str(CONSOLE),
-    ):
-        self.tmux = shutil.which("tmux") or pytest.fail("tmux is not installed: apt-get install tmux")
-        self.socket = f"tui-test-{os.getpid()}-{time.monotonic_ns()}"
-        self.exit_file = workdir / "exit-code"
-        command = f"cd {workdir} && {program}; echo $? > {self.exit_file}; sleep {TIMEOUT_S * 3}"
-        self._tmux(
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-s",
-            "console",
-            "-x",
-            str(size[0]),
-            "-y",
-            str(size[1]),
-            command,
-            env={**os.environ, "TERM": "xterm-256color", **(env or {})},
-        )
-
-    def _tmux(self, *args: str, env: dict[str, str] | None = None) -> str:
-        return subprocess.run(
-            [self.tmux, "-L", self.socket, *args], capture_output=True, text=True, check=False, env=env
-        ).stdout
-
-    def screen(self, joined: bool = False) -> str:
-        """The pane's text; `joined` rejoins wrapped lines as they were written (-J keeps their spaces)."""
-        return self._tmux("capture-pane", "-p", *(["-J"] if joined else []), "-t", "console")
-
-    def keys(self, *keys: str) -> None:
-        self._tmux("send-keys", "-t", "console", *keys)
-
-    def wait_for(self, condition, what: str) -> str:
-        deadline = time.monotonic() + TIMEOUT_S
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if condition(screen):
-                return screen
-            time.sleep(0.25)  # polling another process's terminal, bounded by TIMEOUT_S
-        raise AssertionError(f"timed out waiting for {what}; the terminal shows:\n{screen}")
-
-    def exit_code(self) -> int:
-        deadline = time.monotonic() + TIMEOUT_S
-        while not self.exit_file.exists() or not self.exit_file.read_text().strip():
-            assert time.monotonic() < deadline, "the console did not exit:\n" + self.screen()
-            time.sleep(0.1)
-        return int(self.exit_file.read_text())
-
-    def console_pid(self) -> int:
-        shell = int(self._tmux("list-panes", "-t", "console", "-F", "#{pane_pid}").strip())
-        children = Path(f"/proc/{shell}/task/{shell}/children").read_text().split()
-        assert children, "d2b-console is not running in the pane"
-        return int(children[0])
-
-    def close(self) -> None:
-        self._tmux("kill-server")
-
-
-def _workdir(tmp_path: Path, config_text: str) -> Path:
-    workdir = tmp_path / "cwd"
-    workdir.mkdir()
-    (workdir / "config.toml").write_text(config_text)
-    return workdir
-
 
 def test_at_80x24_run_all_stops_at_the_export_preview_y_exports_q_quits(env, tmp_path):
     assert CONSOLE.exists(), f"{CONSOLE} is missing: pip install -e . first"
-    terminal = Terminal(_workdir(tmp_path, env.config_path.read_text()))
+    terminal = Terminal(console_folder(tmp_path, env.config_path.read_text()))
     try:
         screen = terminal.wait_for(lambda s: "connected:" in s and "Pipeline" in s, "the console to connect")
         assert screen.splitlines()[-1].endswith("?  Help  q  Quit")  # the footer always offers help and quit
@@ -127,7 +48,7 @@ def _running_run(env: Env) -> list[tuple[Any, ...]]:
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)], ids=["TERM", "HUP"])
 def test_a_signal_during_a_run_cancels_it_records_it_and_exits(env, tmp_path, signum, code):
-    terminal = Terminal(_workdir(tmp_path, env.config_path.read_text()))
+    terminal = Terminal(console_folder(tmp_path, env.config_path.read_text()))
     try:
         terminal.wait_for(lambda s: "connected:" in s, "the console to connect")
         terminal.keys("r")
@@ -152,7 +73,7 @@ def _gone(pid: int) -> bool:
 
 def test_the_terminal_going_away_mid_run_ends_the_console(env, tmp_path):
     """tmux killed (a closed window, a dropped SSH session): the console must not outlive its terminal."""
-    terminal = Terminal(_workdir(tmp_path, env.config_path.read_text()))
+    terminal = Terminal(console_folder(tmp_path, env.config_path.read_text()))
     try:
         terminal.wait_for(lambda s: "connected:" in s, "the console to connect")
         terminal.keys("r")
@@ -171,7 +92,7 @@ def test_sigterm_stops_the_embedded_services(tmp_path):
     """The shipped config (embedded Postgres and S3, state in ./.d2b-state), with a tiny demo dataset."""
     config = (Path(__file__).parents[2] / "config.toml").read_text()
     assert "demo_scale = 1 " in config
-    workdir = _workdir(tmp_path, config.replace("demo_scale = 1 ", "demo_scale = 0.01 "))
+    workdir = console_folder(tmp_path, config.replace("demo_scale = 1 ", "demo_scale = 0.01 "))
     state = workdir / ".d2b-state"
     terminal = Terminal(workdir)
     try:
@@ -192,7 +113,7 @@ def test_o_opens_the_full_log_in_the_pager_and_the_console_comes_back(env, tmp_p
         f'sh -c \'{sys.executable} -c "import pathlib, sys; pathlib.Path(sys.argv[1]).write_text(sys.argv[2])" '
         f'{got} "$0"\''
     )
-    terminal = Terminal(_workdir(tmp_path, env.config_path.read_text()), env={"PAGER": pager})
+    terminal = Terminal(console_folder(tmp_path, env.config_path.read_text()), env={"PAGER": pager})
     try:
         terminal.wait_for(lambda s: "connected:" in s, "the console to connect")
         terminal.keys("r")
@@ -215,7 +136,7 @@ def test_o_opens_the_full_log_in_the_pager_and_the_console_comes_back(env, tmp_p
 
 def test_a_crash_prints_one_line_naming_the_report_and_exits_1(env, tmp_path):
     script = Path(__file__).with_name("broken_console.py")
-    workdir = _workdir(tmp_path, env.config_path.read_text())
+    workdir = console_folder(tmp_path, env.config_path.read_text())
     terminal = Terminal(workdir, program=f"{sys.executable} {script} config.toml")
     try:
         assert terminal.exit_code() == 1
@@ -230,7 +151,7 @@ def test_a_crash_prints_one_line_naming_the_report_and_exits_1(env, tmp_path):
 
 
 def test_a_query_runs_through_the_sql_pane_with_colon_and_ctrl_j(env, tmp_path):
-    terminal = Terminal(_workdir(tmp_path, env.config_path.read_text()))
+    terminal = Terminal(console_folder(tmp_path, env.config_path.read_text()))
     try:
         terminal.wait_for(lambda s: "connected:" in s, "the console to connect")
         terminal.keys(":")
