@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
 
@@ -38,7 +39,7 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.quitting import QuittingScreen
-from tui.services_start import EarlyStart, open_console_services
+from tui.services_start import EarlyStart, embedded_named, open_console_services
 from tui.workers import describe
 
 if TYPE_CHECKING:
@@ -48,11 +49,15 @@ if TYPE_CHECKING:
     from etl_core.services import Services
     from tui.inspect.workbench import Workbench
 
-# The headless CLI's exit codes (143, 129); the console cancels through its asyncio loop instead of signal handlers.
-EXIT_SIGNALS = {signum: EXIT_CODES[signum] for signum in (signal.SIGTERM, signal.SIGHUP)}
+# The headless CLI's exit codes (143, 129, 130 for a `kill -INT`: Ctrl-C typed in the console is a key, not a
+# signal); the console cancels through its asyncio loop instead of signal handlers.
+EXIT_SIGNALS = {signum: EXIT_CODES[signum] for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
 RUN_STOP_WAIT_S = 30  # a cancelled stage ends within seconds (bounded waits in the core); never wait forever
 # Textual's shutdown writes to the terminal; with the terminal gone (SIGHUP) that write can block forever.
 EXIT_GRACE_S = 5
+# A services worker opening embedded services at the quit closes them once opened; leaving sooner is safe too
+# (their watchdog and pipe stop them when the console ends), only slower to free the state folder.
+SERVICES_OPEN_WAIT_S = 15
 
 
 class ConsoleApp(App[int]):
@@ -79,6 +84,9 @@ class ConsoleApp(App[int]):
         self.workbench: Workbench | None = None  # data inspection's sessions, once connected
         self._owns_services = services is None
         self._starting = starting
+        self._opened = threading.Event()  # clear while a services worker opens them: quitting waits for it
+        self._opened.set()
+        self._opening_start: EarlyStart | None = None  # the early start the services worker took
         self._quitting = False
         self.demo_scale = demo_scale
         self._services_failed: str | None = None
@@ -185,38 +193,51 @@ class ConsoleApp(App[int]):
             self._open_services()
 
     def _open_services(self) -> None:
-        if self._quitting or self.services is not None:
+        if self._quitting or self.services is not None or not self._opened.is_set():  # one opening at a time
             return
         self._services_failed = None
         starting, self._starting = self._starting, None  # the early start serves the first opening only
+        self._opening_start = starting
+        self._opened.clear()
 
         def work() -> None:
             def log(message: str, at: datetime | None) -> None:
                 self.post_message(LogBatch([LogLine(0, None, "INFO", message, at or self.clock.now())]))
 
             try:
-                services = open_console_services(self.config, starting, log, self.demo_scale)
-            except Exception as exc:  # noqa: BLE001 - a failed start is shown, the app keeps running
-                self.post_message(ServicesFailed(describe(exc)))
-                return
-            if self._quitting:  # the app quit while the services were starting
-                services.close()
-                return
-            if "s3" not in services.problems:
-                services.s3()  # the shared client, made here rather than on the UI thread (_freeze_long_lived)
-            if "warehouse" not in services.problems:
-                from etl_core.dimension_provenance import describe_dimensions, dimensions_fact  # already imported
-
-                self._dimensions = dimensions_fact(describe_dimensions(services))
-            self.post_message(ServicesReady(services))
+                self._open(starting, log)
+            finally:
+                self._opened.set()
 
         self.ui_log(f"config {self.config.path}; connecting to S3 and the warehouse")
         self.run_worker(work, name="open services", group="services", thread=True, exit_on_error=False)
+
+    def _open(self, starting: EarlyStart | None, log: Callable[[str, datetime | None], None]) -> None:
+        """The services worker's work: open the services, then hand them to the app (or close them after a quit)."""
+        try:
+            services = open_console_services(self.config, starting, log, self.demo_scale)
+        except Exception as exc:  # noqa: BLE001 - a failed start is shown, the app keeps running
+            self.post_message(ServicesFailed(describe(exc)))
+            return
+        if self._quitting:  # the app quit while the services were starting
+            services.close()
+            return
+        if "s3" not in services.problems:
+            services.s3()  # the shared client, made here rather than on the UI thread (_freeze_long_lived)
+        if "warehouse" not in services.problems:
+            from etl_core.dimension_provenance import describe_dimensions, dimensions_fact  # already imported
+
+            self._dimensions = dimensions_fact(describe_dimensions(services))
+        self.post_message(ServicesReady(services))
 
     def on_log_batch(self, message: LogBatch) -> None:
         self.main.logs.add(message.lines)
 
     def on_services_ready(self, message: ServicesReady) -> None:
+        if self._quitting:  # opened as the quit came: nobody will use them
+            if self._owns_services:
+                message.services.close()
+            return
         self.services = message.services
         self._services_failed = None
         self._title_facts()
@@ -290,14 +311,20 @@ class ConsoleApp(App[int]):
         controller = self.main.controller
         if controller.running:
             what.append(f"cancelling run #{controller.run_id}" if controller.run_id else "cancelling the run")
-        if self._owns_services and self.services is not None and self.services.embedded is not None:
-            embedded = [
-                name
-                for name, wanted in (("Postgres", self.config.warehouse.embedded), ("S3", self.config.source_embedded))
-                if wanted
-            ]
-            what.append(f"stopping the embedded {' and '.join(embedded)}")
+        if self._owns_services and self._embedded_running():
+            what.append(f"stopping {embedded_named(self.config)}")
         return what
+
+    def _embedded_running(self) -> bool:
+        """Whether embedded services of this console run or are being started (the early start, the services worker)."""
+        if self.services is not None:
+            return self.services.embedded is not None
+        if self._starting is not None:  # the services worker has not taken the early start yet
+            return self._starting.holds_services()
+        if self._opened.is_set():
+            return False
+        opening = self._opening_start  # the services worker's: taken from the early start, or its own
+        return opening.holds_services() if opening is not None else self.config.needs_embedded
 
     def shut_down(self, code: int, reason: str) -> None:
         """Cancel the run (it records itself as cancelled), stop the services in a thread, then exit with `code`."""
@@ -315,11 +342,17 @@ class ConsoleApp(App[int]):
         services = self.services if self._owns_services else None
         self.services = None
         workbench, self.workbench = self.workbench, None
+        starting, self._starting = self._starting, None
+        opened = self._opened if self._owns_services and self.config.needs_embedded else None
         if what:
             self.push_screen(QuittingScreen(reason, what))
 
         def work() -> None:
             run_done.wait(RUN_STOP_WAIT_S)
+            if starting is not None:  # the early start nobody took: stopped once it has started
+                starting.stop()
+            if opened is not None:  # a services worker in flight closes the embedded services it opens
+                opened.wait(SERVICES_OPEN_WAIT_S)
             if workbench is not None:  # a running query is cancelled, its connections closed
                 workbench.close()
             if services is not None:

@@ -7,17 +7,28 @@ the app: Postgres and the S3 server boot while the console draws its first frame
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
+import os
+import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from etl_core.command_line import build_parser, is_headless
-from etl_core.config import load_config
-from etl_core.errors import EXIT_CONFIG, ConfigError
-from tui.services_start import EarlyStart
+if TYPE_CHECKING:
+    from etl_core.config import Config
+    from tui.services_start import EarlyStart
+
+EXIT_INTERRUPTED = 130  # etl_core.signals' code for SIGINT, known before anything of the project is imported
+STARTUP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Until something is started, Ctrl-C ends the program with one line, not the traceback of the import it cut
+    # short (the headless core's take a second); the headless run and the console's start then handle it.
+    signal.signal(signal.SIGINT, _interrupted_early)
+    from etl_core.command_line import build_parser, is_headless  # after the handler, as every project import
+
     args = build_parser().parse_args(argv)
     if is_headless(args) or args.json:
         from etl_core.cli import run_headless  # the headless run: the core alone, never Textual
@@ -26,8 +37,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_console(args)
 
 
+def _interrupted_early(_signum: int, _frame: object) -> None:
+    os.write(2, b"d2b-console: interrupted; nothing to stop.\n")
+    os._exit(EXIT_INTERRUPTED)
+
+
 def run_console(args: argparse.Namespace) -> int:
     """The interactive console: 2 on a bad config (a message, no traceback), else the app's exit code."""
+    from etl_core.config import load_config
+    from etl_core.errors import EXIT_CONFIG, ConfigError
+    from tui.services_start import EarlyStart
+
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -39,13 +59,48 @@ def run_console(args: argparse.Namespace) -> int:
     if demo_scale is not None and not 0 < demo_scale <= 1000:
         print("d2b-console: --demo-scale must be between 0 (excluded) and 1000", file=sys.stderr)
         return EXIT_CONFIG
-    starting = EarlyStart(config)  # before Textual: the services boot while the console loads and draws
-    # Loading and drawing allocate much and free little: the collector's passes would only slow the first frame
-    # (by about a tenth); the app turns it back on once that frame is drawn.
-    gc.disable()
-    from tui.app import ConsoleApp, run_app  # Textual is imported only for the interactive console
+    # From here until the app handles them in its loop, a signal is stopped by _interrupted (not a kill, no traceback).
+    for signum in STARTUP_SIGNALS:
+        signal.signal(signum, _raise_signalled)
+    starting: EarlyStart | None = None
+    try:
+        starting = EarlyStart(config)  # before Textual: the services boot while the console loads and draws
+        # Loading and drawing allocate much and free little: the collector's passes would only slow the first
+        # frame (by about a tenth); the app turns it back on once that frame is drawn.
+        gc.disable()
+        from tui.app import ConsoleApp, run_app  # Textual is imported only for the interactive console
 
-    return run_app(ConsoleApp(config, demo_scale=demo_scale, starting=starting))
+        return run_app(ConsoleApp(config, demo_scale=demo_scale, starting=starting))
+    except KeyboardInterrupt as stop:  # Ctrl-C before the console took the terminal (then it is a key), a signal
+        return _interrupted(starting, config, stop.signum if isinstance(stop, Signalled) else signal.SIGINT)
+
+
+class Signalled(KeyboardInterrupt):
+    """A signal during the start-up; a KeyboardInterrupt, which asyncio and Textual let through as Ctrl-C's."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signal.Signals(signum)
+
+
+def _raise_signalled(signum: int, _frame: object) -> None:
+    raise Signalled(signum)
+
+
+def _interrupted(starting: EarlyStart | None, config: Config, signum: signal.Signals) -> int:
+    """A signal during the start-up: say so, stop what the early start started, exit with its code (no traceback)."""
+    from etl_core.signals import EXIT_CODES
+    from tui.services_start import embedded_named
+
+    for each in STARTUP_SIGNALS:  # a second signal stops at once (the watchdog stops Postgres)
+        signal.signal(each, signal.SIG_DFL)
+    held = starting is not None and starting.holds_services()
+    what = f"stopping {embedded_named(config)}" if held else "nothing to stop"
+    with contextlib.suppress(OSError):  # a terminal gone (SIGHUP): nobody to tell
+        print(f"d2b-console: {signum.name} received; {what}.", file=sys.stderr, flush=True)
+    if starting is not None:
+        starting.stop()
+    return EXIT_CODES[signum]
 
 
 if __name__ == "__main__":

@@ -44,6 +44,13 @@ CONNECTED_MODULES = (
 )
 
 
+def embedded_named(config: Config) -> str:
+    """What stopping the embedded services stops, for the operator: "the embedded Postgres and S3"."""
+    wanted = (("Postgres", config.warehouse.embedded), ("S3", config.source_embedded))
+    parts = [name for name, embedded in wanted if embedded]
+    return f"the embedded {' and '.join(parts)}"
+
+
 class EarlyStart:
     """`start_embedded(config)` begun at once on a daemon thread; `result()` waits for its embedded services."""
 
@@ -51,6 +58,7 @@ class EarlyStart:
         self._lock = threading.Lock()
         self._kept: list[tuple[str, datetime]] = []
         self._sink: LogSink | None = None
+        self._stopped = False
         self._call = BackgroundCall(lambda: start_embedded(config, self._log), "start the embedded services")
 
     def _log(self, message: str) -> None:
@@ -72,8 +80,26 @@ class EarlyStart:
         """The started embedded services (None when the config embeds nothing); raises what the start raised."""
         return self._call.result()
 
+    def failed(self) -> bool:
+        """Whether the start has ended in an error (a state folder refused, Postgres that cannot start)."""
+        if not self._call.done:
+            return False
+        try:
+            self.result()
+        except Exception:  # noqa: BLE001 - the answer, not an error here
+            return True
+        return False
+
+    def holds_services(self) -> bool:
+        """Whether this start is under way, or has started embedded services (not when it failed or embeds nothing)."""
+        return not self._call.done or (not self.failed() and self.result() is not None)
+
     def stop(self) -> None:
-        """Once the start has ended, stop what it started (the console ended before it used them)."""
+        """Once the start has ended, stop what it started (the console ended before it used them); once."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
         try:
             embedded = self.result()
         except Exception:  # noqa: BLE001 - a start that failed has stopped what it had started
@@ -87,8 +113,15 @@ def open_console_services(
 ) -> Services:
     """The console's services (on its services worker): the heavy modules imported while the embedded services
     boot (begun by `starting`, else here), then reached, checked and seeded; a service that fails is a problem."""
-    for module in CONNECTED_MODULES:
-        importlib.import_module(module)
+    if starting is not None and starting.failed():  # said at once, not after the imports (seconds on a busy machine)
+        starting.result()
+    try:
+        for module in CONNECTED_MODULES:
+            importlib.import_module(module)
+    except BaseException:
+        if starting is not None:  # nothing will use what it starts
+            starting.stop()
+        raise
     from etl_core.services import connect_services
 
     if starting is not None:

@@ -1,0 +1,152 @@
+"""The console stopped during its start-up (a key, a signal), before its embedded services are connected.
+
+The embedded services are started before Textual is even imported (tui/services_start.py `EarlyStart`): a quit or
+a signal may come while they boot, before the services worker took them, or while it connects. Whenever it comes,
+the console must stop them, say so truly, and exit with the right code; keys pressed meanwhile must not crash it.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from tmux_terminal import Terminal, console_folder
+
+from embedded_support import REPO, STATE, embedded_folder
+from etl_core.config import load_config
+from tui.app import ConsoleApp
+from tui.services_start import EarlyStart
+from tui_helpers import wait_until
+
+pytestmark = pytest.mark.slow
+
+STOPPED_WITHIN_S = 30  # the console stops them itself; the watchdog would within 10 s of its end
+STOPPING = "stopping the embedded Postgres and S3."
+
+
+def processes_using(folder: Path) -> list[str]:
+    """The command lines of the processes naming `folder` (the embedded Postgres, S3 server and watchdog)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # ended meanwhile, or not a process
+        if str(folder) in argv:
+            found.append(f"{proc.name}: {argv}")
+    return found
+
+
+def assert_all_stopped(state: Path) -> None:
+    deadline = time.monotonic() + STOPPED_WITHIN_S
+    while processes_using(state) or (state / "pg" / "postmaster.pid").exists():
+        assert time.monotonic() < deadline, f"still running after the console ended: {processes_using(state)}"
+        time.sleep(0.2)  # polling other processes, bounded by the deadline
+
+
+def shipped_config() -> str:
+    config = (REPO / "config.toml").read_text()
+    assert "demo_scale = 1 " in config
+    return config.replace("demo_scale = 1 ", "demo_scale = 0.01 ")
+
+
+def test_q_at_the_first_frame_stops_the_embedded_services_and_says_so(tmp_path):
+    """Said "nothing to stop" when the quit came before the services worker had taken the early start."""
+    folder = console_folder(tmp_path, shipped_config())
+    terminal = Terminal(folder)
+    try:
+        terminal.wait_for(lambda s: "Pipeline" in s, "the first frame")
+        terminal.keys("q")
+        assert terminal.exit_code() == 0
+        screen = terminal.screen()
+        assert f"d2b-console: {STOPPING}" in screen
+        assert "nothing to stop" not in screen
+        assert_all_stopped(folder / STATE)
+    finally:
+        terminal.close()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def test_a_signal_during_the_start_up_ends_with_its_code_and_stops_the_services(tmp_path, signum):
+    """Sent as soon as the embedded start has begun: before Textual is up (a traceback of the import it cut short
+    and exit 1 for Ctrl-C; killed without a word by SIGTERM, SIGHUP), or after (the app's own handlers)."""
+    folder = console_folder(tmp_path, shipped_config())
+    state = folder / STATE
+    terminal = Terminal(folder)
+    try:
+        deadline = time.monotonic() + 60
+        while not (state / "owner.lock").exists():  # the early start has taken the state folder
+            assert time.monotonic() < deadline, "the embedded start did not begin:\n" + terminal.screen()
+            time.sleep(0.02)  # polling the folder, bounded by the deadline
+        terminal.signal(signum)
+        assert terminal.exit_code() == 128 + signum
+        screen = terminal.screen(joined=True)
+        assert f"d2b-console: {signum.name} received; {STOPPING}" in screen
+        assert "Traceback" not in screen
+        assert_all_stopped(state)
+    finally:
+        terminal.close()
+
+
+MAIN_KEYS = [":", "d", "h", "C", "r", "s", "t", "e", "b", "f5", "f5", "escape", "escape"]
+
+
+async def test_keys_before_the_services_are_connected_never_crash_nor_open_them_twice(tmp_path, monkeypatch):
+    """Every key of the main screen at once, F5 twice among them: each is refused ("still connecting") or waits;
+    F5 does not start a second opening beside the one in flight (which found the state folder in use by itself)."""
+    monkeypatch.chdir(embedded_folder(tmp_path / "op"))
+    config = load_config("config.toml")
+    app = ConsoleApp(config, starting=EarlyStart(config))
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            for key in MAIN_KEYS:
+                await pilot.press(key)
+            said = [notification.message for notification in app._notifications]
+            assert any("still connecting" in message for message in said), said  # keys came before the services
+            await wait_until(pilot, lambda: app.services is not None or app._services_failed is not None, 180)
+            assert app._services_failed is None
+            assert app.crash is None
+            logged = [line.message for line in app.main.panes.log_view.kept]
+            assert any(message.startswith("connected: S3 embedded") for message in logged), logged
+            assert not [message for message in logged if "in use" in message or "cannot connect" in message]
+            await pilot.press("escape", "escape", "q")
+            await wait_until(pilot, lambda: app.farewell != "", 60, "the quit")
+        assert app.farewell == f"d2b-console: {STOPPING}"
+    finally:
+        app.close_services()
+    assert_all_stopped(Path(STATE).absolute())
+
+
+async def test_a_quit_while_the_early_start_runs_stops_it_and_says_so(tmp_path, monkeypatch):
+    """The quit comes before the services are connected (the worker may not have taken the early start yet)."""
+    monkeypatch.chdir(embedded_folder(tmp_path / "op"))
+    config = load_config("config.toml")
+    app = ConsoleApp(config, starting=EarlyStart(config))
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("q")
+            assert app.farewell == f"d2b-console: {STOPPING}"
+            await wait_until(pilot, lambda: not app.is_running, 120, "the console to exit")
+    finally:
+        app.close_services()
+    assert_all_stopped(Path(STATE).absolute())
+
+
+async def test_a_state_folder_refused_at_once_is_said_and_quitting_has_nothing_to_stop(tmp_path, monkeypatch):
+    """The early start fails in a moment (the state folder is a file): said without waiting for the imports the
+    services worker makes, and the quit's last line does not claim to stop services that never started."""
+    monkeypatch.chdir(embedded_folder(tmp_path / "op"))
+    Path(STATE).write_text("not a folder\n")
+    config = load_config("config.toml")
+    app = ConsoleApp(config, starting=EarlyStart(config))
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(pilot, lambda: app._services_failed is not None, 120, "the start to fail")
+            said = app._services_failed or ""
+            assert "is a file, not a folder" in said and "Traceback" not in said
+            await pilot.press("q")
+            assert app.farewell == "d2b-console: nothing to stop."
+    finally:
+        app.close_services()
