@@ -23,6 +23,7 @@ MODES = {
     "versioned": "the newest version of each file by the end of the date (UTC)",
     "latest": "the objects as they are now",
 }
+SHORT_PLAN = 8  # dates that fit the dialog at 80x24 with its summary, reason and buttons
 
 
 def plan_summary(plan: BackfillPlan) -> str:
@@ -48,7 +49,12 @@ def decision_cell(day: DayPlan) -> Text:
 
 
 class BackfillPlanScreen(ModalScreen[bool]):
-    DEFAULT_CSS = "#plan-dates { height: auto; max-height: 20; }"
+    # The table takes what the dialog leaves (at 80x24 too): the summary, the reason and the buttons stay in view.
+    DEFAULT_CSS = """
+    BackfillPlanScreen { align: center middle; background: $background 60%; }
+    #plan-box { max-height: 100%; }
+    #plan-dates { height: 1fr; max-height: 20; }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Run"),
         Binding("n,escape", "answer(False)", "Close"),
@@ -77,6 +83,8 @@ class BackfillPlanScreen(ModalScreen[bool]):
         for day in self.plan.days:
             inputs = ", ".join(found.key for found in day.inputs.inputs)
             table.add_row(Text(day.day.isoformat()), decision_cell(day), Text(day.reason), Text(inputs))
+        if len(self.plan.days) < SHORT_PLAN:
+            table.styles.height = "auto"  # a short plan keeps a short dialog (1fr would fill the screen's height)
         table.focus()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

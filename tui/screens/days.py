@@ -50,25 +50,35 @@ from tui.workers import describe, in_thread
 SHOWN_DAYS = 30  # the dates shown at first, up to the configured ingestion date
 UNCHOSEN = "not among the dates chosen in the Days view"
 LOG_FLUSH_S = 0.25
+LISTED_DATES = 5  # the failed or skipped dates named in the outcome line (the rows say the others)
+REASON_CHARS = 200  # a reason in the outcome line (the highlighted date's detail has it in full)
 
 
 def outcome_text(outcome: BackfillOutcome) -> str:
-    """The backfill's result in one sentence: how many dates ended how, each skipped date and why, the export."""
+    """The backfill's result, short whatever the range: how many dates ended how, which dates failed or were
+    skipped (the first few) and the first reason of each kind (each date's row has its own in full), the export."""
     plan = outcome.plan
     counts = Counter(day.status for day in outcome.days)
     text = f"backfill {plan.first} .. {plan.last} {outcome.status}: " + ", ".join(
         f"{n} {status}" for status, n in counts.items()
     )
-    for day in outcome.days:
-        if day.status in ("skipped", "failed"):
-            text += f"; {day.day} {day.status}: {day.reason}"
+    for status in ("failed", "skipped"):
+        bad = [day for day in outcome.days if day.status == status]
+        if bad:
+            more = f" (+{len(bad) - LISTED_DATES} more)" if len(bad) > LISTED_DATES else ""
+            text += f"; {status}: " + ", ".join(str(day.day) for day in bad[:LISTED_DATES]) + more
+            text += f"; {bad[0].day} {status}: {cut(bad[0].reason)}"
     export = outcome.export
     if export is None:
         text += "; no export (no date succeeded)" if not outcome.days or "succeeded" not in counts else "; no export"
     else:
         stopped = export.failed_stage
-        text += f"; export run #{export.run_id} {export.status}" + (f": {stopped.error}" if stopped else "")
+        text += f"; export run #{export.run_id} {export.status}" + (f": {cut(stopped.error or '')}" if stopped else "")
     return text
+
+
+def cut(reason: str) -> str:
+    return reason if len(reason) <= REASON_CHARS else reason[: REASON_CHARS - 1] + "…"
 
 
 class DaysScreen(ModalScreen[bool]):
@@ -82,13 +92,14 @@ class DaysScreen(ModalScreen[bool]):
         Binding("m", "reprocess", "Reprocess", show=True),
         Binding("p", "dry_run", "Dry run", show=True),
         Binding("c,ctrl+c", "cancel", "Cancel", show=True),
+        Binding("q", "app.quit", "Quit", show=False),  # a modal screen hides the app's keys (asks, cancels the run)
     ]
 
     DEFAULT_CSS = """
     DaysScreen { background: $background; }
     DaysScreen #days-table { height: 1fr; }
     DaysScreen #days-detail { height: auto; max-height: 4; }
-    DaysScreen #days-hint { height: auto; }
+    DaysScreen #days-hint { height: auto; max-height: 6; }
     """
 
     def __init__(self, services: Services, runs: RunController, rerun: date | None = None) -> None:

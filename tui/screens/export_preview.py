@@ -93,6 +93,7 @@ class ExportPreviewScreen(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y,x", "confirm", "Export", show=True),
         Binding("escape,n", "cancel", "Cancel", show=True),
+        Binding("q", "app.quit", "Quit", show=False),  # a modal screen hides the app's keys: q still quits (asks first)
     ]
 
     def __init__(self, previews: list[ExportPreview], destination: str) -> None:

@@ -189,5 +189,5 @@ class DayTable(DataTable[Text]):
         if key not in self.rows:
             return
         for (column, _label), cell in zip(COLUMNS, self._cells(row), strict=True):
-            self.update_cell(key, column, cell)
+            self.update_cell(key, column, cell, update_width=True)  # "missing inputs", "running (staging)"
         self.post_message(self.RowChanged())
