@@ -19,7 +19,7 @@ from tui.format import count
 from tui.messages import ColumnsListed, ColumnsListFailed, WarehouseListed
 from tui.status_style import RED, YELLOW
 from tui.widgets.browse.fitted_tree import FittedTree
-from tui.workers import in_thread
+from tui.workers import in_thread, post_unless_cancelled
 
 if TYPE_CHECKING:
     from etl_core.browse import SchemaInfo
@@ -62,7 +62,7 @@ class WarehouseTree(FittedTree[WarehouseItem]):
     def _list_warehouse(self, services: Services) -> None:
         from etl_core import browse  # the core's heavy modules load after the first frame
 
-        self.post_message(WarehouseListed(browse.list_warehouse(services)))
+        post_unless_cancelled(self, WarehouseListed(browse.list_warehouse(services)))  # a newer listing wins
 
     def on_warehouse_listed(self, message: WarehouseListed) -> None:
         config = self.services.config if self.services else None

@@ -25,7 +25,7 @@ from etl_core.services import Services
 from etl_core.stages.staging.inputs import DayInputs
 from tui.day_rows import DayRow, same_objects
 from tui.messages import DaysLoaded
-from tui.workers import describe
+from tui.workers import describe, post_unless_cancelled
 
 COLUMNS = (("date", "Date"), ("status", "Status"), ("run", "Run"), ("rows", "Rows"), ("inputs", "Inputs"))
 MAX_SHOWN = 366  # dates in the view at once
@@ -80,7 +80,7 @@ class DayTable(DataTable[Text]):
 
     @work(thread=True, exit_on_error=False, name="days", group="days", exclusive=True)
     def _load(self, services: Services, count: int, last: date) -> None:
-        self.post_message(DaysLoaded(browse.recent_days(services, count, last)))
+        post_unless_cancelled(self, DaysLoaded(browse.recent_days(services, count, last)))  # a newer range wins
 
     def on_days_loaded(self, message: DaysLoaded) -> None:
         rows = []
