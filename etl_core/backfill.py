@@ -12,9 +12,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Literal
 
+import psycopg2
+
 from etl_core import history, history_days
 from etl_core.config import Config
-from etl_core.errors import EXIT_CONFIG, D2BError
+from etl_core.errors import EXIT_CONFIG, D2BError, ServiceUnavailable
 from etl_core.events import CancelToken, DayProgress, EventSink, RunSummary, discard
 from etl_core.history_days import DayRuns
 from etl_core.kinds import Reprocess, StageName
@@ -246,34 +248,50 @@ def run_backfill(
         sink(DayProgress(day.day, "queued"))
     preflight(services, (*DAY_STAGES, *EXPORT_STAGES), cancel)
     with run_lock(services) as lock_conn:
-        outcome.backfill_id = _open_backfill(lock_conn, config, plan)
-        last_good = max((day.day for day in plan.days if day.reason == ALREADY_DONE), default=None)
-        for day in plan.to_run:
-            if cancel.cancelled:
-                break
-            sink(DayProgress(day.day, "running"))
-            dated = DatedRun(config_for_day(config, day.day), day.inputs, outcome.backfill_id)
-            summary = run_locked(services, lock_conn, DAY_STAGES, sink, cancel, None, dated)
-            status: DayOutcomeStatus = summary.status  # type: ignore[assignment]
-            failed = summary.failed_stage
-            ended(DayOutcome(day.day, status, (failed.error or "") if failed else "", summary))
-            if summary.status == "succeeded":
-                last_good = day.day
-            if summary.status == "cancelled":
-                break
-        ran = {done.day for done in outcome.days if done.summary is not None}
-        for day in plan.to_run:
-            if day.day not in ran:
-                ended(DayOutcome(day.day, "not run", "the backfill was interrupted before this date"))
-        outcome.days.sort(key=lambda d: d.day)
-        if last_good is not None and not cancel.cancelled:
-            dated = DatedRun(config_for_day(config, last_good), None, outcome.backfill_id)
-            export_config = dated.config
-            confirm = None if confirm_export is None else lambda: confirm_export(export_config)
-            outcome.export = run_locked(services, lock_conn, EXPORT_STAGES, sink, cancel, confirm, dated)
-        with transaction(lock_conn) as cur:
-            history_days.finish_backfill(cur, config, outcome.backfill_id, outcome.status)
+        try:
+            outcome.backfill_id = _open_backfill(lock_conn, config, plan)
+            last_good = max((day.day for day in plan.days if day.reason == ALREADY_DONE), default=None)
+            for day in plan.to_run:
+                if cancel.cancelled:
+                    break
+                sink(DayProgress(day.day, "running"))
+                dated = DatedRun(config_for_day(config, day.day), day.inputs, outcome.backfill_id)
+                summary = run_locked(services, lock_conn, DAY_STAGES, sink, cancel, None, dated)
+                status: DayOutcomeStatus = summary.status  # type: ignore[assignment]
+                failed = summary.failed_stage
+                ended(DayOutcome(day.day, status, (failed.error or "") if failed else "", summary))
+                if summary.status == "succeeded":
+                    last_good = day.day
+                if summary.status == "cancelled":
+                    break
+            ran = {done.day for done in outcome.days if done.summary is not None}
+            for day in plan.to_run:
+                if day.day not in ran:
+                    ended(DayOutcome(day.day, "not run", "the backfill was interrupted before this date"))
+            outcome.days.sort(key=lambda d: d.day)
+            if last_good is not None and not cancel.cancelled:
+                dated = DatedRun(config_for_day(config, last_good), None, outcome.backfill_id)
+                export_config = dated.config
+                confirm = None if confirm_export is None else lambda: confirm_export(export_config)
+                outcome.export = run_locked(services, lock_conn, EXPORT_STAGES, sink, cancel, confirm, dated)
+            with transaction(lock_conn) as cur:
+                history_days.finish_backfill(cur, config, outcome.backfill_id, outcome.status)
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:  # the run lock's session is gone
+            raise ServiceUnavailable(lost_warehouse(outcome, exc)) from exc
     return outcome
+
+
+def lost_warehouse(outcome: BackfillOutcome, exc: Exception) -> str:
+    """The backfill's warehouse session (it holds the run lock) ended mid-way: what was done, what to do."""
+    done = [day for day in outcome.days if day.summary is not None]
+    detail = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+    return (
+        f"the warehouse connection of the backfill {outcome.plan.first} .. {outcome.plan.last} was lost ({detail})"
+        f" after {len(done)} date(s) ran, recorded as they ended"
+        + ("; nothing was exported" if outcome.export is None else "")
+        + "; once the warehouse is back, run the backfill again (d2b-console --resume, or r in the Days view with "
+        "reprocess missing: the dates that succeeded are not rerun)"
+    )
 
 
 def _open_backfill(lock_conn: Any, config: Config, plan: BackfillPlan) -> int:

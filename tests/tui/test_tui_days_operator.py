@@ -105,3 +105,36 @@ def test_the_outcome_of_a_long_range_names_a_few_dates_and_one_reason_each():
     assert "skipped: 2022-08-26, 2022-08-27, 2022-08-28; 2022-08-26 skipped: missing inputs: no x.csv" in text
     assert text.count("a long reason") <= REASON_CHARS // len("a long reason ") + 1
     assert len(text) < 2 * REASON_CHARS + 300, text
+
+
+async def test_the_warehouse_session_lost_mid_backfill_is_said_and_no_date_stays_running(make_env, s3_endpoint):
+    env = days_env(make_env)
+    with dated_orders_held(env, s3_endpoint, DAYS[1]) as hold:
+        app = make_app(env)
+        async with app.run_test(size=SMALL) as pilot:
+            days = await open_days(pilot)
+            table = days.table
+            for day in DAYS:
+                table.go_to(date.fromisoformat(day))
+                await pilot.press("space")
+            await pilot.press("r")
+            await confirm_plan(pilot)
+            await pilot.press("y")
+            await wait_until(pilot, hold.fired.is_set, timeout=120, what="the second date's orders.csv held mid-read")
+            ended = env.query(  # the backfill's own sessions end on the server, as when the warehouse restarts
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+                "AND pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory')"
+            )
+            assert ended, "no run lock session found"
+            hold.release.set()
+            await settle(pilot)
+            hint = str(days.query_one("#days-hint", Static).render())
+            statuses = {day: cells(table, day)[1] for day in DAYS}
+            assert (
+                "the backfill stopped: the warehouse connection of the backfill 2022-09-05 .. 2022-09-07 was lost"
+                in hint
+            )
+            assert "did not start" not in hint and "InterfaceError" not in hint, hint
+            assert statuses[DAYS[0]] == "✔ succeeded"
+            assert not any(s.startswith(("▶", "○")) for s in statuses.values()), statuses  # nothing left running
+            assert not app.main.controller.running

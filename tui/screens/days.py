@@ -344,7 +344,12 @@ class DaysScreen(ModalScreen[bool]):
             preview.dismiss(None)  # cancelled (quit, a signal) while its preview was open
         self._bridge, self.backfill, self.gate, self.running_day = None, None, None, None
         outcome = message.outcome
-        if outcome is None:
+        if outcome is None and self.table.progressed():  # it stopped mid-way (the warehouse went away ...)
+            self.table.stop_live(message.error or "")
+            self.outcome = f"the backfill stopped: {message.error}"
+            self.runs.release(self.outcome)
+            self.notify(self.outcome, severity="error", markup=False)
+        elif outcome is None:
             self.runs.release("the backfill did not start")
             self.table.clear_live()
             self.outcome = f"the backfill did not start: {message.error}"

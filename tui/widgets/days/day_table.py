@@ -142,6 +142,18 @@ class DayTable(DataTable[Text]):
                 row.live_run = run_id
             self._refresh(row)
 
+    def progressed(self) -> bool:
+        """A date of the backfill got past "queued" (it started running)."""
+        return any(progress.status != "queued" for progress in self._live.values())
+
+    def stop_live(self, reason: str) -> None:
+        """The backfill stopped on an error: its running date failed with it, the queued ones were not run."""
+        for day, progress in list(self._live.items()):
+            if progress.status == "running":
+                self.set_live(DayProgress(day, "failed", progress.run_id, reason))
+            elif progress.status == "queued":
+                self.set_live(DayProgress(day, "not run", progress.run_id))
+
     def live_status(self, day: date) -> str | None:
         progress = self._live.get(day)
         return progress.status if progress is not None else None
