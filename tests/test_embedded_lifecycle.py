@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import threading
 
 import pytest
 
@@ -19,6 +20,7 @@ from embedded_support import (
     wait_for_line,
     wait_until,
 )
+from etl_core.embedded.supervisor import EmbeddedServices
 
 pytestmark = pytest.mark.slow
 
@@ -99,3 +101,29 @@ def test_ctrl_c_in_the_terminal_reaches_only_the_console(tmp_path):
     os.killpg(os.getpgid(owner.pid), signal.SIGINT)  # what the terminal does
     owner.communicate(timeout=60)
     wait_until(lambda: not is_alive(postgres) and not is_alive(s3_server), timeout=10)
+
+
+def test_two_threads_stopping_the_embedded_services_at_once_stop_them_once_and_free_the_folder(tmp_path):
+    """The console's quit stops them while its services worker, finding them gone, stops them too."""
+    state = tmp_path / STATE
+    embedded = EmbeddedServices(state, want_postgres=True, want_s3=True, region="eu-central-1")
+    embedded.start()
+    postgres = postmaster_pid(state / "pg")
+    errors: list[BaseException] = []
+
+    def stop() -> None:
+        try:
+            embedded.stop()
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion below
+            errors.append(exc)
+
+    stoppers = [threading.Thread(target=stop) for _ in range(2)]
+    for stopper in stoppers:
+        stopper.start()
+    for stopper in stoppers:
+        stopper.join(60)
+    assert not errors and not any(stopper.is_alive() for stopper in stoppers)
+    assert not is_alive(postgres) and not (state / "pg" / "postmaster.pid").exists()
+    again = EmbeddedServices(state, want_postgres=False, want_s3=True, region="eu-central-1")
+    again.start()  # the folder's lock was let go of
+    again.stop()

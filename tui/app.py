@@ -215,11 +215,15 @@ class ConsoleApp(App[int]):
     def _open(self, starting: EarlyStart | None, log: Callable[[str, datetime | None], None]) -> None:
         """The services worker's work: open the services, then hand them to the app (or close them after a quit)."""
         try:
-            services = open_console_services(self.config, starting, log, self.demo_scale)
+            services = open_console_services(
+                self.config, starting, log, self.demo_scale, quitting=lambda: self._quitting
+            )
         except Exception as exc:  # noqa: BLE001 - a failed start is shown, the app keeps running
             self.post_message(ServicesFailed(describe(exc)))
             return
-        if self._quitting:  # the app quit while the services were starting
+        if services is None:  # the app quit while the embedded services were starting: they are stopped
+            return
+        if self._quitting:  # the app quit while the services were being reached
             services.close()
             return
         if "s3" not in services.problems:
@@ -277,6 +281,8 @@ class ConsoleApp(App[int]):
         gc.freeze()
 
     def on_services_failed(self, message: ServicesFailed) -> None:
+        if self._quitting:  # stopped under the services worker by the quit: not a failure to show
+            return
         self._services_failed = message.error
         self.main.panes.disconnected()
         self.report_error("cannot connect", message.error)
@@ -343,7 +349,10 @@ class ConsoleApp(App[int]):
         self.services = None
         workbench, self.workbench = self.workbench, None
         starting, self._starting = self._starting, None
-        opened = self._opened if self._owns_services and self.config.needs_embedded else None
+        # The early start a services worker took and is still opening: stopped here, not after its imports and
+        # connections (seconds on a busy machine); it then finds them stopped and gives up.
+        taken = self._opening_start if services is None and not self._opened.is_set() else None
+        opened = self._opened if self._owns_services and self.config.needs_embedded and taken is None else None
         if what:
             self.push_screen(QuittingScreen(reason, what))
 
@@ -351,7 +360,9 @@ class ConsoleApp(App[int]):
             run_done.wait(RUN_STOP_WAIT_S)
             if starting is not None:  # the early start nobody took: stopped once it has started
                 starting.stop()
-            if opened is not None:  # a services worker in flight closes the embedded services it opens
+            if taken is not None:
+                taken.stop()
+            if opened is not None:  # a services worker starting them itself (F5) closes what it opens
                 opened.wait(SERVICES_OPEN_WAIT_S)
             if workbench is not None:  # a running query is cancelled, its connections closed
                 workbench.close()

@@ -109,10 +109,15 @@ class EarlyStart:
 
 
 def open_console_services(
-    config: Config, starting: EarlyStart | None, log: LogSink, demo_scale: float | None
-) -> Services:
+    config: Config,
+    starting: EarlyStart | None,
+    log: LogSink,
+    demo_scale: float | None,
+    quitting: Callable[[], bool] = lambda: False,
+) -> Services | None:
     """The console's services (on its services worker): the heavy modules imported while the embedded services
-    boot (begun by `starting`, else here), then reached, checked and seeded; a service that fails is a problem."""
+    boot (begun by `starting`, else here), then reached, checked and seeded; a service that fails is a problem.
+    None when the console is `quitting` once the embedded services are up: they are stopped, not connected."""
     if starting is not None and starting.failed():  # said at once, not after the imports (seconds on a busy machine)
         starting.result()
     try:
@@ -129,4 +134,10 @@ def open_console_services(
         embedded = starting.result()
     else:
         embedded = start_embedded(config, lambda message: log(message, None))
+    if quitting():  # reaching, checking and seeding would only delay the quit (seconds on a busy machine)
+        if starting is not None:
+            starting.stop()
+        elif embedded is not None:
+            embedded.stop()
+        return None
     return connect_services(config, embedded, lambda message: log(message, None), demo_scale, each=True)

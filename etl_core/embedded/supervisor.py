@@ -8,6 +8,7 @@ pipe to it closes, both of which happen however the owner ends.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
@@ -42,6 +43,7 @@ class EmbeddedServices:
         self._s3 = S3Child(self.state_dir / "s3", region)
         self._postgres = EmbeddedPostgres(self.state_dir / "pg")
         self._watchdog = Watchdog(self._postgres.datadir)
+        self._stopping = threading.Lock()
 
     @classmethod
     def for_config(cls, config: Config, log: Callable[[str], None] = lambda _m: None) -> Self:
@@ -109,14 +111,18 @@ class EmbeddedServices:
         return self._s3.client()
 
     def stop(self) -> None:
-        """Stop everything that runs, each part even when another fails; then let go of the folder."""
-        try:
-            self._s3.stop()
-        finally:
+        """Stop everything that runs, each part even when another fails; then let go of the folder.
+
+        Safe from two threads at once (a console quitting while its services worker gives up on them): one waits.
+        """
+        with self._stopping:
             try:
-                self._postgres.stop()
+                self._s3.stop()
             finally:
                 try:
-                    self._watchdog.stop()
+                    self._postgres.stop()
                 finally:
-                    self._lock.release()
+                    try:
+                        self._watchdog.stop()
+                    finally:
+                        self._lock.release()
