@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ from etl_core.export_diff import TableChanges
 from etl_core.export_inputs import ExportInputs, export_inputs
 from etl_core.kinds import StageName
 from etl_core.lineage import StaleStage
+from etl_core.pipeline import run_lock_held
 from etl_core.s3 import S3Entry, list_level, read_head
 from etl_core.services import Services
 from etl_core.stages.export import export_query, export_targets, table_changes
@@ -226,9 +227,18 @@ def recent_days(
     last = last or services.config.pipeline.ingestion_date
     with services.transaction("history") as cur:
         days = history_days.runs_by_date(cur, services.config, last - timedelta(days=count - 1), last)
+        if any(day.runs and day.runs[0].status == "running" for day in days.values()) and not run_lock_held(
+            cur, services.config
+        ):  # no process holds the run lock: a "running" run's process is gone (the next run records it so)
+            days = {key: _process_gone(day) for key, day in days.items()}
         newest = [day.runs[0].run_id for day in days.values() if day.runs]
         inputs = history_days.inputs_of(cur, services.config, newest)
     return [(day, inputs.get(day.runs[0].run_id, []) if day.runs else []) for day in reversed(days.values())]
+
+
+def _process_gone(day: history_days.DayRuns) -> history_days.DayRuns:
+    runs = tuple(replace(run, status="abandoned") if run.status == "running" else run for run in day.runs)
+    return replace(day, runs=runs)
 
 
 def run_inputs(services: Services, run_id: int) -> list[history_days.InputRecord]:

@@ -85,6 +85,17 @@ def resume_point(services: Services, log: Callable[[str], None] = lambda _m: Non
         return history.resume_point(cur, config, STAGES)
 
 
+def run_lock_held(cur: psycopg2.extensions.cursor, config: Config) -> bool:
+    """Whether a session holds the run lock of `config`'s user_id now (read from pg_locks: nothing is taken)."""
+    cur.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "AND ((classid::bigint << 32) | objid::bigint) = hashtextextended(%s, 0))",
+        (f"d2b-console:{config.pipeline.user_id}",),
+    )
+    return bool(fetch_value(cur))
+
+
 @contextmanager
 def run_lock(services: Services) -> Iterator[psycopg2.extensions.connection]:
     """A session advisory lock per warehouse and user_id; it dies with the connection (and the process)."""

@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import psycopg2
 from test_tui_days_run import DAYS, at_export_preview, cells, confirm_plan, days_env, exported_keys, open_days, runs
 from textual.widget import Widget
 from textual.widgets import Button, Input, Static
 
-from etl_core.backfill import BackfillOutcome, BackfillPlan, DayOutcome, DayPlan
+from etl_core.backfill import BackfillOutcome, BackfillPlan, DayOutcome, DayPlan, plan_backfill, run_backfill
 from etl_core.history_days import DayRuns
+from etl_core.services import open_services
 from etl_core.stages.staging.inputs import DayInputs
 from support import dated_orders_held
 from tui.screens.confirm import ConfirmScreen
@@ -138,3 +140,26 @@ async def test_the_warehouse_session_lost_mid_backfill_is_said_and_no_date_stays
             assert statuses[DAYS[0]] == "✔ succeeded"
             assert not any(s.startswith(("▶", "○")) for s in statuses.values()), statuses  # nothing left running
             assert not app.main.controller.running
+
+
+async def test_a_run_recorded_running_reads_interrupted_unless_a_process_holds_the_run_lock(make_env):
+    env = days_env(make_env)
+    day = date.fromisoformat(DAYS[0])
+    with open_services(env.config) as services:
+        run_backfill(services, plan_backfill(services, day, day, "missing"))
+    # what a kill -9 mid-run leaves: the run recorded running, its process gone
+    env.execute(f"UPDATE \"{env.user_id}_staging\".console_runs SET status = 'running', finished_at = NULL")
+    app = make_app(env)
+    async with app.run_test(size=SMALL) as pilot:
+        days = await open_days(pilot)
+        assert cells(days.table, DAYS[0])[1] == "? interrupted", cells(days.table, DAYS[0])
+        holder = psycopg2.connect(env.pg_uri)  # another process's run holds the lock: it is running
+        holder.autocommit = True
+        try:
+            with holder.cursor() as cur:
+                cur.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (f"d2b-console:{env.user_id}",))
+            days.table.reload()
+            await settle(pilot)
+            assert cells(days.table, DAYS[0])[1].endswith("running"), cells(days.table, DAYS[0])
+        finally:
+            holder.close()
