@@ -68,7 +68,8 @@ case " $* " in
     if [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$(df -Pk /dev/shm | awk 'NR == 2 {print $4}')" -gt 8000000 ]; then
       tmp_root=/dev/shm
     fi
-    base="$(mktemp -d -p "$tmp_root" d2b-tests.XXXXXX)"
+    # A short name: a test makes a Unix socket path under it that must stay within 107 bytes.
+    base="$(mktemp -d -p "$tmp_root" d2b.XXXXXX)"
     trap 'rm -rf "$base"' EXIT
     set -- --basetemp="$base/pytest" "$@"
     ;;
