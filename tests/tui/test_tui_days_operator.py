@@ -20,10 +20,23 @@ from etl_core.services import open_services
 from etl_core.stages.staging.inputs import DayInputs
 from support import dated_orders_held
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.days import REASON_CHARS, outcome_text
+from tui.screens.days import REASON_CHARS, DaysScreen, outcome_text
 from tui_helpers import make_app, screen_text, settle, wait_until
 
 SMALL = (80, 24)
+
+
+async def running_until_held(pilot: Any, hold: Any) -> DaysScreen:
+    """The Days view running every date of DAYS (marked), its second date's orders.csv held mid-read."""
+    days = await open_days(pilot)
+    for day in DAYS:
+        days.table.go_to(date.fromisoformat(day))
+        await pilot.press("space")
+    await pilot.press("r")
+    await confirm_plan(pilot)
+    await pilot.press("y")
+    await wait_until(pilot, hold.fired.is_set, timeout=120, what="the second date's orders.csv held mid-read")
+    return days
 
 
 def on_screen(app: Any, widget: Widget) -> bool:
@@ -69,14 +82,7 @@ async def test_q_during_a_backfill_asks_then_cancels_the_running_date_and_leaves
     with dated_orders_held(env, s3_endpoint, DAYS[1]) as hold:
         app = make_app(env)
         async with app.run_test(size=SMALL) as pilot:
-            days = await open_days(pilot)
-            for day in DAYS:
-                days.table.go_to(date.fromisoformat(day))
-                await pilot.press("space")
-            await pilot.press("r")
-            await confirm_plan(pilot)
-            await pilot.press("y")
-            await wait_until(pilot, hold.fired.is_set, timeout=120, what="the second date's orders.csv held mid-read")
+            await running_until_held(pilot, hold)
             await pilot.press("q")  # the Days view is modal: the app's q did not reach it
             await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the quit question")
             await pilot.press("y")
@@ -114,18 +120,12 @@ async def test_the_warehouse_session_lost_mid_backfill_is_said_and_no_date_stays
     with dated_orders_held(env, s3_endpoint, DAYS[1]) as hold:
         app = make_app(env)
         async with app.run_test(size=SMALL) as pilot:
-            days = await open_days(pilot)
+            days = await running_until_held(pilot, hold)
             table = days.table
-            for day in DAYS:
-                table.go_to(date.fromisoformat(day))
-                await pilot.press("space")
-            await pilot.press("r")
-            await confirm_plan(pilot)
-            await pilot.press("y")
-            await wait_until(pilot, hold.fired.is_set, timeout=120, what="the second date's orders.csv held mid-read")
-            ended = env.query(  # the backfill's own sessions end on the server, as when the warehouse restarts
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
-                "AND pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory')"
+            ended = env.query(  # the backfill's run lock session ends on the server, as when the warehouse restarts
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND ((classid::bigint << 32) | objid::bigint) = hashtextextended(%s, 0)",
+                (f"d2b-console:{env.user_id}",),  # this test's lock only: other tests share the server
             )
             assert ended, "no run lock session found"
             hold.release.set()
