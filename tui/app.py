@@ -304,7 +304,7 @@ class ConsoleApp(App[int]):
         self.push_screen(
             ConfirmScreen(
                 "A run is in progress",
-                f"Cancel run #{controller.run_id or ''} and quit?",
+                f"Cancel {controller.running_name()} and quit?",
                 yes="Cancel run and quit",
                 no="Stay",
             ),
@@ -316,7 +316,7 @@ class ConsoleApp(App[int]):
         what = []
         controller = self.main.controller
         if controller.running:
-            what.append(f"cancelling run #{controller.run_id}" if controller.run_id else "cancelling the run")
+            what.append(f"cancelling {controller.running_name()}")
         if self._owns_services and self._embedded_running():
             what.append(f"stopping {embedded_named(self.config)}")
         return what

@@ -101,6 +101,7 @@ class RunController:
         self.views: dict[StageName, StageView] = {stage: StageView(stage) for stage in STAGES}
         self.running = False
         self.run_id: int | None = None
+        self.claimed: str | None = None  # what took the run slot from elsewhere ("the backfill A .. B"), named on quit
         self.last_summary: RunSummary | None = None
         self.last_failed: StageName | None = None
         self.token: CancelToken | None = None
@@ -169,7 +170,14 @@ class RunController:
         holder = f"run #{self.run_id}" if self.run_id else "a run"
         return Notice(f"{holder} is in progress: wait for it to end, or cancel it (c), then run again", "warning")
 
-    def claim(self, what: str) -> Notice | CancelToken:
+    def running_name(self) -> str:
+        """What a cancel stops, for people: "the backfill A .. B (run #N)", "run #N" or "the run"."""
+        run = f"run #{self.run_id}" if self.run_id else ""
+        if self.claimed:
+            return self.claimed + (f" ({run} now)" if run else "")
+        return run or "the run"
+
+    def claim(self, what: str, name: str | None = None) -> Notice | CancelToken:
         """Take the one run slot for `what`: its cancel token (quitting cancels it too), or why not."""
         if (busy := self.busy()) is not None:
             return busy
@@ -177,12 +185,14 @@ class RunController:
         self.token = CancelToken()
         self.run_done = threading.Event()
         self.status_line = what
+        self.claimed = name
         return self.token
 
     def release(self, done: str) -> None:
         """The claimed run ended (its worker has set `run_done`): the pipeline may show the history's newest run."""
         self.running = False
         self.run_id = None
+        self.claimed = None
         self.last_failed = None
         self.token = None
         self.gate = None

@@ -85,6 +85,8 @@ async def test_q_during_a_backfill_asks_then_cancels_the_running_date_and_leaves
             await running_until_held(pilot, hold)
             await pilot.press("q")  # the Days view is modal: the app's q did not reach it
             await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the quit question")
+            assert isinstance(app.screen, ConfirmScreen)
+            assert f"Cancel the backfill {DAYS[0]} .. {DAYS[2]} (run #" in app.screen.body, app.screen.body
             await pilot.press("y")
             await pilot.pause()
             hold.release.set()

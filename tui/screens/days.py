@@ -257,7 +257,10 @@ class DaysScreen(ModalScreen[bool]):
         self.app.push_screen(BackfillPlanScreen(plan, can_run=message.run), answered)
 
     def _start(self, plan: BackfillPlan) -> None:
-        claimed = self.runs.claim(f"backfill {plan.first} .. {plan.last} running (Days view) · c cancels")
+        claimed = self.runs.claim(
+            f"backfill {plan.first} .. {plan.last} running (Days view) · c cancels",
+            f"the backfill {plan.first} .. {plan.last}",
+        )
         if isinstance(claimed, Notice):
             self._tell(claimed)
             return
