@@ -7,7 +7,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Static, TabbedContent, TabPane
@@ -129,8 +129,12 @@ class ExportPreviewScreen(ModalScreen[bool]):
                             ),
                             classes="export-dest",
                         )
-                        yield Static(checks_text(preview), classes="export-checks")
-                        yield Static(changes_text(preview), classes="export-changes")
+                        # checks and changes scroll in a capped region: the rows keep the rest of the height at 80×24
+                        with VerticalScroll(classes="export-notes") as notes:
+                            # wheel-scrolled, not a tab stop: a focused region in a hidden pane pulls its tab back
+                            notes.can_focus = False
+                            yield Static(checks_text(preview), classes="export-checks")
+                            yield Static(changes_text(preview), classes="export-changes")
                         yield DataTable(
                             cursor_type="cell", zebra_stripes=True, classes="export-rows", id=f"rows-{preview.table}"
                         )
