@@ -96,6 +96,23 @@ def run_lock_held(cur: psycopg2.extensions.cursor, config: Config) -> bool:
     return bool(fetch_value(cur))
 
 
+# A process that just ended (a failed run, then --resume at once) leaves a backend that releases its lock a
+# moment later, when the server sees the disconnect: that long, a held lock is not yet another process's.
+RUN_LOCK_GRACE_S = 2.0
+
+
+def _take_run_lock(cur: psycopg2.extensions.cursor, key: str) -> bool:
+    """Take the run lock, trying again for RUN_LOCK_GRACE_S while it is held; False when it stays held."""
+    deadline = time.monotonic() + RUN_LOCK_GRACE_S
+    while True:
+        cur.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (key,))
+        if fetch_value(cur):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+
+
 @contextmanager
 def run_lock(services: Services) -> Iterator[psycopg2.extensions.connection]:
     """A session advisory lock per warehouse and user_id; it dies with the connection (and the process)."""
@@ -103,10 +120,7 @@ def run_lock(services: Services) -> Iterator[psycopg2.extensions.connection]:
     conn = services.connect(autocommit=True, purpose="run lock")
     try:
         with conn.cursor() as cur:
-            cur.execute(
-                "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (f"d2b-console:{config.pipeline.user_id}",)
-            )
-            if not fetch_value(cur):
+            if not _take_run_lock(cur, f"d2b-console:{config.pipeline.user_id}"):
                 holder = "another d2b-console process"
                 try:
                     running = history.running_run(cur, config)

@@ -8,10 +8,12 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import psycopg2
 import pytest
 
 from faultproxy import FaultProxy, Rule
@@ -194,6 +196,28 @@ def test_second_run_refuses_at_once_naming_the_first_and_the_lock_dies_with_it(p
     _, err = third.communicate(timeout=120)
     assert third.returncode == 0, err
     assert orders_count(env) == BIG_ORDERS_ROWS
+
+
+def test_a_run_lock_freed_a_moment_after_the_run_asked_for_it_is_taken(env):
+    """A process that just ended leaves a backend that frees its lock a moment later (a failed run, then --resume
+    at once): a lock freed within the grace is not another process's, the run goes on."""
+    holder = psycopg2.connect(env.pg_uri)
+    try:
+        holder.autocommit = True
+        with holder.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (f"d2b-console:{env.user_id}",))
+        process = start_cli(env, "--run-all")
+        deadline = time.monotonic() + 60
+        asked = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'd2b-console run lock'"
+        while not env.query(asked)[0][0]:  # the run has asked for the lock, and was refused
+            assert time.monotonic() < deadline and process.poll() is None, process.communicate()[1]
+            time.sleep(0.02)  # polling the server, bounded by the deadline
+    finally:
+        holder.close()
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "is running for user_id" not in err
+    assert orders_count(env) > 0
 
 
 def test_export_to_a_missing_bucket_exits_1_with_no_partial_object(env, s3):
