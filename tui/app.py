@@ -93,6 +93,7 @@ class ConsoleApp(App[int]):
         self._dimensions = ""  # which dimensions runs compute on, for the title (read by the services worker)
         self.crash: CrashReport | None = None
         self.farewell = ""  # printed after the terminal is restored: what quitting stopped
+        self.early_signals: list[int] = []  # signals the launcher kept while the app started (handled on mount)
         self.main = MainScreen(self.clock, self)
 
     def get_default_screen(self) -> Screen[None]:
@@ -103,6 +104,9 @@ class ConsoleApp(App[int]):
             loop = asyncio.get_running_loop()
             for signum, code in EXIT_SIGNALS.items():
                 loop.add_signal_handler(signum, self.shut_down, code, f"{signal.Signals(signum).name} received")
+            if self.early_signals:  # one came while the app was starting (the launcher kept it): handled now
+                signum = signal.Signals(self.early_signals[0])
+                self.shut_down(EXIT_SIGNALS[signum], f"{signum.name} received")
 
     def start(self) -> None:
         """Called by the main screen once it is composed: say what the config warns about, and connect (the

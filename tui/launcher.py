@@ -70,7 +70,12 @@ def run_console(args: argparse.Namespace) -> int:
         gc.disable()
         from tui.app import ConsoleApp, run_app  # Textual is imported only for the interactive console
 
-        return run_app(ConsoleApp(config, demo_scale=demo_scale, starting=starting))
+        app = ConsoleApp(config, demo_scale=demo_scale, starting=starting)
+        # Raised inside the app's event loop, a signal would unwind asyncio under its worker threads (it hung there
+        # once): from here it is kept, and the app handles it as its own once its loop takes signals (on_mount).
+        for signum in STARTUP_SIGNALS:
+            signal.signal(signum, lambda signum, _frame: app.early_signals.append(signum))
+        return run_app(app)
     except KeyboardInterrupt as stop:  # Ctrl-C before the console took the terminal (then it is a key), a signal
         return _interrupted(starting, config, stop.signum if isinstance(stop, Signalled) else signal.SIGINT)
 
