@@ -18,7 +18,7 @@ from tui.screens.backfill_plan import BackfillPlanScreen
 from tui.screens.days import DaysScreen
 from tui.screens.export_preview import ExportPreviewScreen
 from tui.screens.history import HistoryScreen
-from tui_helpers import SIZE, make_app, settle, wait_until
+from tui_helpers import SIZE, make_app, open_screen, settle, wait_until
 
 DAYS = ("2022-09-05", "2022-09-06", "2022-09-07")
 TABLES = ("agg_public_holiday", "agg_shipments", "best_performing_product")
@@ -53,11 +53,7 @@ def cells(table: DataTable[Any], key: str) -> list[str]:
 
 async def open_days(pilot) -> DaysScreen:
     await settle(pilot)
-    await pilot.press("d")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, DaysScreen)
-    return screen
+    return await open_screen(pilot, "d", DaysScreen)
 
 
 async def confirm_plan(pilot) -> BackfillPlanScreen:

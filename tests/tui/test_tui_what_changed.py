@@ -15,7 +15,7 @@ from tui.screens.history import HistoryScreen
 from tui.screens.query import QueryScreen
 from tui.widgets.history.trend_lines import TrendLines
 from tui.widgets.history.trends import TrendsPanel
-from tui_helpers import make_app, settle, wait_until
+from tui_helpers import make_app, open_screen, settle, wait_until
 
 
 def run_dated(env: Env, day: date, orders: int, product: int = 1) -> None:
@@ -40,10 +40,7 @@ def three_dates(env: Env) -> None:
 async def open_trends(pilot) -> TrendsPanel:
     """The history (h) opened from the main screen, and its trends panel."""
     await settle(pilot)
-    await pilot.press("h")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, HistoryScreen)
+    screen = await open_screen(pilot, "h", HistoryScreen)
     return screen.query_one(TrendsPanel)
 
 
