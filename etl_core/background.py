@@ -7,6 +7,7 @@ daemon thread never delays the process's exit (an executor's thread would be joi
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +30,7 @@ class BackgroundCall(Generic[T]):
         self._wakers: list[threading.Event] = []  # one per waiting caller
         self._value: T | None = None
         self._error: BaseException | None = None
+        self._discard: Callable[[T], object] | None = None  # set by `abandon`
         threading.Thread(target=self._run, name=name, daemon=True).start()
 
     def _run(self) -> None:
@@ -40,6 +42,23 @@ class BackgroundCall(Generic[T]):
             self._finished = True
             for wake in self._wakers:
                 wake.set()
+            discard = self._discard
+        if discard is not None:
+            self._discard_value(discard)
+
+    def abandon(self, discard: Callable[[T], object]) -> None:
+        """Nobody will take the value: `discard(value)` once the call succeeds (at once if it has)."""
+        with self._lock:
+            self._discard = discard
+            finished = self._finished
+        if finished:
+            self._discard_value(discard)
+
+    def _discard_value(self, discard: Callable[[T], object]) -> None:
+        if self._error is None and self._value is not None:
+            value, self._value = self._value, None
+            with contextlib.suppress(Exception):  # best effort: nobody is left to tell
+                discard(value)
 
     @property
     def done(self) -> bool:

@@ -101,11 +101,15 @@ class Services:
         name = "d2b-console" + (f" {purpose}" if purpose else "")
         timeouts = self.config.timeouts
         activity = activity or f"working on the {purpose or 'console'} connection"
-        if self.watchdog.silent():  # a connect would wait `connect_s` for a warehouse known to be silent
-            raise Stalled(
-                f"no answer from warehouse {self.warehouse_label} (silent for {timeouts.warehouse_stall_s:g}s, "
-                f"to a fresh connection too); not tried again for {activity}"
-            )
+
+        def give_up() -> None:  # a connect would wait `connect_s` for a warehouse known to be silent
+            if self.watchdog.silent():
+                raise Stalled(
+                    f"no answer from warehouse {self.warehouse_label} (silent for {timeouts.warehouse_stall_s:g}s, "
+                    f"to a fresh connection too); no connection opened for {activity}"
+                )
+
+        give_up()
         return connect(
             self.query.dsn if reader else self._warehouse_dsn,
             self.query.label if reader else self.warehouse_label,
@@ -117,6 +121,7 @@ class Services:
             cancel=cancel,
             activity=activity,
             failed=self.query.login_failed if reader else None,
+            give_up=give_up,
         )
 
     @contextmanager

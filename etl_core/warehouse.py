@@ -11,13 +11,15 @@ import psycopg2.extensions
 from psycopg2 import sql
 
 from etl_core.backend_admin import BackendAdmin
-from etl_core.errors import ServiceUnavailable
+from etl_core.background import BackgroundCall
+from etl_core.errors import Cancelled, ServiceUnavailable
 from etl_core.events import CancelToken
 from etl_core.guarded_connection import GuardedConnection
 from etl_core.secrets import redact
 from etl_core.sql_files import safe_identifier
 
 CONNECT_TIMEOUT_S = 10
+CONNECT_POLL_S = 0.25  # how often a wait for libpq's connect asks whether to give up
 
 
 KERNEL_MARGIN_S = 15  # the kernel gives up on a silent socket this long after the watchdog's bound
@@ -50,22 +52,28 @@ def connect(
     cancel: CancelToken | None = None,
     activity: str = "connecting",
     failed: Callable[[str], str] | None = None,
+    give_up: Callable[[], None] = lambda: None,
 ) -> GuardedConnection:
     """Open a connection, or raise ServiceUnavailable naming the (masked) endpoint.
 
     libpq's connect is bounded by `connect_timeout` (and psycopg2 releases the GIL while it waits);
     the connection is then given to `watch` (the stall watchdog) and bound to `cancel` before any
     statement runs on it, so the session settings below are as bounded as any other call. `failed` words
-    a failed connect (given libpq's first line, redacted) for a connection that is not the pipeline's."""
+    a failed connect (given libpq's first line, redacted) for a connection that is not the pipeline's.
+    While libpq connects, `cancel` and `give_up` (which raises to stop waiting) end the wait at once."""
     options: dict[str, Any] = dict(tcp_options(stall_s)) if stall_s else {}
-    try:
-        conn: GuardedConnection = psycopg2.connect(
+    opening = BackgroundCall(
+        lambda: psycopg2.connect(
             dsn,
             connection_factory=GuardedConnection,
             connect_timeout=max(1, round(connect_timeout_s)),
             application_name=application_name,
             **options,
-        )
+        ),
+        "connect",
+    )
+    try:
+        conn: GuardedConnection = _opened(opening, cancel, give_up)
     except psycopg2.OperationalError as exc:
         first_line = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__)
         raise ServiceUnavailable(
@@ -91,6 +99,25 @@ def connect(
         conn.close()
         raise
     return conn
+
+
+def _opened(
+    opening: BackgroundCall[GuardedConnection], cancel: CancelToken | None, give_up: Callable[[], None]
+) -> GuardedConnection:
+    """The connection libpq opens on its own thread (bounded only by `connect_timeout`), waited for in slices so a
+    cancel or a warehouse the watchdog found silent ends the wait at once; one given up on is closed when it opens."""
+    while True:
+        try:
+            return opening.result(cancel, timeout=CONNECT_POLL_S)
+        except TimeoutError:
+            try:
+                give_up()
+            except BaseException:
+                opening.abandon(GuardedConnection.close)
+                raise
+        except Cancelled:
+            opening.abandon(GuardedConnection.close)
+            raise
 
 
 @contextmanager

@@ -8,13 +8,15 @@ direction, without closing.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 from urllib.parse import urlparse
 
 import pytest
 
 from cli_process import CliProcess
-from etl_core.errors import Stalled
+from etl_core.errors import Cancelled, Stalled
+from etl_core.events import CancelToken
 from etl_core.warehouse import connect
 from faultproxy import FaultProxy, Rule
 from helpers import assert_succeeded, run
@@ -231,3 +233,27 @@ def test_a_kernel_error_on_a_stalled_call_is_reported_as_the_stall(tcp_env):
     finally:
         conn.close()
     assert str(ended.value) == "no answer from warehouse the test warehouse for 1s while reading the answer"
+
+
+@pytest.mark.parametrize("stop", ["cancel", "give up"])
+def test_a_connect_that_is_never_answered_stops_at_once_on_a_cancel_or_a_silent_warehouse(stop):
+    """libpq's connect is bounded only by its `connect_timeout`. A connect still waiting when the run is
+    cancelled, or when another call's stall shows the warehouse silent, stops waiting at once (analytics
+    opens three connections at once: one caught mid-connect by a black hole once held the stage 10 s)."""
+    server = silent_endpoint()
+    cancel = CancelToken()
+
+    def give_up() -> None:
+        if stop == "give up" and time.monotonic() - started > 0.5:
+            raise Stalled("the warehouse is silent")
+
+    if stop == "cancel":
+        threading.Timer(0.5, cancel.cancel).start()
+    started = time.monotonic()
+    with pytest.raises(Cancelled if stop == "cancel" else Stalled):
+        connect(
+            tcp_url(server.getsockname()[1]), "the test warehouse", connect_timeout_s=60, cancel=cancel, give_up=give_up
+        )
+    waited = time.monotonic() - started
+    server.close()
+    assert waited < 20, waited  # not the 60 s connect timeout
