@@ -34,6 +34,9 @@ class StallWatchdog:
         # Until then, the warehouse did not answer a probe: new calls fail at once instead of each waiting
         # `stall_s` (a run's last history writes on a dead path), and stale calls are not probed again.
         self._silent_until = 0.0
+        # As long as a probe may take, at least: with a small `stall_s` the window closed before a run's last
+        # write, which then waited a stall and a probe of its own (a black hole's run ended 6 s late).
+        self.silent_s = max(stall_s, admin.budget_s)
 
     def watch(self, conn: GuardedConnection) -> None:
         conn.stall_s = self.stall_s
@@ -62,7 +65,7 @@ class StallWatchdog:
                 self._judge(stale)
 
     def silent(self) -> bool:
-        """The warehouse did not answer the last probe, less than `stall_s` ago."""
+        """The warehouse did not answer the last probe, less than `silent_s` ago."""
         return time.monotonic() < self._silent_until
 
     def _judge(self, stale: dict[GuardedConnection, int]) -> None:
@@ -72,7 +75,7 @@ class StallWatchdog:
                 raise TimeoutError("the warehouse did not answer the last probe")
             BackgroundCall(lambda: self._probe_and_end(stale), "stall-probe").result(timeout=self._admin.budget_s + 1)
         except Exception:  # noqa: BLE001 - a warehouse that cannot answer a probe is stalled for every call
-            self._silent_until = time.monotonic() + self.stall_s
+            self._silent_until = time.monotonic() + self.silent_s
             ended = [conn.backend_pid for conn, call in stale.items() if self._end(conn, call)]
             for conn in stale:  # a probe that timed out may have claimed calls it had no time to shut
                 conn.shut_down()
