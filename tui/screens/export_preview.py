@@ -93,6 +93,9 @@ class ExportPreviewScreen(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y,x", "confirm", "Export", show=True),
         Binding("escape,n", "cancel", "Cancel", show=True),
+        # the checks-and-changes region is not a tab stop (see compose): these page it from anywhere
+        Binding("[", "notes(-1)", "Checks ↑", show=True),
+        Binding("]", "notes(1)", "Checks ↓", show=True),
         Binding("q", "app.quit", "Quit", show=False),  # a modal screen hides the app's keys: q still quits (asks first)
     ]
 
@@ -213,3 +216,11 @@ class ExportPreviewScreen(ModalScreen[bool]):
 
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+    def action_notes(self, pages: int) -> None:
+        """Page the active table's checks and changes up (-1) or down (1), keeping one line of context."""
+        active = self.query_one("#export-tabs", TabbedContent).active_pane
+        if active is None or not (found := active.query(".export-notes")):
+            return
+        notes = found.first(VerticalScroll)
+        notes.scroll_relative(y=pages * max(1, notes.scrollable_content_region.height - 1), animate=False)
