@@ -219,6 +219,12 @@ def run_stages(services: Services, run_id: int) -> list[history.StageRecord]:
         return history.list_stage_runs(cur, services.config, run_id)
 
 
+def newest_stages(services: Services, run_id: int) -> list[history.StageRecord]:
+    """What the pipeline shows for run `run_id`: its stages, and the newest record of each stage it did not run."""
+    with services.transaction("history") as cur:
+        return history.newest_stage_runs(cur, services.config, run_id)
+
+
 def recent_days(
     services: Services, count: int = 30, last: date | None = None
 ) -> list[tuple[history_days.DayRuns, list[history_days.InputRecord]]]:

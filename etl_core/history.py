@@ -249,6 +249,22 @@ def list_stage_runs(cur: Any, config: Config, run_id: int) -> list[StageRecord]:
     return [StageRecord(*row) for row in cur.fetchall()]
 
 
+def newest_stage_runs(cur: Any, config: Config, run_id: int) -> list[StageRecord]:
+    """The stages of run `run_id`, and for each stage it did not run, that stage's newest record of an earlier
+    run (a backfill's last run exports only: the dates' own runs computed the rest)."""
+    if not table_exists(cur, config.staging_schema, "console_stage_runs"):
+        return []
+    cur.execute(
+        sql.SQL(
+            "SELECT * FROM (SELECT DISTINCT ON (stage) run_id, stage, status, started_at, duration_s, rows, error, "
+            "checks, details FROM {} WHERE run_id <= %s ORDER BY stage, run_id DESC) AS newest "
+            "ORDER BY run_id, started_at NULLS LAST, stage"
+        ).format(_stage_runs(config)),
+        (run_id,),
+    )
+    return [StageRecord(*row) for row in cur.fetchall()]
+
+
 def resume_point(cur: Any, config: Config, stages: tuple[StageName, ...]) -> tuple[int, StageName] | None:
     """Where to resume: (run_id, stage) of the newest run that did not succeed, from its first stage
     that did not succeed (killed mid-stage, or never recorded), moved past every later stage that

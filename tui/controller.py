@@ -347,7 +347,8 @@ class RunController:
         self, run: RunRecord | None, stages: list[StageRecord], stale: dict[StageName, str] | None = None
     ) -> list[StageView]:
         """Show the newest run of the history at start (unless a run began meanwhile), or after a run of the Days
-        view (its stages as recorded, the others pending), and what is stale."""
+        view: its stages as recorded, each other stage as its newest earlier record (given in `stages`), what no
+        run recorded pending; and what is stale."""
         if run is None or self.running or self.run_id is not None:
             return []
         changed = self._mark_stale(stale or {})

@@ -208,6 +208,8 @@ def load_last_run(screen: Screen[None], services: Services) -> None:
     runs = browse.recent_runs(services, limit=1)
     stale = {stage: found.reason for stage, found in browse.stale_stages(services).items()}
     loaded = (
-        LastRunLoaded(runs[0], browse.run_stages(services, runs[0].run_id), stale) if runs else LastRunLoaded(None, [])
+        LastRunLoaded(runs[0], browse.newest_stages(services, runs[0].run_id), stale)
+        if runs
+        else LastRunLoaded(None, [])
     )
     screen.post_message(loaded)
