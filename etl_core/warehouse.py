@@ -12,7 +12,7 @@ from psycopg2 import sql
 
 from etl_core.backend_admin import BackendAdmin
 from etl_core.background import BackgroundCall
-from etl_core.errors import Cancelled, ServiceUnavailable
+from etl_core.errors import ServiceUnavailable
 from etl_core.events import CancelToken
 from etl_core.guarded_connection import GuardedConnection
 from etl_core.secrets import redact
@@ -106,18 +106,15 @@ def _opened(
 ) -> GuardedConnection:
     """The connection libpq opens on its own thread (bounded only by `connect_timeout`), waited for in slices so a
     cancel or a warehouse the watchdog found silent ends the wait at once; one given up on is closed when it opens."""
-    while True:
-        try:
-            return opening.result(cancel, timeout=CONNECT_POLL_S)
-        except TimeoutError:
+    try:
+        while True:
             try:
+                return opening.result(cancel, timeout=CONNECT_POLL_S)
+            except TimeoutError:
                 give_up()
-            except BaseException:
-                opening.abandon(GuardedConnection.close)
-                raise
-        except Cancelled:
-            opening.abandon(GuardedConnection.close)
-            raise
+    except BaseException:  # a cancel, giving up, a signal's exception, or the connect's own error
+        opening.abandon(GuardedConnection.close)
+        raise
 
 
 @contextmanager
