@@ -74,9 +74,11 @@ class ConsoleApp(App[int]):
         clock: Clock | None = None,
         demo_scale: float | None = None,
         starting: EarlyStart | None = None,
+        early_signals: list[int] | None = None,
     ) -> None:
         """`starting`: the embedded services' start, begun before the app (the launcher's); the first
-        opening of the services takes them from it."""
+        opening of the services takes them from it. `early_signals`: the launcher's list of the signals received
+        while the app starts (its handler appends to it), handled on mount."""
         super().__init__()
         self.config = config
         self.clock = clock or Clock()
@@ -93,7 +95,7 @@ class ConsoleApp(App[int]):
         self._dimensions = ""  # which dimensions runs compute on, for the title (read by the services worker)
         self.crash: CrashReport | None = None
         self.farewell = ""  # printed after the terminal is restored: what quitting stopped
-        self.early_signals: list[int] = []  # signals the launcher kept while the app started (handled on mount)
+        self.early_signals = early_signals if early_signals is not None else []
         self.main = MainScreen(self.clock, self)
 
     def get_default_screen(self) -> Screen[None]:

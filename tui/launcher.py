@@ -59,53 +59,41 @@ def run_console(args: argparse.Namespace) -> int:
     if demo_scale is not None and not 0 < demo_scale <= 1000:
         print("d2b-console: --demo-scale must be between 0 (excluded) and 1000", file=sys.stderr)
         return EXIT_CONFIG
-    # From here until the app handles them in its loop, a signal is stopped by _interrupted (not a kill, no traceback).
+    # From here a signal is kept, never raised: raised in the middle of an import it can land inside importlib's own
+    # code, which swallowed it with the interpreter's import lock held (the console ran on, its threads stuck in
+    # their imports, for ever). The start-up acts on it between its steps; the app, in its loop, once it is up.
+    kept: list[int] = []
     for signum in STARTUP_SIGNALS:
-        signal.signal(signum, _raise_signalled)
-    starting: EarlyStart | None = None
-    try:
-        starting = EarlyStart(config)  # before Textual: the services boot while the console loads and draws
-        # Loading and drawing allocate much and free little: the collector's passes would only slow the first
-        # frame (by about a tenth); the app turns it back on once that frame is drawn.
-        gc.disable()
-        from tui.app import ConsoleApp, run_app  # Textual is imported only for the interactive console
+        signal.signal(signum, lambda signum, _frame: kept.append(signum))
+    starting = EarlyStart(config)  # before Textual: the services boot while the console loads and draws
+    if kept:  # stopped at once
+        return _interrupted(starting, config, kept[0])
+    # Loading and drawing allocate much and free little: the collector's passes would only slow the first
+    # frame (by about a tenth); the app turns it back on once that frame is drawn.
+    gc.disable()
+    from tui.app import ConsoleApp, run_app  # Textual is imported only for the interactive console
 
-        app = ConsoleApp(config, demo_scale=demo_scale, starting=starting)
-        # Raised inside the app's event loop, a signal would unwind asyncio under its worker threads (it hung there
-        # once): from here it is kept, and the app handles it as its own once its loop takes signals (on_mount).
-        for signum in STARTUP_SIGNALS:
-            signal.signal(signum, lambda signum, _frame: app.early_signals.append(signum))
-        return run_app(app)
-    except KeyboardInterrupt as stop:  # Ctrl-C before the console took the terminal (then it is a key), a signal
-        return _interrupted(starting, config, stop.signum if isinstance(stop, Signalled) else signal.SIGINT)
+    if kept:  # came during the imports (a second or more on a busy machine): nothing of the app started yet
+        return _interrupted(starting, config, kept[0])
+    # A signal from now on is handled by the app as its own once its loop takes signals (on_mount).
+    return run_app(ConsoleApp(config, demo_scale=demo_scale, starting=starting, early_signals=kept))
 
 
-class Signalled(KeyboardInterrupt):
-    """A signal during the start-up; a KeyboardInterrupt, which asyncio and Textual let through as Ctrl-C's."""
-
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signal.Signals(signum)
-
-
-def _raise_signalled(signum: int, _frame: object) -> None:
-    raise Signalled(signum)
-
-
-def _interrupted(starting: EarlyStart | None, config: Config, signum: signal.Signals) -> int:
+def _interrupted(starting: EarlyStart | None, config: Config, signum: int) -> int:
     """A signal during the start-up: say so, stop what the early start started, exit with its code (no traceback)."""
     from etl_core.signals import EXIT_CODES
     from tui.services_start import embedded_named
 
     for each in STARTUP_SIGNALS:  # a second signal stops at once (the watchdog stops Postgres)
         signal.signal(each, signal.SIG_DFL)
+    received = signal.Signals(signum)
     held = starting is not None and starting.holds_services()
     what = f"stopping {embedded_named(config)}" if held else "nothing to stop"
     with contextlib.suppress(OSError):  # a terminal gone (SIGHUP): nobody to tell
-        print(f"d2b-console: {signum.name} received; {what}.", file=sys.stderr, flush=True)
+        print(f"d2b-console: {received.name} received; {what}.", file=sys.stderr, flush=True)
     if starting is not None:
-        starting.stop()
-    return EXIT_CODES[signum]
+        starting.stop()  # waits a bounded time: past it, the embedded Postgres' watchdog stops it as we end
+    return EXIT_CODES[received]
 
 
 if __name__ == "__main__":

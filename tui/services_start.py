@@ -42,6 +42,10 @@ CONNECTED_MODULES = (
     "tui.screens.save_csv",
     "tui.screens.viewer_dialogs",
 )
+# How long a quit waits for the early start to end before it stops what that start started. Past it the console
+# ends without them: the start stops what it started once it ends, or, if the console ended first, the embedded
+# Postgres' watchdog stops it and the S3 server ends with its pipe.
+STOP_WAIT_S = 15.0
 
 
 def embedded_named(config: Config) -> str:
@@ -59,7 +63,13 @@ class EarlyStart:
         self._kept: list[tuple[str, datetime]] = []
         self._sink: LogSink | None = None
         self._stopped = False
-        self._call = BackgroundCall(lambda: start_embedded(config, self._log), "start the embedded services")
+        self._call = BackgroundCall(lambda: self._start(config), "start the embedded services")
+
+    def _start(self, config: Config) -> EmbeddedServices | None:
+        embedded = start_embedded(config, self._log)
+        if embedded is not None and self._stopped:  # a quit that may have stopped waiting: nobody will use them
+            embedded.stop()
+        return embedded
 
     def _log(self, message: str) -> None:
         with self._lock:
@@ -94,15 +104,16 @@ class EarlyStart:
         """Whether this start is under way, or has started embedded services (not when it failed or embeds nothing)."""
         return not self._call.done or (not self.failed() and self.result() is not None)
 
-    def stop(self) -> None:
-        """Once the start has ended, stop what it started (the console ended before it used them); once."""
+    def stop(self, wait_s: float = STOP_WAIT_S) -> None:
+        """Once the start has ended, stop what it started (the console ended before it used them); once. Waits for
+        the start `wait_s` at most: a start still under way then stops what it started itself when it ends."""
         with self._lock:
             if self._stopped:
                 return
             self._stopped = True
         try:
-            embedded = self.result()
-        except Exception:  # noqa: BLE001 - a start that failed has stopped what it had started
+            embedded = self._call.result(timeout=wait_s)
+        except Exception:  # noqa: BLE001 - a start that failed has stopped what it had started; one under way will
             return
         if embedded is not None:
             embedded.stop()

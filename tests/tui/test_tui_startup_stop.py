@@ -7,7 +7,10 @@ the console must stop them, say so truly, and exit with the right code; keys pre
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -150,3 +153,74 @@ async def test_a_state_folder_refused_at_once_is_said_and_quitting_has_nothing_t
             assert app.farewell == "d2b-console: nothing to stop."
     finally:
         app.close_services()
+
+
+ENDED_WITHIN_S = 20  # from the signal to the exit, with the embedded services stopped
+# After the state folder is taken: Textual's import, the app's creation and mount, the first frame, the services
+# worker's imports, Postgres and S3 booting, connecting and seeding (on a busy machine each lasts longer).
+DELAYS_S = (0, 0.03, 0.08, 0.15, 0.25, 0.4, 0.6, 0.85, 1.2, 1.7, 2.5)
+SIGNAL_IN_IMPORT = Path(__file__).with_name("signal_in_import.py")
+
+
+def wait_for_exit(terminal: Terminal, within: float) -> int:
+    deadline = time.monotonic() + within
+    while not terminal.exit_file.exists() or not terminal.exit_file.read_text().strip():
+        assert time.monotonic() < deadline, f"still running {within:g}s after the signal:\n" + terminal.screen()
+        time.sleep(0.05)  # polling the exit file, bounded by the deadline
+    return int(terminal.exit_file.read_text())
+
+
+def end_the_console(terminal: Terminal) -> None:
+    """A console that failed its test is killed, not left hanging (the watchdog then stops its Postgres)."""
+    if not terminal.exit_file.exists():
+        with contextlib.suppress(AssertionError, OSError, ValueError):
+            os.kill(terminal.console_pid(), signal.SIGKILL)
+    terminal.close()
+
+
+def test_a_signal_at_any_point_of_the_start_up_ends_the_console_and_its_services(tmp_path):
+    """The signal is sent at many points from the moment the state folder is taken (Textual loading, the app
+    mounting, the services worker importing and connecting), each signal in turn: every time the console ends
+    within a bound, with the signal's code and one line, and no process of its state folder is left."""
+    folder = console_folder(tmp_path, shipped_config())
+    state = folder / STATE
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    for index, delay in enumerate(DELAYS_S):
+        signum = signals[index % len(signals)]
+        (state / "owner.lock").unlink(missing_ok=True)  # the last console's, freed: its reappearing marks this start
+        (folder / "exit-code").unlink(missing_ok=True)
+        terminal = Terminal(folder)
+        try:
+            deadline = time.monotonic() + 60
+            while not (state / "owner.lock").exists():
+                assert time.monotonic() < deadline, "the embedded start did not begin:\n" + terminal.screen()
+                time.sleep(0.01)  # polling the folder, bounded by the deadline
+            time.sleep(delay)  # the point of the start-up the signal lands in
+            terminal.signal(signum)
+            code = wait_for_exit(terminal, ENDED_WITHIN_S)
+            screen = terminal.screen(joined=True)
+            assert code == 128 + signum, f"{signum.name} {delay}s after the start: {screen}"
+            assert f"d2b-console: {signum.name} received; {STOPPING}" in screen, f"{signum.name} {delay}s: {screen}"
+            assert "Traceback" not in screen and "Exception ignored" not in screen, screen
+            assert_all_stopped(state)
+        finally:
+            end_the_console(terminal)
+
+
+@pytest.mark.parametrize("nth", [1, 40, 120])
+def test_a_signal_inside_an_import_of_the_start_up_is_not_lost_and_leaves_no_lock_held(tmp_path, nth):
+    """The CI hang: raised by the start-up's signal handler inside importlib's own code, Ctrl-C was swallowed (a
+    module lock's callback ignores what it raises) with the interpreter's import lock held for ever, so the console
+    ran on, its threads stuck in their imports. signal_in_import.py sends the signal at that very instant, in the
+    nth such callback of Textual's import (a timing sweep reaches it about once in thousands of starts)."""
+    folder = console_folder(tmp_path, shipped_config())
+    terminal = Terminal(folder, program=f"{sys.executable} {SIGNAL_IN_IMPORT} SIGINT {nth}")
+    try:
+        code = wait_for_exit(terminal, 60)  # the import is slower under the tracer; the console must end by itself
+        screen = terminal.screen(joined=True)
+        assert code == 130, screen
+        assert f"d2b-console: SIGINT received; {STOPPING}" in screen
+        assert "Traceback" not in screen and "Exception ignored" not in screen
+        assert_all_stopped(folder / STATE)
+    finally:
+        end_the_console(terminal)
