@@ -10,6 +10,7 @@ Stage logic lives in etl_core; the console only presents it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import os
 import signal
@@ -327,6 +328,10 @@ class ConsoleApp(App[int]):
             what.append(f"stopping {embedded_named(self.config)}")
         return what
 
+    def opening_services(self) -> bool:
+        """Whether a services worker is opening the services (importing, starting, connecting) right now."""
+        return not self._opened.is_set()
+
     def _embedded_running(self) -> bool:
         """Whether embedded services of this console run or are being started (the early start, the services worker)."""
         if self.services is not None:
@@ -414,26 +419,45 @@ class ConsoleApp(App[int]):
 
 
 def _leave_now(code: int, farewell: str) -> None:
-    """Exit at once, past a Textual shutdown stuck on a terminal that is gone."""
-    try:
-        os.write(2, f"{farewell}\n".encode())
-    except OSError:
-        pass  # the terminal is gone: nobody to tell
+    """Exit at once, past a Textual shutdown stuck on a terminal that is gone, or a services worker's thread."""
+    with contextlib.suppress(OSError, ValueError):  # the terminal is gone: nobody to tell
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if farewell:
+            os.write(2, f"{farewell}\n".encode())
     os._exit(code)
 
 
 def run_app(app: ConsoleApp) -> int:
     """Run the console until it exits; say what it stopped, or name the crash report (exit 1)."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     try:
-        app.run()
+        app.run(loop=loop)  # not asyncio.run(), which waits for every thread a worker still runs (see below)
     finally:
         app.close_services()
-    if app.crash is not None:
-        print(app.crash.operator_line, file=sys.stderr)
-        return EXIT_FAILED
-    if app.farewell:
-        print(app.farewell, file=sys.stderr)
-    return app.return_code or 0
+        _close_loop(loop)
+    last, code = (app.crash.operator_line, EXIT_FAILED) if app.crash is not None else (app.farewell, app.return_code)
+    if app.opening_services():
+        # Quit while the services worker imports or connects (seconds on a busy machine): what it opens is stopped
+        # or closed, and Python would wait for its thread at exit, so the console leaves now.
+        _leave_now(code or 0, last)
+    if last:
+        print(last, file=sys.stderr)
+    return code or 0
+
+
+def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """asyncio.run()'s end, without waiting for the threads of the loop's executor."""
+    try:
+        tasks = asyncio.all_tasks(loop)
+        for task in tasks:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()  # its executor is shut down without waiting
 
 
 __all__ = ["ConsoleApp", "run_app"]

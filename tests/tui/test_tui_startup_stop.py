@@ -27,6 +27,9 @@ pytestmark = pytest.mark.slow
 
 STOPPED_WITHIN_S = 30  # the console stops them itself; the watchdog would within 10 s of its end
 STOPPING = "stopping the embedded Postgres and S3."
+# A quit at the first frame: the services worker is still importing, and the console once waited for its thread at
+# exit (up to its 5 s hard exit); it now leaves at once, well under a second on an idle machine.
+LEFT_AFTER_STOP_S = 3
 
 
 def processes_using(folder: Path) -> list[str]:
@@ -49,6 +52,19 @@ def assert_all_stopped(state: Path) -> None:
         time.sleep(0.2)  # polling other processes, bounded by the deadline
 
 
+def wait_for_postgres_gone(datadir: Path) -> float:
+    """When the embedded Postgres of `datadir` stopped (its postmaster.pid gone, once seen): monotonic seconds."""
+    deadline = time.monotonic() + STOPPED_WITHIN_S
+    seen = False
+    while True:
+        exists = (datadir / "postmaster.pid").exists()
+        if seen and not exists:
+            return time.monotonic()
+        seen = seen or exists
+        assert time.monotonic() < deadline, "the embedded Postgres did not stop"
+        time.sleep(0.02)  # polling the folder, bounded by the deadline
+
+
 def shipped_config() -> str:
     config = (REPO / "config.toml").read_text()
     assert "demo_scale = 1 " in config
@@ -62,7 +78,10 @@ def test_q_at_the_first_frame_stops_the_embedded_services_and_says_so(tmp_path):
     try:
         terminal.wait_for(lambda s: "Pipeline" in s, "the first frame")
         terminal.keys("q")
-        assert terminal.exit_code() == 0
+        stopped = wait_for_postgres_gone(folder / STATE / "pg")
+        assert wait_for_exit(terminal, LEFT_AFTER_STOP_S) == 0
+        left = time.monotonic() - stopped
+        assert left < LEFT_AFTER_STOP_S, f"exited {left:.1f}s after its services stopped"
         screen = terminal.screen()
         assert f"d2b-console: {STOPPING}" in screen
         assert "nothing to stop" not in screen
