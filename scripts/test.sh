@@ -55,6 +55,11 @@ echo "mypy (etl_core, tui, bench)" >&2
 .venv/bin/mypy
 
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
+# The tests start hundreds of Python processes (the console, its services, helpers): with
+# PYTHONDONTWRITEBYTECODE set, each one compiled the project and its packages from source again
+# (0.4 CPU-s each) and every worker re-rewrote the test modules. The caches go to __pycache__/ (ignored by git).
+unset PYTHONDONTWRITEBYTECODE
+.venv/bin/python -m compileall -q -j 0 etl_core tui tests bench >/dev/null || true
 # A base folder of this run's own: pytest resets /tmp/pytest-of-$USER to 0700 whenever another
 # session starts, which locks the embedded Postgres' OS user out of a running session's data folders.
 # Removed at the end: it holds 2-3 GB by then. (On /dev/shm the TUI snapshots of the history and main
@@ -67,11 +72,12 @@ case " $* " in
     set -- --basetemp="$base/pytest" "$@"
     ;;
 esac
-# In parallel, one worker per core (pytest-xdist): each worker is a process with its own services
+# In parallel, two workers per core (pytest-xdist): each worker is a process with its own services
 # (the session fixtures: Postgres, the S3 server, PostgreSQL 15) and its own folder under --basetemp.
+# Many tests mostly wait (a stall bound, a signal, a subprocess's start), so a core serves two.
 # --dist loadgroup hands out tests one by one, except that a file marked xdist_group stays on one
 # worker (tests/test_terraform.py: its `terraform init` is made once). -n 0 runs serially.
-parallel=(-n auto --dist loadgroup)
+parallel=(-n "$((2 * $(nproc)))" --dist loadgroup)
 case " $* " in
   *" -n"* | *" --numprocesses"* | *" -p no:xdist "* | *" --dist"*) parallel=() ;;
 esac
