@@ -3,7 +3,7 @@ expansions and last-modified, quitting that says what it stops, a crash that is 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import psycopg2
 import pytest
@@ -43,8 +43,9 @@ def test_at_80_columns_every_stage_keeps_status_rows_and_progress_and_the_footer
     assert [spec.name for spec in keys.shown(80)][:3] == ["run_all", "cancel_run", "retry_failed"]
 
 
-def _interrupted_run(env) -> int:
-    """A run whose process died yesterday in staging, written with the core's own history functions."""
+def _interrupted_run(env) -> tuple[int, datetime]:
+    """A run whose process died yesterday in staging, written with the core's own history functions;
+    (its id, the stages' start)."""
     config = env.config
     yesterday = utc_now() - timedelta(days=1)
     with open_services(config) as services, services.transaction("test") as cur:
@@ -53,18 +54,18 @@ def _interrupted_run(env) -> int:
         run_id, _ = history.start_run(cur, config, STAGES)
         history.record_stage(cur, config, run_id, StageResult("prepare", "succeeded", yesterday, 0.5, 0))
         history.record_stage(cur, config, run_id, StageResult("staging", "running", yesterday, 0.0, 0))
-    return run_id
+    return run_id, yesterday
 
 
 async def test_an_interrupted_run_reads_as_interrupted_with_its_date(env):
-    run_id = _interrupted_run(env)
+    run_id, started = _interrupted_run(env)
     app = make_app(env)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         rows = app.main.panes.pipeline_rows()
         assert rows["staging"][1] == "? interrupted"
-        yesterday = (utc_now() - timedelta(days=1)).astimezone()
-        assert rows["prepare"][2] == yesterday.strftime("%m-%d %H:%M")  # not today: the date too
+        # The recorded start, not the clock read again: a minute may turn between the two.
+        assert rows["prepare"][2] == started.astimezone().strftime("%m-%d %H:%M")  # not today: the date too
         assert f"last run #{run_id} interrupted" in screen_text(app)
         assert "running" not in rows["staging"][1]
 
