@@ -14,7 +14,7 @@ it stopped: 0 done, 2 failed (S3), 3 the database stopped reading, 130 cancelled
 
 It runs in the backend's process group, so pg_cancel_backend's SIGINT reaches it too: it then
 stops (aborting any multipart upload), which ends the COPY at once even while S3 is stalled.
-It is run by Debian's python3 (python3-boto3), so it keeps to the standard library and boto3.
+It is run by Debian's python3 (python3-boto3), so it keeps to the standard library and botocore.
 """
 
 from __future__ import annotations
@@ -70,7 +70,8 @@ def _no_database(_signum: int, _frame: Any) -> None:
 
 
 def _client(env: os._Environ[str]) -> Any:
-    import boto3
+    # botocore's own client (what boto3.client returns) without boto3 and s3transfer: 0.1 CPU-s less a call.
+    import botocore.session
     from botocore.config import Config
 
     config = Config(
@@ -79,7 +80,7 @@ def _client(env: os._Environ[str]) -> Any:
         retries={"max_attempts": 1},
         s3={"addressing_style": "path"},
     )
-    return boto3.client(
+    return botocore.session.get_session().create_client(
         "s3", endpoint_url=env["D2B_DOUBLE_ENDPOINT"], region_name=env["D2B_DOUBLE_REGION"], config=config
     )
 
