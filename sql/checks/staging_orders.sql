@@ -17,7 +17,8 @@ SELECT 'order_dates_known', count(*), string_agg(DISTINCT o.order_date::text, ',
 FROM {staging}.orders AS o
 WHERE NOT EXISTS (SELECT 1 FROM {dims}.dim_dates AS d WHERE d.calendar_dt = o.order_date)
 UNION ALL
-SELECT 'orders_total_price', count(*), ((array_agg(o.order_id ORDER BY o.order_id))[1:10])::text,
-       ((array_agg(o.order_id ORDER BY o.order_id))[1:50])::text[]
-FROM {staging}.orders AS o
-WHERE o.total_price <> o.unit_price * o.quantity;
+SELECT 'orders_total_price', count(*), ((array_agg(b.order_id ORDER BY b.order_id))[1:10])::text,
+       ((array_agg(b.order_id ORDER BY b.order_id))[1:50])::text[]
+-- OFFSET 0 keeps the filter in a scan of its own: the planner, expecting most rows to pass it, read
+-- the whole table through the primary key to have them in order_id order (slower than a plain scan).
+FROM (SELECT o.order_id FROM {staging}.orders AS o WHERE o.total_price <> o.unit_price * o.quantity OFFSET 0) AS b;
