@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
-from etl_core.background import call_interruptibly
+from etl_core.background import BackgroundCall
 from etl_core.s3 import object_info
 from etl_core.stages.staging.sources import SOURCE_FILES, SourceFile, looking_up, not_found
 
@@ -171,11 +171,16 @@ def locate_for_run(ctx: StageContext) -> tuple[SourceInput, ...]:
     client, bucket, prefix = ctx.services.s3(), ctx.config.source.bucket, ctx.config.source.prefix
     day = ctx.config.pipeline.ingestion_date
     mode: InputsMode = "dated" if DATE_PLACEHOLDER in prefix else "latest"
+    ctx.cancel.raise_if_cancelled()
+    # The lookups run at once (four HEAD requests, each a round trip to S3); their answers are taken
+    # in file order, so the first missing file is the one named.
+    lookups = [
+        BackgroundCall(partial(locate_input, client, bucket, prefix, day, mode, source, ctx.services.s3_label))
+        for source in SOURCE_FILES
+    ]
     found: list[SourceInput] = []
-    for source in SOURCE_FILES:
-        located = call_interruptibly(
-            ctx.cancel, partial(locate_input, client, bucket, prefix, day, mode, source, ctx.services.s3_label)
-        )
+    for source, lookup in zip(SOURCE_FILES, lookups, strict=True):
+        located = lookup.result(ctx.cancel)
         if located is None:
             raise not_found(bucket, [dated_prefix(prefix, day) + name for name in source.names])
         found.append(located)

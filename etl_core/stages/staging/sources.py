@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from etl_core.background import BackgroundCall
 from etl_core.errors import StageError
 from etl_core.s3 import connection_problem, object_info
 
@@ -57,9 +59,10 @@ class LocatedSource:
 def etags_as_loaded(client: Any, bucket: str, located: list[LocatedSource], run_id: int) -> dict[str, str]:
     """Each loaded object's ETag as read before its load; one of this run's own when the object changed
     since (it may have been replaced mid-load), so that what read staging before is called stale."""
+    heads = [BackgroundCall(partial(object_info, client, bucket, found.key), "s3-etag") for found in located]  # at once
     etags = {}
-    for found in located:
-        info = object_info(client, bucket, found.key)
+    for found, head in zip(located, heads, strict=True):
+        info = head.result()
         now = str(info.get("ETag", "")) if info is not None else ""
         etags[found.key] = found.etag if now == found.etag else f"changed while run #{run_id} loaded it"
     return etags
