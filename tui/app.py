@@ -118,6 +118,8 @@ class ConsoleApp(App[int]):
         for warning in self.config.warnings:
             self.ui_log(warning, "WARNING")
         self.call_after_refresh(gc.enable)  # the launcher held the collector off until the first frame
+        if self._starting is not None:  # its processes boot once the first frame is drawn
+            self.call_after_refresh(self._starting.first_frame_drawn)
         if self.services is None:
             self.call_after_refresh(self._open_services)
         else:

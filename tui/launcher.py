@@ -1,7 +1,7 @@
 """The `d2b-console` entry point: headless options go to etl_core without loading Textual.
 
-The console starts its embedded services first (`EarlyStart`) and only then imports Textual and
-the app: Postgres and the S3 server boot while the console draws its first frame.
+The console takes its state folder first (`EarlyStart`, which boots the embedded Postgres and S3
+server once the first frame is drawn) and only then imports Textual and the app.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def run_console(args: argparse.Namespace) -> int:
     kept: list[int] = []
     for signum in STARTUP_SIGNALS:
         signal.signal(signum, lambda signum, _frame: kept.append(signum))
-    starting = EarlyStart(config)  # before Textual: the services boot while the console loads and draws
+    starting = EarlyStart(config)  # before Textual: a state folder in use is said at once
     if kept:  # stopped at once
         return _interrupted(starting, config, kept[0])
     # Loading and drawing allocate much and free little: the collector's passes would only slow the first

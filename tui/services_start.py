@@ -1,11 +1,11 @@
 """How the console opens its services without delaying its first frame, or the services.
 
-The embedded Postgres and S3 server are started on a thread the moment the console has its config,
-before it loads Textual (`EarlyStart`): they are processes of their own and boot on the machine's
-other core while the console draws its first frame. What is needed only once the services answer
-(boto3, psycopg2, SQLAlchemy, and the console's modules under them) is imported after that frame by
-the services worker (`open_console_services`), while they boot; then the services are reached,
-checked and seeded as `open_services` does.
+The console takes its state folder on a thread the moment it has its config, before it loads Textual
+(`EarlyStart`), and starts the embedded Postgres and S3 server there once its first frame is drawn: they
+are processes of their own, and booting them beside the first frame slowed it on two cores. What is
+needed only once the services answer (boto3, psycopg2, SQLAlchemy, and the console's modules under
+them) is imported after that frame by the services worker (`open_console_services`), while they boot;
+then the services are reached, checked and seeded as `open_services` does.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from etl_core.background import BackgroundCall
 from etl_core.embedded.start import start_embedded
+from etl_core.errors import Cancelled
 
 if TYPE_CHECKING:
     from etl_core.config import Config
@@ -46,6 +47,7 @@ CONNECTED_MODULES = (
 # ends without them: the start stops what it started once it ends, or, if the console ended first, the embedded
 # Postgres' watchdog stops it and the S3 server ends with its pipe.
 STOP_WAIT_S = 15.0
+BOOT_WAIT_S = 2.0  # the embedded processes start at the first frame, or this long after the start began
 
 
 def embedded_named(config: Config) -> str:
@@ -56,20 +58,36 @@ def embedded_named(config: Config) -> str:
 
 
 class EarlyStart:
-    """`start_embedded(config)` begun at once on a daemon thread; `result()` waits for its embedded services."""
+    """`start_embedded(config)` begun at once on a daemon thread; `result()` waits for its embedded services.
+
+    The state folder is checked and taken at once; the processes start once the console's first frame is drawn
+    (`first_frame_drawn`), or `BOOT_WAIT_S` after, whichever comes first.
+    """
 
     def __init__(self, config: Config) -> None:
         self._lock = threading.Lock()
         self._kept: list[tuple[str, datetime]] = []
         self._sink: LogSink | None = None
         self._stopped = False
+        self._drawn = threading.Event()
         self._call = BackgroundCall(lambda: self._start(config), "start the embedded services")
 
     def _start(self, config: Config) -> EmbeddedServices | None:
-        embedded = start_embedded(config, self._log)
+        embedded = start_embedded(config, self._log, before_launch=self._await_first_frame)
         if embedded is not None and self._stopped:  # a quit that may have stopped waiting: nobody will use them
             embedded.stop()
         return embedded
+
+    def _await_first_frame(self) -> None:
+        # Booting them takes a second of CPU over their processes: on two cores it delayed the first frame by about
+        # 0.4 s, and the services were connected no sooner (the services worker imports for as long after it).
+        self._drawn.wait(BOOT_WAIT_S)
+        if self._stopped:
+            raise Cancelled("the console quit before its embedded services started")
+
+    def first_frame_drawn(self) -> None:
+        """The console has drawn its first frame: the embedded processes start now."""
+        self._drawn.set()
 
     def _log(self, message: str) -> None:
         with self._lock:
@@ -111,6 +129,7 @@ class EarlyStart:
             if self._stopped:
                 return
             self._stopped = True
+        self._drawn.set()  # a start still waiting for the first frame gives up at once, starting nothing
         try:
             embedded = self._call.result(timeout=wait_s)
         except Exception:  # noqa: BLE001 - a start that failed has stopped what it had started; one under way will

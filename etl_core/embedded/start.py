@@ -14,12 +14,15 @@ from etl_core.embedded.supervisor import EmbeddedServices
 from etl_core.query_address import check_query_url
 
 
-def start_embedded(config: Config, log: Callable[[str], None] = lambda _m: None) -> EmbeddedServices | None:
-    """Refuse a state folder or a query address that cannot work, then start what the config embeds (None: nothing)."""
+def start_embedded(
+    config: Config, log: Callable[[str], None] = lambda _m: None, before_launch: Callable[[], None] = lambda: None
+) -> EmbeddedServices | None:
+    """Refuse a state folder or a query address that cannot work, then start what the config embeds (None: nothing);
+    `before_launch`: see `EmbeddedServices.start`."""
     check_state_folder(config.console.state_dir)  # it holds the run logs even when nothing is embedded
     check_query_url(config)
     if not config.needs_embedded:
         return None
     embedded = EmbeddedServices.for_config(config, log)
-    embedded.start()
+    embedded.start(before_launch)
     return embedded

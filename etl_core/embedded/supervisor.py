@@ -77,11 +77,14 @@ class EmbeddedServices:
             parts.append(f"the embedded S3 store in {self._s3.store}")
         return parts
 
-    def start(self) -> None:
+    def start(self, before_launch: Callable[[], None] = lambda: None) -> None:
+        """Take the state folder, then start the processes. `before_launch` runs once the folder is ours, before any
+        process starts (the console holds the boot until its first frame is drawn); what it raises ends the start."""
         check_state_folder(self.state_dir)  # before anything is created or changed
         create_state_folder(self.state_dir)
         self._lock.acquire()
         try:
+            before_launch()
             if self._want_postgres:
                 self._watchdog.spawn(self._lock.fd)
             if self._want_s3:

@@ -52,17 +52,16 @@ def assert_all_stopped(state: Path) -> None:
         time.sleep(0.2)  # polling other processes, bounded by the deadline
 
 
-def wait_for_postgres_gone(datadir: Path) -> float:
-    """When the embedded Postgres of `datadir` stopped (its postmaster.pid gone, once seen): monotonic seconds."""
+def exit_after_stopping(terminal: Terminal, state: Path) -> tuple[int, float]:
+    """The console's exit code, and how long after the last process of `state` had gone (or now) it exited."""
     deadline = time.monotonic() + STOPPED_WITHIN_S
-    seen = False
-    while True:
-        exists = (datadir / "postmaster.pid").exists()
-        if seen and not exists:
-            return time.monotonic()
-        seen = seen or exists
-        assert time.monotonic() < deadline, "the embedded Postgres did not stop"
-        time.sleep(0.02)  # polling the folder, bounded by the deadline
+    last_running = time.monotonic()
+    while not terminal.exit_file.exists() or not terminal.exit_file.read_text().strip():
+        if processes_using(state) or (state / "pg" / "postmaster.pid").exists():
+            last_running = time.monotonic()
+        assert time.monotonic() < deadline, "the console did not exit:\n" + terminal.screen()
+        time.sleep(0.02)  # polling the processes and the exit file, bounded by the deadline
+    return int(terminal.exit_file.read_text()), time.monotonic() - last_running
 
 
 def shipped_config() -> str:
@@ -78,9 +77,8 @@ def test_q_at_the_first_frame_stops_the_embedded_services_and_says_so(tmp_path):
     try:
         terminal.wait_for(lambda s: "Pipeline" in s, "the first frame")
         terminal.keys("q")
-        stopped = wait_for_postgres_gone(folder / STATE / "pg")
-        assert wait_for_exit(terminal, LEFT_AFTER_STOP_S) == 0
-        left = time.monotonic() - stopped
+        code, left = exit_after_stopping(terminal, folder / STATE)
+        assert code == 0
         assert left < LEFT_AFTER_STOP_S, f"exited {left:.1f}s after its services stopped"
         screen = terminal.screen()
         assert f"d2b-console: {STOPPING}" in screen
@@ -243,3 +241,39 @@ def test_a_signal_inside_an_import_of_the_start_up_is_not_lost_and_leaves_no_loc
         assert_all_stopped(folder / STATE)
     finally:
         end_the_console(terminal)
+
+
+def test_the_early_start_takes_the_folder_at_once_and_boots_only_after_the_first_frame(tmp_path, monkeypatch):
+    """Booting Postgres and S3 beside the first frame slowed it on two cores: they start once it is drawn."""
+    monkeypatch.chdir(embedded_folder(tmp_path / "op"))
+    config = load_config("config.toml")
+    state = Path(STATE).absolute()
+    starting = EarlyStart(config)
+    try:
+        deadline = time.monotonic() + 60
+        while not (state / "owner.lock").exists():
+            assert time.monotonic() < deadline, "the state folder was not taken"
+            time.sleep(0.01)  # polling the folder, bounded by the deadline
+        assert not processes_using(state)  # the fallback boots them BOOT_WAIT_S after the start, not before
+        starting.first_frame_drawn()
+        embedded = starting.result()
+        assert embedded is not None and embedded.postgres_dsn is not None and embedded.s3_endpoint is not None
+    finally:
+        starting.stop()
+    assert_all_stopped(state)
+
+
+def test_a_stop_before_the_first_frame_starts_nothing_and_frees_the_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(embedded_folder(tmp_path / "op"))
+    config = load_config("config.toml")
+    starting = EarlyStart(config)
+    starting.stop()  # at once: the start gives up waiting for the frame
+    assert starting.failed() and not starting.holds_services()
+    assert not processes_using(Path(STATE).absolute())
+    again = EarlyStart(config)  # the folder is free: a next start takes it
+    again.first_frame_drawn()
+    try:
+        assert again.result() is not None
+    finally:
+        again.stop()
+    assert_all_stopped(Path(STATE).absolute())
