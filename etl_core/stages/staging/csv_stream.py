@@ -120,9 +120,9 @@ class CsvStreamReader:
                 if not raw:
                     break
             if chunk:
-                self._count_records(chunk)
+                newlines = self._count_records(chunk)
                 if self.guard is not None:
-                    self.guard.check(chunk)
+                    self.guard.check(chunk, newlines)
                 self._on_progress(self.bytes_read)
             elif self.guard is not None:
                 self.guard.finish()
@@ -151,9 +151,12 @@ class CsvStreamReader:
             return chunk.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
         return chunk.replace(b"\r\n", b"\n")
 
-    def _count_records(self, chunk: bytes) -> None:
+    def _count_records(self, chunk: bytes) -> int | None:
+        """Counts the records that end in `chunk`; returns its newline bytes when it holds no quote."""
+        newlines = None
         if not self._in_quotes and b'"' not in chunk:
-            self._newlines += chunk.count(b"\n")
+            newlines = chunk.count(b"\n")
+            self._newlines += newlines
         else:
             for i, segment in enumerate(chunk.split(b'"')):
                 if i:
@@ -161,3 +164,4 @@ class CsvStreamReader:
                 if not self._in_quotes:
                     self._newlines += segment.count(b"\n")
         self._last_byte = chunk[-1:]
+        return newlines

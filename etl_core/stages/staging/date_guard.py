@@ -44,12 +44,14 @@ class DateGuard:
     def __init__(self, key: str, table: str, file_columns: list[str], dates: dict[str, bool]):
         self.key, self.table = key, table
         self.fields = [DateField(i, c, dates[c]) for i, c in enumerate(file_columns) if c in dates]
+        self._columns = len(file_columns)
         self._nullable = any(f.nullable for f in self.fields)
         self._tail = b"\n"  # the newline that ended the last checked line, then the line in progress
         self._line = 2  # the file line the line in progress starts on (the header is line 1)
         self._scanner: RecordScanner | None = None  # the exact check, while it follows quoted records
 
-    def check(self, chunk: bytes) -> None:
+    def check(self, chunk: bytes, newlines: int | None = None) -> None:
+        """`newlines`: the chunk's count of newline bytes when the caller has it (one pass less)."""
         if not self.fields or not chunk:
             return
         if self._scanner is not None:
@@ -59,7 +61,7 @@ class DateGuard:
         if first < 0 and len(self._tail) < MAX_RECORD_BYTES:
             self._tail += chunk  # a line longer than a chunk: wait for its end
             return
-        lines = None if first < 0 or b'"' in chunk or b'"' in self._tail else self._proven(chunk, cut)
+        lines = None if first < 0 or b'"' in chunk or b'"' in self._tail else self._proven(chunk, cut, newlines)
         if lines is None:
             self._scanner = RecordScanner(0, self._line)
             data, self._tail = self._tail[1:] + chunk, b""
@@ -79,15 +81,15 @@ class DateGuard:
             self._check_record(record)
         self.fields = []
 
-    def _proven(self, chunk: bytes, cut: int) -> int | None:
+    def _proven(self, chunk: bytes, cut: int, newlines: int | None) -> int | None:
         """The lines that end in `chunk`, if their dates are proven ISO (else None)."""
         data = self._tail + chunk[:cut]
         if b"\r" in data:  # CRLF: compare as LF (a CR anywhere else fails the shape)
             data = data.replace(b"\r\n", b"\n")
-        return self._proven_lines(data)
+        return self._proven_lines(data, newlines)  # the tail holds no newline but its first byte
 
-    def _proven_lines(self, data: bytes) -> int | None:
-        """The number of lines in `data` (a newline, then whole lines) if all their dates are proven ISO."""
+    def _proven_lines(self, data: bytes, lines: int | None = None) -> int | None:
+        """The number of lines in `data` (a newline, then `lines` whole lines) if all their dates are proven ISO."""
         shapes = data.translate(_SHAPE)
         if b"x" in shapes:  # anything but digits, '-' and separators: the exact check decides
             return None
@@ -95,8 +97,8 @@ class DateGuard:
         dates = shapes.count(b"dddd-dd-dd,") - shapes.count(b"ddddd-dd-dd,")
         if data.count(b"-") != 2 * dates:  # every dash in a date-shaped field (so none before one either)
             return None
-        empty = _empty_fields(shapes) if self._nullable else 0
-        lines = data.count(b"\n") - 1
+        lines = data.count(b"\n") - 1 if lines is None else lines
+        empty = _empty_fields(shapes, lines * self._columns) if self._nullable else 0
         return lines if dates + empty == lines * len(self.fields) else None
 
     def _check_exactly(self, chunk: bytes) -> None:
@@ -127,11 +129,13 @@ class DateGuard:
                 )
 
 
-def _empty_fields(shapes: bytes) -> int:
-    """Fields with nothing between their separators: each "," directly followed by another ",".
+def _empty_fields(shapes: bytes, fields: int) -> int:
+    """Fields with nothing between their separators, of the `fields` (lines times columns) in `shapes`.
 
     Not `count(b",,")`, which counts "a,,," once: an empty pair of dates (a shipment not sent yet,
     most of them) then failed the proof, and the exact check read the whole file record by record.
-    A "," is followed by a digit, a "-", another "," or the end, so the pairs are what is left.
+    Every field follows a "," (the newline before the first line is one); once every dash is in a
+    date, a field that is not empty starts with a digit, so the empty ones are the rest. `fields`
+    is the count COPY holds every line to (a line with another count fails the file anyway).
     """
-    return shapes.count(b",") - shapes.count(b",d") - shapes.count(b",-") - shapes.endswith(b",")
+    return fields - shapes.count(b",d")
