@@ -20,6 +20,8 @@ _seen = 0
 def _tracer(frame, event, _arg):
     global _seen
     code = frame.f_code
+    if event == "call" and code.co_name == "<module>" and code.co_filename.endswith(os.path.join("tui", "app.py")):
+        return _app_module_tracer
     if event != "call" or code.co_name != "cb" or "importlib._bootstrap" not in code.co_filename:
         return None
     if "tui.app" not in sys.modules:
@@ -37,6 +39,14 @@ def _line_tracer(frame, event, _arg):
         os.kill(os.getpid(), SIGNUM)
         return None
     return _line_tracer
+
+
+def _app_module_tracer(_frame, event, _arg):
+    # The app's import ended before the nth callback: say so (the test would otherwise wait for a signal never sent).
+    if event == "return" and _seen < NTH:
+        os.write(2, f"signal_in_import: only {_seen} callbacks in the app's import, none sent at {NTH}\n".encode())
+        os._exit(3)
+    return _app_module_tracer
 
 
 sys.settrace(_tracer)
