@@ -166,12 +166,12 @@ def test_embedded_default_run_all_twice_and_objects_persist(tmp_path):
     assert "analytics_export/demo1234/agg_shipments.csv" in keys and "orders_data/orders.csv" in keys
 
 
-def test_embedded_state_folder_has_one_owner(tmp_path):
+def test_embedded_state_folder_has_one_owner(tmp_path, monkeypatch):
     from etl_core.config import load_config
     from etl_core.services import open_services
 
     (tmp_path / "config.toml").write_text((REPO / "config.toml").read_text())
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)  # given back after the test: its folder is removed once it passed
     with open_services(load_config("config.toml")) as services:
         services.s3().put_object(Bucket="d2b-internal-assessment-bucket", Key="notes/kept.txt", Body=b"hello")
         second = cli(["--run-all"], tmp_path, timeout=60)

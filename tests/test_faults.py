@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -252,7 +251,7 @@ def test_export_denied_exits_1_with_no_partial_object(env, s3, s3_endpoint):
     assert s3.list_objects_v2(Bucket=env.bucket, Prefix="analytics_export/").get("KeyCount", 0) == 0
 
 
-def test_embedded_state_survives_sigkill_of_its_owner(tmp_path):
+def test_embedded_state_survives_sigkill_of_its_owner(tmp_path, monkeypatch):
     repo = Path(__file__).resolve().parents[1]
     (tmp_path / "config.toml").write_text((repo / "config.toml").read_text())
     owner = subprocess.Popen(
@@ -289,7 +288,7 @@ def test_embedded_state_survives_sigkill_of_its_owner(tmp_path):
     from etl_core.config import load_config
     from etl_core.services import open_services
 
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)  # given back after the test: its folder is removed once it passed
     with open_services(load_config("config.toml")) as services:
         body = services.s3().get_object(Bucket="d2b-internal-assessment-bucket", Key="notes/a.txt")["Body"].read()
         conn = services.connect()
