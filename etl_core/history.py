@@ -236,33 +236,33 @@ def list_runs(cur: Any, config: Config, limit: int = 50) -> list[RunRecord]:
     return [RunRecord(*row) for row in cur.fetchall()]
 
 
-def list_stage_runs(cur: Any, config: Config, run_id: int) -> list[StageRecord]:
+_STAGE_COLUMNS = "run_id, stage, status, started_at, duration_s, rows, error, checks, details"  # StageRecord's
+
+
+def _stage_records(cur: Any, config: Config, query: str, params: tuple[Any, ...]) -> list[StageRecord]:
+    """The StageRecords `query` selects (`{columns}` and `{table}` filled in); none before the first run."""
     if not table_exists(cur, config.staging_schema, "console_stage_runs"):
         return []
-    cur.execute(
-        sql.SQL(
-            "SELECT run_id, stage, status, started_at, duration_s, rows, error, checks, details FROM {} "
-            "WHERE run_id = %s ORDER BY started_at NULLS LAST, stage"
-        ).format(_stage_runs(config)),
-        (run_id,),
-    )
+    cur.execute(sql.SQL(query).format(columns=sql.SQL(_STAGE_COLUMNS), table=_stage_runs(config)), params)
     return [StageRecord(*row) for row in cur.fetchall()]
+
+
+def list_stage_runs(cur: Any, config: Config, run_id: int) -> list[StageRecord]:
+    return _stage_records(
+        cur, config, "SELECT {columns} FROM {table} WHERE run_id = %s ORDER BY started_at NULLS LAST, stage", (run_id,)
+    )
 
 
 def newest_stage_runs(cur: Any, config: Config, run_id: int) -> list[StageRecord]:
     """The stages of run `run_id`, and for each stage it did not run, that stage's newest record of an earlier
     run (a backfill's last run exports only: the dates' own runs computed the rest)."""
-    if not table_exists(cur, config.staging_schema, "console_stage_runs"):
-        return []
-    cur.execute(
-        sql.SQL(
-            "SELECT * FROM (SELECT DISTINCT ON (stage) run_id, stage, status, started_at, duration_s, rows, error, "
-            "checks, details FROM {} WHERE run_id <= %s ORDER BY stage, run_id DESC) AS newest "
-            "ORDER BY run_id, started_at NULLS LAST, stage"
-        ).format(_stage_runs(config)),
+    return _stage_records(
+        cur,
+        config,
+        "SELECT * FROM (SELECT DISTINCT ON (stage) {columns} FROM {table} WHERE run_id <= %s "
+        "ORDER BY stage, run_id DESC) AS newest ORDER BY run_id, started_at NULLS LAST, stage",
         (run_id,),
     )
-    return [StageRecord(*row) for row in cur.fetchall()]
 
 
 def resume_point(cur: Any, config: Config, stages: tuple[StageName, ...]) -> tuple[int, StageName] | None:

@@ -10,9 +10,19 @@ from datetime import date
 from typing import Any
 
 import psycopg2
-from test_tui_days_run import DAYS, at_export_preview, cells, confirm_plan, days_env, exported_keys, open_days, runs
+from test_tui_days_run import (
+    DAYS,
+    ask_range,
+    at_export_preview,
+    cells,
+    confirm_plan,
+    days_env,
+    exported_keys,
+    open_days,
+    runs,
+)
 from textual.widget import Widget
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Static
 
 from etl_core.backfill import BackfillOutcome, BackfillPlan, DayOutcome, DayPlan, plan_backfill, run_backfill
 from etl_core.history_days import DayRuns
@@ -53,10 +63,7 @@ async def test_at_80x24_statuses_and_the_plan_s_buttons_show_and_a_declined_expo
         await pilot.pause()
         assert "missing inputs" in screen_text(app)  # the status column widens to it (it was cut to "missing")
 
-        await pilot.press("g")
-        await settle(pilot)
-        app.screen.query_one("#range-input", Input).value = f"{DAYS[0]} {DAYS[2]}"
-        await pilot.press("enter")
+        await ask_range(pilot, DAYS[0], DAYS[2])
         plan = await confirm_plan(pilot)
         assert on_screen(app, plan.query_one("#yes", Button)) and on_screen(app, plan.query_one("#plan-why", Static))
         await pilot.press("y")

@@ -56,6 +56,14 @@ async def open_days(pilot) -> DaysScreen:
     return await open_screen(pilot, "d", DaysScreen)
 
 
+async def ask_range(pilot, first: str, last: str) -> None:
+    """`g` in the Days view, then the range typed and entered."""
+    await pilot.press("g")
+    await settle(pilot)
+    pilot.app.screen.query_one("#range-input", Input).value = f"{first} {last}"
+    await pilot.press("enter")
+
+
 async def confirm_plan(pilot) -> BackfillPlanScreen:
     await settle(pilot)
     plan = pilot.app.screen
@@ -134,10 +142,7 @@ async def test_a_range_with_a_date_missing_inputs_skips_and_names_it_and_runs_th
         # looked up in S3: the date without its reviews.csv is "missing inputs", the others are just missing
         assert cells(table, DAYS[1])[1] == "missing inputs"
         assert cells(table, DAYS[0])[1] == cells(table, DAYS[2])[1] == "missing"
-        await pilot.press("g")
-        await settle(pilot)
-        app.screen.query_one("#range-input", Input).value = f"{DAYS[0]} {DAYS[2]}"
-        await pilot.press("enter")
+        await ask_range(pilot, DAYS[0], DAYS[2])
         plan = await confirm_plan(pilot)
         assert [(d.day.isoformat(), d.decision) for d in plan.plan.days] == [
             (DAYS[0], "run"),
