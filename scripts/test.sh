@@ -62,8 +62,8 @@ unset PYTHONDONTWRITEBYTECODE
 .venv/bin/python -m compileall -q -j 0 etl_core tui tests bench >/dev/null || true
 # A base folder of this run's own: pytest resets /tmp/pytest-of-$USER to 0700 whenever another
 # session starts, which locks the embedded Postgres' OS user out of a running session's data folders.
-# Removed at the end (a passed test's own folder goes at once: pyproject.toml). (On /dev/shm the TUI snapshots of the history and main
-# screens differed: the warehouse's socket path is part of what they draw.)
+# Removed at the end; a passed test's own folder goes at once (pyproject.toml). Not on /dev/shm: the
+# history and main-screen snapshots draw the warehouse's socket path, so they differed there.
 case " $* " in
   *" --basetemp"*) ;;
   *)
